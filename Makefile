@@ -1,0 +1,48 @@
+# hssync — every target sets itself up: a fresh clone needs only python3 (3.11+) and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys;print(hashlib.sha1(open('pyproject.toml','rb').read()).hexdigest()[:12])")
+
+.PHONY: setup lint typecheck unit integration test demo bench sandbox validate clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "hssync needs Python 3.11 or newer")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy shared infra functions tests bench
+
+unit: setup
+	$(BIN)/pytest tests/unit -q
+
+integration: setup
+	$(BIN)/pytest tests/integration -q -n 2
+
+test: lint typecheck
+	$(BIN)/pytest -q -n 2
+
+demo: setup
+	$(BIN)/hssync demo
+
+bench: setup
+	$(BIN)/python -m bench
+
+sandbox: setup
+	$(BIN)/hssync sandbox up --seed demo
+
+validate: setup
+	$(BIN)/sam validate --lint --template template.yaml --region us-east-1
+
+clean:
+	rm -rf $(VENV) .hssync .aws-sam .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Emulator of the Salesforce REST API (OAuth token endpoint, sObjects, SOQL, composite, CDC)."""

@@ -1,0 +1,83 @@
+"""Fixtures shared by the test layers.
+
+Unit tests must not open sockets: ``tests/unit/conftest.py`` blocks them. Integration tests get one
+sandbox per test process (each pytest-xdist worker has its own, on free ports) and a reset of both
+emulators before each test that asks for ``sf``/``hs``/``fresh_sandbox``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+if not SHARED.exists():  # CI lays shared/ beside the clone; a work tree keeps it one level up
+    SHARED = Path(__file__).resolve().parents[3] / "shared"
+API_SPECS = SHARED / "api-specs"
+
+
+@pytest.fixture(scope="session")
+def api_specs() -> Path:
+    if not API_SPECS.exists():
+        pytest.fail(f"API specs not found at {API_SPECS}; shared/ must sit beside the repository")
+    return API_SPECS
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    from infra.sandbox.runner import Sandbox
+
+    box = Sandbox(salesforce_port=0, hubspot_port=0, state_dir=tmp_path_factory.mktemp("hssync"))
+    box.start()
+    try:
+        yield box
+    finally:
+        box.stop()
+
+
+@pytest.fixture
+def fresh_sandbox(sandbox):
+    """The session sandbox, emptied (data, settings, faults, counters) before the test."""
+    requests.post(f"{sandbox.salesforce_url}/_sandbox/reset", verify=str(sandbox.tls.ca_cert), timeout=5)
+    requests.post(f"{sandbox.hubspot_url}/_sandbox/reset", timeout=5)
+    return sandbox
+
+
+@pytest.fixture
+def sf_session(fresh_sandbox) -> requests.Session:
+    """A requests session that trusts the sandbox CA (as REQUESTS_CA_BUNDLE would)."""
+    session = requests.Session()
+    session.verify = str(fresh_sandbox.tls.ca_cert)
+    return session
+
+
+@pytest.fixture
+def sf(fresh_sandbox, sf_session):
+    """A real simple-salesforce client logged in through the sandbox's OAuth client-credentials flow."""
+    from simple_salesforce.api import Salesforce
+
+    info = fresh_sandbox.info.salesforce
+    token = sf_session.post(
+        info["token_url"],
+        data={
+            "grant_type": "client_credentials",
+            "client_id": info["client_id"],
+            "client_secret": info["client_secret"],
+        },
+        timeout=5,
+    )
+    token.raise_for_status()
+    body = token.json()
+    return Salesforce(instance_url=body["instance_url"], session_id=body["access_token"], session=sf_session)
+
+
+@pytest.fixture
+def hs(fresh_sandbox):
+    """A real hubspot-api-client pointed at the sandbox with the private-app token."""
+    from hubspot import HubSpot
+
+    info = fresh_sandbox.info.hubspot
+    return HubSpot(access_token=info["access_token"], host=info["url"])
