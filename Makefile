@@ -1,5 +1,6 @@
 # hssync — every target sets itself up: a fresh clone needs only python3 (3.11+) and make.
 PYTHON ?= python3
+export SAM_CLI_TELEMETRY := 0
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys;print(hashlib.sha1(open('pyproject.toml','rb').read()).hexdigest()[:12])")
