@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 import requests
 
 
@@ -12,3 +13,8 @@ def test_both_emulators_answer_health_and_count_no_control_calls(fresh_sandbox):
     assert hs_health.json()["emulator"] == "hubspot"
     stats = requests.get(f"{fresh_sandbox.hubspot_url}/_sandbox/stats", timeout=5).json()
     assert stats["api_calls_total"] == 0
+
+
+def test_salesforce_tls_is_real_untrusted_without_the_sandbox_ca(fresh_sandbox):
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(f"{fresh_sandbox.salesforce_url}/_sandbox/health", verify=True, timeout=5)
