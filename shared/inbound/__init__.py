@@ -1,0 +1,1 @@
+"""Turning what the CRMs send (webhooks, change events, poll results) into ChangeEvents."""

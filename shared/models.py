@@ -1,0 +1,56 @@
+"""The messages that flow between the functions.
+
+A :class:`ChangeEvent` says only *that* a record changed (and how, when, by whom); it never carries
+field values. The dedupe stage always reads the current state of the record, so duplicated,
+reordered or stale events are harmless.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class System(StrEnum):
+    HUBSPOT = "hubspot"
+    SALESFORCE = "salesforce"
+
+
+class ChangeType(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    UNDELETE = "undelete"
+    MERGE = "merge"
+    ASSOCIATION = "association"
+    # the source could not say what changed (Salesforce GAP_* events, reconciliation polls):
+    # re-read the record and sync whatever differs
+    RESYNC = "resync"
+
+
+class ChangeEvent(BaseModel):
+    """One changed record, as the inbound functions put it on the changes queue."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    system: System
+    account: str = Field(min_length=1, description="HubSpot portal id or Salesforce org id")
+    object_type: str = Field(
+        min_length=1, description="HubSpot object (contacts, ...) or sObject (Lead, ...)"
+    )
+    record_id: str = Field(min_length=1)
+    change_type: ChangeType
+    occurred_at: dt.datetime
+    origin: str | None = Field(default=None, description="who made the change (changeSource / client=)")
+    source_event_id: str = Field(min_length=1, description="the source's own event id, for idempotency")
+    changed_fields: tuple[str, ...] = ()
+    related_ids: tuple[str, ...] = Field(
+        default=(), description="merge: the ids merged into record_id; association: the other record"
+    )
+
+    @property
+    def change_id(self) -> str:
+        """A stable key for idempotency: the same source event always yields the same id."""
+        return f"{self.system}:{self.account}:{self.object_type}:{self.record_id}:{self.source_event_id}"
