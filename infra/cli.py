@@ -100,6 +100,34 @@ def _sandbox_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _config_validate(args: argparse.Namespace) -> int:
+    from shared.config import ConfigError, parse_config
+
+    try:
+        config = parse_config(args.file.read_text())
+    except OSError as exc:
+        print(f"{args.file}: cannot read: {exc.strerror}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return 1
+    for warning in config.warnings():
+        print(f"{args.file}: warning: {warning}", file=sys.stderr)
+    portals = ", ".join(str(p) for p in config.portals)
+    mappings = f"{len(config.contact_mappings)} contact mappings + the opt-out mapping"
+    print(f"{args.file}: valid ({mappings}; portals {portals})")
+    return 0
+
+
+def _config_schema(_args: argparse.Namespace) -> int:
+    import json
+
+    from shared.config import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from infra.demo import run_demo
 
@@ -114,6 +142,16 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="the local emulators of Salesforce and HubSpot")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
     _add_sandbox_up(sandbox_commands)
+
+    config = commands.add_parser("config", help="the sync configuration")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    validate = config_commands.add_parser(
+        "validate", help="check a sync configuration file; warn about risks"
+    )
+    validate.add_argument("file", type=Path)
+    validate.set_defaults(func=_config_validate)
+    schema = config_commands.add_parser("schema", help="print the configuration's JSON Schema")
+    schema.set_defaults(func=_config_schema)
 
     demo = commands.add_parser("demo", help="start the seeded sandbox, show what is in it, stop")
     demo.add_argument("--state-dir", type=Path, default=Path(".hssync/demo"))

@@ -1,0 +1,169 @@
+"""The sync configuration: what syncs, in which direction, and who wins.
+
+Kept as YAML (an SSM parameter in AWS, a file locally), validated by these pydantic models; the JSON
+Schema comes from the same models (``hssync config schema``). Field mappings are configuration, with
+one exception: the email opt-out mapping (``hs_email_optout`` <-> ``HasOptedOutOfEmail``) is
+mandatory (CAN-SPAM) and a configuration may neither remove nor redefine it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+OPT_OUT_HUBSPOT = "hs_email_optout"
+OPT_OUT_SALESFORCE = "HasOptedOutOfEmail"
+
+
+class SyncRule(StrEnum):
+    PREFER_SALESFORCE_UNLESS_BLANK = "prefer_salesforce_unless_blank"
+    """HubSpot writes only into an empty Salesforce field; Salesforce always overwrites HubSpot."""
+    ALWAYS_SALESFORCE = "always_salesforce"
+    """Salesforce -> HubSpot only, clearing too; never written to Salesforce."""
+    TWO_WAY = "two_way"
+    """The most recent change wins on both sides, clearing too; ties go to Salesforce."""
+    DONT_SYNC = "dont_sync"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldMapping(_Strict):
+    hubspot: str = Field(min_length=1, description="HubSpot contact property name")
+    lead: str | None = Field(default=None, description="Salesforce Lead field; omit if it has none")
+    contact: str | None = Field(default=None, description="Salesforce Contact field; omit if it has none")
+    rule: SyncRule = SyncRule.TWO_WAY
+
+    @model_validator(mode="after")
+    def _has_a_salesforce_side(self) -> FieldMapping:
+        if not self.lead and not self.contact:
+            raise ValueError(f"mapping for {self.hubspot!r} names neither a lead nor a contact field")
+        return self
+
+
+class PropertyFilter(_Strict):
+    property: str = Field(min_length=1)
+    operator: Literal["EQ", "NEQ", "HAS_PROPERTY", "NOT_HAS_PROPERTY", "IN", "NOT_IN"]
+    value: str | None = None
+    values: tuple[str, ...] = ()
+
+
+class InclusionList(_Strict):
+    """Which HubSpot contacts sync to Salesforce. Nothing set: every contact (the default)."""
+
+    list_id: str | None = Field(default=None, description="a HubSpot list id: members sync")
+    property_filters: tuple[PropertyFilter, ...] = Field(
+        default=(), description="all must hold for a contact to sync"
+    )
+    preset: Literal["everyone", "everyone_except_subscribers"] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> InclusionList:
+        kinds = [k for k in (self.list_id, self.property_filters, self.preset) if k]
+        if len(kinds) > 1:
+            raise ValueError("choose one of list_id, property_filters or preset")
+        return self
+
+
+class Creation(_Strict):
+    hubspot_to_salesforce: Literal["lead", "contact"] = "lead"
+    salesforce_to_hubspot: Literal["create_or_update", "do_nothing"] = "create_or_update"
+    lead_company_placeholder: str = Field(
+        default="[not provided]",
+        min_length=1,
+        description="Lead.Company when the contact has none, in orgs without person accounts",
+    )
+
+
+class Deletes(_Strict):
+    salesforce_delete: Literal["do_nothing", "archive_hubspot_contact"] = "do_nothing"
+
+
+DEFAULT_CONTACT_MAPPINGS: tuple[FieldMapping, ...] = (
+    FieldMapping(hubspot="email", lead="Email", contact="Email"),
+    FieldMapping(hubspot="firstname", lead="FirstName", contact="FirstName"),
+    FieldMapping(hubspot="lastname", lead="LastName", contact="LastName"),
+    FieldMapping(hubspot="phone", lead="Phone", contact="Phone"),
+    FieldMapping(hubspot="mobilephone", lead="MobilePhone", contact="MobilePhone"),
+    FieldMapping(hubspot="jobtitle", lead="Title", contact="Title"),
+    FieldMapping(hubspot="address", lead="Street", contact="MailingStreet"),
+    FieldMapping(hubspot="city", lead="City", contact="MailingCity"),
+    FieldMapping(hubspot="state", lead="State", contact="MailingState"),
+    FieldMapping(hubspot="zip", lead="PostalCode", contact="MailingPostalCode"),
+    FieldMapping(hubspot="country", lead="Country", contact="MailingCountry"),
+    FieldMapping(hubspot="website", lead="Website"),
+    FieldMapping(hubspot="company", lead="Company"),  # a Contact has an Account lookup instead (S13)
+)
+
+
+class SyncConfig(_Strict):
+    version: Literal[1] = 1
+    portals: tuple[int, ...] = Field(min_length=1, description="HubSpot portal ids synced with this org")
+    creation: Creation = Creation()
+    inclusion: InclusionList = InclusionList()
+    contact_mappings: tuple[FieldMapping, ...] = DEFAULT_CONTACT_MAPPINGS
+    deletes: Deletes = Deletes()
+
+    @field_validator("contact_mappings")
+    @classmethod
+    def _no_opt_out_override(cls, mappings: tuple[FieldMapping, ...]) -> tuple[FieldMapping, ...]:
+        for m in mappings:
+            if OPT_OUT_HUBSPOT in {m.hubspot} or OPT_OUT_SALESFORCE in {m.lead, m.contact}:
+                raise ValueError(
+                    f"the email opt-out mapping ({OPT_OUT_HUBSPOT} <-> {OPT_OUT_SALESFORCE}) is mandatory "
+                    "and fixed (CAN-SPAM); remove it from contact_mappings"
+                )
+        seen: set[str] = set()
+        for m in mappings:
+            if m.hubspot in seen:
+                raise ValueError(f"HubSpot property {m.hubspot!r} is mapped twice")
+            seen.add(m.hubspot)
+        if not any(m.hubspot == "email" and m.rule is not SyncRule.DONT_SYNC for m in mappings):
+            raise ValueError("the email mapping is required: contacts are matched by email")
+        return mappings
+
+    @field_validator("portals")
+    @classmethod
+    def _unique_portals(cls, portals: tuple[int, ...]) -> tuple[int, ...]:
+        if len(set(portals)) != len(portals):
+            raise ValueError("a portal is listed twice")
+        return portals
+
+    def warnings(self) -> list[str]:
+        """Settings that are valid but risky, for ``hssync config validate``."""
+        out: list[str] = []
+        if len(self.portals) > 1 and self.creation.salesforce_to_hubspot == "create_or_update":
+            out.append(
+                "several portals share this Salesforce org and Salesforce->HubSpot creation is "
+                "'create_or_update': a lead created from portal A will also create a contact in portal B. "
+                "Set creation.salesforce_to_hubspot: do_nothing (recommended with several portals)."
+            )
+        return out
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message lists every problem with its location."""
+
+
+def parse_config(text: str) -> SyncConfig:
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError("the configuration must be a YAML mapping")
+    try:
+        return SyncConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
+        ]
+        raise ConfigError("invalid sync configuration:\n  " + "\n  ".join(problems)) from exc
+
+
+def json_schema() -> dict[str, Any]:
+    return SyncConfig.model_json_schema()

@@ -1,0 +1,88 @@
+"""The sync configuration: defaults, the mandatory opt-out mapping, warnings, and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shared.config import (
+    DEFAULT_CONTACT_MAPPINGS,
+    ConfigError,
+    SyncRule,
+    json_schema,
+    parse_config,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_demo_configuration_is_valid_and_uses_the_default_mappings():
+    config = parse_config((ROOT / "config" / "demo.yaml").read_text())
+    assert config.portals == (1000001,)
+    assert config.contact_mappings == DEFAULT_CONTACT_MAPPINGS
+    assert config.inclusion.preset == "everyone_except_subscribers"
+    assert config.warnings() == []
+
+
+def test_defaults_sync_every_contact_both_ways_and_create_leads():
+    config = parse_config("portals: [1]")
+    assert config.inclusion.list_id is None
+    assert config.inclusion.preset is None
+    assert config.creation.hubspot_to_salesforce == "lead"
+    assert all(m.rule is SyncRule.TWO_WAY for m in config.contact_mappings)
+    by_property = {m.hubspot: m for m in config.contact_mappings}
+    assert (by_property["company"].lead, by_property["company"].contact) == ("Company", None)
+    assert by_property["address"].contact == "MailingStreet"
+
+
+@pytest.mark.parametrize(
+    "mapping",
+    [
+        "{hubspot: hs_email_optout, lead: HasOptedOutOfEmail}",
+        "{hubspot: my_optout, contact: HasOptedOutOfEmail, rule: dont_sync}",
+    ],
+)
+def test_the_opt_out_mapping_cannot_be_redefined(mapping):
+    with pytest.raises(ConfigError, match=r"opt-out mapping .* is mandatory"):
+        parse_config(f"portals: [1]\ncontact_mappings:\n  - {{hubspot: email, lead: Email}}\n  - {mapping}\n")
+
+
+def test_several_portals_with_automatic_creation_is_accepted_with_a_warning():
+    risky = parse_config("portals: [1, 2]")
+    (warning,) = risky.warnings()
+    assert "do_nothing" in warning
+    safe = parse_config("portals: [1, 2]\ncreation: {salesforce_to_hubspot: do_nothing}")
+    assert safe.warnings() == []
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("portals: []", "portals"),
+        ("portals: [1, 1]", "portals"),
+        ("portals: [1]\ncreation: {hubspot_to_salesforce: account}", "creation.hubspot_to_salesforce"),
+        ("portals: [1]\ninclusion: {list_id: '7', preset: everyone}", "inclusion"),
+        ("portals: [1]\ncontact_mappings: [{hubspot: email}]", "contact_mappings.0"),
+        ("portals: [1]\ncontact_mappings: [{hubspot: phone, lead: Phone}]", "email mapping is required"),
+        ("portals: [1]\ncolour: blue", "colour"),
+        ("portals: [1]\ncontact_mappings: [{hubspot: email, lead: Email, rule: sometimes}]", "rule"),
+    ],
+)
+def test_invalid_configurations_say_where(text, where):
+    with pytest.raises(ConfigError, match="invalid sync configuration") as info:
+        parse_config(text)
+    assert where in str(info.value)
+
+
+def test_non_mapping_yaml_is_refused():
+    with pytest.raises(ConfigError, match="mapping"):
+        parse_config("- just\n- a list")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        parse_config("portals: [1\n")
+
+
+def test_json_schema_describes_the_rules():
+    schema = json_schema()
+    assert schema["title"] == "SyncConfig"
+    assert set(schema["$defs"]["SyncRule"]["enum"]) == {r.value for r in SyncRule}
