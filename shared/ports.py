@@ -1,0 +1,167 @@
+"""The ports the pipeline depends on: the two CRMs and the state store.
+
+The pipeline code talks only to these protocols. Real adapters (``shared/adapters``) implement them
+with simple-salesforce, hubspot-api-client and boto3; unit tests use in-memory fakes.
+Every method is batched: callers pass many ids/records and the adapter splits them into the largest
+requests the API allows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from shared.errors import ApiFailure, ErrorCategory
+
+
+@dataclass(frozen=True)
+class SalesforceRecord:
+    sobject: str
+    id: str  # always the 18-character id
+    fields: Mapping[str, Any]  # as the REST API returns them (JSON values), without "attributes"
+    created: dt.datetime
+    last_modified: dt.datetime
+
+
+@dataclass(frozen=True)
+class HubSpotContact:
+    id: str
+    properties: Mapping[str, str | None]
+    property_changed_at: Mapping[str, dt.datetime]  # when each requested property last changed
+    updated_at: dt.datetime
+    archived: bool = False
+
+
+@dataclass(frozen=True)
+class RecordWrite:
+    key: str  # the caller's correlation key, echoed in the outcome
+    record_id: str | None  # None: create
+    fields: Mapping[str, Any]  # Salesforce field values or HubSpot property values (strings; None clears)
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    key: str
+    record_id: str | None  # the created/updated record; None when it failed
+    failure: ApiFailure | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+class SalesforcePort(Protocol):
+    def retrieve(
+        self, sobject: str, ids: Sequence[str], fields: Sequence[str]
+    ) -> dict[str, SalesforceRecord]:
+        """Current records by id (15 or 18 chars); missing or deleted ids are absent from the result."""
+        ...
+
+    def find_by_email(
+        self, sobject: str, emails: Sequence[str], fields: Sequence[str]
+    ) -> list[SalesforceRecord]:
+        """Contacts, or unconverted Leads, whose Email matches any of ``emails`` (case-insensitive)."""
+        ...
+
+    def modified_since(
+        self, sobject: str, since: dt.datetime, fields: Sequence[str], limit: int
+    ) -> list[SalesforceRecord]:
+        """Records with SystemModstamp > since, oldest first (the poller's reconciliation read)."""
+        ...
+
+    def create(self, sobject: str, writes: Sequence[RecordWrite]) -> list[WriteOutcome]: ...
+
+    def update(self, sobject: str, writes: Sequence[RecordWrite]) -> list[WriteOutcome]: ...
+
+    def api_usage(self) -> tuple[int, int] | None:
+        """(used, daily max) from the last Sforce-Limit-Info header seen, if any."""
+        ...
+
+
+class HubSpotPort(Protocol):
+    def read_contacts(self, ids: Sequence[str], properties: Sequence[str]) -> dict[str, HubSpotContact]:
+        """Current contacts by id; missing or archived ids are absent."""
+        ...
+
+    def contacts_by_email(
+        self, emails: Sequence[str], properties: Sequence[str]
+    ) -> dict[str, HubSpotContact]:
+        """Contacts keyed by normalised (trimmed, lower-case) email."""
+        ...
+
+    def contacts_modified_since(
+        self, since: dt.datetime, properties: Sequence[str], limit: int
+    ) -> list[HubSpotContact]:
+        """Contacts with hs_lastmodifieddate > since, oldest first."""
+        ...
+
+    def create_contacts(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]:
+        """A 409 for an existing email is a failure with ``existing_id`` set, never an exception."""
+        ...
+
+    def update_contacts(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]: ...
+
+
+@dataclass
+class Link:
+    """A HubSpot contact linked to one Salesforce Lead or Contact, with what hssync last synced.
+
+    ``synced`` maps a HubSpot property name to the pair of values (HubSpot form, Salesforce form)
+    both sides held after hssync's last write or read of that field: the basis of echo suppression.
+    """
+
+    portal: str
+    hubspot_id: str
+    sf_object: str
+    sf_id: str
+    synced: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    linked_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class HealthEntry:
+    portal: str
+    system: str  # where the write failed
+    record: str  # e.g. "hubspot:contacts:123" or "salesforce:Lead:00Q..."
+    category: ErrorCategory
+    code: str
+    message: str
+    at: dt.datetime
+    resync: str  # the command that retries this record, e.g. "hssync resync hubspot:contacts:123"
+
+
+class StatePort(Protocol):
+    def links_by_hubspot(self, portal: str, ids: Sequence[str]) -> dict[str, Link]: ...
+
+    def links_by_salesforce(self, portal: str, ids: Sequence[str]) -> dict[str, Link]: ...
+
+    def save_links(self, links: Sequence[Link]) -> None:
+        """Upsert links (both directions)."""
+        ...
+
+    def claim_creation(self, portal: str, target: str, email: str, claimant: str) -> str | None:
+        """Claim the right to create the ``target`` record for ``email``.
+
+        Returns None when this claimant holds the claim (newly or already); otherwise the current
+        holder's claimant string, or the created record id once the claim was completed.
+        """
+        ...
+
+    def complete_claim(self, portal: str, target: str, email: str, record_id: str) -> None: ...
+
+    def release_claim(self, portal: str, target: str, email: str, claimant: str) -> None: ...
+
+    def get_cursor(self, portal: str, name: str) -> str | None: ...
+
+    def set_cursor(self, portal: str, name: str, value: str) -> None: ...
+
+    def record_health(self, entries: Sequence[HealthEntry]) -> None: ...
+
+    def health(self, portal: str) -> list[HealthEntry]: ...
+
+    def add_counters(self, portal: str, counters: Mapping[str, int]) -> None: ...
+
+    def counters(self, portal: str) -> dict[str, int]: ...
