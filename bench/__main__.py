@@ -54,6 +54,7 @@ def main() -> None:
         info = box.info
         sf = requests.Session()
         sf.verify = info.salesforce["ca_bundle"]
+        sf.trust_env = False
         token = sf.post(
             info.salesforce["token_url"],
             data={

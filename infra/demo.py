@@ -30,6 +30,7 @@ def salesforce_client(info: SandboxInfo) -> Any:
 
     session = requests.Session()
     session.verify = info.salesforce["ca_bundle"]
+    session.trust_env = False  # an environment CA bundle would override verify (requests' precedence)
     token = session.post(
         info.salesforce["token_url"],
         data={

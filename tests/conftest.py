@@ -48,9 +48,14 @@ def fresh_sandbox(sandbox):
 
 @pytest.fixture
 def sf_session(fresh_sandbox) -> requests.Session:
-    """A requests session that trusts the sandbox CA (as REQUESTS_CA_BUNDLE would)."""
+    """A requests session that trusts the sandbox CA.
+
+    ``trust_env`` is off because requests lets a REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE in the
+    environment override a session's own ``verify``; machines and CI often set one.
+    """
     session = requests.Session()
     session.verify = str(fresh_sandbox.tls.ca_cert)
+    session.trust_env = False
     return session
 
 
