@@ -55,7 +55,6 @@ class PropertyFilter(_Strict):
 class InclusionList(_Strict):
     """Which HubSpot contacts sync to Salesforce. Nothing set: every contact (the default)."""
 
-    list_id: str | None = Field(default=None, description="a HubSpot list id: members sync")
     property_filters: tuple[PropertyFilter, ...] = Field(
         default=(), description="all must hold for a contact to sync"
     )
@@ -63,9 +62,8 @@ class InclusionList(_Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> InclusionList:
-        kinds = [k for k in (self.list_id, self.property_filters, self.preset) if k]
-        if len(kinds) > 1:
-            raise ValueError("choose one of list_id, property_filters or preset")
+        if self.property_filters and self.preset:
+            raise ValueError("choose either property_filters or preset")
         return self
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
@@ -79,8 +80,14 @@ class Deliverer(Generic[T]):
                     return
             if self.linger and attempt == 0:
                 # let a burst of commits accumulate into one batch, as the real services do
+                linger_until = time.monotonic() + self.linger
                 with self._cond:
-                    self._cond.wait(self.linger)
+                    while (
+                        not self._stop
+                        and len(self._queue) < self.max_batch
+                        and (remaining := linger_until - time.monotonic()) > 0
+                    ):
+                        self._cond.wait(remaining)
             with self._cond:
                 batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
                 self._in_flight = len(batch)
@@ -101,4 +108,7 @@ class Deliverer(Generic[T]):
                 self._queue.extendleft(reversed(batch))
                 delay = self.retry_delays[min(attempt, len(self.retry_delays) - 1)]
                 attempt += 1
-                self._cond.wait(delay)
+                # new items notify the condition: keep waiting out the back-off unless stopped
+                deadline = time.monotonic() + delay
+                while not self._stop and (remaining := deadline - time.monotonic()) > 0:
+                    self._cond.wait(remaining)

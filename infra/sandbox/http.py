@@ -217,6 +217,11 @@ class Emulator:
         self._routes[endpoint] = RouteInfo(werkzeug_rule_to_template(rule), handler, True)
         self._map.add(Rule(rule, methods=method_list, endpoint=endpoint))
 
+    @property
+    def url_map(self) -> Map:
+        """The API routes (not the control endpoints), e.g. for conformance checks."""
+        return self._map
+
     def control(self, method: str, name: str, handler: Callable[[Request], Response]) -> None:
         """Register ``METHOD /_sandbox/<name>``."""
         self._control[(method, name.strip("/"))] = handler

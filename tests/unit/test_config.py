@@ -27,7 +27,7 @@ def test_the_demo_configuration_is_valid_and_uses_the_default_mappings():
 
 def test_defaults_sync_every_contact_both_ways_and_create_leads():
     config = parse_config("portals: [1]")
-    assert config.inclusion.list_id is None
+    assert config.inclusion.property_filters == ()
     assert config.inclusion.preset is None
     assert config.creation.hubspot_to_salesforce == "lead"
     assert all(m.rule is SyncRule.TWO_WAY for m in config.contact_mappings)
@@ -62,7 +62,11 @@ def test_several_portals_with_automatic_creation_is_accepted_with_a_warning():
         ("portals: []", "portals"),
         ("portals: [1, 1]", "portals"),
         ("portals: [1]\ncreation: {hubspot_to_salesforce: account}", "creation.hubspot_to_salesforce"),
-        ("portals: [1]\ninclusion: {list_id: '7', preset: everyone}", "inclusion"),
+        (
+            "portals: [1]\ninclusion:\n  preset: everyone\n"
+            "  property_filters: [{property: a, operator: HAS_PROPERTY}]",
+            "inclusion",
+        ),
         ("portals: [1]\ncontact_mappings: [{hubspot: email}]", "contact_mappings.0"),
         ("portals: [1]\ncontact_mappings: [{hubspot: phone, lead: Phone}]", "email mapping is required"),
         ("portals: [1]\ncolour: blue", "colour"),
