@@ -69,6 +69,9 @@ def main() -> None:
         lead_id = sf.get(f"{base}/query", params={"q": "SELECT Id FROM Lead LIMIT 1"}).json()["records"][0][
             "Id"
         ]
+        # a real portal answers 429 past 190 requests / 10 s; here we measure the emulator itself
+        no_limits = {"rate_limits_enabled": False}
+        requests.post(f"{info.hubspot['url']}/_sandbox/settings", json=no_limits, timeout=5)
         hs = requests.Session()
         hs.headers["Authorization"] = f"Bearer {info.hubspot['access_token']}"
         contact_id = hs.get(f"{info.hubspot['url']}/crm/v3/objects/contacts", params={"limit": 1}).json()[

@@ -22,6 +22,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from infra.sandbox.serving import SOCKET_ENVIRON_KEY
+
 Handler = Callable[..., Response]
 
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
@@ -279,8 +281,10 @@ class Emulator:
         request = Request(environ)
         try:
             response = self.dispatch(request)
+            # drain what the handler did not read, so a keep-alive connection stays in step
+            request.get_data(cache=False)
         except DropConnection:
-            sock = environ.get("werkzeug.socket")
+            sock = environ.get(SOCKET_ENVIRON_KEY)
             if sock is not None:
                 with contextlib.suppress(OSError):
                     sock.shutdown(2)

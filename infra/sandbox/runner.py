@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -12,10 +11,10 @@ from typing import Any, Literal, Protocol
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from infra.sandbox import tls
 from infra.sandbox.config import HubSpotCredentials, SalesforceCredentials
+from infra.sandbox.serving import EmulatorServer
 
 Seed = Literal["demo", "none"]
 
@@ -94,16 +93,19 @@ class Sandbox:
         self.jwt_private_key_file, jwt_public = _jwt_keypair(state_dir, jwt_public_key_file)
         self.salesforce = SalesforceEmulator(self.sf_creds, jwt_public_key_pem=jwt_public)
         self.hubspot = HubSpotEmulator(self.hs_creds)
-        self._sf_server: BaseWSGIServer = make_server(
-            host, salesforce_port, self.salesforce, threaded=True, ssl_context=self.tls.server_context()
+        self._sf_server = EmulatorServer(
+            self.salesforce,
+            host,
+            salesforce_port,
+            certificate=self.tls.server_cert,
+            private_key=self.tls.server_key,
         )
-        self._hs_server: BaseWSGIServer = make_server(host, hubspot_port, self.hubspot, threaded=True)
+        self._hs_server = EmulatorServer(self.hubspot, host, hubspot_port)
         url_host = f"[{host}]" if ":" in host else host
-        self.salesforce_url = f"https://{url_host}:{self._sf_server.server_port}"
-        self.hubspot_url = f"http://{url_host}:{self._hs_server.server_port}"
+        self.salesforce_url = f"https://{url_host}:{self._sf_server.port}"
+        self.hubspot_url = f"http://{url_host}:{self._hs_server.port}"
         self.salesforce.set_base_url(self.salesforce_url)
         self.hubspot.set_base_url(self.hubspot_url)
-        self._threads: list[threading.Thread] = []
         self.seeded: dict[str, dict[str, int]] = {}
 
     @property
@@ -137,10 +139,8 @@ class Sandbox:
     def start(self, ready_timeout: float = 10.0) -> SandboxInfo:
         if self.seed == "demo":
             self.seeded = {"salesforce": self.salesforce.seed_demo(), "hubspot": self.hubspot.seed_demo()}
-        for name, server in (("salesforce", self._sf_server), ("hubspot", self._hs_server)):
-            thread = threading.Thread(target=server.serve_forever, name=f"sandbox-{name}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self._sf_server.start()
+        self._hs_server.start()
         self.salesforce.start_background()
         self.hubspot.start_background()
         self._wait_ready(ready_timeout)
@@ -171,12 +171,8 @@ class Sandbox:
     def stop(self) -> None:
         self.salesforce.stop_background()
         self.hubspot.stop_background()
-        for server in (self._sf_server, self._hs_server):
-            server.shutdown()
-            server.server_close()
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._threads.clear()
+        self._sf_server.stop()
+        self._hs_server.stop()
 
     def __enter__(self) -> Sandbox:
         self.start()
