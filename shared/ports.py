@@ -119,6 +119,9 @@ class Link:
     synced: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     linked_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
+    # other Salesforce records with the same email ("Lead:00Q...", "Contact:003..."): the pair stays
+    # linked to sf_id (the oldest) but syncs with whichever of them was updated most recently (S6)
+    duplicates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,12 @@ def decide(rule: SyncRule, state: FieldState, remembered: Remembered | None) -> 
             return Write(Side.SALESFORCE, hs, "Salesforce field is blank")
         return Write(Side.HUBSPOT, sf, "prefer Salesforce")
 
-    # two-way: the side that changed wins; both changed -> the newer change, ties to Salesforce
+    # two-way. First sync of a pair: a blank is no edit, so the side with a value fills the other
+    if remembered is None and (hs is None or sf is None):
+        return (
+            Write(Side.HUBSPOT, sf, "first sync") if hs is None else Write(Side.SALESFORCE, hs, "first sync")
+        )
+    # the side that changed wins; both changed -> the newer change, ties to Salesforce
     if hs_changed and not sf_changed:
         return Write(Side.SALESFORCE, hs, "changed in HubSpot")
     if sf_changed and not hs_changed:

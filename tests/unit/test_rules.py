@@ -61,7 +61,11 @@ class TestTwoWay:
 
     def test_first_sync_uses_timestamps(self):
         assert _write(self.rule, "hs", "sf", None, hs_at=LATER, sf_at=EARLIER) == (Side.SALESFORCE, "hs")
-        assert _write(self.rule, "hs", None, None, hs_at=EARLIER, sf_at=LATER) == (Side.HUBSPOT, None)
+        assert _write(self.rule, "hs", "sf", None, hs_at=EARLIER, sf_at=LATER) == (Side.HUBSPOT, "sf")
+
+    def test_first_sync_never_lets_a_blank_erase_a_value(self):
+        assert _write(self.rule, "hs", None, None, hs_at=EARLIER, sf_at=LATER) == (Side.SALESFORCE, "hs")
+        assert _write(self.rule, None, "sf", None, hs_at=LATER, sf_at=EARLIER) == (Side.HUBSPOT, "sf")
 
 
 class TestPreferSalesforceUnlessBlank:

@@ -1,0 +1,66 @@
+"""Dedupe: a batch of change events -> sync plans on the writes queue."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared import wiring
+from shared.errors import SuspendedError, TransientApiError
+from shared.models import ChangeEvent
+from shared.observability import logger, metrics, tracer
+from shared.pipeline.dedupe import Deduper
+from shared.pipeline.sqs_batch import SqsBatch
+from shared.queues import dead_letter, json_body, send_messages
+
+RETRY_DELAY_SECONDS = 2
+
+
+def _dead_letter(body: str, reason: str) -> None:
+    url = wiring.require(wiring.settings().changes_dead_letter_queue_url, "CHANGES_DEAD_LETTER_QUEUE_URL")
+    dead_letter(wiring.sqs(), url, body, reason, source="dedupe")
+    metrics.add_metric(name="DeadLettered", unit="Count", value=1)
+
+
+def _work(items: Sequence[tuple[str, ChangeEvent]]) -> set[str]:
+    settings = wiring.settings()
+    deduper = Deduper(
+        config=wiring.sync_config(),
+        portal=settings.portal,
+        salesforce=wiring.salesforce(),
+        hubspot=wiring.hubspot(),
+        state=wiring.state(),
+    )
+    try:
+        result = deduper.process([event for _, event in items])
+    except (TransientApiError, SuspendedError) as exc:
+        logger.warning("dedupe batch will be retried", extra={"error": str(exc), "events": len(items)})
+        return {message_id for message_id, _ in items}
+    sqs = wiring.sqs()
+    if result.plans:
+        send_messages(
+            sqs,
+            wiring.require(settings.writes_queue_url, "WRITES_QUEUE_URL"),
+            [json_body(p) for p in result.plans],
+        )
+    if result.retry:
+        # another event holds the creation claim: look again shortly, when the record exists
+        changes = wiring.require(settings.changes_queue_url, "CHANGES_QUEUE_URL")
+        send_messages(sqs, changes, [json_body(e) for e in result.retry], delay_seconds=RETRY_DELAY_SECONDS)
+    if result.skipped:
+        wiring.state().add_counters(settings.portal, {f"skipped.{k}": v for k, v in result.skipped.items()})
+    metrics.add_metric(name="Plans", unit="Count", value=len(result.plans))
+    metrics.add_metric(name="Skipped", unit="Count", value=sum(result.skipped.values()))
+    logger.info(
+        "dedupe", extra={"events": len(items), "plans": len(result.plans), "skipped": dict(result.skipped)}
+    )
+    return set()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return SqsBatch(ChangeEvent, dead_letter=_dead_letter).handle(event, context, _work)

@@ -1,0 +1,1 @@
+"""The sync pipeline's logic: inbound -> dedupe (plans) -> apply (writes). Handlers stay thin."""

@@ -1,0 +1,339 @@
+"""Apply: the only writer. Turns sync plans into the fewest API calls, then records what happened.
+
+Plans of one SQS batch are grouped by target and operation: Salesforce creates and updates go out
+as sObject Collections (200 records a call), HubSpot ones as batch create/update (100 a call); the
+adapters do the chunking. Then, per plan: links and the synced values are saved (the basis of echo
+suppression), creation claims are completed or released, and permanent failures become sync-health
+entries. A transient failure of a call (its retries spent) marks only that call's plans for retry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+
+from shared.errors import ApiFailure, ErrorCategory, TransientApiError
+from shared.models import ChangeEvent, ChangeType, System
+from shared.pipeline.plans import SyncedPair, SyncPlan
+from shared.ports import HealthEntry, HubSpotPort, Link, RecordWrite, SalesforcePort, StatePort, WriteOutcome
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class ApplyResult:
+    retry_plan_ids: set[str] = field(default_factory=set)  # transient failures: deliver again
+    counters: Counter[str] = field(default_factory=Counter)
+    health: list[HealthEntry] = field(default_factory=list)
+    followups: list[ChangeEvent] = field(default_factory=list)  # records to re-read and sync again
+
+
+@dataclass
+class _Progress:
+    """What happened to one plan's writes."""
+
+    plan: SyncPlan
+    hubspot_id: str | None
+    sf_id: str | None
+    hubspot_ok: bool = True
+    salesforce_ok: bool = True
+    transient: bool = False
+    resync_hubspot: bool = False
+
+
+class Applier:
+    def __init__(
+        self,
+        *,
+        salesforce: SalesforcePort,
+        hubspot: HubSpotPort,
+        state: StatePort,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        self.salesforce = salesforce
+        self.hubspot = hubspot
+        self.state = state
+        self.clock = clock
+
+    def apply(self, plans: Sequence[SyncPlan]) -> ApplyResult:
+        result = ApplyResult()
+        progress = {p.plan_id: _Progress(p, p.hubspot_id, p.sf_id) for p in _latest_per_pair(plans, result)}
+        self._confirm_claims(progress, result)
+
+        self._create_in_salesforce(progress, result)
+        self._create_in_hubspot(progress, result)
+        self._update_salesforce(progress, result)
+        self._update_hubspot(progress, result)
+        self._record(progress, result)
+        return result
+
+    def _confirm_claims(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
+        """A create runs only while its plan still holds the claim: a redelivered plan whose record
+        was already created links to that record instead, and a plan whose claim was taken over
+        (it expired) waits for a retry."""
+        for plan_id, item in list(progress.items()):
+            plan = item.plan
+            if not plan.create or not plan.claim_email or not plan.claimant:
+                continue
+            holder = self.state.claim_creation(plan.portal, plan.create, plan.claim_email, plan.claimant)
+            if holder is None:
+                continue
+            if holder.startswith(("hubspot:", "salesforce:")):
+                result.retry_plan_ids.add(plan_id)
+                del progress[plan_id]
+                continue
+            result.counters["already created"] += 1
+            if plan.create == "salesforce":
+                item.sf_id = holder
+            else:
+                item.hubspot_id = holder
+            progress[plan_id] = _Progress(
+                plan.model_copy(update={"create": None, "salesforce_writes": {}, "hubspot_writes": {}}),
+                item.hubspot_id,
+                item.sf_id,
+                resync_hubspot=True,
+            )
+
+    # -- writes --------------------------------------------------------------------------------
+    def _create_in_salesforce(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
+        for sf_object in ("Lead", "Contact"):
+            todo = [
+                p
+                for p in progress.values()
+                if p.plan.create == "salesforce" and p.plan.sf_object == sf_object
+            ]
+            if not todo:
+                continue
+            writes = [RecordWrite(p.plan.plan_id, None, p.plan.salesforce_writes) for p in todo]
+            outcomes = self._call(partial(self.salesforce.create, sf_object), writes, todo, result)
+            for item, outcome in zip(todo, outcomes or [], strict=False):
+                if outcome.ok:
+                    item.sf_id = outcome.record_id
+                    result.counters["hubspot_to_salesforce.created"] += 1
+                else:
+                    item.salesforce_ok = False
+                    self._failure(item, "salesforce", outcome, result)
+
+    def _create_in_hubspot(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
+        todo = [p for p in progress.values() if p.plan.create == "hubspot"]
+        if not todo:
+            return
+        writes = [RecordWrite(p.plan.plan_id, None, p.plan.hubspot_writes) for p in todo]
+        outcomes = self._call(self.hubspot.create_contacts, writes, todo, result)
+        for item, outcome in zip(todo, outcomes or [], strict=False):
+            if outcome.ok:
+                item.hubspot_id = outcome.record_id
+                result.counters["salesforce_to_hubspot.created"] += 1
+            elif outcome.failure is not None and outcome.failure.existing_id:
+                # the email exists in HubSpot after all (created meanwhile): link to it and re-read both
+                item.hubspot_id = outcome.failure.existing_id
+                item.resync_hubspot = True
+                result.counters["salesforce_to_hubspot.linked_by_email"] += 1
+            else:
+                item.hubspot_ok = False
+                self._failure(item, "hubspot", outcome, result)
+
+    def _update_salesforce(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
+        for sf_object in ("Lead", "Contact"):
+            todo = [
+                p
+                for p in progress.values()
+                if p.plan.create is None and p.plan.salesforce_writes and p.plan.sf_object == sf_object
+            ]
+            if not todo:
+                continue
+            writes = [RecordWrite(p.plan.plan_id, p.sf_id, p.plan.salesforce_writes) for p in todo]
+            outcomes = self._call(partial(self.salesforce.update, sf_object), writes, todo, result)
+            for item, outcome in zip(todo, outcomes or [], strict=False):
+                if outcome.ok:
+                    result.counters["hubspot_to_salesforce.updated"] += 1
+                else:
+                    item.salesforce_ok = False
+                    self._failure(item, "salesforce", outcome, result)
+
+    def _update_hubspot(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
+        todo = [p for p in progress.values() if p.plan.create is None and p.plan.hubspot_writes]
+        if not todo:
+            return
+        writes = [RecordWrite(p.plan.plan_id, p.hubspot_id, p.plan.hubspot_writes) for p in todo]
+        outcomes = self._call(self.hubspot.update_contacts, writes, todo, result)
+        for item, outcome in zip(todo, outcomes or [], strict=False):
+            if outcome.ok:
+                result.counters["salesforce_to_hubspot.updated"] += 1
+            else:
+                item.hubspot_ok = False
+                self._failure(item, "hubspot", outcome, result)
+
+    def _call(
+        self,
+        call: Callable[[Sequence[RecordWrite]], list[WriteOutcome]],
+        writes: Sequence[RecordWrite],
+        items: Sequence[_Progress],
+        result: ApplyResult,
+    ) -> list[WriteOutcome] | None:
+        """One batched write; a transient failure marks every plan of it for retry."""
+        try:
+            outcomes = call(writes)
+        except TransientApiError as exc:
+            log.warning("batched write of %d records will be retried: %s", len(writes), exc)
+            for item in items:
+                item.transient = True
+                result.retry_plan_ids.add(item.plan.plan_id)
+            return None
+        by_key = {o.key: o for o in outcomes}
+        ordered = []
+        for write in writes:
+            outcome = by_key.get(write.key)
+            if outcome is None:
+                outcome = WriteOutcome(
+                    write.key,
+                    None,
+                    ApiFailure(
+                        "hssync",
+                        "NO_RESULT",
+                        "the API returned no result for this record",
+                        ErrorCategory.OTHER,
+                    ),
+                )
+            ordered.append(outcome)
+        return ordered
+
+    def _failure(self, item: _Progress, system: str, outcome: WriteOutcome, result: ApplyResult) -> None:
+        failure = outcome.failure
+        if failure is None:
+            return
+        if failure.retryable:
+            item.transient = True
+            result.retry_plan_ids.add(item.plan.plan_id)
+            return
+        plan = item.plan
+        if system == "salesforce":
+            record = (
+                f"hubspot:contacts:{plan.hubspot_id}"
+                if plan.hubspot_id
+                else f"salesforce:{plan.sf_object}:{plan.sf_id}"
+            )
+        else:
+            record = (
+                f"salesforce:{plan.sf_object}:{plan.sf_id}"
+                if plan.sf_id
+                else f"hubspot:contacts:{plan.hubspot_id}"
+            )
+        result.counters["errors"] += 1
+        result.health.append(
+            HealthEntry(
+                portal=plan.portal,
+                system=system,
+                record=record,
+                category=failure.category,
+                code=failure.code,
+                message=failure.message,
+                at=self.clock(),
+                resync=f"hssync resync {record}",
+            )
+        )
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+    def _record(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
+        now = self.clock()
+        links: list[Link] = []
+        for item in progress.values():
+            plan = item.plan
+            for note in plan.notes:
+                result.health.append(
+                    HealthEntry(
+                        portal=plan.portal,
+                        system=note.system,
+                        record=note.record,
+                        category=ErrorCategory(note.category),
+                        code=note.code,
+                        message=note.message,
+                        at=now,
+                        resync=f"hssync resync {note.record}",
+                    )
+                )
+            if item.transient:
+                continue
+            created_ok = (plan.create == "salesforce" and item.sf_id) or (
+                plan.create == "hubspot" and item.hubspot_id
+            )
+            if plan.claim_email:
+                target = plan.create or "salesforce"
+                if created_ok:
+                    record_id = item.sf_id if plan.create == "salesforce" else item.hubspot_id
+                    self.state.complete_claim(plan.portal, target, plan.claim_email, str(record_id))
+                elif plan.claimant:
+                    self.state.release_claim(plan.portal, target, plan.claim_email, plan.claimant)
+            if not item.hubspot_id or not item.sf_id:
+                continue  # the creation failed: nothing to link
+            if plan.linked_by_email:
+                result.counters[f"{_direction_of_link(plan)}.linked_by_email"] += 1
+            if not plan.has_writes and not plan.linked_by_email and plan.synced_after == plan.synced_before:
+                result.counters["unchanged"] += 1
+                continue
+            links.append(
+                Link(
+                    portal=plan.portal,
+                    hubspot_id=item.hubspot_id,
+                    sf_object=plan.link_sf_object or plan.sf_object,
+                    sf_id=plan.link_sf_id or item.sf_id,
+                    synced={} if item.resync_hubspot else _synced(item),
+                    linked_at=now if (plan.create or plan.linked_by_email) else None,
+                    updated_at=now,
+                    duplicates=plan.duplicates,
+                )
+            )
+            if item.resync_hubspot:
+                result.followups.append(
+                    ChangeEvent(
+                        system=System.HUBSPOT,
+                        account=plan.portal,
+                        object_type="contacts",
+                        record_id=item.hubspot_id,
+                        change_type=ChangeType.RESYNC,
+                        occurred_at=now,
+                        origin="hssync:existing-contact",
+                        source_event_id=f"resync:{plan.plan_id}",
+                    )
+                )
+        if links:
+            self.state.save_links(links)
+        if result.health:
+            self.state.record_health(result.health)
+
+
+def _synced(item: _Progress) -> dict[str, SyncedPair]:
+    """The synced values to remember: the plan's expectation for sides that were written, the old
+    values for fields of a side whose write failed (so the next change still counts as a change)."""
+    plan = item.plan
+    synced: dict[str, SyncedPair] = {}
+    for prop, (hs_after, sf_after) in plan.synced_after.items():
+        hs_before, sf_before = plan.synced_before.get(prop, (None, None))
+        hs_value = hs_after if item.hubspot_ok or prop not in plan.hubspot_writes else hs_before
+        sf_value = sf_after if item.salesforce_ok else sf_before
+        synced[prop] = (hs_value, sf_value)
+    return synced
+
+
+def _direction_of_link(plan: SyncPlan) -> str:
+    return "hubspot_to_salesforce" if plan.source == "hubspot" else "salesforce_to_hubspot"
+
+
+def _latest_per_pair(plans: Sequence[SyncPlan], result: ApplyResult) -> list[SyncPlan]:
+    """One plan per record pair: a later plan (made from a later read) supersedes earlier ones, so a
+    collection never names the same record twice."""
+    latest: dict[tuple[str | None, str | None, str | None], SyncPlan] = {}
+    for plan in plans:
+        key = (plan.hubspot_id, plan.sf_id, plan.claim_email if plan.create else None)
+        if key in latest:
+            result.counters["superseded"] += 1
+        latest[key] = plan
+    return list(latest.values())

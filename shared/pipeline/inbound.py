@@ -1,0 +1,89 @@
+"""Inbound: what arrives (webhooks, change events) becomes ChangeEvent messages. Nothing is fetched
+here; a request is verified, split into events and queued, and answered quickly."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.inbound.errors import MalformedPayload
+from shared.inbound.hubspot import parse_notification, parse_webhook_body
+from shared.inbound.salesforce import parse_change_event
+from shared.models import ChangeEvent
+from shared.webhook_signature import SignatureError, SignedRequest, verify_v3
+
+
+@dataclass
+class WebhookOutcome:
+    status: int
+    message: str
+    events: list[ChangeEvent] = field(default_factory=list)
+    malformed: list[tuple[str, str]] = field(default_factory=list)  # (notification JSON, reason)
+
+
+def request_url(headers: Mapping[str, str], raw_path: str, raw_query: str) -> str:
+    """The URL HubSpot called, as it signed it (a Function URL sits behind TLS termination)."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    scheme = lower.get("x-forwarded-proto", "https")
+    host = lower.get("host", "")
+    return f"{scheme}://{host}{raw_path}" + (f"?{raw_query}" if raw_query else "")
+
+
+def receive_webhook(
+    *,
+    method: str,
+    url: str,
+    body: str,
+    headers: Mapping[str, str],
+    client_secret: str,
+    now_ms: int,
+    portal: str,
+) -> WebhookOutcome:
+    """Verify and split one HubSpot webhook request. 401: not from HubSpot (or replayed, or stale);
+    400: not a JSON array; 200 otherwise, with the notifications that parse, while the ones that do
+    not (or belong to another portal) are returned for the dead-letter queue with their reason."""
+    try:
+        verify_v3(SignedRequest(method, url, body, headers), client_secret, now_ms=now_ms)
+    except SignatureError as exc:
+        return WebhookOutcome(401, f"invalid signature: {exc.reason}")
+    try:
+        notifications = parse_webhook_body(body)
+    except MalformedPayload as exc:
+        return WebhookOutcome(400, str(exc))
+    outcome = WebhookOutcome(200, "accepted")
+    for raw in notifications:
+        try:
+            event = parse_notification(raw)
+        except MalformedPayload as exc:
+            outcome.malformed.append((json.dumps(raw), str(exc)))
+            continue
+        if event.account != portal:
+            outcome.malformed.append((json.dumps(raw), f"portal {event.account} is not synced by this stack"))
+            continue
+        outcome.events.append(event)
+    outcome.message = f"accepted {len(outcome.events)} notifications"
+    return outcome
+
+
+@dataclass
+class RelayOutcome:
+    events: list[ChangeEvent] = field(default_factory=list)
+    poll_objects: list[str] = field(default_factory=list)
+    malformed: str | None = None
+
+
+def receive_change_event(event: dict[str, Any], *, org_id: str) -> RelayOutcome:
+    try:
+        parsed = parse_change_event(event, org_id=org_id)
+    except MalformedPayload as exc:
+        return RelayOutcome(malformed=str(exc))
+    return RelayOutcome(events=parsed.events, poll_objects=parsed.poll_objects)
+
+
+def to_bodies(events: Sequence[ChangeEvent]) -> list[str]:
+    return [e.model_dump_json() for e in events]
+
+
+Sender = Callable[[Sequence[str]], object]

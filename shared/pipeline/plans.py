@@ -1,0 +1,63 @@
+"""What dedupe hands to apply: one plan per pair of records, saying exactly what to write where."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SyncedPair = tuple[str | None, str | None]
+
+
+class HealthNote(BaseModel):
+    """A condition dedupe found that an admin should see (e.g. same-email duplicates)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    system: str
+    record: str
+    category: str
+    code: str
+    message: str
+
+
+class SyncPlan(BaseModel):
+    """Writes that bring one HubSpot contact and one Salesforce Lead/Contact in line.
+
+    Exactly one of: both ids known (update either side as listed), ``create="salesforce"`` (no
+    ``sf_id`` yet), or ``create="hubspot"`` (no ``hubspot_id`` yet). A plan with no writes still
+    records the link and the synced values (a pair linked by email that already agrees).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    plan_id: str
+    portal: str
+    hubspot_id: str | None
+    sf_object: Literal["Lead", "Contact"]
+    sf_id: str | None  # the record written (for a same-email duplicate: the most recently updated)
+    link_sf_object: Literal["Lead", "Contact"] | None = None  # the record the pair is linked to,
+    link_sf_id: str | None = None  # when it is not the one written (S6); None: sf_id itself
+    duplicates: tuple[str, ...] = ()
+    create: Literal["salesforce", "hubspot"] | None = None
+    claim_email: str | None = None
+    claimant: str | None = None  # who holds the creation claim: this plan's source event
+    hubspot_writes: dict[str, str | None] = Field(default_factory=dict)
+    salesforce_writes: dict[str, Any] = Field(default_factory=dict)
+    synced_before: dict[str, SyncedPair] = Field(default_factory=dict)
+    synced_after: dict[str, SyncedPair] = Field(default_factory=dict)
+    reasons: tuple[str, ...] = ()
+    notes: tuple[HealthNote, ...] = ()
+    direction: Literal["hubspot_to_salesforce", "salesforce_to_hubspot", "both", "none"] = "none"
+    source: Literal["hubspot", "salesforce"] = "hubspot"  # whose change led to this plan
+    linked_by_email: bool = False
+
+    @property
+    def has_writes(self) -> bool:
+        return bool(self.hubspot_writes or self.salesforce_writes or self.create)
+
+
+def plan_id(*parts: str) -> str:
+    """Deterministic id of a plan from what it was made of (so a redelivered batch makes the same ids)."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]

@@ -1,0 +1,114 @@
+"""What both state stores share: timings, input validation, and the rules that decide results.
+
+Keeping these here (rather than in each store) is what makes ``MemoryState`` and ``DynamoState``
+behave identically; ``tests/integration/test_state_contract.py`` runs one suite against both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from shared.ports import HealthEntry, Link
+from shared.state import keys
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def epoch_seconds(moment: dt.datetime) -> int:
+    """Whole epoch seconds, the unit of the table's TTL attribute."""
+    return int(moment.timestamp())
+
+
+def is_expired(expires_at: int | None, now: int) -> bool:
+    """DynamoDB's TTL rule: an item whose ``expires_at`` lies in the past is gone (deletion is lazy,
+    so readers and conditions apply the rule themselves)."""
+    return expires_at is not None and expires_at < now
+
+
+@dataclass(frozen=True)
+class StateTimings:
+    claim_ttl: dt.timedelta = dt.timedelta(minutes=10)  # a crashed holder's claim can be retaken after this
+    completed_claim_ttl: dt.timedelta = dt.timedelta(days=1)  # how long a claim remembers the created id
+    health_ttl: dt.timedelta | None = dt.timedelta(days=30)  # after the last occurrence; None keeps forever
+
+    def __post_init__(self) -> None:
+        for name in ("claim_ttl", "completed_claim_ttl", "health_ttl"):
+            value = getattr(self, name)
+            if value is not None and value <= dt.timedelta(0):
+                raise ValueError(f"{name} must be positive")
+
+
+@dataclass(frozen=True)
+class HealthSummary:
+    """A sync-health entry (its latest occurrence) with how often and since when it occurred."""
+
+    entry: HealthEntry
+    count: int
+    first_at: dt.datetime
+
+
+def prepare_links(links: Sequence[Link]) -> list[Link]:
+    """Validated copies of ``links`` with 18-character Salesforce ids, one per HubSpot id.
+
+    A call must describe a one-to-one matching per portal: a HubSpot id or a Salesforce id linked to
+    two different counterparts in one call is a ValueError. Repeats of the same pair keep the last.
+    """
+    by_hubspot: dict[tuple[str, str], Link] = {}
+    by_salesforce: dict[tuple[str, str], str] = {}
+    for link in links:
+        keys.component("portal", link.portal)
+        keys.component("HubSpot id", link.hubspot_id)
+        if not link.sf_object:
+            raise ValueError("a link needs the Salesforce object name")
+        sf_id = keys.salesforce_id18(link.sf_id)
+        for prop, pair in link.synced.items():
+            if len(pair) != 2 or not all(value is None or isinstance(value, str) for value in pair):
+                raise TypeError(f"synced[{prop!r}] must be a (str | None, str | None) pair, got {pair!r}")
+        hubspot_key = (link.portal, link.hubspot_id)
+        salesforce_key = (link.portal, sf_id)
+        previous = by_hubspot.get(hubspot_key)
+        if previous is not None and previous.sf_id != sf_id:
+            raise ValueError(f"HubSpot contact {link.hubspot_id} is linked to two records in one call")
+        if by_salesforce.get(salesforce_key, link.hubspot_id) != link.hubspot_id:
+            raise ValueError(f"Salesforce record {sf_id} is linked to two contacts in one call")
+        by_hubspot[hubspot_key] = replace(
+            link, sf_id=sf_id, synced={prop: (pair[0], pair[1]) for prop, pair in link.synced.items()}
+        )
+        by_salesforce[salesforce_key] = link.hubspot_id
+    return list(by_hubspot.values())
+
+
+@dataclass(frozen=True)
+class HealthUpdate:
+    """All occurrences of one (portal, category, record, code) in one ``record_health`` call."""
+
+    key: keys.Key
+    first: HealthEntry
+    latest: HealthEntry
+    occurrences: int
+
+
+def group_health(entries: Sequence[HealthEntry]) -> list[HealthUpdate]:
+    """Occurrences grouped per entry key, in call order; the latest is the last one passed."""
+    grouped: dict[keys.Key, HealthUpdate] = {}
+    for entry in entries:
+        key = keys.health(entry.portal, entry.category.value, entry.record, entry.code)
+        known = grouped.get(key)
+        if known is None:
+            grouped[key] = HealthUpdate(key, entry, entry, 1)
+        else:
+            grouped[key] = HealthUpdate(key, known.first, entry, known.occurrences + 1)
+    return list(grouped.values())
+
+
+def newest_first(summaries: list[tuple[keys.Key, HealthSummary]]) -> list[HealthSummary]:
+    """Newest latest occurrence first; ties in a stable key order so both stores agree."""
+    ordered = sorted(summaries, key=lambda pair: pair[0].sk)
+    ordered.sort(key=lambda pair: pair[1].entry.at, reverse=True)
+    return [summary for _, summary in ordered]

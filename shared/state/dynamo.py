@@ -1,0 +1,531 @@
+"""The DynamoDB ``StatePort``: one table, keys as documented in ``shared/state/keys.py``.
+
+Links. The item keyed by the HubSpot id holds the link (counterpart, ``synced`` values, times); the
+item keyed by the Salesforce id is a pointer to the HubSpot id. A link exists only while both agree,
+and every read checks that, so no write order, partial batch or race can make a link wrong: at worst
+it is briefly invisible (and the at-least-once redelivery of the message that saved it repeats the
+save). The content lives in one item, so concurrent savers can never leave the two directions with
+different ``synced`` values. Reads are two ``BatchGetItem`` rounds (100 keys per call); writes are
+``BatchWriteItem`` (25 items per call) after one ``BatchGetItem`` that tells what changed: an
+unchanged link costs no write, a content update one item, a new link two. Pointers are written before
+contents, so a link switches counterpart in one single-item write; the items a changed link leaves
+behind are removed afterwards, once a read confirms they are stale.
+
+Why not ``TransactWriteItems``: it needs 4x fewer calls for new links but costs 2x the write units,
+and moto (the local runtime and the tests) copies the whole table for every item of every
+transaction: saving 1,000 new links took 101 s against 0.45 s with ``BatchWriteItem``, growing with
+the square of the table. The agreement rule gives the consistency a transaction would.
+
+Claims, cursors, health entries and counters are single-item conditional writes or atomic updates.
+Reads that decide something are strongly consistent. Expired items (TTL deletion is lazy) are
+treated as absent, by the conditions and by the readers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shared.errors import ErrorCategory, TransientApiError
+from shared.ports import HealthEntry, Link
+from shared.state import keys
+from shared.state.base import (
+    Clock,
+    HealthSummary,
+    HealthUpdate,
+    StateTimings,
+    epoch_seconds,
+    group_health,
+    is_expired,
+    newest_first,
+    prepare_links,
+    utc_now,
+)
+
+DynamoDBClient = Any  # a boto3 "dynamodb" client (low-level API, typed attribute values)
+AttributeValue = dict[str, Any]
+Item = dict[str, AttributeValue]
+
+BATCH_GET_LIMIT = 100  # keys per BatchGetItem
+BATCH_WRITE_LIMIT = 25  # requests per BatchWriteItem
+LINKS_PER_ROUND = BATCH_GET_LIMIT // 2  # a link has two items
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+class DynamoState:
+    """``StatePort`` on the ``StateTable``. The boto3 client is created on first use unless given
+    (boto3 honours ``AWS_ENDPOINT_URL``/``AWS_ENDPOINT_URL_DYNAMODB``, so the local runtime needs no
+    special wiring)."""
+
+    def __init__(
+        self,
+        table_name: str,
+        client: DynamoDBClient | None = None,
+        *,
+        timings: StateTimings | None = None,
+        clock: Clock = utc_now,
+        sleep: Callable[[float], None] = time.sleep,
+        max_attempts: int = 8,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.table_name = table_name
+        self._client = client
+        self._client_lock = threading.Lock()
+        self._timings = timings or StateTimings()
+        self._clock = clock
+        self._sleep = sleep
+        self._max_attempts = max_attempts
+
+    @property
+    def client(self) -> DynamoDBClient:
+        if self._client is None:
+            with self._client_lock:
+                if self._client is None:
+                    import boto3
+                    from botocore.config import Config
+
+                    self._client = boto3.client(
+                        "dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 5})
+                    )
+        return self._client
+
+    # links
+
+    def links_by_hubspot(self, portal: str, ids: Sequence[str]) -> dict[str, Link]:
+        keys.component("portal", portal)
+        wanted = {hubspot_id: keys.link_by_hubspot(portal, hubspot_id) for hubspot_id in ids}
+        contents = self._batch_get(wanted.values())
+        pointers = self._batch_get(_pointer_key(content) for content in contents.values())
+        found: dict[str, Link] = {}
+        for given, key in wanted.items():
+            content = contents.get(key)
+            if content is not None and _agree(content, pointers.get(_pointer_key(content))):
+                found[given] = _link_from_item(content)
+        return found
+
+    def links_by_salesforce(self, portal: str, ids: Sequence[str]) -> dict[str, Link]:
+        keys.component("portal", portal)
+        wanted = {sf_id: keys.link_by_salesforce(portal, sf_id) for sf_id in ids}
+        pointers = self._batch_get(wanted.values())
+        contents = self._batch_get(_content_key(pointer) for pointer in pointers.values())
+        found: dict[str, Link] = {}
+        for given, key in wanted.items():
+            pointer = pointers.get(key)
+            content = contents.get(_content_key(pointer)) if pointer is not None else None
+            if content is not None and _agree(content, pointer) and _pointer_key(content) == key:
+                found[given] = _link_from_item(content)
+        return found
+
+    def save_links(self, links: Sequence[Link]) -> None:
+        prepared = prepare_links(links)
+        for start in range(0, len(prepared), LINKS_PER_ROUND):
+            self._save_round(prepared[start : start + LINKS_PER_ROUND])
+
+    def _save_round(self, links: list[Link]) -> None:
+        """Read the items the links touch; write what differs and remove confirmed stale pointers."""
+        own = [
+            (
+                keys.link_by_hubspot(link.portal, link.hubspot_id),
+                keys.link_by_salesforce(link.portal, link.sf_id),
+            )
+            for link in links
+        ]
+        writing = {key for pair in own for key in pair}
+        current = self._batch_get(writing)
+
+        pointers: list[Item] = []
+        contents: list[Item] = []
+        stale: dict[keys.Key, tuple[str, str]] = {}  # a key left behind -> (attribute, value if stale)
+        for link, (content_key, pointer_key) in zip(links, own, strict=True):
+            content, pointer = _link_item(content_key, link), _pointer_item(pointer_key, link)
+            if current.get(pointer_key) != pointer:
+                pointers.append(pointer)
+            if current.get(content_key) != content:
+                contents.append(content)
+            old_sf = _text(current.get(content_key), "sf_id")
+            if old_sf is not None and old_sf != link.sf_id:
+                stale[keys.link_by_salesforce(link.portal, old_sf)] = ("hubspot_id", link.hubspot_id)
+            old_hs = _text(current.get(pointer_key), "hubspot_id")
+            if old_hs is not None and old_hs != link.hubspot_id:
+                stale[keys.link_by_hubspot(link.portal, old_hs)] = ("sf_id", link.sf_id)
+        for key in writing:
+            stale.pop(key, None)
+        candidates = self._batch_get(stale)
+        # Pointers first, then contents: a link switches to its new counterpart in the single write of
+        # its content item, so an interrupted save leaves the old link or the new one, never a mix.
+        self._batch_write([{"PutRequest": {"Item": item}} for item in pointers])
+        self._batch_write([{"PutRequest": {"Item": item}} for item in contents])
+        self._batch_write(
+            [
+                {"DeleteRequest": {"Key": _key(key)}}
+                for key, (attribute, value) in stale.items()
+                if _text(candidates.get(key), attribute) == value
+            ]
+        )
+
+    # creation claims
+
+    def claim_creation(self, portal: str, target: str, email: str, claimant: str) -> str | None:
+        key = keys.claim(portal, target, email)
+        keys.require("claimant", claimant)
+        now = epoch_seconds(self._clock())
+        item = {
+            **_key(key),
+            "claimant": {"S": claimant},
+            "expires_at": {"N": str(now + int(self._timings.claim_ttl.total_seconds()))},
+        }
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=item,
+                # free, expired (TTL deletion is lazy), or already ours and not yet completed
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR #expires < :now"
+                    " OR (#claimant = :claimant AND attribute_not_exists(#record))"
+                ),
+                ExpressionAttributeNames={
+                    "#expires": "expires_at",
+                    "#claimant": "claimant",
+                    "#record": "record_id",
+                },
+                ExpressionAttributeValues={":now": {"N": str(now)}, ":claimant": {"S": claimant}},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if _error_code(error) != _CONDITION_FAILED:
+                raise
+            held = _returned_item(error) or self._get(key) or {}
+            holder = _text(held, "record_id") or _text(held, "claimant")
+            if holder is None:  # released between the write and the read: the caller may try again
+                raise TransientApiError(f"claim {key.pk} changed while being read") from error
+            return holder
+        return None
+
+    def complete_claim(self, portal: str, target: str, email: str, record_id: str) -> None:
+        key = keys.claim(portal, target, email)
+        keys.require("record id", record_id)
+        expires_at = epoch_seconds(self._clock()) + int(self._timings.completed_claim_ttl.total_seconds())
+        self.client.update_item(
+            TableName=self.table_name,
+            Key=_key(key),
+            UpdateExpression="SET #record = :record, #expires = :expires",
+            ExpressionAttributeNames={"#record": "record_id", "#expires": "expires_at"},
+            ExpressionAttributeValues={":record": {"S": record_id}, ":expires": {"N": str(expires_at)}},
+        )
+
+    def release_claim(self, portal: str, target: str, email: str, claimant: str) -> None:
+        key = keys.claim(portal, target, email)
+        keys.require("claimant", claimant)
+        try:
+            self.client.delete_item(
+                TableName=self.table_name,
+                Key=_key(key),
+                ConditionExpression="#claimant = :claimant AND attribute_not_exists(#record)",
+                ExpressionAttributeNames={"#claimant": "claimant", "#record": "record_id"},
+                ExpressionAttributeValues={":claimant": {"S": claimant}},
+            )
+        except ClientError as error:
+            if _error_code(error) != _CONDITION_FAILED:
+                raise  # otherwise: not ours, already completed, or gone; nothing to release
+
+    # cursors
+
+    def get_cursor(self, portal: str, name: str) -> str | None:
+        return _text(self._get(keys.cursor(portal, name)), "value")
+
+    def set_cursor(self, portal: str, name: str, value: str) -> None:
+        key = keys.cursor(portal, name)
+        self.client.put_item(TableName=self.table_name, Item={**_key(key), "value": {"S": value}})
+
+    # sync health
+
+    def record_health(self, entries: Sequence[HealthEntry]) -> None:
+        now = epoch_seconds(self._clock())
+        ttl = self._timings.health_ttl
+        expires_at = None if ttl is None else now + int(ttl.total_seconds())
+        for update in group_health(entries):
+            try:
+                self._accumulate_health(update, now, expires_at)
+            except ClientError as error:
+                if _error_code(error) != _CONDITION_FAILED:
+                    raise
+                # the stored entry has expired (TTL deletion is lazy): start it afresh
+                self.client.put_item(TableName=self.table_name, Item=_health_item(update, expires_at))
+
+    def _accumulate_health(self, update: HealthUpdate, now: int, expires_at: int | None) -> None:
+        fields = _health_fields(update.latest)
+        names = {f"#{name}": name for name in fields}
+        values = {f":{name}": value for name, value in fields.items()}
+        assignments = [f"#{name} = :{name}" for name in fields]
+        assignments.append("#first_at = if_not_exists(#first_at, :first_at)")
+        names |= {"#first_at": "first_at", "#count": "count", "#expires": "expires_at"}
+        values |= {":first_at": {"S": update.first.at.isoformat()}, ":n": {"N": str(update.occurrences)}}
+        values[":now"] = {"N": str(now)}
+        expression = "SET " + ", ".join(assignments)
+        if expires_at is None:
+            expression += " REMOVE #expires"
+        else:
+            expression += ", #expires = :expires"
+            values[":expires"] = {"N": str(expires_at)}
+        self.client.update_item(
+            TableName=self.table_name,
+            Key=_key(update.key),
+            UpdateExpression=expression + " ADD #count :n",
+            ConditionExpression="attribute_not_exists(#expires) OR #expires >= :now",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+    def health(self, portal: str, category: ErrorCategory | None = None) -> list[HealthEntry]:
+        """The latest occurrence of each (record, code), newest first; optionally of one category."""
+        return [summary.entry for summary in self.health_summaries(portal, category)]
+
+    def health_summaries(self, portal: str, category: ErrorCategory | None = None) -> list[HealthSummary]:
+        """As ``health``, with how often each entry occurred and when first."""
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "ConsistentRead": True,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": keys.health_partition(portal)}},
+        }
+        if category is not None:
+            query["KeyConditionExpression"] += " AND begins_with(sk, :prefix)"
+            query["ExpressionAttributeValues"][":prefix"] = {"S": keys.health_category_prefix(category.value)}
+        now = epoch_seconds(self._clock())
+        found: list[tuple[keys.Key, HealthSummary]] = []
+        while True:
+            page = self.client.query(**query)
+            for item in page.get("Items", []):
+                if not is_expired(_number(item, "expires_at"), now):
+                    found.append((keys.Key(item["pk"]["S"], item["sk"]["S"]), _health_from_item(item)))
+            if "LastEvaluatedKey" not in page:
+                return newest_first(found)
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # counters
+
+    def add_counters(self, portal: str, counters: Mapping[str, int]) -> None:
+        key = keys.counters(portal)
+        names = {f"#c{index}": keys.counter_attribute(name) for index, name in enumerate(counters)}
+        if not names:
+            return
+        values = {f":c{index}": {"N": str(int(amount))} for index, amount in enumerate(counters.values())}
+        self.client.update_item(
+            TableName=self.table_name,
+            Key=_key(key),
+            UpdateExpression="ADD " + ", ".join(f"#c{index} :c{index}" for index in range(len(names))),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+    def counters(self, portal: str) -> dict[str, int]:
+        item = self._get(keys.counters(portal)) or {}
+        prefix = keys.COUNTER_ATTRIBUTE_PREFIX
+        return {
+            name.removeprefix(prefix): int(value["N"])
+            for name, value in item.items()
+            if name.startswith(prefix)
+        }
+
+    # table access
+
+    def _get(self, key: keys.Key) -> Item | None:
+        response = self.client.get_item(TableName=self.table_name, Key=_key(key), ConsistentRead=True)
+        item: Item | None = response.get("Item")
+        return item
+
+    def _batch_get(self, wanted: Iterable[keys.Key]) -> dict[keys.Key, Item]:
+        """Items by key, 100 keys per call, retrying unprocessed keys with back-off."""
+        unique = list(dict.fromkeys(wanted))
+        found: dict[keys.Key, Item] = {}
+        for start in range(0, len(unique), BATCH_GET_LIMIT):
+            request: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": [_key(key) for key in unique[start : start + BATCH_GET_LIMIT]],
+                    "ConsistentRead": True,
+                }
+            }
+            attempt = 0
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    found[keys.Key(item["pk"]["S"], item["sk"]["S"])] = item
+                request = response.get("UnprocessedKeys") or {}
+                if request:
+                    if attempt + 1 >= self._max_attempts:
+                        raise TransientApiError(
+                            f"DynamoDB left keys unprocessed after {self._max_attempts} attempts"
+                        )
+                    self._backoff(attempt)
+                    attempt += 1
+        return found
+
+    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
+        """Put/delete requests, 25 per call, retrying unprocessed items with back-off."""
+        for start in range(0, len(requests), BATCH_WRITE_LIMIT):
+            pending: dict[str, Any] = {self.table_name: requests[start : start + BATCH_WRITE_LIMIT]}
+            attempt = 0
+            while pending:
+                response = self.client.batch_write_item(RequestItems=pending)
+                pending = response.get("UnprocessedItems") or {}
+                if pending:
+                    if attempt + 1 >= self._max_attempts:
+                        raise TransientApiError(
+                            f"DynamoDB left items unwritten after {self._max_attempts} attempts"
+                        )
+                    self._backoff(attempt)
+                    attempt += 1
+
+    def _backoff(self, attempt: int) -> None:
+        """Exponential back-off with jitter: about 50 ms, 100 ms, 200 ms ... at most 2 s."""
+        self._sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
+
+
+def _error_code(error: ClientError) -> str | None:
+    code: str | None = error.response.get("Error", {}).get("Code")
+    return code
+
+
+def _returned_item(error: ClientError) -> Item | None:
+    """The item a failed condition returned (``ReturnValuesOnConditionCheckFailure=ALL_OLD``)."""
+    response: Mapping[str, Any] = error.response
+    item: Item | None = response.get("Item")
+    return item
+
+
+def _key(key: keys.Key) -> Item:
+    return {"pk": {"S": key.pk}, "sk": {"S": key.sk}}
+
+
+def _key_of(item: Item) -> keys.Key:
+    return keys.Key(item["pk"]["S"], item["sk"]["S"])
+
+
+def _pointer_key(content: Item) -> keys.Key:
+    return keys.link_by_salesforce(content["portal"]["S"], content["sf_id"]["S"])
+
+
+def _content_key(pointer: Item) -> keys.Key:
+    return keys.link_by_hubspot(pointer["portal"]["S"], pointer["hubspot_id"]["S"])
+
+
+def _agree(content: Item, pointer: Item | None) -> bool:
+    """A link exists while its content item and its Salesforce pointer name each other."""
+    return pointer is not None and _text(pointer, "hubspot_id") == _text(content, "hubspot_id")
+
+
+def _text(item: Item | None, name: str) -> str | None:
+    if item is None or name not in item:
+        return None
+    value: str | None = item[name].get("S")
+    return value
+
+
+def _number(item: Item, name: str) -> int | None:
+    return int(item[name]["N"]) if name in item else None
+
+
+def _nullable(value: str | None) -> AttributeValue:
+    return {"NULL": True} if value is None else {"S": value}
+
+
+def _from_nullable(value: AttributeValue) -> str | None:
+    text: str | None = value.get("S")
+    return text
+
+
+def _link_item(key: keys.Key, link: Link) -> Item:
+    item: Item = {
+        **_key(key),
+        "portal": {"S": link.portal},
+        "hubspot_id": {"S": link.hubspot_id},
+        "sf_object": {"S": link.sf_object},
+        "sf_id": {"S": link.sf_id},
+        "synced": {
+            "M": {
+                prop: {"L": [_nullable(hubspot), _nullable(salesforce)]}
+                for prop, (hubspot, salesforce) in link.synced.items()
+            }
+        },
+    }
+    if link.duplicates:
+        item["duplicates"] = {"L": [{"S": d} for d in link.duplicates]}
+    if link.linked_at is not None:
+        item["linked_at"] = {"S": link.linked_at.isoformat()}
+    if link.updated_at is not None:
+        item["updated_at"] = {"S": link.updated_at.isoformat()}
+    return item
+
+
+def _pointer_item(key: keys.Key, link: Link) -> Item:
+    return {**_key(key), "portal": {"S": link.portal}, "hubspot_id": {"S": link.hubspot_id}}
+
+
+def _link_from_item(item: Item) -> Link:
+    synced: dict[str, tuple[str | None, str | None]] = {}
+    for prop, value in item["synced"]["M"].items():
+        hubspot, salesforce = value["L"]
+        synced[prop] = (_from_nullable(hubspot), _from_nullable(salesforce))
+    return Link(
+        portal=item["portal"]["S"],
+        hubspot_id=item["hubspot_id"]["S"],
+        sf_object=item["sf_object"]["S"],
+        sf_id=item["sf_id"]["S"],
+        synced=synced,
+        linked_at=_datetime(item, "linked_at"),
+        updated_at=_datetime(item, "updated_at"),
+        duplicates=tuple(d["S"] for d in item.get("duplicates", {}).get("L", [])),
+    )
+
+
+def _datetime(item: Item, name: str) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(item[name]["S"]) if name in item else None
+
+
+def _health_fields(latest: HealthEntry) -> Item:
+    """The attributes describing an entry's latest occurrence."""
+    return {
+        "portal": {"S": latest.portal},
+        "system": {"S": latest.system},
+        "record": {"S": latest.record},
+        "category": {"S": latest.category.value},
+        "code": {"S": latest.code},
+        "message": {"S": latest.message},
+        "at": {"S": latest.at.isoformat()},
+        "resync": {"S": latest.resync},
+    }
+
+
+def _health_item(update: HealthUpdate, expires_at: int | None) -> Item:
+    item: Item = {
+        **_key(update.key),
+        **_health_fields(update.latest),
+        "first_at": {"S": update.first.at.isoformat()},
+        "count": {"N": str(update.occurrences)},
+    }
+    if expires_at is not None:
+        item["expires_at"] = {"N": str(expires_at)}
+    return item
+
+
+def _health_from_item(item: Item) -> HealthSummary:
+    entry = HealthEntry(
+        portal=item["portal"]["S"],
+        system=item["system"]["S"],
+        record=item["record"]["S"],
+        category=ErrorCategory(item["category"]["S"]),
+        code=item["code"]["S"],
+        message=item["message"]["S"],
+        at=dt.datetime.fromisoformat(item["at"]["S"]),
+        resync=item["resync"]["S"],
+    )
+    return HealthSummary(
+        entry=entry, count=int(item["count"]["N"]), first_at=dt.datetime.fromisoformat(item["first_at"]["S"])
+    )

@@ -1,0 +1,144 @@
+"""Key layout of the single state table, and the normalisation of the ids that go into keys.
+
+The table (``StateTable`` in template.yaml) has a string partition key ``pk``, a string sort key
+``sk`` and the TTL attribute ``expires_at`` (epoch seconds). Every item lives under its portal
+(DESIGN S3), so one Salesforce org can sync with several HubSpot portals without their state mixing:
+
+=========================  =======================================  ===================================
+item                       pk                                       sk
+=========================  =======================================  ===================================
+link (content)             ``P#<portal>#HS#<hubspot id>``           ``LINK``
+link (pointer)             ``P#<portal>#SF#<18-char id>``           ``LINK`` (names the HubSpot id)
+creation claim             ``P#<portal>#CLAIM#<target>#<email>``    ``CLAIM``
+poll cursor                ``P#<portal>#CURSOR``                    ``<cursor name>``
+sync-health entry          ``P#<portal>#HEALTH``                    ``<category>#<record>#<code>``
+counters                   ``P#<portal>#COUNTERS``                  ``TOTAL`` (one number per counter)
+=========================  =======================================  ===================================
+
+The content item holds the whole link (counterpart, ``synced`` values, times); the pointer leads
+from a Salesforce id to it. A link exists while both name each other (see ``dynamo.py``). Health
+entries are sorted by category first, so one portal's entries of one category are a single
+``begins_with`` query. Emails in claim keys are normalised (trimmed, lower-case); Salesforce ids
+always appear in their 18-character form. A component that is followed by another one may not
+contain ``#``, which keeps every key unambiguous.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from shared.matching import normalize_email
+
+LINK_SORT_KEY = "LINK"
+CLAIM_SORT_KEY = "CLAIM"
+COUNTERS_SORT_KEY = "TOTAL"
+COUNTER_ATTRIBUTE_PREFIX = "c#"  # counters are top-level numbers (ADD works on top-level attributes only)
+
+_SEPARATOR = "#"
+_CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+class Key(NamedTuple):
+    pk: str
+    sk: str
+
+
+def salesforce_id18(value: str) -> str:
+    """The canonical 18-character form of a Salesforce id given in 15 or 18 characters.
+
+    A 15-character id is case-sensitive; the three suffix characters encode, for each block of five,
+    which characters are upper-case letters. An 18-character id is case-insensitive: its suffix
+    restores the case of the first fifteen, so ``001a0000006vm9riac`` and ``001A0000006Vm9rIAC``
+    are the same record.
+    """
+    if len(value) not in (15, 18) or not value.isascii() or not value.isalnum():
+        raise ValueError(f"not a Salesforce id: {value!r}")
+    if len(value) == 15:
+        return value + _checksum(value)
+    suffix = value[15:].upper()
+    chars = list(value[:15])
+    for block, letter in enumerate(suffix):
+        flags = _CHECKSUM_ALPHABET.find(letter)
+        if flags < 0:
+            raise ValueError(f"not a Salesforce id (bad checksum character): {value!r}")
+        for position in range(5):
+            index = block * 5 + position
+            upper = bool(flags & (1 << position))
+            if upper and not chars[index].isalpha():
+                raise ValueError(f"not a Salesforce id (checksum does not match): {value!r}")
+            chars[index] = chars[index].upper() if upper else chars[index].lower()
+    return "".join(chars) + suffix
+
+
+def _checksum(id15: str) -> str:
+    suffix = ""
+    for block in range(3):
+        flags = 0
+        for position, char in enumerate(id15[block * 5 : block * 5 + 5]):
+            if "A" <= char <= "Z":
+                flags |= 1 << position
+        suffix += _CHECKSUM_ALPHABET[flags]
+    return suffix
+
+
+def require(name: str, value: str) -> str:
+    """A value that must not be empty (a claimant, a record id, a cursor or counter name)."""
+    if not value:
+        raise ValueError(f"{name} must be non-empty")
+    return value
+
+
+def component(name: str, value: str) -> str:
+    """A key component that other components follow: non-empty and free of the separator."""
+    if not value or _SEPARATOR in value:
+        raise ValueError(f"{name} must be non-empty and must not contain {_SEPARATOR!r}: {value!r}")
+    return value
+
+
+def claim_email(email: str) -> str:
+    normalised = normalize_email(email)
+    if normalised is None:
+        raise ValueError("a creation claim needs a non-blank email")
+    return normalised
+
+
+def _portal(portal: str) -> str:
+    return f"P{_SEPARATOR}{component('portal', portal)}"
+
+
+def link_by_hubspot(portal: str, hubspot_id: str) -> Key:
+    return Key(f"{_portal(portal)}#HS#{component('HubSpot id', hubspot_id)}", LINK_SORT_KEY)
+
+
+def link_by_salesforce(portal: str, salesforce_id: str) -> Key:
+    return Key(f"{_portal(portal)}#SF#{salesforce_id18(salesforce_id)}", LINK_SORT_KEY)
+
+
+def claim(portal: str, target: str, email: str) -> Key:
+    return Key(f"{_portal(portal)}#CLAIM#{component('target', target)}#{claim_email(email)}", CLAIM_SORT_KEY)
+
+
+def cursor(portal: str, name: str) -> Key:
+    return Key(f"{_portal(portal)}#CURSOR", require("cursor name", name))
+
+
+def health_partition(portal: str) -> str:
+    return f"{_portal(portal)}#HEALTH"
+
+
+def health_category_prefix(category: str) -> str:
+    return f"{component('category', category)}{_SEPARATOR}"
+
+
+def health(portal: str, category: str, record: str, code: str) -> Key:
+    require("error code", code)
+    sort_key = f"{health_category_prefix(category)}{component('record', record)}{_SEPARATOR}{code}"
+    return Key(health_partition(portal), sort_key)
+
+
+def counters(portal: str) -> Key:
+    return Key(f"{_portal(portal)}#COUNTERS", COUNTERS_SORT_KEY)
+
+
+def counter_attribute(name: str) -> str:
+    return COUNTER_ATTRIBUTE_PREFIX + require("counter name", name)

@@ -1,0 +1,181 @@
+"""An in-memory ``StatePort`` for unit tests and dry runs, behaving exactly like ``DynamoState``.
+
+Thread-safe (one lock), so concurrency tests of the pipeline can use it. Nothing is persisted.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from shared.errors import ErrorCategory
+from shared.ports import HealthEntry, Link
+from shared.state import keys
+from shared.state.base import (
+    Clock,
+    HealthSummary,
+    StateTimings,
+    epoch_seconds,
+    group_health,
+    is_expired,
+    newest_first,
+    prepare_links,
+    utc_now,
+)
+
+
+@dataclass
+class _Claim:
+    claimant: str | None
+    record_id: str | None
+    expires_at: int
+
+
+@dataclass
+class _Health:
+    summary: HealthSummary
+    expires_at: int | None
+
+
+class MemoryState:
+    """``StatePort`` in memory; ``timings`` and ``clock`` as for ``DynamoState``."""
+
+    def __init__(self, *, timings: StateTimings | None = None, clock: Clock = utc_now) -> None:
+        self._timings = timings or StateTimings()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._by_hubspot: dict[tuple[str, str], Link] = {}
+        self._by_salesforce: dict[tuple[str, str], Link] = {}
+        self._claims: dict[keys.Key, _Claim] = {}
+        self._cursors: dict[keys.Key, str] = {}
+        self._health: dict[keys.Key, _Health] = {}
+        self._counters: dict[str, dict[str, int]] = {}
+
+    # links
+
+    def links_by_hubspot(self, portal: str, ids: Sequence[str]) -> dict[str, Link]:
+        keys.component("portal", portal)
+        wanted = {hubspot_id: (portal, keys.component("HubSpot id", hubspot_id)) for hubspot_id in ids}
+        with self._lock:
+            found = {given: self._by_hubspot.get(key) for given, key in wanted.items()}
+        return {given: copy.deepcopy(link) for given, link in found.items() if link is not None}
+
+    def links_by_salesforce(self, portal: str, ids: Sequence[str]) -> dict[str, Link]:
+        keys.component("portal", portal)
+        wanted = {sf_id: (portal, keys.salesforce_id18(sf_id)) for sf_id in ids}
+        with self._lock:
+            found = {given: self._by_salesforce.get(key) for given, key in wanted.items()}
+        return {given: copy.deepcopy(link) for given, link in found.items() if link is not None}
+
+    def save_links(self, links: Sequence[Link]) -> None:
+        prepared = prepare_links(links)
+        with self._lock:
+            for link in prepared:
+                hubspot_key = (link.portal, link.hubspot_id)
+                salesforce_key = (link.portal, link.sf_id)
+                old = self._by_hubspot.get(hubspot_key)
+                if old is not None and old.sf_id != link.sf_id:
+                    self._by_salesforce.pop((link.portal, old.sf_id), None)
+                old = self._by_salesforce.get(salesforce_key)
+                if old is not None and old.hubspot_id != link.hubspot_id:
+                    self._by_hubspot.pop((link.portal, old.hubspot_id), None)
+                stored = copy.deepcopy(link)
+                self._by_hubspot[hubspot_key] = stored
+                self._by_salesforce[salesforce_key] = stored
+
+    # creation claims
+
+    def claim_creation(self, portal: str, target: str, email: str, claimant: str) -> str | None:
+        key = keys.claim(portal, target, email)
+        keys.require("claimant", claimant)
+        now = epoch_seconds(self._clock())
+        with self._lock:
+            held = self._claims.get(key)
+            if held is not None and not is_expired(held.expires_at, now):
+                if held.record_id is not None:
+                    return held.record_id
+                if held.claimant != claimant:
+                    return held.claimant
+            expires_at = now + int(self._timings.claim_ttl.total_seconds())
+            self._claims[key] = _Claim(claimant, None, expires_at)
+            return None
+
+    def complete_claim(self, portal: str, target: str, email: str, record_id: str) -> None:
+        key = keys.claim(portal, target, email)
+        keys.require("record id", record_id)
+        expires_at = epoch_seconds(self._clock()) + int(self._timings.completed_claim_ttl.total_seconds())
+        with self._lock:
+            held = self._claims.get(key)
+            self._claims[key] = _Claim(held.claimant if held else None, record_id, expires_at)
+
+    def release_claim(self, portal: str, target: str, email: str, claimant: str) -> None:
+        key = keys.claim(portal, target, email)
+        keys.require("claimant", claimant)
+        with self._lock:
+            held = self._claims.get(key)
+            if held is not None and held.claimant == claimant and held.record_id is None:
+                del self._claims[key]
+
+    # cursors
+
+    def get_cursor(self, portal: str, name: str) -> str | None:
+        key = keys.cursor(portal, name)
+        with self._lock:
+            return self._cursors.get(key)
+
+    def set_cursor(self, portal: str, name: str, value: str) -> None:
+        key = keys.cursor(portal, name)
+        with self._lock:
+            self._cursors[key] = value
+
+    # sync health
+
+    def record_health(self, entries: Sequence[HealthEntry]) -> None:
+        updates = group_health(entries)
+        now = epoch_seconds(self._clock())
+        ttl = self._timings.health_ttl
+        expires_at = None if ttl is None else now + int(ttl.total_seconds())
+        with self._lock:
+            for update in updates:
+                known = self._health.get(update.key)
+                if known is None or is_expired(known.expires_at, now):
+                    count, first_at = update.occurrences, update.first.at
+                else:
+                    count = known.summary.count + update.occurrences
+                    first_at = known.summary.first_at
+                self._health[update.key] = _Health(HealthSummary(update.latest, count, first_at), expires_at)
+
+    def health(self, portal: str, category: ErrorCategory | None = None) -> list[HealthEntry]:
+        """The latest occurrence of each (record, code), newest first; optionally of one category."""
+        return [summary.entry for summary in self.health_summaries(portal, category)]
+
+    def health_summaries(self, portal: str, category: ErrorCategory | None = None) -> list[HealthSummary]:
+        """As ``health``, with how often each entry occurred and when first."""
+        partition = keys.health_partition(portal)
+        prefix = keys.health_category_prefix(category.value) if category is not None else ""
+        now = epoch_seconds(self._clock())
+        with self._lock:
+            found = [
+                (key, known.summary)
+                for key, known in self._health.items()
+                if key.pk == partition and key.sk.startswith(prefix) and not is_expired(known.expires_at, now)
+            ]
+        return newest_first(found)
+
+    # counters
+
+    def add_counters(self, portal: str, counters: Mapping[str, int]) -> None:
+        keys.component("portal", portal)
+        for name in counters:
+            keys.counter_attribute(name)
+        with self._lock:
+            totals = self._counters.setdefault(portal, {})
+            for name, amount in counters.items():
+                totals[name] = totals.get(name, 0) + amount
+
+    def counters(self, portal: str) -> dict[str, int]:
+        keys.component("portal", portal)
+        with self._lock:
+            return dict(self._counters.get(portal, {}))

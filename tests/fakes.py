@@ -1,0 +1,298 @@
+"""In-memory fakes of the CRM ports, for unit tests of the pipeline (no sockets).
+
+They keep just enough behaviour to make the pipeline's decisions observable: ids, timestamps,
+case-insensitive email lookups, HubSpot's unique emails (409 with the existing id), per-record
+failures on demand, call counts, and the change events a real CRM would emit for each write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.errors import ApiFailure, ErrorCategory, TransientApiError
+from shared.matching import normalize_email
+from shared.models import ChangeEvent, ChangeType, System
+from shared.ports import HubSpotContact, RecordWrite, SalesforceRecord, WriteOutcome
+from shared.state.keys import salesforce_id18
+
+ORG = "00D000000000001AAA"
+PORTAL = "1000001"
+PREFIX = {"Lead": "00Q", "Contact": "003"}
+
+
+class Clock:
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self.now = start or dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+
+    def tick(self, seconds: float = 1.0) -> dt.datetime:
+        self.now += dt.timedelta(seconds=seconds)
+        return self.now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@dataclass
+class _SfRow:
+    sobject: str
+    fields: dict[str, Any]
+    created: dt.datetime
+    modified: dt.datetime
+
+
+@dataclass
+class FakeSalesforce:
+    clock: Clock
+    rows: dict[str, _SfRow] = field(default_factory=dict)
+    calls: int = 0
+    events: list[ChangeEvent] = field(default_factory=list)
+    writes: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (op, id, fields)
+    reject: Callable[[str, Mapping[str, Any]], ApiFailure | None] = lambda _o, _f: None
+    transient_calls: int = 0  # the next N write calls raise TransientApiError
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    # test helpers (a user working in Salesforce)
+    def add(self, sobject: str, **fields: Any) -> str:
+        record_id = salesforce_id18(f"{PREFIX[sobject]}{next(self._ids):012d}")
+        now = self.clock.tick()
+        self.rows[record_id] = _SfRow(sobject, {"Id": record_id, **fields}, now, now)
+        self._emit(sobject, record_id, ChangeType.CREATE, origin="client=SfdcUI")
+        return record_id
+
+    def edit(self, record_id: str, **fields: Any) -> None:
+        row = self.rows[record_id]
+        row.fields.update(fields)
+        row.modified = self.clock.tick()
+        self._emit(row.sobject, record_id, ChangeType.UPDATE, origin="client=SfdcUI")
+
+    def _emit(self, sobject: str, record_id: str, change: ChangeType, origin: str) -> None:
+        self.events.append(
+            ChangeEvent(
+                system=System.SALESFORCE,
+                account=ORG,
+                object_type=sobject,
+                record_id=record_id,
+                change_type=change,
+                occurred_at=self.clock(),
+                origin=f"com/salesforce/api/rest/59.0;{origin}",
+                source_event_id=f"{record_id}:{len(self.events)}",
+            )
+        )
+
+    def drain_events(self) -> list[ChangeEvent]:
+        out, self.events = self.events, []
+        return out
+
+    def _record(self, record_id: str) -> SalesforceRecord:
+        row = self.rows[record_id]
+        values = dict(row.fields)
+        values.setdefault("IsConverted", False) if row.sobject == "Lead" else None
+        return SalesforceRecord(row.sobject, record_id, values, row.created, row.modified)
+
+    # SalesforcePort
+    def retrieve(
+        self, sobject: str, ids: Sequence[str], fields: Sequence[str]
+    ) -> dict[str, SalesforceRecord]:
+        self.calls += 1
+        found = {}
+        for raw in ids:
+            record_id = salesforce_id18(raw)
+            if record_id in self.rows and self.rows[record_id].sobject == sobject:
+                found[record_id] = self._record(record_id)
+        return found
+
+    def find_by_email(
+        self, sobject: str, emails: Sequence[str], fields: Sequence[str]
+    ) -> list[SalesforceRecord]:
+        self.calls += 1
+        wanted = {normalize_email(e) for e in emails}
+        return [
+            self._record(rid)
+            for rid, row in self.rows.items()
+            if row.sobject == sobject
+            and normalize_email(row.fields.get("Email")) in wanted
+            and not row.fields.get("IsConverted")
+        ]
+
+    def modified_since(
+        self, sobject: str, since: dt.datetime, fields: Sequence[str], limit: int
+    ) -> list[SalesforceRecord]:
+        self.calls += 1
+        rows = sorted(
+            (r.modified, rid) for rid, r in self.rows.items() if r.sobject == sobject and r.modified > since
+        )
+        return [self._record(rid) for _, rid in rows[:limit]]
+
+    def _write_call(self) -> None:
+        self.calls += 1
+        if self.transient_calls:
+            self.transient_calls -= 1
+            raise TransientApiError("injected 503")
+
+    def create(self, sobject: str, writes: Sequence[RecordWrite]) -> list[WriteOutcome]:
+        self._write_call()
+        out = []
+        for write in writes:
+            failure = self.reject(sobject, write.fields)
+            if failure is not None:
+                out.append(WriteOutcome(write.key, None, failure))
+                continue
+            record_id = salesforce_id18(f"{PREFIX[sobject]}{next(self._ids):012d}")
+            now = self.clock.tick(0.001)
+            self.rows[record_id] = _SfRow(sobject, {"Id": record_id, **write.fields}, now, now)
+            self.writes.append(("create", record_id, dict(write.fields)))
+            self._emit(sobject, record_id, ChangeType.CREATE, origin="client=hssync")
+            out.append(WriteOutcome(write.key, record_id))
+        return out
+
+    def update(self, sobject: str, writes: Sequence[RecordWrite]) -> list[WriteOutcome]:
+        self._write_call()
+        out = []
+        for write in writes:
+            record_id = salesforce_id18(str(write.record_id))
+            failure = self.reject(sobject, write.fields)
+            if failure is not None:
+                out.append(WriteOutcome(write.key, None, failure))
+                continue
+            row = self.rows[record_id]
+            row.fields.update(write.fields)
+            row.modified = self.clock.tick(0.001)
+            self.writes.append(("update", record_id, dict(write.fields)))
+            self._emit(sobject, record_id, ChangeType.UPDATE, origin="client=hssync")
+            out.append(WriteOutcome(write.key, record_id))
+        return out
+
+    def api_usage(self) -> tuple[int, int] | None:
+        return (self.calls, 15000)
+
+
+@dataclass
+class _HsRow:
+    properties: dict[str, str | None]
+    changed: dict[str, dt.datetime]
+    updated: dt.datetime
+
+
+@dataclass
+class FakeHubSpot:
+    clock: Clock
+    rows: dict[str, _HsRow] = field(default_factory=dict)
+    calls: int = 0
+    events: list[ChangeEvent] = field(default_factory=list)
+    writes: list[tuple[str, str, dict[str, str | None]]] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(101))
+
+    # test helpers (a user working in HubSpot)
+    def add(self, **properties: str | None) -> str:
+        contact_id = str(next(self._ids))
+        now = self.clock.tick()
+        props = dict(properties)
+        if props.get("email"):
+            props["email"] = normalize_email(props["email"])
+        self.rows[contact_id] = _HsRow(props, dict.fromkeys(props, now), now)
+        self._emit(contact_id, ChangeType.CREATE, "CRM_UI")
+        return contact_id
+
+    def edit(self, contact_id: str, **properties: str | None) -> None:
+        row = self.rows[contact_id]
+        now = self.clock.tick()
+        for name, value in properties.items():
+            row.properties[name] = value
+            row.changed[name] = now
+        row.updated = now
+        self._emit(contact_id, ChangeType.UPDATE, "CRM_UI")
+
+    def _emit(self, contact_id: str, change: ChangeType, source: str) -> None:
+        self.events.append(
+            ChangeEvent(
+                system=System.HUBSPOT,
+                account=PORTAL,
+                object_type="contacts",
+                record_id=contact_id,
+                change_type=change,
+                occurred_at=self.clock(),
+                origin=source,
+                source_event_id=str(len(self.events) + 1),
+            )
+        )
+
+    def drain_events(self) -> list[ChangeEvent]:
+        out, self.events = self.events, []
+        return out
+
+    def by_email(self, email: str) -> str | None:
+        wanted = normalize_email(email)
+        return next((cid for cid, r in self.rows.items() if r.properties.get("email") == wanted), None)
+
+    def _contact(self, contact_id: str) -> HubSpotContact:
+        row = self.rows[contact_id]
+        return HubSpotContact(contact_id, dict(row.properties), dict(row.changed), row.updated)
+
+    # HubSpotPort
+    def read_contacts(self, ids: Sequence[str], properties: Sequence[str]) -> dict[str, HubSpotContact]:
+        self.calls += 1
+        return {cid: self._contact(cid) for cid in ids if cid in self.rows}
+
+    def contacts_by_email(
+        self, emails: Sequence[str], properties: Sequence[str]
+    ) -> dict[str, HubSpotContact]:
+        self.calls += 1
+        out = {}
+        for email in emails:
+            contact_id = self.by_email(email)
+            if contact_id is not None:
+                out[str(normalize_email(email))] = self._contact(contact_id)
+        return out
+
+    def contacts_modified_since(
+        self, since: dt.datetime, properties: Sequence[str], limit: int
+    ) -> list[HubSpotContact]:
+        self.calls += 1
+        rows = sorted((r.updated, cid) for cid, r in self.rows.items() if r.updated > since)
+        return [self._contact(cid) for _, cid in rows[:limit]]
+
+    def create_contacts(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]:
+        self.calls += 1
+        out = []
+        for write in writes:
+            existing = self.by_email(str(write.fields.get("email") or ""))
+            if existing is not None:
+                failure = ApiFailure(
+                    "hubspot",
+                    "CONFLICT",
+                    f"Contact already exists. Existing ID: {existing}",
+                    ErrorCategory.DUPLICATES,
+                    http_status=409,
+                    existing_id=existing,
+                )
+                out.append(WriteOutcome(write.key, None, failure))
+                continue
+            contact_id = str(next(self._ids))
+            now = self.clock.tick(0.001)
+            props = {k: (None if v is None else str(v)) for k, v in write.fields.items()}
+            if props.get("email"):
+                props["email"] = normalize_email(props["email"])
+            self.rows[contact_id] = _HsRow(props, dict.fromkeys(props, now), now)
+            self.writes.append(("create", contact_id, props))
+            self._emit(contact_id, ChangeType.CREATE, "INTEGRATION")
+            out.append(WriteOutcome(write.key, contact_id))
+        return out
+
+    def update_contacts(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]:
+        self.calls += 1
+        out = []
+        for write in writes:
+            row = self.rows[str(write.record_id)]
+            now = self.clock.tick(0.001)
+            for name, value in write.fields.items():
+                row.properties[name] = None if value is None else str(value)
+                row.changed[name] = now
+            row.updated = now
+            self.writes.append(("update", str(write.record_id), dict(write.fields)))
+            self._emit(str(write.record_id), ChangeType.UPDATE, "INTEGRATION")
+            out.append(WriteOutcome(write.key, str(write.record_id)))
+        return out

