@@ -210,6 +210,7 @@ class Emulator:
         self.control("GET", "faults", lambda _r: json_response(self.faults.describe()))
         self.control("POST", "faults", self._set_faults)
         self.control("POST", "reset", self._reset)
+        self.control("GET", "pending", lambda _r: json_response({"pending": self.pending_deliveries()}))
 
     # -- registration ------------------------------------------------------------------------
     def route(self, methods: str | Iterable[str], rule: str, handler: Handler) -> None:
@@ -231,6 +232,10 @@ class Emulator:
     # -- hooks for subclasses ----------------------------------------------------------------
     def reset_state(self) -> None:
         """Forget all data (``POST /_sandbox/reset``)."""
+
+    def pending_deliveries(self) -> int:
+        """Events (change events, webhooks) queued or in flight to their target."""
+        return 0
 
     def before_request(self, request: Request, template: str) -> None:
         """Authenticate and meter an API call; raise :class:`ApiError` to refuse it."""
