@@ -9,8 +9,12 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from infra.sandbox.config import HubSpotCredentials, SalesforceCredentials
+from infra.sandbox.runner import SandboxInfo
+
+DEMO_CONFIG = Path(__file__).resolve().parents[1] / "config" / "demo.yaml"
 
 
 def _add_sandbox_up(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,6 +29,14 @@ def _add_sandbox_up(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     up.add_argument("--hubspot-port", type=int, default=8081)
     up.add_argument("--seed", choices=["demo", "none"], default="none")
     up.add_argument("--state-dir", type=Path, default=Path(".hssync"))
+    up.add_argument("--aws-port", type=int, default=5005, help="moto (SQS, DynamoDB, Secrets Manager, SSM)")
+    up.add_argument("--config", type=Path, default=DEMO_CONFIG, help="the sync configuration to run")
+    up.add_argument(
+        "--schedule-period", type=float, default=30.0, help="seconds between runs of the stack's schedules"
+    )
+    up.add_argument(
+        "--emulators-only", action="store_true", help="serve the two CRMs only, without moto and the stack"
+    )
     creds = up.add_argument_group("credentials (the defaults are the documented sandbox ones)")
     creds.add_argument("--sf-client-id", default=sf_defaults.client_id)
     creds.add_argument("--sf-client-secret", default=sf_defaults.client_secret)
@@ -76,8 +88,22 @@ def _sandbox_up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     info = sandbox.start()
+    stack = None
+    if not args.emulators_only:
+        from infra.local_stack import LocalStack
+
+        stack = LocalStack(
+            sandbox,
+            config_file=args.config,
+            aws_port=args.aws_port,
+            schedule_period=args.schedule_period,
+            log_dir=sandbox.state_dir / "logs",
+        )
+        info.runtime = stack.start().to_dict()
+        (sandbox.state_dir / "sandbox.json").write_text(info.to_json())
     sf, hs = info.salesforce, info.hubspot
-    print(f"ready salesforce={sf['url']} hubspot={hs['url']}", flush=True)
+    runtime = f" runtime={info.runtime['url']}" if info.runtime else ""
+    print(f"ready salesforce={sf['url']} hubspot={hs['url']}{runtime}", flush=True)
     print(f"  salesforce  token url     {sf['token_url']}")
     print(f"              client        {sf['client_id']} / {sf['client_secret']} (client_credentials)")
     print(f"              user          {sf['username']} / {sf['password']} (password grant)")
@@ -93,10 +119,82 @@ def _sandbox_up(args: argparse.Namespace) -> int:
         for system, counts in sandbox.seeded.items():
             summary = ", ".join(f"{n} {obj}" for obj, n in counts.items())
             print(f"  seeded {system}: {summary}")
-    print(f"  details in {args.state_dir / 'sandbox.json'}; Ctrl-C stops", flush=True)
+    if info.runtime:
+        print(f"  aws (moto)    {info.runtime['aws_endpoint']}")
+        print(f"  webhooks      {info.runtime['webhook_url']}  (registered with the HubSpot app)")
+        print(f"  function logs {sandbox.state_dir / 'logs'}")
+    print(f"  details in {sandbox.state_dir / 'sandbox.json'}; Ctrl-C stops", flush=True)
     stop.wait()
     print("stopping sandbox", flush=True)
+    if stack is not None:
+        stack.stop()
     sandbox.stop()
+    return 0
+
+
+def _load_info(state_dir: Path) -> SandboxInfo:
+    path = state_dir / "sandbox.json"
+    if not path.exists():
+        raise SystemExit(f"no sandbox running: {path} not found (start one with: hssync sandbox up)")
+    return SandboxInfo.load(path)
+
+
+def _wait_idle(args: argparse.Namespace) -> int:
+    import time
+
+    import requests
+
+    info = _load_info(args.state_dir)
+    if not info.runtime:
+        print("the sandbox runs without the stack (--emulators-only): nothing to wait for", file=sys.stderr)
+        return 0
+    deadline = time.monotonic() + args.timeout
+    calm = 0
+    while time.monotonic() < deadline:
+        try:
+            idle = requests.get(f"{info.runtime['url']}/_runtime/idle", timeout=5).json().get("idle") is True
+            pending = (
+                requests.get(
+                    f"{info.salesforce['url']}/_sandbox/pending",
+                    verify=info.salesforce["ca_bundle"],
+                    timeout=5,
+                ).json()["pending"]
+                + requests.get(f"{info.hubspot['url']}/_sandbox/pending", timeout=5).json()["pending"]
+            )
+        except requests.RequestException as exc:
+            print(f"sandbox not reachable: {exc}", file=sys.stderr)
+            return 1
+        calm = calm + 1 if idle and pending == 0 else 0
+        if calm >= 3:
+            print("idle")
+            return 0
+        time.sleep(0.1)
+    print(f"still busy after {args.timeout:.0f} s", file=sys.stderr)
+    return 1
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import json
+
+    import boto3
+
+    info = _load_info(args.state_dir)
+    if not info.runtime:
+        print("the sandbox runs without the stack (--emulators-only)", file=sys.stderr)
+        return 1
+    since = (args.since or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)).isoformat()
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=info.runtime["aws_endpoint"],
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106  # moto accepts any credentials
+    )
+    for system, obj in (("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact")):
+        body = {"system": system, "object_type": obj, "since": since, "reason": "backfill"}
+        sqs.send_message(QueueUrl=info.runtime["queues"]["PollRequestsQueue"], MessageBody=json.dumps(body))
+    print(f"backfill requested: every HubSpot contact and Salesforce lead and contact changed since {since}")
     return 0
 
 
@@ -134,6 +232,13 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(state_dir=args.state_dir)
 
 
+def _aware_datetime(text: str) -> Any:
+    import datetime as dt
+
+    value = dt.datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hssync", description="HubSpot <-> Salesforce sync connector")
     parser.add_argument("-v", "--verbose", action="store_true", help="log emulator requests")
@@ -142,6 +247,19 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="the local emulators of Salesforce and HubSpot")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
     _add_sandbox_up(sandbox_commands)
+    wait = sandbox_commands.add_parser(
+        "wait-idle", help="exit 0 once nothing is queued, in flight or pending delivery; 1 on timeout"
+    )
+    wait.add_argument("--timeout", type=float, default=60.0)
+    wait.add_argument("--state-dir", type=Path, default=Path(".hssync"))
+    wait.set_defaults(func=_wait_idle)
+
+    backfill = commands.add_parser("backfill", help="sync every existing record (the initial sync)")
+    backfill.add_argument("--state-dir", type=Path, default=Path(".hssync"))
+    backfill.add_argument(
+        "--since", type=_aware_datetime, default=None, help="only records changed since (ISO 8601)"
+    )
+    backfill.set_defaults(func=_backfill)
 
     config = commands.add_parser("config", help="the sync configuration")
     config_commands = config.add_subparsers(dest="config_command", required=True)

@@ -1,31 +1,41 @@
-"""``make demo``: start the seeded sandbox, look at it through the real clients, print what is there.
+"""``make demo``: the product end to end on one machine.
 
-Everything goes through the same clients and wire formats the connector uses against the real CRMs
-(simple-salesforce over HTTPS with an OAuth token, hubspot-api-client with a private-app token).
+1. Start the seeded sandbox (Salesforce and HubSpot emulators) and the SAM stack in the local runtime
+   (moto for SQS/DynamoDB/Secrets Manager/SSM, the functions of template.yaml unchanged).
+2. Backfill: the initial sync of every existing record, through the pipeline.
+3. Live edits on both sides, as users make them, each timed until it shows on the other side.
+4. A summary: per direction created / updated / linked by email / skipped / errors, API calls per
+   system, echo writes, and the latency of the live edits.
+
+The emulators' state is observed in-process (never through their APIs) so that the API-call counts
+are the pipeline's alone.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
+import statistics
+import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from infra.local_stack import DEMO_CONFIG, LocalStack
 from infra.sandbox.runner import Sandbox, SandboxInfo
+from shared.pipeline.dedupe import included
 
-
-@dataclass
-class Inventory:
-    salesforce: dict[str, int] = field(default_factory=dict)
-    hubspot: dict[str, int] = field(default_factory=dict)
-    overlap: dict[str, int] = field(default_factory=dict)
-    api_calls: dict[str, int] = field(default_factory=dict)
+LIVE_EDITS_PER_SIDE = 10
+BACKFILL_TIMEOUT = 300.0
+EDIT_TIMEOUT = 30.0
 
 
 def salesforce_client(info: SandboxInfo) -> Any:
+    """A user's simple-salesforce session (no hssync call options: its edits are genuine)."""
     from simple_salesforce.api import Salesforce
 
     session = requests.Session()
@@ -34,9 +44,11 @@ def salesforce_client(info: SandboxInfo) -> Any:
     token = session.post(
         info.salesforce["token_url"],
         data={
-            "grant_type": "client_credentials",
+            "grant_type": "password",
             "client_id": info.salesforce["client_id"],
             "client_secret": info.salesforce["client_secret"],
+            "username": info.salesforce["username"],
+            "password": info.salesforce["password"],
         },
         timeout=10,
     )
@@ -45,109 +57,187 @@ def salesforce_client(info: SandboxInfo) -> Any:
     return Salesforce(instance_url=body["instance_url"], session_id=body["access_token"], session=session)
 
 
-def hubspot_client(info: SandboxInfo) -> Any:
-    from hubspot import HubSpot
-
-    return HubSpot(access_token=info.hubspot["access_token"], host=info.hubspot["url"])
-
-
-def _count(sf: Any, soql: str) -> int:
-    return int(sf.query(soql)["totalSize"])
+@dataclass
+class Snapshot:
+    salesforce_calls: int
+    hubspot_calls: int
+    counters: dict[str, int] = field(default_factory=dict)
 
 
-def _hubspot_emails(hs: Any) -> list[str]:
-    emails: list[str] = []
-    after: str | None = None
-    while True:
-        page = hs.crm.contacts.basic_api.get_page(limit=100, after=after, properties=["email"])
-        emails.extend(c.properties.get("email") or "" for c in page.results)
-        if page.paging is None or page.paging.next is None:
-            return emails
-        after = page.paging.next.after
+class Demo:
+    def __init__(self, sandbox: Sandbox, stack: LocalStack, out: Callable[[str], None] = print) -> None:
+        self.sandbox = sandbox
+        self.stack = stack
+        self.out = out
+        self.portal = str(sandbox.hs_creds.portal_id)
+
+    # -- observation (in-process, costs no API call) ------------------------------------------
+    def snapshot(self) -> Snapshot:
+        return Snapshot(
+            salesforce_calls=self.sandbox.salesforce.stats.snapshot()["api_calls_total"],
+            hubspot_calls=self.sandbox.hubspot.stats.snapshot()["api_calls_total"],
+            counters=self.stack.counters(),
+        )
+
+    def hubspot_value(self, contact_id: str, prop: str) -> str | None:
+        record = self.sandbox.hubspot.store.get("contacts", contact_id)
+        return None if record is None else record.properties.get(prop)
+
+    def salesforce_value(self, sobject: str, record_id: str, field_name: str) -> Any:
+        row = self.sandbox.salesforce.store.get(sobject, record_id, include_deleted=False)
+        return None if row is None else row.get(field_name)
+
+    def _salesforce_has(self, sobject: str, record_id: str, field_name: str, value: str) -> bool:
+        return bool(self.salesforce_value(sobject, record_id, field_name) == value)
+
+    def _hubspot_has(self, contact_id: str, prop: str, value: str) -> bool:
+        return self.hubspot_value(contact_id, prop) == value
+
+    def wait_with_progress(self, label: str, timeout: float) -> float:
+        """Wait until the pipeline is idle, showing progress (in place on a terminal)."""
+        start = time.monotonic()
+        deadline = start + timeout
+        calm = 0
+        last_line = 0.0
+        interactive = sys.stdout.isatty()
+        while time.monotonic() < deadline:
+            now = time.monotonic()
+            if interactive or now - last_line >= 2.0:
+                counters = self.stack.counters()
+                done = sum(v for k, v in counters.items() if k.endswith((".created", ".linked_by_email")))
+                line = f"  {label}: {done} records created or linked, {now - start:5.1f} s"
+                sys.stdout.write(f"\r{line}" if interactive else f"{line}\n")
+                sys.stdout.flush()
+                last_line = now
+            calm = calm + 1 if self.stack.is_idle() else 0
+            if calm >= 3:
+                if interactive:
+                    sys.stdout.write("\n")
+                return time.monotonic() - start
+            time.sleep(0.2)
+        raise TimeoutError(f"{label} did not finish within {timeout:.0f} s")
+
+    # -- the steps -----------------------------------------------------------------------------
+    def backfill(self) -> tuple[Snapshot, Snapshot, float]:
+        before = self.snapshot()
+        self.stack.backfill()
+        seconds = self.wait_with_progress("initial sync", BACKFILL_TIMEOUT)
+        return before, self.snapshot(), seconds
+
+    def live_edits(self) -> tuple[list[float], Snapshot, Snapshot]:
+        links = self._linked_pairs(LIVE_EDITS_PER_SIDE * 2)
+        user = salesforce_client(self.sandbox.info)
+        before = self.snapshot()
+        latencies: list[float] = []
+        for n, (contact_id, sobject, record_id) in enumerate(links):
+            if n % 2 == 0:
+                title = f"Director {n}"
+                started = time.monotonic()
+                self._hubspot_user_edit(contact_id, {"jobtitle": title})
+                self._until(partial(self._salesforce_has, sobject, record_id, "Title", title))
+            else:
+                title = f"Principal {n}"
+                started = time.monotonic()
+                getattr(user, sobject).update(record_id, {"Title": title})
+                self._until(partial(self._hubspot_has, contact_id, "jobtitle", title))
+            latencies.append(time.monotonic() - started)
+            self.out(f"  live edit {n + 1:>2}/{len(links)} ({'HubSpot' if n % 2 == 0 else 'Salesforce'}) "
+                     f"synced in {latencies[-1] * 1000:6.0f} ms")  # fmt: skip
+        self.stack.wait_idle(EDIT_TIMEOUT)
+        return latencies, before, self.snapshot()
+
+    def _linked_pairs(self, count: int) -> list[tuple[str, str, str]]:
+        """Linked pairs whose HubSpot contact is in the inclusion list (only those sync both ways)."""
+        contacts = self.sandbox.hubspot.store.records("contacts")
+        ids = [c.id for c in contacts if included(self.stack.config, c.properties)]
+        links = self.stack.state.links_by_hubspot(self.portal, ids)
+        return [(cid, link.sf_object, link.sf_id) for cid, link in links.items()][:count]
+
+    def _hubspot_user_edit(self, contact_id: str, properties: dict[str, str]) -> None:
+        response = requests.post(
+            f"{self.sandbox.hubspot_url}/_sandbox/crm-ui-edit",
+            json={"objectType": "contacts", "id": contact_id, "properties": properties},
+            timeout=10,
+        )
+        response.raise_for_status()
+
+    @staticmethod
+    def _until(condition: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + EDIT_TIMEOUT
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError("a live edit did not reach the other side in time")
+            time.sleep(0.01)
 
 
-def _hubspot_total(hs: Any, object_type: str) -> int:
-    from hubspot.crm.objects import PublicObjectSearchRequest
+def _delta(after: Snapshot, before: Snapshot) -> dict[str, int]:
+    keys = set(after.counters) | set(before.counters)
+    return {k: after.counters.get(k, 0) - before.counters.get(k, 0) for k in keys}
 
-    result = hs.crm.objects.search_api.do_search(
-        object_type, public_object_search_request=PublicObjectSearchRequest(limit=1)
+
+def render_summary(
+    backfill: tuple[Snapshot, Snapshot, float], live: tuple[list[float], Snapshot, Snapshot], health: int
+) -> str:
+    b_before, b_after, seconds = backfill
+    latencies, l_before, l_after = live
+    bf = _delta(b_after, b_before)
+    lines = ["", "Initial sync (hssync backfill)", f"  took {seconds:.1f} s", ""]
+    header = f"  {'':<24}{'created':>9}{'updated':>9}{'linked':>9}"
+    lines.append(header)
+    for direction, label in (("hubspot_to_salesforce", "HubSpot -> Salesforce"),
+                             ("salesforce_to_hubspot", "Salesforce -> HubSpot")):  # fmt: skip
+        lines.append(
+            f"  {label:<24}{bf.get(f'{direction}.created', 0):>9}{bf.get(f'{direction}.updated', 0):>9}"
+            f"{bf.get(f'{direction}.linked_by_email', 0):>9}"
+        )
+    skipped = {k.removeprefix("skipped."): v for k, v in bf.items() if k.startswith("skipped.") and v}
+    lines.append(
+        f"  skipped: {sum(skipped.values())} ({', '.join(f'{k}: {v}' for k, v in sorted(skipped.items()))})"
     )
-    return int(result.total)
-
-
-def take_inventory(info: SandboxInfo) -> Inventory:
-    sf = salesforce_client(info)
-    hs = hubspot_client(info)
-    inv = Inventory()
-    inv.salesforce = {
-        "leads (unconverted)": _count(sf, "SELECT COUNT() FROM Lead WHERE IsConverted = false"),
-        "contacts": _count(sf, "SELECT COUNT() FROM Contact"),
-        "accounts": _count(sf, "SELECT COUNT() FROM Account"),
-        "person accounts": _count(sf, "SELECT COUNT() FROM Account WHERE IsPersonAccount = true"),
-        "opportunities": _count(sf, "SELECT COUNT() FROM Opportunity"),
-        "closed won": _count(sf, "SELECT COUNT() FROM Opportunity WHERE IsWon = true"),
-        "contact roles": _count(sf, "SELECT COUNT() FROM OpportunityContactRole"),
-        "users": _count(sf, "SELECT COUNT() FROM User"),
-        "queues": _count(sf, "SELECT COUNT() FROM Group WHERE Type = 'Queue'"),
-    }
-    owners = hs.crm.owners.owners_api.get_page(limit=500)
-    inv.hubspot = {
-        "contacts": _hubspot_total(hs, "contacts"),
-        "companies": _hubspot_total(hs, "companies"),
-        "deals": _hubspot_total(hs, "deals"),
-        "owners": len(owners.results),
-    }
-
-    sf_emails = [
-        r["Email"]
-        for soql in ("SELECT Email FROM Lead WHERE IsConverted = false", "SELECT Email FROM Contact")
-        for r in sf.query_all(soql)["records"]
-        if r["Email"]
+    lines.append(f"  errors (sync health): {bf.get('errors', 0)}; health entries incl. duplicates: {health}")
+    lines.append(
+        f"  API calls: Salesforce {b_after.salesforce_calls - b_before.salesforce_calls}, "
+        f"HubSpot {b_after.hubspot_calls - b_before.hubspot_calls}"
+    )
+    live_delta = _delta(l_after, l_before)
+    updates = live_delta.get("hubspot_to_salesforce.updated", 0) + live_delta.get(
+        "salesforce_to_hubspot.updated", 0
+    )
+    ordered = sorted(latencies)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    lines += [
+        "",
+        f"Live edits ({len(latencies)}, alternating HubSpot and Salesforce users)",
+        f"  latency p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms",
+        f"  writes made: {updates} for {len(latencies)} edits -> echo writes: {updates - len(latencies)}",
+        f"  API calls: Salesforce {l_after.salesforce_calls - l_before.salesforce_calls}, "
+        f"HubSpot {l_after.hubspot_calls - l_before.hubspot_calls}",
     ]
-    hs_emails = [e for e in _hubspot_emails(hs) if e]
-    sf_norm = Counter(e.strip().lower() for e in sf_emails)
-    hs_norm = {e.strip().lower() for e in hs_emails}
-    exact_hs = set(hs_emails)
-    inv.overlap = {
-        "emails in both systems": len(set(sf_norm) & hs_norm),
-        "  of which differ only in case": sum(
-            1 for e in sf_emails if e not in exact_hs and e.lower() in hs_norm
-        ),
-        "same-email duplicates in Salesforce": sum(1 for n in sf_norm.values() if n > 1),
-    }
-    sf_stats = requests.get(
-        f"{info.salesforce['url']}/_sandbox/stats", verify=info.salesforce["ca_bundle"], timeout=5
-    ).json()
-    hs_stats = requests.get(f"{info.hubspot['url']}/_sandbox/stats", timeout=5).json()
-    inv.api_calls = {"salesforce": sf_stats["api_calls_total"], "hubspot": hs_stats["api_calls_total"]}
-    return inv
-
-
-def render(inv: Inventory) -> str:
-    lines = ["", "hssync sandbox - what is in it (read through the real clients)", ""]
-    for title, table in (
-        ("Salesforce", inv.salesforce),
-        ("HubSpot", inv.hubspot),
-        ("Overlap the connector must resolve", inv.overlap),
-        ("API calls this inventory made", inv.api_calls),
-    ):
-        lines.append(title)
-        width = max(len(k) for k in table)
-        lines.extend(f"  {k:<{width}}  {v:>6}" for k, v in table.items())
-        lines.append("")
     return "\n".join(lines)
 
 
-def run_demo(state_dir: Path) -> int:
+def run_demo(state_dir: Path, config_file: Path = DEMO_CONFIG) -> int:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    print("starting the sandbox with the demo data set ...", flush=True)
+    print("starting the sandbox (seeded) and the hssync stack in the local runtime ...", flush=True)
     with Sandbox(salesforce_port=0, hubspot_port=0, state_dir=state_dir, seed="demo") as sandbox:
-        print(f"ready salesforce={sandbox.salesforce_url} hubspot={sandbox.hubspot_url}", flush=True)
-        inventory = take_inventory(sandbox.info)
-        print(render(inventory))
-    missing = [k for k, v in {**inventory.salesforce, **inventory.hubspot}.items() if v == 0]
-    if missing:
-        print(f"demo data set is incomplete: nothing in {', '.join(missing)}")
-        return 1
-    print("The sync pipeline that links these records arrives with the next milestone.")
+        seeded = ", ".join(f"{n} {k}" for system in sandbox.seeded.values() for k, n in system.items() if n)
+        print(f"  seeded: {seeded}")
+        logs = state_dir / "logs"
+        with LocalStack(
+            sandbox, config_file=config_file, aws_port=0, schedule_period=None, log_dir=logs
+        ) as stack:
+            print(f"  runtime ready: webhooks -> {stack.info.webhook_url}; function logs in {logs}")
+            demo = Demo(sandbox, stack)
+            backfill = demo.backfill()
+            live = demo.live_edits()
+            health = len(stack.health())
+            print(render_summary(backfill, live, health))
+            latencies, before, after = live
+            echo = _delta(after, before)
+            updates = echo.get("hubspot_to_salesforce.updated", 0) + echo.get(
+                "salesforce_to_hubspot.updated", 0
+            )
+            if updates != len(latencies):
+                print(f"\nunexpected: {updates} writes for {len(latencies)} edits")
+                return 1
     return 0

@@ -49,6 +49,7 @@ class ChangeEvent(BaseModel):
     related_ids: tuple[str, ...] = Field(
         default=(), description="merge: the ids merged into record_id; association: the other record"
     )
+    attempt: int = Field(default=0, ge=0, description="how often dedupe deferred this event already")
 
     @property
     def change_id(self) -> str:

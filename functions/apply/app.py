@@ -1,4 +1,4 @@
-"""Apply: a batch of sync plans -> the fewest batched writes, links, sync health."""
+"""Apply: batches of sync plans -> the fewest batched writes, links, sync health."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from shared import wiring
 from shared.errors import SuspendedError, TransientApiError
 from shared.observability import logger, metrics, tracer
 from shared.pipeline.apply import Applier
-from shared.pipeline.plans import SyncPlan
+from shared.pipeline.plans import PlanBatch, pack
 from shared.pipeline.sqs_batch import SqsBatch
 from shared.queues import dead_letter, json_body, send_messages
+
+RETRY_DELAY_SECONDS = 10
+MAX_ATTEMPTS = 8  # then the plans go to the dead-letter queue with the reason
 
 
 def _dead_letter(body: str, reason: str) -> None:
@@ -22,30 +25,53 @@ def _dead_letter(body: str, reason: str) -> None:
     metrics.add_metric(name="DeadLettered", unit="Count", value=1)
 
 
-def _work(items: Sequence[tuple[str, SyncPlan]]) -> set[str]:
+def _work(items: Sequence[tuple[str, PlanBatch]]) -> set[str]:
     settings = wiring.settings()
     applier = Applier(salesforce=wiring.salesforce(), hubspot=wiring.hubspot(), state=wiring.state())
+    plans = [plan for _, batch in items for plan in batch.plans]
     try:
-        result = applier.apply([plan for _, plan in items])
+        result = applier.apply(plans)
     except (TransientApiError, SuspendedError) as exc:
-        logger.warning("apply batch will be retried", extra={"error": str(exc), "plans": len(items)})
+        logger.warning("apply batch will be retried", extra={"error": str(exc), "plans": len(plans)})
         return {message_id for message_id, _ in items}
+    sqs = wiring.sqs()
+    # only the plans that failed transiently go round again, in a message of their own
+    for _message_id, batch in items:
+        again = [p for p in batch.plans if p.plan_id in result.retry_plan_ids]
+        if not again:
+            continue
+        if batch.attempt + 1 >= MAX_ATTEMPTS:
+            body = PlanBatch(plans=tuple(again), attempt=batch.attempt + 1).model_dump_json()
+            _dead_letter(body, f"still failing after {MAX_ATTEMPTS} attempts (API errors that may pass)")
+            continue
+        url = wiring.require(settings.writes_queue_url, "WRITES_QUEUE_URL")
+        send_messages(sqs, url, pack(again, attempt=batch.attempt + 1), delay_seconds=RETRY_DELAY_SECONDS)
     if result.followups:
         url = wiring.require(settings.changes_queue_url, "CHANGES_QUEUE_URL")
-        send_messages(wiring.sqs(), url, [json_body(e) for e in result.followups])
+        send_messages(sqs, url, [json_body(e) for e in result.followups])
+    for entry in result.health:
+        logger.warning(
+            "sync health",
+            extra={
+                "record": entry.record,
+                "category": entry.category.value,
+                "code": entry.code,
+                "reason": entry.message,
+            },
+        )
     if result.counters:
         wiring.state().add_counters(settings.portal, dict(result.counters))
     for name, value in result.counters.items():
-        metrics.add_metric(name=name.replace(".", "_"), unit="Count", value=value)
+        metrics.add_metric(name=name.replace(".", "_").replace(" ", "_"), unit="Count", value=value)
     logger.info(
         "apply",
-        extra={"plans": len(items), "counters": dict(result.counters), "retry": len(result.retry_plan_ids)},
+        extra={"plans": len(plans), "counters": dict(result.counters), "retry": len(result.retry_plan_ids)},
     )
-    return {message_id for message_id, plan in items if plan.plan_id in result.retry_plan_ids}
+    return set()
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return SqsBatch(SyncPlan, dead_letter=_dead_letter).handle(event, context, _work)
+    return SqsBatch(PlanBatch, dead_letter=_dead_letter).handle(event, context, _work)

@@ -12,10 +12,12 @@ from shared.errors import SuspendedError, TransientApiError
 from shared.models import ChangeEvent
 from shared.observability import logger, metrics, tracer
 from shared.pipeline.dedupe import Deduper
+from shared.pipeline.plans import pack
 from shared.pipeline.sqs_batch import SqsBatch
 from shared.queues import dead_letter, json_body, send_messages
 
 RETRY_DELAY_SECONDS = 2
+MAX_DEFERRALS = 30  # about a minute: longer than any apply batch, shorter than the claim's TTL
 
 
 def _dead_letter(body: str, reason: str) -> None:
@@ -43,12 +45,18 @@ def _work(items: Sequence[tuple[str, ChangeEvent]]) -> set[str]:
         send_messages(
             sqs,
             wiring.require(settings.writes_queue_url, "WRITES_QUEUE_URL"),
-            [json_body(p) for p in result.plans],
+            pack(result.plans),
         )
     if result.retry:
         # another event holds the creation claim: look again shortly, when the record exists
-        changes = wiring.require(settings.changes_queue_url, "CHANGES_QUEUE_URL")
-        send_messages(sqs, changes, [json_body(e) for e in result.retry], delay_seconds=RETRY_DELAY_SECONDS)
+        again = [
+            e.model_copy(update={"attempt": e.attempt + 1}) for e in result.retry if e.attempt < MAX_DEFERRALS
+        ]
+        for given_up in (e for e in result.retry if e.attempt >= MAX_DEFERRALS):
+            _dead_letter(given_up.model_dump_json(), "creation claim held by another event for too long")
+        if again:
+            changes = wiring.require(settings.changes_queue_url, "CHANGES_QUEUE_URL")
+            send_messages(sqs, changes, [json_body(e) for e in again], delay_seconds=RETRY_DELAY_SECONDS)
     if result.skipped:
         wiring.state().add_counters(settings.portal, {f"skipped.{k}": v for k, v in result.skipped.items()})
     metrics.add_metric(name="Plans", unit="Count", value=len(result.plans))

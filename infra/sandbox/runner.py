@@ -36,6 +36,7 @@ class SandboxInfo:
 
     salesforce: dict[str, Any] = field(default_factory=dict)
     hubspot: dict[str, Any] = field(default_factory=dict)
+    runtime: dict[str, Any] = field(default_factory=dict)  # the local stack, when it runs
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -43,7 +44,7 @@ class SandboxInfo:
     @classmethod
     def load(cls, path: Path) -> SandboxInfo:
         data = json.loads(path.read_text())
-        return cls(salesforce=data["salesforce"], hubspot=data["hubspot"])
+        return cls(salesforce=data["salesforce"], hubspot=data["hubspot"], runtime=data.get("runtime") or {})
 
 
 def _jwt_keypair(state_dir: Path, public_key_file: Path | None) -> tuple[Path | None, bytes]:
@@ -84,6 +85,7 @@ class Sandbox:
         from infra.sandbox.salesforce.app import SalesforceEmulator
 
         self.host = host
+        state_dir = state_dir.resolve()  # files handed to other processes need absolute paths
         self.state_dir = state_dir
         self.seed = seed
         self.sf_creds = salesforce_credentials or SalesforceCredentials()

@@ -355,6 +355,7 @@ class SalesforceAdapter:
         self.calls = calls or tokens.calls
         self._now = now
         self._sf: Salesforce | None = None
+        self._field_names: dict[str, set[str]] = {}
         self._usage: tuple[int, int] | None = None
         self._last_headers: Mapping[str, str] = {}
         self.session.hooks.setdefault("response", []).append(self._on_response)
@@ -380,12 +381,26 @@ class SalesforceAdapter:
     def api_usage(self) -> tuple[int, int] | None:
         return self._usage
 
+    def existing_fields(self, sobject: str, fields: Sequence[str]) -> list[str]:
+        """``fields`` without the ones this org's ``sobject`` lacks (custom fields not deployed,
+        person-account fields in an org without them). Described once per object and process."""
+        names = self._field_names.get(sobject)
+        if names is None:
+            described = self._read(
+                "describe", partial(self._restful, f"sobjects/{sobject}/describe", "GET", None, False)
+            )
+            names = {str(f["name"]).lower() for f in described.get("fields", [])}
+            self._field_names[sobject] = names
+        return [f for f in fields if "." in f or f.lower() in names]
+
     def retrieve(
         self, sobject: str, ids: Sequence[str], fields: Sequence[str]
     ) -> dict[str, SalesforceRecord]:
         _check_name(sobject)
         wanted = list(dict.fromkeys(to_18(i) for i in ids if _ID.match(i)))
-        select = _select_list(fields, BASE_FIELDS)
+        if not wanted:
+            return {}
+        select = _select_list(self.existing_fields(sobject, fields), BASE_FIELDS)
         out: dict[str, SalesforceRecord] = {}
         for chunk in _chunks(wanted, MAX_RETRIEVE):
             body = {"ids": list(chunk), "fields": select}
@@ -405,7 +420,7 @@ class SalesforceAdapter:
         wanted = sorted({e for e in (normalize_email(x) for x in emails) if e})
         if not wanted:
             return []
-        select = ", ".join(_select_list(fields, (*BASE_FIELDS, "Email")))
+        select = ", ".join(_select_list(self.existing_fields(sobject, fields), (*BASE_FIELDS, "Email")))
         suffix = " AND IsConverted = false" if sobject.lower() == "lead" else ""
         head = f"SELECT {select} FROM {sobject} WHERE Email IN ("  # noqa: S608 (names checked)
         fixed = len(quote_plus(head + ")" + suffix))
@@ -428,7 +443,9 @@ class SalesforceAdapter:
         _check_name(sobject)
         if limit < 1:
             raise ValueError("limit must be positive")
-        select = ", ".join(_select_list(fields, (*BASE_FIELDS, "SystemModstamp")))
+        select = ", ".join(
+            _select_list(self.existing_fields(sobject, fields), (*BASE_FIELDS, "SystemModstamp"))
+        )
         base = f"SELECT {select} FROM {sobject} WHERE "  # noqa: S608 (names checked, literals escaped)
         rows = self._query(
             "modified_since",

@@ -245,6 +245,9 @@ class Applier:
     def _record(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
         now = self.clock()
         links: list[Link] = []
+        by_email = [i.hubspot_id for i in progress.values() if i.plan.linked_by_email and i.hubspot_id]
+        portal = next(iter(progress.values())).plan.portal if progress else ""
+        already_linked = set(self.state.links_by_hubspot(portal, by_email)) if by_email else set()
         for item in progress.values():
             plan = item.plan
             for note in plan.notes:
@@ -274,7 +277,7 @@ class Applier:
                     self.state.release_claim(plan.portal, target, plan.claim_email, plan.claimant)
             if not item.hubspot_id or not item.sf_id:
                 continue  # the creation failed: nothing to link
-            if plan.linked_by_email:
+            if plan.linked_by_email and item.hubspot_id not in already_linked:
                 result.counters[f"{_direction_of_link(plan)}.linked_by_email"] += 1
             if not plan.has_writes and not plan.linked_by_email and plan.synced_after == plan.synced_before:
                 result.counters["unchanged"] += 1
@@ -328,12 +331,24 @@ def _direction_of_link(plan: SyncPlan) -> str:
 
 
 def _latest_per_pair(plans: Sequence[SyncPlan], result: ApplyResult) -> list[SyncPlan]:
-    """One plan per record pair: a later plan (made from a later read) supersedes earlier ones, so a
-    collection never names the same record twice."""
-    latest: dict[tuple[str | None, str | None, str | None], SyncPlan] = {}
+    """One plan per HubSpot contact and per Salesforce record: a later plan (made from a later read)
+    supersedes earlier ones, so a collection never names a record twice and a contact is never
+    linked two ways in one batch. A superseded plan's source change is covered by the later read."""
+    latest: dict[tuple[str, str], SyncPlan] = {}
     for plan in plans:
-        key = (plan.hubspot_id, plan.sf_id, plan.claim_email if plan.create else None)
-        if key in latest:
-            result.counters["superseded"] += 1
-        latest[key] = plan
-    return list(latest.values())
+        keys = [("hs", plan.hubspot_id)] if plan.hubspot_id else []
+        keys += [("sf", plan.sf_id)] if plan.sf_id else []
+        keys += [("claim", f"{plan.create}:{plan.claim_email}")] if plan.create and plan.claim_email else []
+        for key in keys:
+            earlier = latest.get(key)
+            if earlier is not None and earlier is not plan:
+                result.counters["superseded"] += 1
+                for other in list(latest):
+                    if latest[other] is earlier:
+                        del latest[other]
+        for key in keys:
+            latest[key] = plan
+    unique: dict[str, SyncPlan] = {}
+    for plan in latest.values():
+        unique[plan.plan_id] = plan
+    return list(unique.values())

@@ -204,7 +204,8 @@ class Deduper:
         for sf_object in _SF_OBJECTS:
             fields = self.fields.salesforce_fields(sf_object)
             for record in self.salesforce.find_by_email(sf_object, emails, fields):
-                found[record.id] = record
+                if not record.fields.get("IsPersonAccount"):  # person accounts sync through the account
+                    found[record.id] = record
         people = [
             SalesforcePerson(r.sobject, r.id, r.fields.get("Email"), r.created, r.last_modified)
             for r in found.values()
@@ -274,6 +275,9 @@ class Deduper:
         for record_id, record in records.items():
             if sf_object == "Lead" and record.fields.get("IsConverted"):
                 result.skipped["converted lead"] += 1
+                continue
+            if record.fields.get("IsPersonAccount"):
+                result.skipped["person account (synced through its account)"] += 1
                 continue
             live[record_id] = record
         links = self.state.links_by_salesforce(self.portal, list(live))

@@ -16,7 +16,8 @@ NOT_PROVIDED = "[not provided]"
 
 SALESFORCE_SYSTEM_FIELDS: dict[str, tuple[str, ...]] = {
     "Lead": ("Id", "Email", "IsConverted", "ConvertedContactId", "CreatedDate", "LastModifiedDate"),
-    "Contact": ("Id", "Email", "CreatedDate", "LastModifiedDate"),
+    # IsPersonAccount exists only in orgs with person accounts (the adapter drops it elsewhere)
+    "Contact": ("Id", "Email", "CreatedDate", "LastModifiedDate", "IsPersonAccount"),
 }
 
 

@@ -61,3 +61,34 @@ class SyncPlan(BaseModel):
 def plan_id(*parts: str) -> str:
     """Deterministic id of a plan from what it was made of (so a redelivered batch makes the same ids)."""
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+class PlanBatch(BaseModel):
+    """One message on the writes queue: many plans, so that apply can consume its queue without a
+    batching window (low latency) and still write in full collections (API frugality)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    plans: tuple[SyncPlan, ...] = Field(min_length=1)
+    attempt: int = Field(default=0, ge=0, description="how often these plans were retried already")
+
+
+MAX_MESSAGE_BYTES = 200_000  # under SQS's 256 KiB
+MAX_PLANS_PER_MESSAGE = 200  # one sObject Collection
+
+
+def pack(plans: list[SyncPlan], *, attempt: int = 0) -> list[str]:
+    """Message bodies holding ``plans``, each under the SQS size limit."""
+    bodies: list[str] = []
+    chunk: list[SyncPlan] = []
+    size = 0
+    for plan in plans:
+        encoded = len(plan.model_dump_json())
+        if chunk and (size + encoded > MAX_MESSAGE_BYTES or len(chunk) >= MAX_PLANS_PER_MESSAGE):
+            bodies.append(PlanBatch(plans=tuple(chunk), attempt=attempt).model_dump_json())
+            chunk, size = [], 0
+        chunk.append(plan)
+        size += encoded + 1
+    if chunk:
+        bodies.append(PlanBatch(plans=tuple(chunk), attempt=attempt).model_dump_json())
+    return bodies

@@ -232,10 +232,13 @@ def test_450_records_take_three_collection_calls(make, box):
     updated = adapter.update("Lead", [RecordWrite(str(i), rid, {"Title": "T"}) for i, rid in enumerate(ids)])
     assert all(o.ok for o in updated)
     assert box.calls() == {
+        "GET /services/data/{version}/sobjects/{sobject}/describe": 1,  # once per object and process
         "POST /services/data/{version}/composite/sobjects/{sobject}": 1,
         "GET /services/data/{version}/query": 1,
         "PATCH /services/data/{version}/composite/sobjects": 3,
     }
+    adapter.retrieve("Lead", ids[:5], ["Email", "Not_In_This_Org__c"])  # unknown fields are left out
+    assert box.calls()["GET /services/data/{version}/sobjects/{sobject}/describe"] == 1
 
 
 def test_every_call_names_the_client_and_writes_carry_auto_assign(make, box, sf_session):
@@ -247,7 +250,7 @@ def test_every_call_names_the_client_and_writes_carry_auto_assign(make, box, sf_
     api = [h for h in sent if "Authorization" in h]
     assert api
     assert all(h["Sforce-Call-Options"] == f"client={CLIENT_NAME}" for h in api)
-    assert [h.get("Sforce-Auto-Assign") for h in api] == ["FALSE", None]
+    assert [h.get("Sforce-Auto-Assign") for h in api] == ["FALSE", None, None]  # create, describe, query
     origins = [
         e["detail"]["payload"]["ChangeEventHeader"]["changeOrigin"]
         for e in box.control("GET", "change-events?entity=Lead")["events"]

@@ -49,7 +49,9 @@ def _read_ready(proc: subprocess.Popen[str]) -> str:
 
 
 def test_sandbox_up_announces_itself_serves_and_stops_on_sigterm(tmp_path):
-    proc = _start(tmp_path, "--hs-access-token", "custom-token")
+    proc = _start(
+        tmp_path, "--hs-access-token", "custom-token", "--aws-port", "0", "--schedule-period", "600"
+    )
     try:
         ready = _read_ready(proc)
         info = json.loads((tmp_path / "sandbox.json").read_text())
@@ -62,6 +64,27 @@ def test_sandbox_up_announces_itself_serves_and_stops_on_sigterm(tmp_path):
         # the certificate verifies against the written CA: no verify=False anywhere
         assert requests.get(f"{info['salesforce']['url']}/_sandbox/health", verify=ca, timeout=5).ok
         assert requests.get(f"{info['hubspot']['url']}/_sandbox/health", timeout=5).ok
+        # the stack runs too: moto, the functions, and the webhook URL registered with the HubSpot app
+        assert f"runtime={info['runtime']['url']}" in ready
+        assert requests.get(f"{info['runtime']['url']}/_runtime/idle", timeout=5).ok
+        idle = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "infra.cli",
+                "sandbox",
+                "wait-idle",
+                "--timeout",
+                "30",
+                "--state-dir",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert idle.returncode == 0, idle.stderr
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=20)
@@ -70,7 +93,7 @@ def test_sandbox_up_announces_itself_serves_and_stops_on_sigterm(tmp_path):
 
 
 def test_sandbox_up_stops_on_sigint_too(tmp_path):
-    proc = _start(tmp_path)
+    proc = _start(tmp_path, "--emulators-only")
     try:
         _read_ready(proc)
     finally:

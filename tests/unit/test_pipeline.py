@@ -283,3 +283,17 @@ def test_a_create_plan_applied_twice_links_the_second_time_instead_of_creating(w
     second = world.applier().apply(plans)  # e.g. the writes queue redelivered the batch
     assert len(world.sf.rows) == 1
     assert second.counters["already created"] == 1
+
+
+def test_two_plans_for_one_contact_in_a_batch_keep_only_the_later(world):
+    lead_a = world.sf.add("Lead", Email="pair@example.com", LastName="A", Company="C")
+    lead_b = world.sf.add("Lead", Email="pair@example.com", LastName="B", Company="C")
+    cid = world.hs.add(email="pair@example.com", lastname="A")
+    events = world.sf.drain_events() + world.hs.drain_events()
+    plans = world.deduper().process(events).plans
+    assert len({p.hubspot_id for p in plans}) < len(plans)  # the same contact, planned twice
+    result = world.applier().apply(plans)
+    assert result.counters["superseded"] >= 1
+    link = world.link_of_hubspot(cid)
+    assert link is not None
+    assert link.sf_id in (lead_a, lead_b)

@@ -1,0 +1,1 @@
+"""Test handlers for the local runtime; each package is one function's CodeUri."""

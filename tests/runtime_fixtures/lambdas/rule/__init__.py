@@ -1,0 +1,1 @@
+"""The rule test function."""
