@@ -14,7 +14,7 @@ import functools
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,7 +67,10 @@ class LocalStack:
         aws_port: int = 5005,
         schedule_period: float | None = 30.0,
         log_dir: Path | None = None,
+        extra_env: Mapping[str, str] | None = None,
     ) -> None:
+        """``extra_env``: variables added to every function's environment (after the template's), e.g.
+        the adapters' ``HSSYNC_RETRY_*`` back-off settings for a test."""
         from infra.runtime import MotoServer
 
         self.sandbox = sandbox
@@ -76,6 +79,7 @@ class LocalStack:
         self.moto = MotoServer(sandbox.host, aws_port)
         self.schedule_period = schedule_period
         self.log_dir = log_dir
+        self.extra_env = dict(extra_env or {})
         self.runtime: Any = None
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -101,7 +105,7 @@ class LocalStack:
             aws_endpoint=endpoint,
             host=self.sandbox.host,
             ca_bundle=self.sandbox.tls.ca_cert,
-            extra_env={"SALESFORCE_ORG_ID": self.sandbox.sf_creds.org_id},
+            extra_env={"SALESFORCE_ORG_ID": self.sandbox.sf_creds.org_id, **self.extra_env},
             schedule_period=self.schedule_period,
             log_dir=self.log_dir,
         ).start()

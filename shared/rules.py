@@ -81,6 +81,10 @@ def decide(rule: SyncRule, state: FieldState, remembered: Remembered | None) -> 
         return (
             Write(Side.HUBSPOT, sf, "first sync") if hs is None else Write(Side.SALESFORCE, hs, "first sync")
         )
+    # neither side changed since hssync last synced the field: the difference is a known one (the
+    # Lead Company placeholder, or a write that failed for good and sits in sync health)
+    if not hs_changed and not sf_changed:
+        return None
     # the side that changed wins; both changed -> the newer change, ties to Salesforce
     if hs_changed and not sf_changed:
         return Write(Side.SALESFORCE, hs, "changed in HubSpot")

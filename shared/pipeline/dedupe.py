@@ -289,6 +289,12 @@ class Deduper:
         ]
         by_email = self.hubspot.contacts_by_email([e for e in unlinked_emails if e], self.hubspot_properties)
         links_of_matches = self.state.links_by_hubspot(self.portal, [c.id for c in by_email.values()])
+        # an unlinked contact is linked as from HubSpot's side (S6): to the oldest Salesforce record
+        # with its email, syncing with the most recently updated, whichever of them changed
+        siblings = self._salesforce_people_by_email(
+            email for email, c in by_email.items() if c.id not in links_of_matches
+        )
+        linked_now: set[str] = set()
 
         for record_id, record in live.items():
             event = by_event_id.get(record_id) or next(iter(events.values()))
@@ -324,8 +330,25 @@ class Deduper:
                         self._reconcile(contact, record, other.synced, event, link=target, notes=(note,)),
                     )
                     continue
-                target = Link(self.portal, contact.id, sf_object, record_id)
-                self._add(result, self._reconcile(contact, record, None, event, link=target, new_link=True))
+                if contact.id in linked_now:
+                    continue  # a same-email record of this batch already linked the contact
+                linked_now.add(contact.id)
+                match = siblings.get(email)
+                if match is None:  # not found by SOQL yet (e.g. just created): link the record itself
+                    target = Link(self.portal, contact.id, sf_object, record_id)
+                    plan = self._reconcile(contact, record, None, event, link=target, new_link=True)
+                else:
+                    target = Link(
+                        self.portal,
+                        contact.id,
+                        match.link_to.sobject,
+                        match.link_to.id,
+                        duplicates=match.duplicates,
+                    )
+                    plan = self._reconcile(
+                        contact, match.sync_with, None, event, link=target, new_link=True, notes=match.notes
+                    )
+                self._add(result, plan)
                 continue
             if self.config.creation.salesforce_to_hubspot == "do_nothing":
                 result.skipped["contact creation disabled"] += 1

@@ -113,3 +113,9 @@ class TestOptOut:
     def test_agreement_writes_nothing(self):
         assert decide_opt_out(hubspot_opted_out=False, salesforce_opted_out=False) is None
         assert decide_opt_out(hubspot_opted_out=True, salesforce_opted_out=True) is None
+
+
+def test_a_known_difference_neither_side_changed_is_left_alone():
+    # e.g. a Lead created with the Company placeholder while the contact has no company
+    remembered = Remembered(None, "[not provided]")
+    assert _write(SyncRule.TWO_WAY, None, "[not provided]", remembered, hs_at=EARLIER, sf_at=LATER) is None
