@@ -1,120 +1,148 @@
-"""``make bench``: measured, never asserted. Prints a table; the README carries the latest numbers.
+"""``make bench``: measured, never asserted. Prints tables; the README carries the latest numbers.
 
-Today it measures the sandbox itself: how fast each emulator answers a simple API request through
-the real clients' transport (a keep-alive ``requests`` session), sequentially and from 8 threads.
+1. Bulk syncs of new records through the event path, each on a fresh stack: 1,000 and 10,000 new
+   HubSpot contacts to Salesforce, 1,000 and 10,000 new Salesforce leads to HubSpot (``--quick``:
+   the 1,000-record runs only). Wall time, records/s, API calls per 1,000 records next to the floor
+   the batch limits allow, and where the calls go.
+2. 200 single live edits, alternating a HubSpot user and a Salesforce user: latency p50/p95.
+3. Cold start: each handler module imported in a fresh interpreter.
+4. The sandbox itself: each emulator's latency for a simple request.
+
+Results also go to ``.hssync/bench.json``.
 """
 
 from __future__ import annotations
 
-import logging
-import statistics
-import tempfile
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import sys
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
-import requests
+from bench import moto_speedups
+from bench.emulators import measure_emulators
+from bench.imports import TARGET_MS, measure_imports
+from bench.pipeline import (
+    LABELS,
+    TARGET_EDIT_P95_SECONDS,
+    TARGET_HUBSPOT_PER_1000,
+    TARGET_SALESFORCE_PER_1000,
+    Direction,
+    SyncRun,
+    edit_run,
+    quiet_logs,
+    render_breakdown,
+    render_edits,
+    render_sync,
+    sync_run,
+)
 
-from infra.sandbox.runner import Sandbox
-
-
-def _percentile(samples: list[float], pct: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
-
-
-def _measure(call: Callable[[], requests.Response], n: int) -> list[float]:
-    samples = []
-    for _ in range(n):
-        start = time.perf_counter()
-        response = call()
-        samples.append((time.perf_counter() - start) * 1000)
-        response.raise_for_status()
-    return samples
-
-
-def _concurrent(call: Callable[[], requests.Response], threads: int, per_thread: int) -> float:
-    def worker(_: int) -> None:
-        for _ in range(per_thread):
-            call().raise_for_status()
-
-    start = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(worker, range(threads)))
-    return threads * per_thread / (time.perf_counter() - start)
+OUTPUT = Path(".hssync") / "bench.json"
+FULL_SIZES = (1_000, 10_000)
+QUICK_SIZES = (1_000,)
+DIRECTIONS: tuple[Direction, ...] = ("hubspot_to_salesforce", "salesforce_to_hubspot")
+SECONDS_PER_RECORD_ALLOWED = 0.3  # a run that has not finished by then is reported as incomplete
 
 
-def main() -> None:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        Sandbox(salesforce_port=0, hubspot_port=0, state_dir=Path(tmp), seed="demo") as box,
-    ):
-        info = box.info
-        sf = requests.Session()
-        sf.verify = info.salesforce["ca_bundle"]
-        sf.trust_env = False
-        token = sf.post(
-            info.salesforce["token_url"],
-            data={
-                "grant_type": "client_credentials",
-                "client_id": info.salesforce["client_id"],
-                "client_secret": info.salesforce["client_secret"],
-            },
-            timeout=10,
-        ).json()
-        sf.headers["Authorization"] = f"Bearer {token['access_token']}"
-        base = f"{token['instance_url']}/services/data/v59.0"
-        lead_id = sf.get(f"{base}/query", params={"q": "SELECT Id FROM Lead LIMIT 1"}).json()["records"][0][
-            "Id"
-        ]
-        # a real portal answers 429 past 190 requests / 10 s; here we measure the emulator itself
-        no_limits = {"rate_limits_enabled": False}
-        requests.post(f"{info.hubspot['url']}/_sandbox/settings", json=no_limits, timeout=5)
-        hs = requests.Session()
-        hs.headers["Authorization"] = f"Bearer {info.hubspot['access_token']}"
-        contact_id = hs.get(f"{info.hubspot['url']}/crm/v3/objects/contacts", params={"limit": 1}).json()[
-            "results"
-        ][0]["id"]
-        cases: list[tuple[str, Callable[[], requests.Response]]] = [
-            ("salesforce GET sobjects/Lead/{id} (HTTPS)", lambda: sf.get(f"{base}/sobjects/Lead/{lead_id}")),
-            (
-                "salesforce SOQL by email (300 leads)",
-                lambda: sf.get(
-                    f"{base}/query", params={"q": "SELECT Id FROM Lead WHERE Email = 'x@y.example'"}
-                ),
-            ),
-            (
-                "hubspot GET contacts/{id}",
-                lambda: hs.get(f"{info.hubspot['url']}/crm/v3/objects/contacts/{contact_id}"),
-            ),
-        ]
-        print()
-        print(f"{'request':<45} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}")
-        for name, call in cases:
-            for _ in range(20):
-                call()  # warm up
-            samples = _measure(call, 500)
-            print(
-                f"{name:<45} {len(samples):>5} {_percentile(samples, 50):>8.2f} "
-                f"{_percentile(samples, 95):>8.2f} {statistics.fmean(samples):>8.2f}"
-            )
-        hs_url = f"{info.hubspot['url']}/crm/v3/objects/contacts/{contact_id}"
+def _heading(text: str) -> None:
+    print(f"\n{text}\n{'=' * len(text)}", flush=True)
 
-        def threaded_hs() -> requests.Response:
-            auth = {"Authorization": f"Bearer {info.hubspot['access_token']}"}
-            return requests.get(hs_url, headers=auth, timeout=10)
 
-        # a real portal would answer 429 past 190 requests / 10 s; here we measure the emulator itself
-        requests.post(
-            f"{info.hubspot['url']}/_sandbox/settings", json={"rate_limits_enabled": False}, timeout=5
-        )
-        print()
-        print(
-            f"hubspot, 8 threads, new connection per call: {_concurrent(threaded_hs, 8, 50):.0f} requests/s"
-        )
+def _note(text: str) -> None:
+    sys.stderr.write(f"  {text}\n")
+    sys.stderr.flush()
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="only the 1,000-record sync runs")
+    parser.add_argument("--output", type=Path, default=OUTPUT, help=f"JSON results (default {OUTPUT})")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=["sync", "edits", "imports", "emulators"],
+        help="leave a section out (repeatable)",
+    )
+    args = parser.parse_args(argv)
+    quiet_logs()
+    patched = moto_speedups.apply()
+    sizes = QUICK_SIZES if args.quick else FULL_SIZES
+    results: dict[str, Any] = {
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+        "quick": args.quick,
+        "targets": {
+            "salesforce_calls_per_1000": TARGET_SALESFORCE_PER_1000,
+            "hubspot_calls_per_1000": TARGET_HUBSPOT_PER_1000,
+            "edit_p95_seconds": TARGET_EDIT_P95_SECONDS,
+            "handler_import_ms": TARGET_MS,
+        },
+        "moto_speedups": patched,
+    }
+    began = time.monotonic()
+
+    if "sync" not in args.skip:
+        _heading("Bulk sync of new records (event path, fresh stack per run)")
+        runs: list[SyncRun] = []
+        for size in sizes:
+            for direction in DIRECTIONS:
+                _note(f"{LABELS[direction]}: {size:,} new records ...")
+                run = sync_run(direction, size, timeout=max(300.0, size * SECONDS_PER_RECORD_ALLOWED))
+                runs.append(run)
+                _note(f"  done in {run.idle_seconds:.1f} s (complete: {run.complete})")
+        print(render_sync(runs))
+        for run in runs:
+            if run.records == min(sizes):
+                print()
+                print(render_breakdown(run))
+        results["sync"] = [r.to_json() for r in runs]
+
+    if "edits" not in args.skip:
+        _heading("Single live edits (one at a time, alternating HubSpot and Salesforce users)")
+        edits = edit_run()
+        print(render_edits(edits))
+        results["edits"] = edits.to_json()
+
+    if "imports" not in args.skip:
+        _heading("Cold start: handler module import in a fresh interpreter (best of 3)")
+        imports = measure_imports()
+        print(imports.render())
+        results["imports"] = imports.to_json()
+
+    if "emulators" not in args.skip:
+        _heading("The sandbox itself: emulator latency")
+        emulators = measure_emulators()
+        print(emulators.render())
+        results["emulators"] = emulators.to_json()
+
+    results["total_seconds"] = time.monotonic() - began
+    print(f"\n  moto SQS hot spots patched in this process (same answers): {len(patched)}")
+    print("  (bench/moto_speedups.py: moto's SQS model is quadratic in the queue depth)")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(_json_safe(results), indent=2, sort_keys=True) + "\n")
+    print(f"  total {results['total_seconds']:.0f} s; results written to {args.output}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
