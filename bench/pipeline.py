@@ -48,6 +48,9 @@ SF_IMPORT_TRANSACTION = 200  # leads per transaction, as an import tool writes t
 LIVE_EDITS = 200
 EDIT_TIMEOUT = 30.0
 PROGRESS_EVERY = 10.0
+# ``schedule_period=None`` keeps the template's own expression (the poller's rate(5 minutes)), which
+# would re-read every record mid-run; a period of a year keeps the run on the event path alone
+NO_SCHEDULE = 365 * 24 * 3600.0
 
 
 def _per_1000(calls: int, records: int) -> float:
@@ -157,12 +160,14 @@ class EditRun:
 # -- the world -----------------------------------------------------------------------------------
 @contextmanager
 def fresh_world(log_dir: Path | None = None) -> Iterator[tuple[Sandbox, LocalStack]]:
-    """An empty sandbox and the stack connected to it; no schedules (events only)."""
+    """An empty sandbox and the stack connected to it; no scheduled poll (events only)."""
     with tempfile.TemporaryDirectory(prefix="hssync-bench-") as tmp:
         state = Path(tmp)
         with (
             Sandbox(salesforce_port=0, hubspot_port=0, state_dir=state, seed="none") as sandbox,
-            LocalStack(sandbox, aws_port=0, schedule_period=None, log_dir=log_dir or state / "logs") as stack,
+            LocalStack(
+                sandbox, aws_port=0, schedule_period=NO_SCHEDULE, log_dir=log_dir or state / "logs"
+            ) as stack,
         ):
             try:
                 yield sandbox, stack
