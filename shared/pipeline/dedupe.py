@@ -181,19 +181,18 @@ class Deduper:
                 continue
             match = candidates.get(email)
             if match is not None:
-                target = Link(
-                    self.portal,
-                    contact.id,
-                    match.link_to.sobject,
-                    match.link_to.id,
-                    duplicates=match.duplicates,
-                )
-                plan = self._reconcile(
-                    contact, match.sync_with, None, event, link=target, new_link=True, notes=match.notes
-                )
-                self._add(result, plan)
+                self._add(result, self._link_by_email(contact, match, event))
                 continue
             self._create_in_salesforce(contact, email, event, result)
+
+    def _link_by_email(self, contact: HubSpotContact, match: _Match, event: ChangeEvent) -> SyncPlan:
+        """A first link: to the oldest record with the email, syncing with the most recently updated."""
+        target = Link(
+            self.portal, contact.id, match.link_to.sobject, match.link_to.id, duplicates=match.duplicates
+        )
+        return self._reconcile(
+            contact, match.sync_with, None, event, link=target, new_link=True, notes=match.notes
+        )
 
     def _salesforce_people_by_email(self, raw_emails: Iterable[str | None]) -> dict[str, _Match]:
         """Salesforce Leads and Contacts for these emails: which to link to, which to sync with."""
@@ -338,16 +337,7 @@ class Deduper:
                     target = Link(self.portal, contact.id, sf_object, record_id)
                     plan = self._reconcile(contact, record, None, event, link=target, new_link=True)
                 else:
-                    target = Link(
-                        self.portal,
-                        contact.id,
-                        match.link_to.sobject,
-                        match.link_to.id,
-                        duplicates=match.duplicates,
-                    )
-                    plan = self._reconcile(
-                        contact, match.sync_with, None, event, link=target, new_link=True, notes=match.notes
-                    )
+                    plan = self._link_by_email(contact, match, event)
                 self._add(result, plan)
                 continue
             if self.config.creation.salesforce_to_hubspot == "do_nothing":
