@@ -1,8 +1,9 @@
 """The messages that flow between the functions.
 
-A :class:`ChangeEvent` says only *that* a record changed (and how, when, by whom); it never carries
-field values. The dedupe stage always reads the current state of the record, so duplicated,
-reordered or stale events are harmless.
+A :class:`ChangeEvent` says *that* a record changed (and how, when, by whom). The dedupe stage
+reads the current state of the record, so duplicated, reordered or stale events are harmless. The
+values a source reports with its notification (HubSpot's ``propertyValue``) travel along only as
+a hint: when every reported value is one hssync already synced, dedupe can skip the read.
 """
 
 from __future__ import annotations
@@ -44,10 +45,16 @@ class ChangeEvent(BaseModel):
     change_type: ChangeType
     occurred_at: dt.datetime
     origin: str | None = Field(default=None, description="who made the change (changeSource / client=)")
+    origin_id: str | None = Field(
+        default=None, description="which app or user made it (HubSpot sourceId, e.g. the app id or userId:N)"
+    )
     source_event_id: str = Field(min_length=1, description="the source's own event id, for idempotency")
     changed_fields: tuple[str, ...] = ()
     related_ids: tuple[str, ...] = Field(
         default=(), description="merge: the ids merged into record_id; association: the other record"
+    )
+    reported: dict[str, str | None] = Field(
+        default_factory=dict, description="values the source reported with the change (property -> value)"
     )
     attempt: int = Field(default=0, ge=0, description="how often dedupe deferred this event already")
 

@@ -65,6 +65,12 @@ class SalesforcePort(Protocol):
         """Contacts, or unconverted Leads, whose Email matches any of ``emails`` (case-insensitive)."""
         ...
 
+    def find_people_by_email(
+        self, emails: Sequence[str], fields_by_object: Mapping[str, Sequence[str]]
+    ) -> list[SalesforceRecord]:
+        """``find_by_email`` for several objects at once (one API call where the API allows)."""
+        ...
+
     def modified_since(
         self, sobject: str, since: dt.datetime, fields: Sequence[str], limit: int
     ) -> list[SalesforceRecord]:

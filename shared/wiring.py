@@ -104,6 +104,13 @@ def hubspot() -> HubSpotAdapter:
     return HubSpotAdapter.from_secret(default_store().hubspot())
 
 
+def hubspot_app_id() -> str | None:
+    """The id of hssync's HubSpot app: the ``sourceId`` of the changes it makes itself."""
+    from shared.adapters.secrets import default_store
+
+    return default_store().hubspot().app_id
+
+
 def hubspot_client_secret() -> str:
     from shared.adapters.secrets import default_store
 

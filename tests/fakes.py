@@ -21,6 +21,7 @@ from shared.state.keys import salesforce_id18
 
 ORG = "00D000000000001AAA"
 PORTAL = "1000001"
+APP_ID = "2000001"  # hssync's HubSpot app: the sourceId of its own writes
 PREFIX = {"Lead": "00Q", "Contact": "003"}
 
 
@@ -118,6 +119,19 @@ class FakeSalesforce:
             and not row.fields.get("IsConverted")
         ]
 
+    def find_people_by_email(
+        self, emails: Sequence[str], fields_by_object: Mapping[str, Sequence[str]]
+    ) -> list[SalesforceRecord]:
+        self.calls += 1  # one composite call, whatever the objects
+        wanted = {normalize_email(e) for e in emails}
+        return [
+            self._record(rid)
+            for rid, row in self.rows.items()
+            if row.sobject in fields_by_object
+            and normalize_email(row.fields.get("Email")) in wanted
+            and not row.fields.get("IsConverted")
+        ]
+
     def modified_since(
         self, sobject: str, since: dt.datetime, fields: Sequence[str], limit: int
     ) -> list[SalesforceRecord]:
@@ -194,7 +208,7 @@ class FakeHubSpot:
         if props.get("email"):
             props["email"] = normalize_email(props["email"])
         self.rows[contact_id] = _HsRow(props, dict.fromkeys(props, now), now)
-        self._emit(contact_id, ChangeType.CREATE, "CRM_UI")
+        self._emit(contact_id, ChangeType.CREATE, "CRM_UI", props)
         return contact_id
 
     def edit(self, contact_id: str, **properties: str | None) -> None:
@@ -204,9 +218,13 @@ class FakeHubSpot:
             row.properties[name] = value
             row.changed[name] = now
         row.updated = now
-        self._emit(contact_id, ChangeType.UPDATE, "CRM_UI")
+        self._emit(contact_id, ChangeType.UPDATE, "CRM_UI", properties)
 
-    def _emit(self, contact_id: str, change: ChangeType, source: str) -> None:
+    def _emit(
+        self, contact_id: str, change: ChangeType, source: str, values: Mapping[str, str | None]
+    ) -> None:
+        """Like a webhook request merged per contact: the changed properties with their values,
+        and who changed them (``sourceId`` = the app id for API writes, a user for CRM edits)."""
         self.events.append(
             ChangeEvent(
                 system=System.HUBSPOT,
@@ -216,7 +234,10 @@ class FakeHubSpot:
                 change_type=change,
                 occurred_at=self.clock(),
                 origin=source,
+                origin_id=APP_ID if source == "INTEGRATION" else "userId:1",
                 source_event_id=str(len(self.events) + 1),
+                changed_fields=tuple(values),
+                reported={k: (None if v is None else str(v)) for k, v in values.items()},
             )
         )
 
@@ -278,7 +299,7 @@ class FakeHubSpot:
                 props["email"] = normalize_email(props["email"])
             self.rows[contact_id] = _HsRow(props, dict.fromkeys(props, now), now)
             self.writes.append(("create", contact_id, props))
-            self._emit(contact_id, ChangeType.CREATE, "INTEGRATION")
+            self._emit(contact_id, ChangeType.CREATE, "INTEGRATION", props)
             out.append(WriteOutcome(write.key, contact_id))
         return out
 
@@ -293,6 +314,6 @@ class FakeHubSpot:
                 row.changed[name] = now
             row.updated = now
             self.writes.append(("update", str(write.record_id), dict(write.fields)))
-            self._emit(str(write.record_id), ChangeType.UPDATE, "INTEGRATION")
+            self._emit(str(write.record_id), ChangeType.UPDATE, "INTEGRATION", write.fields)
             out.append(WriteOutcome(write.key, str(write.record_id)))
         return out

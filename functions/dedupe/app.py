@@ -34,6 +34,7 @@ def _work(items: Sequence[tuple[str, ChangeEvent]]) -> set[str]:
         salesforce=wiring.salesforce(),
         hubspot=wiring.hubspot(),
         state=wiring.state(),
+        own_app_id=wiring.hubspot_app_id(),
     )
     try:
         result = deduper.process([event for _, event in items])

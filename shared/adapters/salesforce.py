@@ -78,7 +78,8 @@ CALL_OPTIONS = f"client={CLIENT_NAME}"
 API_VERSION = "59.0"
 MAX_WRITE = 200  # sObject Collections create/update
 MAX_RETRIEVE = 2000  # sObject Collections retrieve
-MAX_COMPOSITE_QUERIES = 5  # query subrequests per Composite call
+MAX_COMPOSITE_SUBREQUESTS = 25  # subrequests per Composite call
+MAX_COMPOSITE_QUERIES = 5  # of which query subrequests
 MAX_QUERY_URL_CHARS = 14_000  # the encoded q= parameter; REST URIs are limited to 16,384 characters
 AMBIGUITY_MARGIN = dt.timedelta(minutes=5)  # clock skew allowed when looking for our own creates
 BASE_FIELDS = ("Id", "CreatedDate", "LastModifiedDate")
@@ -343,6 +344,7 @@ class SalesforceAdapter:
         timeout: float = 30.0,
         calls: CallCounter | None = None,
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        describe_together: Sequence[str] = ("Lead", "Contact"),
     ) -> None:
         if not re.fullmatch(r"\d{2,3}\.0", api_version):
             raise ValueError(f"api_version must look like '59.0', got {api_version!r}")
@@ -355,7 +357,8 @@ class SalesforceAdapter:
         self.calls = calls or tokens.calls
         self._now = now
         self._sf: Salesforce | None = None
-        self._field_names: dict[str, set[str]] = {}
+        self._fields: dict[str, dict[str, Mapping[str, Any]]] = {}
+        self.describe_together = tuple(describe_together)
         self._usage: tuple[int, int] | None = None
         self._last_headers: Mapping[str, str] = {}
         self.session.hooks.setdefault("response", []).append(self._on_response)
@@ -383,15 +386,38 @@ class SalesforceAdapter:
 
     def existing_fields(self, sobject: str, fields: Sequence[str]) -> list[str]:
         """``fields`` without the ones this org's ``sobject`` lacks (custom fields not deployed,
-        person-account fields in an org without them). Described once per object and process."""
-        names = self._field_names.get(sobject)
-        if names is None:
-            described = self._read(
-                "describe", partial(self._restful, f"sobjects/{sobject}/describe", "GET", None, False)
-            )
-            names = {str(f["name"]).lower() for f in described.get("fields", [])}
-            self._field_names[sobject] = names
+        person-account fields in an org without them)."""
+        names = self.describe_fields(sobject)
         return [f for f in fields if "." in f or f.lower() in names]
+
+    def describe_fields(self, sobject: str) -> dict[str, Mapping[str, Any]]:
+        """The describe entries of ``sobject``'s fields by lower-case name. Described once per
+        process, together with the objects named in ``describe_together`` (one Composite call)."""
+        self._describe_all([sobject])
+        return self._fields[sobject]
+
+    def _describe_all(self, sobjects: Sequence[str]) -> None:
+        missing = [o for o in dict.fromkeys([*sobjects, *self.describe_together]) if o not in self._fields]
+        if not any(o in missing for o in sobjects):
+            return
+        for name in missing:
+            _check_name(name)
+        for group in _chunks(missing, MAX_COMPOSITE_SUBREQUESTS):
+            if len(group) == 1:
+                path = f"sobjects/{group[0]}/describe"
+                bodies = [self._read("describe", partial(self._restful, path, "GET", None, False))]
+            else:
+                bodies = self._read("describe", partial(self._composite_describes, group))
+            for name, body in zip(group, bodies, strict=True):
+                self._fields[name] = {str(f["name"]).lower(): f for f in (body or {}).get("fields", [])}
+
+    def _composite_describes(self, sobjects: Sequence[str], sf: Salesforce) -> list[Mapping[str, Any]]:
+        base = f"/services/data/v{self.api_version}/sobjects"
+        subrequests = [
+            {"method": "GET", "url": f"{base}/{name}/describe", "referenceId": f"d{index}"}
+            for index, name in enumerate(sobjects)
+        ]
+        return self._composite(subrequests, sf)
 
     def retrieve(
         self, sobject: str, ids: Sequence[str], fields: Sequence[str]
@@ -416,20 +442,34 @@ class SalesforceAdapter:
     def find_by_email(
         self, sobject: str, emails: Sequence[str], fields: Sequence[str]
     ) -> list[SalesforceRecord]:
-        _check_name(sobject)
+        return self.find_people_by_email(emails, {sobject: fields})
+
+    def find_people_by_email(
+        self, emails: Sequence[str], fields_by_object: Mapping[str, Sequence[str]]
+    ) -> list[SalesforceRecord]:
+        """Records of each object whose Email is one of ``emails`` (unconverted Leads only), read
+        with one call: the queries of all objects travel together in a Composite request."""
         wanted = sorted({e for e in (normalize_email(x) for x in emails) if e})
-        if not wanted:
+        if not wanted or not fields_by_object:
             return []
-        select = ", ".join(_select_list(self.existing_fields(sobject, fields), (*BASE_FIELDS, "Email")))
-        suffix = " AND IsConverted = false" if sobject.lower() == "lead" else ""
-        head = f"SELECT {select} FROM {sobject} WHERE Email IN ("  # noqa: S608 (names checked)
-        fixed = len(quote_plus(head + ")" + suffix))
-        queries = [
-            f"{head}{', '.join(chunk)}){suffix}"
-            for chunk in in_lists([soql_literal(e) for e in wanted], fixed_chars=fixed)
-        ]
+        self._describe_all(list(fields_by_object))
+        literals = [soql_literal(e) for e in wanted]
+        queries: list[tuple[str, str]] = []
+        for sobject, fields in fields_by_object.items():
+            _check_name(sobject)
+            select = ", ".join(_select_list(self.existing_fields(sobject, fields), (*BASE_FIELDS, "Email")))
+            suffix = " AND IsConverted = false" if sobject.lower() == "lead" else ""
+            head = f"SELECT {select} FROM {sobject} WHERE Email IN ("  # noqa: S608 (names checked)
+            fixed = len(quote_plus(head + ")" + suffix))
+            queries += [
+                (sobject, f"{head}{', '.join(chunk)}){suffix}")
+                for chunk in in_lists(literals, fixed_chars=fixed)
+            ]
         found = set(wanted)
-        records = [to_record(sobject, row) for row in self._query("find_by_email", queries)]
+        records: list[SalesforceRecord] = []
+        pages = self._query_pages("find_by_email", [q for _, q in queries])
+        for (sobject, _), rows in zip(queries, pages, strict=True):
+            records += [to_record(sobject, row) for row in rows]
         return [r for r in records if normalize_email(_text(r.fields.get("Email"))) in found]
 
     def modified_since(
@@ -540,20 +580,27 @@ class SalesforceAdapter:
         )
 
     def _query(self, operation: str, queries: Sequence[str], budget: Budget | None = None) -> list[Any]:
-        """All rows of ``queries``: one query alone, or up to 5 per Composite call; then the pages."""
-        rows: list[Any] = []
+        return [row for rows in self._query_pages(operation, queries, budget) for row in rows]
+
+    def _query_pages(
+        self, operation: str, queries: Sequence[str], budget: Budget | None = None
+    ) -> list[list[Any]]:
+        """The rows of each of ``queries``: one query alone, or up to 5 per Composite call; then
+        the further pages of each."""
+        out: list[list[Any]] = []
         for group in _chunks(list(queries), MAX_COMPOSITE_QUERIES):
             if len(group) == 1:
                 pages = [self._read(operation, partial(self._soql, group[0]), budget)]
             else:
                 pages = self._read(operation, partial(self._composite_queries, group), budget)
             for page in pages:
-                rows.extend(page.get("records") or ())
+                rows = list(page.get("records") or ())
                 while not page.get("done", True) and page.get("nextRecordsUrl"):
                     url = str(page["nextRecordsUrl"])
                     page = self._read(operation, partial(self._query_more, url), budget)
                     rows.extend(page.get("records") or ())
-        return rows
+                out.append(rows)
+        return out
 
     def _restful(self, path: str, method: str, body: Any, write: bool, sf: Salesforce) -> Any:
         return sf.restful(path, method=method, json=body, **self._kwargs(write=write))
@@ -573,17 +620,22 @@ class SalesforceAdapter:
             }
             for index, q in enumerate(queries)
         ]
+        return self._composite(subrequests, sf)
+
+    def _composite(self, subrequests: list[dict[str, Any]], sf: Salesforce) -> list[Mapping[str, Any]]:
+        """Independent read subrequests in one Composite call: their bodies, in order. Any failed
+        subrequest fails the whole read (it is retried or classified like a direct call)."""
         body = {"allOrNone": False, "compositeRequest": subrequests}
         answer = self._restful("composite", "POST", body, False, sf)
-        pages: list[Mapping[str, Any]] = []
+        bodies: list[Mapping[str, Any]] = []
         for item in (answer or {}).get("compositeResponse") or ():
             status = int(item.get("httpStatusCode", 500))
             if status >= 300:
                 raise self._failure(status, parse_errors(item.get("body")), item.get("body"))
-            pages.append(item.get("body") or {})
-        if len(pages) != len(queries):
+            bodies.append(item.get("body") or {})
+        if len(bodies) != len(subrequests):
             raise Retryable(Transient("composite answered fewer subrequests than sent"))
-        return pages
+        return bodies
 
     # -- writes --------------------------------------------------------------------------------
     def _write(self, sobject: str, writes: Sequence[RecordWrite], *, create: bool) -> list[WriteOutcome]:

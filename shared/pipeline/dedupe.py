@@ -6,8 +6,10 @@ decides per field what to write where (sync rules + echo suppression, ``shared.r
 creations so that two concurrent events can never create two records. It writes nothing to either
 CRM: that is apply's job.
 
-API cost per batch, whatever its size up to the batch limits: one HubSpot batch read per 100
-contacts, one Salesforce retrieve per object, one SOQL query per object and chunk of emails.
+API cost per batch, whatever its size up to the batch limits: one HubSpot batch read per 50
+contacts (with property history), one Salesforce retrieve per object, and one Composite call for
+the Lead and Contact email lookups. Notifications that only report values hssync already synced
+(its own writes coming back) are answered from the link, without a read.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ log = logging.getLogger(__name__)
 
 # changeOrigin of Salesforce changes made by hssync itself (Sforce-Call-Options: client=hssync)
 OWN_CLIENT_MARKER = "client=hssync"
+# HubSpot's changeSource for changes made through the API by an app (its id is the sourceId)
+INTEGRATION_SOURCE = "INTEGRATION"
+ALREADY_SYNCED = "reported values already synced"
 
 _READABLE = {ChangeType.CREATE, ChangeType.UPDATE, ChangeType.UNDELETE, ChangeType.RESYNC, ChangeType.MERGE}
 _SF_OBJECTS: tuple[SfObject, ...] = ("Lead", "Contact")
@@ -99,14 +104,18 @@ class Deduper:
         salesforce: SalesforcePort,
         hubspot: HubSpotPort,
         state: StatePort,
+        own_app_id: str | None = None,
     ) -> None:
         self.config = config
+        self.own_app_id = own_app_id
         self.portal = portal
         self.salesforce = salesforce
         self.hubspot = hubspot
         self.state = state
         self.fields = ContactFields.from_config(config)
         self.hubspot_properties = sorted(set(self.fields.hubspot_properties()) | inclusion_properties(config))
+        self._mapped = set(self.fields.hubspot_properties())
+        self._inclusion = inclusion_properties(config)
 
     # -- entry point ---------------------------------------------------------------------------
     def process(self, events: Sequence[ChangeEvent]) -> DedupeResult:
@@ -137,11 +146,17 @@ class Deduper:
 
     # -- HubSpot -> Salesforce ----------------------------------------------------------------
     def _from_hubspot(self, events: dict[str, ChangeEvent], result: DedupeResult) -> None:
+        links = self.state.links_by_hubspot(self.portal, list(events))
+        for contact_id in [cid for cid, event in events.items() if self._known(event, links.get(cid))]:
+            del events[contact_id]
+            result.skipped[ALREADY_SYNCED] += 1
+        if not events:
+            return
         contacts = self.hubspot.read_contacts(list(events), self.hubspot_properties)
         missing = len(events) - len(contacts)
         if missing:
             result.skipped["HubSpot contact archived or gone"] += missing
-        links = self.state.links_by_hubspot(self.portal, list(contacts))
+        links = {cid: link for cid, link in links.items() if cid in contacts}
 
         linked_ids: dict[SfObject, list[str]] = {"Lead": [], "Contact": []}
         for existing in links.values():
@@ -185,6 +200,31 @@ class Deduper:
                 continue
             self._create_in_salesforce(contact, email, event, result)
 
+    def _known(self, event: ChangeEvent, link: Link | None) -> bool:
+        """Whether a HubSpot notification can be answered without reading the contact: the pair is
+        linked and every value it reports for a mapped property is the one hssync last synced (the
+        echo of hssync's own write, or a write of the same value). A creation counts only when
+        hssync's app made it. Anything else, or an inclusion-list property, is read."""
+        if link is None or event.change_type not in (ChangeType.CREATE, ChangeType.UPDATE):
+            return False
+        if event.change_type is ChangeType.CREATE and not (
+            self.own_app_id and event.origin == INTEGRATION_SOURCE and event.origin_id == self.own_app_id
+        ):
+            return False
+        if not event.changed_fields and event.change_type is ChangeType.UPDATE:
+            return False
+        if any(name not in event.reported for name in event.changed_fields):
+            return False
+        for name, value in event.reported.items():
+            if name in self._inclusion:
+                return False
+            if name not in self._mapped:
+                continue
+            synced = link.synced.get(name)
+            if synced is None or comparable(name, value) != synced[0]:
+                return False
+        return True
+
     def _link_by_email(self, contact: HubSpotContact, match: _Match, event: ChangeEvent) -> SyncPlan:
         """A first link: to the oldest record with the email, syncing with the most recently updated."""
         target = Link(
@@ -200,11 +240,10 @@ class Deduper:
         if not emails:
             return {}
         found: dict[str, SalesforceRecord] = {}
-        for sf_object in _SF_OBJECTS:
-            fields = self.fields.salesforce_fields(sf_object)
-            for record in self.salesforce.find_by_email(sf_object, emails, fields):
-                if not record.fields.get("IsPersonAccount"):  # person accounts sync through the account
-                    found[record.id] = record
+        fields: dict[str, Sequence[str]] = {o: self.fields.salesforce_fields(o) for o in _SF_OBJECTS}
+        for record in self.salesforce.find_people_by_email(emails, fields):
+            if not record.fields.get("IsPersonAccount"):  # person accounts sync through the account
+                found[record.id] = record
         people = [
             SalesforcePerson(r.sobject, r.id, r.fields.get("Email"), r.created, r.last_modified)
             for r in found.values()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.inbound.errors import MalformedPayload
-from shared.inbound.hubspot import parse_notification, parse_webhook_body
+from shared.inbound.hubspot import merge_notifications, parse_notification, parse_webhook_body
 from shared.inbound.salesforce import parse_change_event
 from shared.models import ChangeEvent
 from shared.webhook_signature import SignatureError, SignedRequest, verify_v3
@@ -63,7 +63,9 @@ def receive_webhook(
             outcome.malformed.append((json.dumps(raw), f"portal {event.account} is not synced by this stack"))
             continue
         outcome.events.append(event)
-    outcome.message = f"accepted {len(outcome.events)} notifications"
+    received = len(outcome.events)
+    outcome.events = merge_notifications(outcome.events)
+    outcome.message = f"accepted {received} notifications as {len(outcome.events)} changes"
     return outcome
 
 

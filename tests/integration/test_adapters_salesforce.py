@@ -201,12 +201,46 @@ def test_many_emails_travel_in_one_composite_call(make, box):
         RecordWrite(str(i), None, {"LastName": "X", "Company": "C", "Email": e}) for i, e in enumerate(emails)
     ]
     assert all(o.ok for o in adapter.create("Lead", writes))
+    adapter.describe_fields("Lead")
     box.reset_stats()
     found = adapter.find_by_email("Lead", emails, [])
     assert len(found) == 600  # several IN lists (~44,000 URL characters), one call
     calls = box.calls()
     assert calls.get("POST /services/data/{version}/composite") == 1
     assert "GET /services/data/{version}/query" not in calls
+
+
+def test_leads_and_contacts_are_looked_up_by_email_in_one_call(make, box):
+    adapter = make()
+    assert all(o.ok for o in adapter.create("Lead", leads(3)))
+    contact = RecordWrite("c", None, {"LastName": "C", "Email": "LEAD1@example.com"})
+    (made,) = adapter.create("Contact", [contact])
+    adapter.describe_fields("Lead")  # (described once per process)
+    box.reset_stats()
+    found = adapter.find_people_by_email(
+        ["lead0@example.com", "lead1@example.com", "nobody@example.com"],
+        {"Lead": ["LastName"], "Contact": ["LastName"]},
+    )
+    assert sorted((r.sobject, r.fields["Email"].lower()) for r in found) == [
+        ("Contact", "lead1@example.com"),
+        ("Lead", "lead0@example.com"),
+        ("Lead", "lead1@example.com"),
+    ]
+    assert next(r for r in found if r.sobject == "Contact").id == made.record_id
+    assert box.calls() == {"POST /services/data/{version}/composite": 1}
+
+
+def test_lead_and_contact_are_described_together_once(make, box):
+    adapter = make()
+    adapter.find_by_email("Lead", ["a@example.com"], [])  # fetches the token
+    fresh = make()
+    box.reset_stats()
+    assert "lastname" in fresh.describe_fields("Lead")
+    assert fresh.existing_fields("Contact", ["LastName", "NoSuchField__c"]) == ["LastName"]
+    assert fresh.describe_fields("Contact")["email"]["type"] == "email"
+    calls = box.calls()
+    assert calls.get("POST /services/data/{version}/composite") == 1
+    assert "GET /services/data/{version}/sobjects/{sobject}/describe" not in calls
 
 
 def test_modified_since_completes_the_last_timestamp(make):
@@ -232,13 +266,13 @@ def test_450_records_take_three_collection_calls(make, box):
     updated = adapter.update("Lead", [RecordWrite(str(i), rid, {"Title": "T"}) for i, rid in enumerate(ids)])
     assert all(o.ok for o in updated)
     assert box.calls() == {
-        "GET /services/data/{version}/sobjects/{sobject}/describe": 1,  # once per object and process
+        "POST /services/data/{version}/composite": 1,  # Lead and Contact described, once per process
         "POST /services/data/{version}/composite/sobjects/{sobject}": 1,
         "GET /services/data/{version}/query": 1,
         "PATCH /services/data/{version}/composite/sobjects": 3,
     }
     adapter.retrieve("Lead", ids[:5], ["Email", "Not_In_This_Org__c"])  # unknown fields are left out
-    assert box.calls()["GET /services/data/{version}/sobjects/{sobject}/describe"] == 1
+    assert box.calls()["POST /services/data/{version}/composite"] == 1
 
 
 def test_every_call_names_the_client_and_writes_carry_auto_assign(make, box, sf_session):

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from shared.inbound.errors import MalformedPayload
-from shared.inbound.hubspot import parse_notification, parse_webhook_body
+from shared.inbound.hubspot import merge_notifications, parse_notification, parse_webhook_body
 from shared.inbound.salesforce import parse_change_event
 from shared.models import ChangeType, System
 
@@ -140,3 +140,53 @@ def test_gap_events_are_resyncs_and_overflow_asks_for_a_poll():
 def test_salesforce_events_without_a_usable_header_are_malformed(event, reason):
     with pytest.raises(MalformedPayload, match=reason):
         parse_change_event(event, org_id="x")
+
+
+def _note(event_id: int, kind: str, object_id: int, at: int, **extra: Any) -> dict[str, Any]:
+    return {"eventId": event_id, "portalId": 62515, "occurredAt": at, "subscriptionType": f"contact.{kind}",
+            "objectId": object_id, "changeSource": "INTEGRATION", "sourceId": "2000001", **extra}  # fmt: skip
+
+
+def test_the_notifications_of_one_new_contact_fold_into_one_change():
+    raw = [
+        _note(5, "propertyChange", 1, 1002, propertyName="jobtitle", propertyValue="CEO"),
+        _note(1, "creation", 1, 1000),
+        _note(3, "propertyChange", 1, 1000, propertyName="jobtitle", propertyValue="CTO"),
+        _note(2, "propertyChange", 1, 1000, propertyName="email", propertyValue="a@example.com"),
+        _note(4, "propertyChange", 2, 1001, propertyName="lastname", propertyValue="B"),
+        _note(6, "deletion", 2, 1003),
+    ]
+    events = merge_notifications([parse_notification(r) for r in raw])
+    assert [(e.record_id, e.change_type) for e in events] == [
+        ("1", ChangeType.CREATE),
+        ("2", ChangeType.UPDATE),
+        ("2", ChangeType.DELETE),  # deletions, merges and associations never fold
+    ]
+    new = events[0]
+    assert set(new.changed_fields) == {"jobtitle", "email"}
+    assert new.reported == {"jobtitle": "CEO", "email": "a@example.com"}  # the latest value of each
+    assert (new.origin, new.origin_id) == ("INTEGRATION", "2000001")
+    assert new.occurred_at == dt.datetime.fromtimestamp(1.002, tz=dt.UTC)
+    # HubSpot's redelivery of the same notifications, in another order, is the same change
+    again = merge_notifications([parse_notification(r) for r in reversed(raw)])
+    assert next(e for e in again if e.record_id == "1").change_id == new.change_id
+    fewer = merge_notifications([parse_notification(r) for r in raw[1:]])
+    assert fewer[0].change_id != new.change_id
+
+
+def test_a_folded_change_keeps_its_origin_only_when_all_notifications_share_it():
+    raw = [
+        _note(1, "propertyChange", 1, 1000, propertyName="jobtitle", propertyValue="CTO"),
+        {**_note(2, "propertyChange", 1, 1001, propertyName="phone", propertyValue="1"),
+         "changeSource": "CRM_UI", "sourceId": "userId:7"},
+    ]  # fmt: skip
+    (event,) = merge_notifications([parse_notification(r) for r in raw])
+    assert (event.origin, event.origin_id) == (None, None)
+    assert parse_notification(raw[1]).origin_id == "userId:7"
+
+
+def test_a_property_change_reports_its_value_unless_hubspot_left_it_out(hubspot_examples):
+    (raw,) = hubspot_examples["contact.propertyChange"]
+    assert parse_notification(raw).reported == {"passport_number": "REDACTED"}
+    bare = {k: v for k, v in raw.items() if k != "propertyValue"}
+    assert parse_notification(bare).reported == {}

@@ -3,17 +3,18 @@ claims, duplicates, failures. The same flows run end to end against the sandbox 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import pytest
 
 from shared.config import SyncConfig, parse_config
 from shared.errors import ApiFailure, ErrorCategory
-from shared.models import ChangeEvent
+from shared.models import ChangeEvent, ChangeType, System
 from shared.pipeline.apply import Applier, ApplyResult
 from shared.pipeline.dedupe import Deduper
 from shared.state.memory import MemoryState
-from tests.fakes import PORTAL, Clock, FakeHubSpot, FakeSalesforce
+from tests.fakes import APP_ID, PORTAL, Clock, FakeHubSpot, FakeSalesforce
 
 
 @dataclass
@@ -33,7 +34,12 @@ class World:
 
     def deduper(self) -> Deduper:
         return Deduper(
-            config=self.config, portal=PORTAL, salesforce=self.sf, hubspot=self.hs, state=self.state
+            config=self.config,
+            portal=PORTAL,
+            salesforce=self.sf,
+            hubspot=self.hs,
+            state=self.state,
+            own_app_id=APP_ID,
         )
 
     def applier(self) -> Applier:
@@ -273,7 +279,7 @@ def test_batches_cost_one_call_per_system_step_not_one_per_record(world):
     world.applier().apply(dedupe.plans)
     assert len(world.sf.rows) == 50
     assert world.hs.calls == 1  # one batch read
-    assert world.sf.calls == 3  # email lookups of Leads and Contacts, one create collection
+    assert world.sf.calls == 2  # one composite email lookup (Leads and Contacts), one create collection
 
 
 def test_a_create_plan_applied_twice_links_the_second_time_instead_of_creating(world):
@@ -297,3 +303,63 @@ def test_two_plans_for_one_contact_in_a_batch_keep_only_the_later(world):
     link = world.link_of_hubspot(cid)
     assert link is not None
     assert link.sf_id in (lead_a, lead_b)
+
+
+def _hubspot_event(contact_id: str, change: ChangeType, origin: str, origin_id: str, **values: str | None):
+    return ChangeEvent(
+        system=System.HUBSPOT,
+        account=PORTAL,
+        object_type="contacts",
+        record_id=contact_id,
+        change_type=change,
+        occurred_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        origin=origin,
+        origin_id=origin_id,
+        source_event_id="x1",
+        changed_fields=tuple(values),
+        reported=dict(values),
+    )
+
+
+def test_hubspot_echoes_of_our_own_writes_are_answered_without_reading_the_contact(world):
+    world.sf.add("Lead", Email="echo@example.com", FirstName="E", LastName="Cho", Company="C")
+    world.sync(rounds=1)  # creates the HubSpot contact; its webhook notifications are pending
+    echoes = world.hs.drain_events()
+    assert echoes
+    assert all(e.origin_id == APP_ID for e in echoes)
+    world.hs.calls = 0
+    result = world.deduper().process(echoes)
+    assert result.plans == []
+    assert result.skipped["reported values already synced"] == len(echoes)
+    assert world.hs.calls == 0  # no read
+
+
+@pytest.mark.parametrize(
+    ("change", "origin", "origin_id", "values"),
+    [
+        (ChangeType.UPDATE, "CRM_UI", "userId:1", {"jobtitle": "New title"}),  # a genuine edit
+        (ChangeType.CREATE, "INTEGRATION", "999", {"lastname": "Cho"}),  # another app's creation
+        (ChangeType.UPDATE, "INTEGRATION", APP_ID, {"lifecyclestage": "lead"}),  # inclusion property
+        (ChangeType.UPDATE, "CRM_UI", "userId:1", {}),  # nothing reported
+    ],
+)
+def test_notifications_that_report_something_new_are_read(world, change, origin, origin_id, values):
+    world.config = parse_config("portals: [1000001]\ninclusion: {preset: everyone_except_subscribers}")
+    world.sf.add("Lead", Email="echo@example.com", FirstName="E", LastName="Cho", Company="C")
+    world.sync()
+    cid = str(world.hs.by_email("echo@example.com"))
+    world.hs.calls = 0
+    event = _hubspot_event(cid, change, origin, origin_id, **values)
+    result = world.deduper().process([event])
+    assert world.hs.calls == 1
+    assert result.skipped["reported values already synced"] == 0
+
+
+def test_a_reported_value_equal_to_the_synced_one_is_no_change_whoever_made_it(world):
+    cid = world.hs.add(email="same@example.com", lastname="Same", jobtitle="CTO")
+    world.sync()
+    world.hs.calls = 0
+    event = _hubspot_event(cid, ChangeType.UPDATE, "CRM_UI", "userId:1", jobtitle="CTO")
+    result = world.deduper().process([event])
+    assert result.skipped["reported values already synced"] == 1
+    assert world.hs.calls == 0
