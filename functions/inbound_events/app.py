@@ -1,5 +1,6 @@
-"""Salesforce Change Data Capture events, delivered by Event Relay through EventBridge: one change
-per record id; gap and overflow events ask the poller to re-read instead of being trusted."""
+"""Salesforce Change Data Capture events, delivered by Event Relay through EventBridge to an SQS
+queue and consumed in batches: one change per record id; gap and overflow events ask the poller to
+re-read instead of being trusted. Each message body is the EventBridge event, as the rule sent it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 import os
 from typing import Any
 
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -58,15 +61,35 @@ def _relay(event: dict[str, Any]) -> dict[str, Any]:
     return {"queued": len(outcome.events), "poll_requests": len(outcome.poll_objects)}
 
 
+def _record(record: SQSRecord) -> None:
+    """One EventBridge event. A body that is not an event goes to the dead-letter queue with the
+    reason; a failure to queue raises, so SQS delivers this message (only) again."""
+    persistence, config = _persistence()
+    try:
+        event = json.loads(record.body)
+    except ValueError as exc:
+        event = None
+        reason = f"message body is not JSON: {exc}"
+    else:
+        reason = "message body is not an EventBridge event (no id)"
+    if not isinstance(event, dict) or not event.get("id"):
+        dlq = wiring.require(wiring.settings().changes_dead_letter_queue_url, "CHANGES_DEAD_LETTER_QUEUE_URL")
+        dead_letter(wiring.sqs(), dlq, record.body, reason, source="salesforce-change-event")
+        metrics.add_metric(name="MalformedChangeEvents", unit="Count", value=1)
+        return
+    # EventBridge and SQS may each deliver an event more than once: its id keys the idempotency record
+    idempotent_function(data_keyword_argument="event", persistence_store=persistence, config=config)(_relay)(
+        event=event
+    )
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    persistence, config = _persistence()
-    config.register_lambda_context(context)
-    # EventBridge may deliver an event more than once: the event id keys the idempotency record
-    relay = idempotent_function(data_keyword_argument="event", persistence_store=persistence, config=config)(
-        _relay
+    _persistence()[1].register_lambda_context(context)
+    processor = BatchProcessor(event_type=EventType.SQS)
+    response = process_partial_response(
+        event=event, record_handler=_record, processor=processor, context=context
     )
-    result: dict[str, Any] = relay(event=event)
-    return result
+    return {"batchItemFailures": list(response.get("batchItemFailures", []))}

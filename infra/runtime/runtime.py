@@ -35,7 +35,15 @@ from infra.runtime.patterns import matches
 from infra.runtime.provision import ProvisionedQueue, SecretValue, provision
 from infra.runtime.schedules import Scheduler, scheduled_event
 from infra.runtime.sqs_poller import SqsPoller
-from infra.runtime.template import FunctionSpec, RuleSpec, ScheduleSpec, Template, TemplateError
+from infra.runtime.template import (
+    EventRuleSpec,
+    FunctionSpec,
+    RuleSpec,
+    RuleTarget,
+    ScheduleSpec,
+    Template,
+    TemplateError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +116,7 @@ class LocalRuntime:
         self.pools: dict[str, FunctionPool] = {}
         self.pollers: list[SqsPoller] = []
         self._rules: list[tuple[FunctionPool, RuleSpec]] = []
+        self._event_rules: list[EventRuleSpec] = []
         self._schedules: list[tuple[FunctionSpec, ScheduleSpec]] = []
         self._servers: list[tuple[BaseWSGIServer, threading.Thread]] = []
         self._url_servers: dict[str, BaseWSGIServer] = {}
@@ -212,6 +221,11 @@ class LocalRuntime:
                 )
             self._rules.extend((pool, rule) for rule in spec.rules if rule.enabled)
             self._schedules.extend((spec, schedule) for schedule in spec.schedules)
+        self._event_rules = [rule for rule in self.template.event_rules() if rule.enabled]
+        for rule in self._event_rules:
+            for target in rule.targets:
+                if self.queue_url_of_arn(target.arn) is None and self._pool_of_arn(target.arn) is None:
+                    log.warning("%s: target %s is not in the stack", rule.logical_id, target.arn)
         self._scheduler = Scheduler(self._schedules, self._fire_schedule, period=self.schedule_period)
         if self._eager:
             for pool in self.pools.values():
@@ -389,7 +403,9 @@ class LocalRuntime:
         self, events: Iterable[dict[str, Any]], event_bus: str | None = None
     ) -> list[dict[str, Any]]:
         """Put events on the (local) bus: each rule whose pattern matches invokes its function
-        asynchronously. Returns one entry per event: its id and the functions it was sent to."""
+        asynchronously, or sends the event to its SQS queue targets (the event JSON is the message
+        body, as EventBridge sends it). Returns one entry per event: its id and the logical ids of
+        the functions and queues it went to."""
         entries = []
         for raw in events:
             event = self._complete_event(raw)
@@ -400,8 +416,25 @@ class LocalRuntime:
                 if matches(rule.pattern, event):
                     self.invoke_async(pool.spec.logical_id, _rule_input(rule, event))
                     targets.append(pool.spec.logical_id)
+            for event_rule in self._event_rules:
+                if event_bus is not None and event_rule.event_bus != event_bus:
+                    continue
+                if matches(event_rule.pattern, event):
+                    targets += [self._deliver(t, event) for t in event_rule.targets]
             entries.append({"EventId": event["id"], "Targets": targets})
         return entries
+
+    def _deliver(self, target: RuleTarget, event: dict[str, Any]) -> str:
+        payload = _target_input(target, event)
+        queue_url = self.queue_url_of_arn(target.arn)
+        if queue_url is not None:
+            self.clients.sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(payload))
+            return self.template.queue_logical_id(target.arn) or target.arn
+        pool = self._pool_of_arn(target.arn)
+        if pool is None:
+            raise KeyError(f"rule target {target.arn} is not a queue or function of the stack")
+        self.invoke_async(pool.spec.logical_id, payload)
+        return pool.spec.logical_id
 
     def _complete_event(self, raw: dict[str, Any]) -> dict[str, Any]:
         """Fill what EventBridge adds to a put event (id, time, account, region, resources)."""
@@ -514,7 +547,7 @@ def wait_idle_remote(runtime_url: str, timeout: float, interval: float = 0.1) ->
         time.sleep(interval)
 
 
-def _rule_input(rule: RuleSpec, event: dict[str, Any]) -> Any:
+def _rule_input(rule: RuleSpec | RuleTarget, event: dict[str, Any]) -> Any:
     if rule.input is not None:
         return rule.input
     if rule.input_path:
@@ -524,6 +557,9 @@ def _rule_input(rule: RuleSpec, event: dict[str, Any]) -> Any:
                 value = value.get(part) if isinstance(value, dict) else None
         return value
     return event
+
+
+_target_input = _rule_input
 
 
 def _json(body: Any, status: int = 200) -> Response:

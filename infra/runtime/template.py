@@ -22,11 +22,13 @@ from infra.runtime.intrinsics import Resolver, TemplateError, as_text
 __all__ = [
     "AsyncConfig",
     "Destination",
+    "EventRuleSpec",
     "FunctionSpec",
     "FunctionUrlSpec",
     "ParameterSpec",
     "QueueSpec",
     "RuleSpec",
+    "RuleTarget",
     "ScheduleSpec",
     "SecretSpec",
     "SqsEventSpec",
@@ -43,6 +45,7 @@ SIMPLE_TABLE = "AWS::Serverless::SimpleTable"
 SECRET = "AWS::SecretsManager::Secret"  # noqa: S105 - a resource type
 SSM_PARAMETER = "AWS::SSM::Parameter"
 LAYER = "AWS::Serverless::LayerVersion"
+EVENTS_RULE = "AWS::Events::Rule"
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FUNCTION_KEYS = frozenset(
@@ -138,6 +141,26 @@ class RuleSpec:
     input: Any
     input_path: str | None
     rule_name: str
+
+
+@dataclass(frozen=True)
+class RuleTarget:
+    id: str
+    arn: str  # an SQS queue or a Lambda function
+    input: Any
+    input_path: str | None
+
+
+@dataclass(frozen=True)
+class EventRuleSpec:
+    """An ``AWS::Events::Rule`` resource: a pattern on a bus and the targets it sends to."""
+
+    logical_id: str
+    rule_name: str
+    pattern: dict[str, Any]
+    event_bus: str
+    enabled: bool
+    targets: tuple[RuleTarget, ...]
 
 
 @dataclass(frozen=True)
@@ -530,6 +553,38 @@ class Template:
             )
         return specs
 
+    def event_rules(self) -> list[EventRuleSpec]:
+        specs = []
+        for logical_id in self.logical_ids(EVENTS_RULE):
+            props = self.resolve(self.properties(logical_id))
+            pattern = props.get("EventPattern")
+            if isinstance(pattern, str):
+                pattern = json.loads(pattern)
+            if not isinstance(pattern, dict):
+                raise TemplateError(f"{logical_id}: an EventPattern is required (schedules are not run)")
+            targets = []
+            for target in props.get("Targets") or []:
+                raw_input = target.get("Input")
+                targets.append(
+                    RuleTarget(
+                        id=str(target.get("Id", "")),
+                        arn=str(target.get("Arn", "")),
+                        input=None if raw_input is None else _json_or_value(raw_input),
+                        input_path=target.get("InputPath"),
+                    )
+                )
+            specs.append(
+                EventRuleSpec(
+                    logical_id=logical_id,
+                    rule_name=str(props.get("Name") or self._name(logical_id, 64)),
+                    pattern=pattern,
+                    event_bus=_bus_name(props.get("EventBusName", "default")),
+                    enabled=props.get("State", "ENABLED") == "ENABLED",
+                    targets=tuple(targets),
+                )
+            )
+        return specs
+
     def functions(self) -> list[FunctionSpec]:
         return [self.function(logical_id) for logical_id in self.logical_ids(SAM_FUNCTION)]
 
@@ -648,20 +703,23 @@ class Template:
         pattern = props.get("Pattern")
         if not isinstance(pattern, dict):
             raise TemplateError(f"{logical_id}.{event_name}: an event Pattern is required")
-        bus = props.get("EventBusName", "default")
-        if isinstance(bus, str) and bus.startswith("arn:"):
-            bus = bus.rsplit("/", 1)[-1]
+        bus = _bus_name(props.get("EventBusName", "default"))
         state = props.get("State", "ENABLED")
         raw_input = props.get("Input")
         return RuleSpec(
             name=event_name,
             pattern=pattern,
-            event_bus=str(bus),
+            event_bus=bus,
             enabled=state == "ENABLED" and as_text(props.get("Enabled", True)) == "true",
             input=None if raw_input is None else _json_or_value(raw_input),
             input_path=props.get("InputPath"),
             rule_name=str(props.get("RuleName") or self._name(f"{logical_id}{event_name}", 64)),
         )
+
+
+def _bus_name(value: Any) -> str:
+    bus = str(value or "default")
+    return bus.rsplit("/", 1)[-1] if bus.startswith("arn:") else bus
 
 
 def _throughput(value: Any) -> dict[str, int]:

@@ -147,3 +147,25 @@ def test_permanent_api_errors_become_sync_health_entries(world: World) -> None:
     assert world.counters().get("errors") == 2
     # not retried forever: nothing left queued, nothing dead-lettered
     assert world.queue_messages("WritesDeadLetterQueue") == []
+
+
+def test_a_malformed_salesforce_change_event_ends_in_the_dead_letter_queue_with_its_reason(
+    world: World,
+) -> None:
+    from infra.local_stack import EVENT_BUS
+
+    event = {
+        "source": "aws.partner/salesforce.com/00D000000000001AAA/0YL000000000001",
+        "detail-type": "LeadChangeEvent",
+        "detail": {"payload": {"LastName": "No header"}},
+    }
+    ingress = f"{world.stack.runtime.eventbridge_ingress_url}/{EVENT_BUS}"
+    entries = requests.post(ingress, json=event, timeout=10).json()["Entries"]
+    assert entries[0]["Targets"] == ["SalesforceEventsQueue"]
+    world.settle()
+
+    dead = world.queue_messages("ChangesDeadLetterQueue", wait=1)
+    assert len(dead) == 1
+    assert json.loads(dead[0]["Body"])["detail"] == event["detail"]
+    assert "ChangeEventHeader" in dead[0]["MessageAttributes"]["reason"]["StringValue"]
+    assert world.hubspot_contacts() == []

@@ -360,6 +360,19 @@ def test_eventbridge_ingress_per_event_bus(runtime: LocalRuntime):
     assert attempts(runtime, f"rule#{event['id']}") == 1
 
 
+def test_an_events_rule_resource_sends_matching_events_to_its_queue_targets(runtime: LocalRuntime):
+    contact = {**cdc_event(), "detail-type": "ContactChangeEvent"}
+    lead = cdc_event()
+    entries = runtime.put_events([contact, lead])
+    assert [e["Targets"] for e in entries] == [
+        ["RuleFunction", "RelayedEventsQueue", "RelayedEventsQueue"],
+        ["RuleFunction"],  # the resource's pattern wants contacts only
+    ]
+    bodies = [json.loads(m["Body"]) for m in dead_letters(runtime, "RelayedEventsQueue")]
+    assert sorted(bodies, key=len) == sorted([contact["detail"], contact], key=len)  # event, and InputPath
+    assert runtime.wait_idle(30)
+
+
 def test_eventbridge_ingress_rejects_malformed_events(runtime: LocalRuntime):
     response = requests.post(runtime.eventbridge_ingress_url, json={"detail": {}}, timeout=10)
     assert response.status_code == 400
