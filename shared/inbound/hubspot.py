@@ -108,9 +108,7 @@ def merge_notifications(events: Iterable[ChangeEvent]) -> list[ChangeEvent]:
         else:
             out.append(event)
     merged = {key: _merge(group) for key, group in groups.items()}
-    return [
-        merged[(e.account, e.object_type, e.record_id)] if e.change_type in _FOLDABLE else e for e in out
-    ]
+    return [merged[(e.account, e.object_type, e.record_id)] if e.change_type in _FOLDABLE else e for e in out]
 
 
 def _merge(group: list[ChangeEvent]) -> ChangeEvent:
