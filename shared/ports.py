@@ -109,6 +109,33 @@ class HubSpotPort(Protocol):
 
     def update_contacts(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]: ...
 
+    def archive_contacts(self, ids: Sequence[str]) -> list[WriteOutcome]:
+        """One outcome per id (``key`` = the id as given); an id already gone is a success."""
+        ...
+
+    def list_members(self, list_id: str, contact_ids: Sequence[str]) -> set[str]:
+        """Which of ``contact_ids`` are members of the HubSpot list (lists v3 ILS id)."""
+        ...
+
+    def list_member_ids(self, list_id: str) -> list[str]:
+        """Every contact id in the list (for resyncing a list)."""
+        ...
+
+    def unsubscribe_from_all(self, emails: Sequence[str]) -> list[WriteOutcome]:
+        """Opt each address out of all email (communication preferences, not a property write;
+        HubSpot then shows ``hs_email_optout`` = "true"). One outcome per email (``key`` = the email
+        as given, ``record_id`` = normalised); already opted out is a success. Never re-subscribes."""
+        ...
+
+    def unsubscribed_from_all(self, emails: Sequence[str]) -> dict[str, bool]:
+        """Whether each address has opted out of all email, keyed by normalised email."""
+        ...
+
+    def contact_property_types(self, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Definitions of the named contact properties that exist, as HubSpot's JSON has them
+        (``type``, ``fieldType``, ``options``, ``modificationMetadata``...)."""
+        ...
+
 
 @dataclass
 class Link:

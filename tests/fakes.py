@@ -25,6 +25,45 @@ APP_ID = "2000001"  # hssync's HubSpot app: the sourceId of its own writes
 PREFIX = {"Lead": "00Q", "Contact": "003"}
 
 
+def _hs_property(
+    name: str, type_: str, field_type: str, *options: str, read_only: bool = False
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "type": type_,
+        "fieldType": field_type,
+        "options": [
+            {"label": o.title(), "value": o, "displayOrder": i, "hidden": False}
+            for i, o in enumerate(options)
+        ],
+        "modificationMetadata": {"readOnlyValue": read_only, "readOnlyDefinition": True, "archivable": False},
+    }
+
+
+# A few of HubSpot's contact property definitions, as GET /crm/v3/properties/contacts has them.
+HS_PROPERTY_TYPES: dict[str, dict[str, Any]] = {
+    "email": _hs_property("email", "string", "text"),
+    "firstname": _hs_property("firstname", "string", "text"),
+    "lastname": _hs_property("lastname", "string", "text"),
+    "lifecyclestage": _hs_property(
+        "lifecyclestage",
+        "enumeration",
+        "radio",
+        "subscriber",
+        "lead",
+        "marketingqualifiedlead",
+        "salesqualifiedlead",
+        "opportunity",
+        "customer",
+        "evangelist",
+        "other",
+    ),
+    "hs_email_optout": _hs_property(
+        "hs_email_optout", "bool", "booleancheckbox", "true", "false", read_only=True
+    ),
+}
+
+
 class Clock:
     def __init__(self, start: dt.datetime | None = None) -> None:
         self.now = start or dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
@@ -198,7 +237,12 @@ class FakeHubSpot:
     calls: int = 0
     events: list[ChangeEvent] = field(default_factory=list)
     writes: list[tuple[str, str, dict[str, str | None]]] = field(default_factory=list)
+    lists: dict[str, list[str]] = field(default_factory=dict)  # list id -> member contact ids
+    opted_out: set[str] = field(default_factory=set)  # addresses unsubscribed from all email
+    archived: dict[str, _HsRow] = field(default_factory=dict)
+    property_types: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(HS_PROPERTY_TYPES))
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(101))
+    _property_types_read: bool = False
 
     # test helpers (a user working in HubSpot)
     def add(self, **properties: str | None) -> str:
@@ -244,6 +288,11 @@ class FakeHubSpot:
     def drain_events(self) -> list[ChangeEvent]:
         out, self.events = self.events, []
         return out
+
+    def add_list(self, *contact_ids: str) -> str:
+        list_id = str(len(self.lists) + 1)
+        self.lists[list_id] = list(dict.fromkeys(contact_ids))
+        return list_id
 
     def by_email(self, email: str) -> str | None:
         wanted = normalize_email(email)
@@ -317,3 +366,69 @@ class FakeHubSpot:
             self._emit(str(write.record_id), ChangeType.UPDATE, "INTEGRATION", write.fields)
             out.append(WriteOutcome(write.key, str(write.record_id)))
         return out
+
+    def archive_contacts(self, ids: Sequence[str]) -> list[WriteOutcome]:
+        self.calls += 1
+        out = []
+        for raw in ids:
+            contact_id = str(raw).strip()
+            if not contact_id:
+                failure = ApiFailure("hubspot", "INVALID_WRITE", "needs a contact id", ErrorCategory.OTHER)
+                out.append(WriteOutcome(str(raw), None, failure))
+                continue
+            row = self.rows.pop(contact_id, None)
+            if row is not None:  # already gone: nothing to do, still a success
+                self.archived[contact_id] = row
+                self.writes.append(("archive", contact_id, {}))
+                self._emit(contact_id, ChangeType.DELETE, "INTEGRATION", {})
+            out.append(WriteOutcome(str(raw), contact_id))
+        return out
+
+    def list_members(self, list_id: str, contact_ids: Sequence[str]) -> set[str]:
+        self.calls += 1
+        members = {m for m in self.lists.get(str(list_id), ()) if m in self.rows}
+        return {str(i) for i in contact_ids} & members
+
+    def list_member_ids(self, list_id: str) -> list[str]:
+        self.calls += 1
+        return [m for m in self.lists.get(str(list_id), ()) if m in self.rows]
+
+    def unsubscribe_from_all(self, emails: Sequence[str]) -> list[WriteOutcome]:
+        self.calls += 1
+        out = []
+        for raw in emails:
+            email = normalize_email(raw)
+            if not email or "@" not in email:
+                failure = ApiFailure(
+                    "hubspot",
+                    "INVALID_EMAIL",
+                    f"not an email address: {raw!r}",
+                    ErrorCategory.PROPERTY_VALUES,
+                )
+                out.append(WriteOutcome(str(raw), None, failure))
+                continue
+            self.opted_out.add(email)
+            contact_id = self.by_email(email)
+            row = self.rows.get(contact_id) if contact_id is not None else None
+            if contact_id is not None and row is not None and row.properties.get("hs_email_optout") != "true":
+                now = self.clock.tick(0.001)
+                row.properties["hs_email_optout"] = "true"
+                row.changed["hs_email_optout"] = row.updated = now
+                self._emit(contact_id, ChangeType.UPDATE, "INTEGRATION", {"hs_email_optout": "true"})
+            out.append(WriteOutcome(str(raw), email))
+        return out
+
+    def unsubscribed_from_all(self, emails: Sequence[str]) -> dict[str, bool]:
+        self.calls += 1
+        out = {}
+        for email in {e for e in (normalize_email(x) for x in emails) if e}:
+            contact_id = self.by_email(email)
+            optout = self.rows[contact_id].properties.get("hs_email_optout") if contact_id else None
+            out[email] = email in self.opted_out or optout == "true"
+        return out
+
+    def contact_property_types(self, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+        if not self._property_types_read:  # the adapter reads the definitions once and caches them
+            self.calls += 1
+            self._property_types_read = True
+        return {n: self.property_types[n] for n in names if n in self.property_types}

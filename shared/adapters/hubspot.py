@@ -1,5 +1,6 @@
-"""The HubSpot port over hubspot-api-client (contacts only: ``hubspot.crm.contacts`` is the one API
-module imported, and only when the first call is made).
+"""The HubSpot port over hubspot-api-client. Each API module (``hubspot.crm.contacts``, and for the
+methods that need them ``hubspot.crm.lists``, ``hubspot.crm.properties`` and
+``hubspot.communication_preferences``) is imported only when its first call is made.
 
 Calls per batch:
 
@@ -15,6 +16,18 @@ Calls per batch:
   paced: 3 per second by default, a margin under HubSpot's 4-5 per token (a 429 is still honoured).
 - ``create_contacts`` / ``update_contacts``: batch create / update, 100 inputs per call, never two
   inputs with the same email (create) or id (update) in one call.
+- ``archive_contacts``: batch archive, 100 ids per call; an id already gone is archived, not a failure.
+- ``list_members``: lists v3 ``records/memberships/batch/read``, 100 contacts per call (the client
+  has no method for it: the lists module's ``ApiClient.call_api``); ``list_member_ids`` pages
+  ``GET /crm/v3/lists/{listId}/memberships`` 250 at a time (the maximum ``limit``).
+- ``contact_property_types``: ``GET /crm/v3/properties/contacts``, once per adapter instance.
+- ``unsubscribe_from_all``: communication preferences v4 ``POST .../statuses/{email}/unsubscribe-all``
+  (channel ``EMAIL``), one call per distinct address: the batch form
+  (``statuses/batch/unsubscribe-all``) needs Marketing Hub Enterprise scopes. An address that had
+  already opted out is a success. ``unsubscribed_from_all`` reads ``hs_email_optout`` (HubSpot's
+  reflection of the opt-out) by batch read by email, 100 per call, and asks the v4
+  ``GET .../unsubscribe-all`` status only for addresses without a contact. HubSpot updates the
+  property shortly after an opt-out, so a read right after ``unsubscribe_from_all`` may lag.
 
 HubSpot refuses a whole batch for one bad input (400 ``VALIDATION_ERROR``, or 409 for an existing
 email). The adapter sets the culprits aside and sends the rest again: a 409 is explained by one
@@ -30,7 +43,9 @@ and the outcome is a success.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import importlib
 import json
 import re
 import time
@@ -72,6 +87,16 @@ SEARCH_PAGE = 200
 SEARCH_MAX_RESULTS = 10_000
 SEARCH_PER_SECOND = 3.0
 MODIFIED = "hs_lastmodifieddate"
+OPTOUT = "hs_email_optout"
+CONTACT_TYPE_ID = "0-1"
+MAX_MEMBERSHIP_BATCH = 100  # lists v3 records/memberships/batch/read
+MEMBERSHIP_PAGE = 250  # GET /crm/v3/lists/{listId}/memberships: "The maximum limit is 250"
+CONTACTS = "hubspot.crm.contacts"
+LISTS = "hubspot.crm.lists"
+PROPERTIES = "hubspot.crm.properties"
+COMM_PREFS = "hubspot.communication_preferences"
+MEMBERSHIPS_BATCH_READ = "/crm/v3/lists/records/memberships/batch/read"
+UNSUBSCRIBE_ALL = "/communication-preferences/v4/statuses/{subscriberIdString}/unsubscribe-all"
 USER_AGENT = "hssync"
 DAILY_LIMIT_REASON = (
     "The HubSpot portal has used all of its daily API calls. hssync is suspended until the limit "
@@ -290,6 +315,10 @@ class HubSpotAdapter:
         self._pacer = Pacer(search_per_second, clock=clock, sleep=self.retrier.sleep)
         self._batch_api: Any = None
         self._search_api: Any = None
+        self._clients: dict[str, Any] = {}  # API package -> its ApiClient
+        self._memberships_api: Any = None
+        self._properties_api: Any = None
+        self._property_types: dict[str, dict[str, Any]] | None = None
 
     @classmethod
     def from_secret(
@@ -381,22 +410,173 @@ class HubSpotAdapter:
     def update_contacts(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]:
         return self._write(writes, create=False)
 
+    def archive_contacts(self, ids: Sequence[str]) -> list[WriteOutcome]:
+        """Archives (100 per call); an id that is already archived or unknown is a success."""
+        settled: dict[str, ApiFailure | None] = {}
+        wanted = list(dict.fromkeys(s for s in (str(i).strip() for i in ids) if s))
+
+        blank = ApiFailure(SYSTEM, "INVALID_WRITE", "needs a contact id", ErrorCategory.OTHER)
+
+        def outcomes() -> list[WriteOutcome]:  # for the ids settled so far, in the caller's order
+            keyed = [(str(raw), str(raw).strip()) for raw in ids]
+            return [
+                WriteOutcome(raw, None, blank)
+                if not key
+                else WriteOutcome(raw, None if settled[key] else key, settled[key])
+                for raw, key in keyed
+                if not key or key in settled
+            ]
+
+        try:
+            for chunk in _chunks(wanted, MAX_BATCH):
+                self._archive_batch(list(chunk), settled)
+        except SuspendedError as exc:
+            raise WriteSuspended(exc, outcomes()) from exc
+        return outcomes()
+
+    # -- HubSpotPort: lists --------------------------------------------------------------------
+    def list_members(self, list_id: str, contact_ids: Sequence[str]) -> set[str]:
+        """Which of ``contact_ids`` are members of the list: one batch read per 100 contacts."""
+        wanted = list(dict.fromkeys(s for s in (str(i).strip() for i in contact_ids) if s))
+        members: set[str] = set()
+        for chunk in _chunks(wanted, MAX_MEMBERSHIP_BATCH):
+            body = {"inputs": [{"objectTypeId": CONTACT_TYPE_ID, "recordId": i} for i in chunk]}
+            call = partial(self._raw, LISTS, "POST", MEMBERSHIPS_BATCH_READ, body=body)
+            answer = self._read("list_memberships", call, package=LISTS) or {}
+            for result in answer.get("results") or ():
+                lists = result.get("recordListMemberships") or ()
+                if any(str(m.get("listId")) == str(list_id) for m in lists):
+                    members.add(str(result.get("recordId")))
+        return members & set(wanted)
+
+    def list_member_ids(self, list_id: str) -> list[str]:
+        """Every member of the list (contact ids, in HubSpot's order), 250 per call."""
+        api = self._memberships()
+        ids: list[str] = []
+        after: str | None = None
+        while True:
+            call = partial(api.get_page, str(list_id), after=after, limit=MEMBERSHIP_PAGE, **self._opts())
+            page = self._read("list_members", call, package=LISTS)
+            ids.extend(str(r.record_id) for r in page.results or ())
+            after = page.paging.next.after if page.paging and page.paging.next else None
+            if not after:
+                return list(dict.fromkeys(ids))
+
+    # -- HubSpotPort: communication preferences ------------------------------------------------
+    def unsubscribe_from_all(self, emails: Sequence[str]) -> list[WriteOutcome]:
+        """Opts each address out of all email (v4 ``unsubscribe-all``, channel EMAIL); ``record_id``
+        is the normalised address. Already opted out is a success; failures are per address."""
+        settled: dict[str, ApiFailure | None] = {}
+        out: list[WriteOutcome] = []
+        try:
+            for raw in emails:
+                email = normalize_email(raw)
+                if not email or "@" not in email:
+                    failure: ApiFailure | None = ApiFailure(
+                        SYSTEM,
+                        "INVALID_EMAIL",
+                        f"not an email address: {raw!r}",
+                        ErrorCategory.PROPERTY_VALUES,
+                    )
+                else:
+                    if email not in settled:
+                        settled[email] = self._unsubscribe_one(email)
+                    failure = settled[email]
+                out.append(WriteOutcome(str(raw), None if failure else email, failure))
+        except SuspendedError as exc:
+            raise WriteSuspended(exc, out) from exc
+        return out
+
+    def unsubscribed_from_all(self, emails: Sequence[str]) -> dict[str, bool]:
+        """Whether each address has opted out of all email, keyed by normalised address."""
+        wanted = sorted({e for e in (normalize_email(x) for x in emails) if e})
+        found = self.contacts_by_email([e for e in wanted if "@" in e], [OPTOUT])
+        status = {e: (c.properties.get(OPTOUT) or "").strip().lower() == "true" for e, c in found.items()}
+        for email in wanted:
+            if email not in status:
+                status[email] = "@" in email and self._opted_out_of_all(email)
+        return {email: status[email] for email in wanted}
+
+    # -- HubSpotPort: property definitions -----------------------------------------------------
+    def contact_property_types(self, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Definitions (``type``, ``fieldType``, ``options``, ``modificationMetadata``... as HubSpot's
+        JSON names them) of the named contact properties that exist; one call per adapter."""
+        if self._property_types is None:
+            api = self._properties()
+            call = partial(api.get_all, "contacts", archived=False, **self._opts())
+            answer = self._read("properties", call, package=PROPERTIES)
+            serialize = api.api_client.sanitize_for_serialization
+            self._property_types = {str(p.name): serialize(p) for p in answer.results or ()}
+        known = self._property_types
+        return {name: copy.deepcopy(known[name]) for name in dict.fromkeys(names) if name in known}
+
     # -- plumbing ------------------------------------------------------------------------------
     def _opts(self) -> dict[str, Any]:
         return {"_request_timeout": self.timeout}
 
-    def _apis(self) -> None:
-        from hubspot.crm.contacts import ApiClient, BatchApi, Configuration, SearchApi
+    def _client(self, package: str) -> Any:
+        """The ``ApiClient`` of one API package of hubspot-api-client (imported on first use)."""
+        client = self._clients.get(package)
+        if client is None:
+            module: Any = importlib.import_module(package)
+            config = module.Configuration(host=self.host)
+            config.access_token = self._token
+            config.retries = False  # shared.adapters.retry is the only retry mechanism
+            if self._ca_bundle:
+                config.ssl_ca_cert = self._ca_bundle
+            client = module.ApiClient(configuration=config)
+            client.user_agent = USER_AGENT
+            self._clients[package] = client
+        return client
 
-        config = Configuration(host=self.host)
-        config.access_token = self._token
-        config.retries = False  # shared.adapters.retry is the only retry mechanism
-        if self._ca_bundle:
-            config.ssl_ca_cert = self._ca_bundle
-        client = ApiClient(configuration=config)
-        client.user_agent = USER_AGENT
+    def _apis(self) -> None:
+        from hubspot.crm.contacts import BatchApi, SearchApi
+
+        client = self._client(CONTACTS)
         self._batch_api = BatchApi(client)
         self._search_api = SearchApi(client)
+
+    def _memberships(self) -> Any:
+        if self._memberships_api is None:
+            from hubspot.crm.lists import MembershipsApi
+
+            self._memberships_api = MembershipsApi(self._client(LISTS))
+        return self._memberships_api
+
+    def _properties(self) -> Any:
+        if self._properties_api is None:
+            from hubspot.crm.properties import CoreApi
+
+            self._properties_api = CoreApi(self._client(PROPERTIES))
+        return self._properties_api
+
+    def _raw(
+        self,
+        package: str,
+        method: str,
+        path: str,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        query: Sequence[tuple[str, str]] = (),
+        body: Any = None,
+    ) -> Any:
+        """A call the client has no method for, through that package's ``ApiClient`` (same auth,
+        host, timeout and errors as its generated methods); the decoded JSON body."""
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        return self._client(package).call_api(
+            path,
+            method,
+            dict(path_params or {}),
+            list(query),
+            headers,
+            body=body,
+            response_types_map={200: "object", 207: "object"},
+            auth_settings=["oauth2"],
+            _return_http_data_only=True,
+            **self._opts(),
+        )
 
     def _batch(self) -> Any:
         if self._batch_api is None:
@@ -414,10 +594,11 @@ class HubSpotAdapter:
             self._apis()
         return self._search_api
 
-    def _attempt(self, operation: str, call: Callable[[], T]) -> T:
-        from hubspot.crm.contacts.exceptions import ApiException
+    def _attempt(self, operation: str, call: Callable[[], T], package: str = CONTACTS) -> T:
+        """One attempt; ``package`` is the API package whose ``ApiException`` the call raises."""
         from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
 
+        ApiException = importlib.import_module(f"{package}.exceptions").ApiException
         self.calls.record(operation)
         try:
             return call()
@@ -434,8 +615,8 @@ class HubSpotAdapter:
     def _failure(exc: Any) -> Exception:
         return call_failure(int(exc.status or 0), _json_body(exc.body), exc.headers or {}, exc.reason)
 
-    def _read(self, operation: str, call: Callable[[], T]) -> T:
-        return self.retrier.run(lambda: self._attempt(operation, call), what=f"hubspot {operation}")
+    def _read(self, operation: str, call: Callable[[], T], package: str = CONTACTS) -> T:
+        return self.retrier.run(lambda: self._attempt(operation, call, package), what=f"hubspot {operation}")
 
     def _search(self, props: list[str], operator: str, floor: int, after: int) -> Any:
         from hubspot.crm.contacts import Filter, FilterGroup, PublicObjectSearchRequest
@@ -455,6 +636,71 @@ class HubSpotAdapter:
             return self._searcher().do_search(request, **self._opts())
 
         return self._read("search", call)
+
+    # -- archive, unsubscribe ------------------------------------------------------------------
+    def _archive_batch(self, ids: list[str], settled: dict[str, ApiFailure | None]) -> None:
+        """Archive one batch; a batch refused for its inputs (400/404) is halved until each bad id
+        fails alone (a lone 404 means it is already gone: a success)."""
+        from hubspot.crm.contacts import BatchInputSimplePublicObjectId, SimplePublicObjectId
+
+        queue = [ids]
+        while queue:
+            group = queue.pop()
+            body = BatchInputSimplePublicObjectId(inputs=[SimplePublicObjectId(id=i) for i in group])
+            try:
+                self._read("archive", partial(self._batch_call, "archive", body))
+            except RequestRejected as exc:
+                status = exc.failure.http_status
+                if len(group) > 1 and status in (400, 404):
+                    middle = len(group) // 2
+                    queue.extend([group[middle:], group[:middle]])
+                else:
+                    settled.update(dict.fromkeys(group, None if status == 404 else exc.failure))
+                continue
+            except TransientApiError as exc:  # retries spent: these ids may be archived later
+                failure = ApiFailure(SYSTEM, "TRANSIENT", str(exc), ErrorCategory.OTHER, retryable=True)
+                settled.update(dict.fromkeys(group, failure))
+                continue
+            settled.update(dict.fromkeys(group))
+
+    def _unsubscribe_one(self, email: str) -> ApiFailure | None:
+        """Opt one address out of all email; None when it is (now or already) opted out."""
+        call = partial(
+            self._raw,
+            COMM_PREFS,
+            "POST",
+            UNSUBSCRIBE_ALL,
+            path_params={"subscriberIdString": email},
+            query=[("channel", "EMAIL")],
+        )
+        try:
+            answer = self._read("unsubscribe_all", call, package=COMM_PREFS) or {}
+        except RequestRejected as exc:
+            return None if _already_opted_out(exc.failure.message) else exc.failure
+        except TransientApiError as exc:
+            return ApiFailure(SYSTEM, "TRANSIENT", str(exc), ErrorCategory.OTHER, retryable=True)
+        for error in answer.get("errors") or ():
+            message = str(error.get("message") or "")
+            if not _already_opted_out(message):
+                code = str(error.get("category") or "ERROR")
+                return ApiFailure(SYSTEM, code, message or code, classify_hubspot(code).category)
+        return None
+
+    def _opted_out_of_all(self, email: str) -> bool:
+        """The v4 wide status of one address: opted out of all email (on any brand) or not."""
+        call = partial(
+            self._raw,
+            COMM_PREFS,
+            "GET",
+            UNSUBSCRIBE_ALL,
+            path_params={"subscriberIdString": email},
+            query=[("channel", "EMAIL")],
+        )
+        answer = self._read("unsubscribe_all_status", call, package=COMM_PREFS) or {}
+        return any(
+            str(r.get("status")) == "UNSUBSCRIBED" and str(r.get("channel") or "EMAIL") == "EMAIL"
+            for r in answer.get("results") or ()
+        )
 
     # -- writes --------------------------------------------------------------------------------
     def _write(self, writes: Sequence[RecordWrite], *, create: bool) -> list[WriteOutcome]:
@@ -686,6 +932,13 @@ def _issue_failure(failure: ApiFailure, issues: Sequence[PropertyIssue]) -> ApiF
         fields=tuple(dict.fromkeys(i.name for i in issues)),
         http_status=failure.http_status,
     )
+
+
+def _already_opted_out(message: str) -> bool:
+    """HubSpot's refusal to change an address that is already unsubscribed (v3 answers
+    "... is already unsubscribed from subscription ..."), which for an opt-out is a success."""
+    text = message.lower()
+    return "already" in text and ("unsubscribed" in text or "opted out" in text)
 
 
 def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
