@@ -274,8 +274,7 @@ class LocalStack:
         for url in self.info.queues.values():
             sqs.purge_queue(QueueUrl=url)
         dynamodb = self._boto("dynamodb")
-        for table in (self.info.state_table, str(self.runtime.template.physical["IdempotencyTable"].ref)):
-            _empty_table(dynamodb, table)
+        _empty_table(dynamodb, self.info.state_table)
         self.runtime.reset_stats()
         self.connect()
 

@@ -40,7 +40,6 @@ class Settings:
     poll_requests_queue_url: str | None
     changes_dead_letter_queue_url: str | None
     writes_dead_letter_queue_url: str | None
-    idempotency_table: str | None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -59,7 +58,6 @@ class Settings:
             poll_requests_queue_url=os.environ.get("POLL_REQUESTS_QUEUE_URL"),
             changes_dead_letter_queue_url=os.environ.get("CHANGES_DEAD_LETTER_QUEUE_URL"),
             writes_dead_letter_queue_url=os.environ.get("WRITES_DEAD_LETTER_QUEUE_URL"),
-            idempotency_table=os.environ.get("IDEMPOTENCY_TABLE"),
         )
 
 

@@ -44,6 +44,7 @@ OWN_CLIENT_MARKER = "client=hssync"
 # HubSpot's changeSource for changes made through the API by an app (its id is the sourceId)
 INTEGRATION_SOURCE = "INTEGRATION"
 ALREADY_SYNCED = "reported values already synced"
+OWN_CREATION_DEFERRALS = 2  # then a creation by hssync's app whose link is still missing is read
 
 _READABLE = {ChangeType.CREATE, ChangeType.UPDATE, ChangeType.UNDELETE, ChangeType.RESYNC, ChangeType.MERGE}
 _SF_OBJECTS: tuple[SfObject, ...] = ("Lead", "Contact")
@@ -147,9 +148,15 @@ class Deduper:
     # -- HubSpot -> Salesforce ----------------------------------------------------------------
     def _from_hubspot(self, events: dict[str, ChangeEvent], result: DedupeResult) -> None:
         links = self.state.links_by_hubspot(self.portal, list(events))
-        for contact_id in [cid for cid, event in events.items() if self._known(event, links.get(cid))]:
-            del events[contact_id]
-            result.skipped[ALREADY_SYNCED] += 1
+        for contact_id, event in list(events.items()):
+            if self._known(event, links.get(contact_id)):
+                del events[contact_id]
+                result.skipped[ALREADY_SYNCED] += 1
+            elif contact_id not in links and self._ours(event) and event.attempt < OWN_CREATION_DEFERRALS:
+                # hssync created this contact and apply is recording the link: look again shortly,
+                # then it is answered from the link (a read would only find what apply wrote)
+                del events[contact_id]
+                result.retry.append(event)
         if not events:
             return
         contacts = self.hubspot.read_contacts(list(events), self.hubspot_properties)
@@ -207,9 +214,7 @@ class Deduper:
         hssync's app made it. Anything else, or an inclusion-list property, is read."""
         if link is None or event.change_type not in (ChangeType.CREATE, ChangeType.UPDATE):
             return False
-        if event.change_type is ChangeType.CREATE and not (
-            self.own_app_id and event.origin == INTEGRATION_SOURCE and event.origin_id == self.own_app_id
-        ):
+        if event.change_type is ChangeType.CREATE and not self._ours(event):
             return False
         if not event.changed_fields and event.change_type is ChangeType.UPDATE:
             return False
@@ -224,6 +229,12 @@ class Deduper:
             if synced is None or comparable(name, value) != synced[0]:
                 return False
         return True
+
+    def _ours(self, event: ChangeEvent) -> bool:
+        """Whether hssync's own HubSpot app made this change."""
+        return bool(
+            self.own_app_id and event.origin == INTEGRATION_SOURCE and event.origin_id == self.own_app_id
+        )
 
     def _link_by_email(self, contact: HubSpotContact, match: _Match, event: ChangeEvent) -> SyncPlan:
         """A first link: to the oldest record with the email, syncing with the most recently updated."""

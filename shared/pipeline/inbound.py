@@ -84,6 +84,38 @@ def receive_change_event(event: dict[str, Any], *, org_id: str) -> RelayOutcome:
     return RelayOutcome(events=parsed.events, poll_objects=parsed.poll_objects)
 
 
+@dataclass
+class RelayBatch:
+    message_ids: list[str] = field(default_factory=list)
+    events: list[ChangeEvent] = field(default_factory=list)
+    poll_objects: list[str] = field(default_factory=list)
+    malformed: list[tuple[str, str]] = field(default_factory=list)  # (message body, reason)
+
+
+def relay_batch(records: Sequence[Mapping[str, Any]], *, org_id: str) -> RelayBatch:
+    """The changes in a batch of SQS messages whose bodies are EventBridge events (Event Relay's
+    change events). A body that is not one is returned with its reason for the dead-letter queue."""
+    out = RelayBatch()
+    for record in records:
+        out.message_ids.append(str(record.get("messageId", "")))
+        body = str(record.get("body", ""))
+        try:
+            event = json.loads(body)
+        except ValueError as exc:
+            out.malformed.append((body, f"message body is not JSON: {exc}"))
+            continue
+        if not isinstance(event, dict):
+            out.malformed.append((body, "message body is not an EventBridge event"))
+            continue
+        outcome = receive_change_event(event, org_id=org_id)
+        if outcome.malformed:
+            out.malformed.append((body, outcome.malformed))
+            continue
+        out.events += outcome.events
+        out.poll_objects += outcome.poll_objects
+    return out
+
+
 def to_bodies(events: Sequence[ChangeEvent]) -> list[str]:
     return [e.model_dump_json() for e in events]
 

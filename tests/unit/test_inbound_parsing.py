@@ -12,6 +12,7 @@ from shared.inbound.errors import MalformedPayload
 from shared.inbound.hubspot import merge_notifications, parse_notification, parse_webhook_body
 from shared.inbound.salesforce import parse_change_event
 from shared.models import ChangeType, System
+from shared.pipeline.inbound import relay_batch
 
 
 @pytest.fixture(scope="module")
@@ -190,3 +191,32 @@ def test_a_property_change_reports_its_value_unless_hubspot_left_it_out(hubspot_
     assert parse_notification(raw).reported == {"passport_number": "REDACTED"}
     bare = {k: v for k, v in raw.items() if k != "propertyValue"}
     assert parse_notification(bare).reported == {}
+
+
+def test_a_batch_of_relayed_events_yields_every_change_and_sets_aside_what_is_not_an_event():
+    def header(change: str, *ids: str) -> dict[str, Any]:
+        return {"entityName": "Lead", "changeType": change, "recordIds": list(ids),
+                "commitTimestamp": 1764360000000, "transactionKey": "t", "sequenceNumber": 1}  # fmt: skip
+
+    bodies = [
+        json.dumps(_relay({"ChangeEventHeader": header("UPDATE", "00Q1", "00Q2")}, replay_id=1)),
+        "{not json",
+        json.dumps([1, 2]),
+        json.dumps({**_relay({"ChangeEventHeader": header("UPDATE", "00Q9")}), "detail": {"payload": {}}}),
+        json.dumps(_relay({"ChangeEventHeader": header("GAP_OVERFLOW")}, replay_id=3)),
+        json.dumps(_relay({"ChangeEventHeader": header("CREATE", "00Q3")}, replay_id=4)),
+    ]
+    records = [{"messageId": f"m{i}", "body": body} for i, body in enumerate(bodies)]
+    batch = relay_batch(records, org_id="fallback")
+    assert batch.message_ids == [f"m{i}" for i in range(6)]
+    assert [(e.record_id, e.change_type) for e in batch.events] == [
+        ("00Q1", ChangeType.UPDATE),
+        ("00Q2", ChangeType.UPDATE),
+        ("00Q3", ChangeType.CREATE),
+    ]
+    assert batch.poll_objects == ["Lead"]
+    reasons = dict(batch.malformed)
+    assert list(reasons) == bodies[1:4]
+    assert reasons["{not json"].startswith("message body is not JSON")
+    assert reasons[bodies[2]] == "message body is not an EventBridge event"
+    assert "ChangeEventHeader" in reasons[bodies[3]]

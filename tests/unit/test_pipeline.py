@@ -363,3 +363,22 @@ def test_a_reported_value_equal_to_the_synced_one_is_no_change_whoever_made_it(w
     result = world.deduper().process([event])
     assert result.skipped["reported values already synced"] == 1
     assert world.hs.calls == 0
+
+
+def test_our_own_creation_seen_before_its_link_is_deferred_then_answered_from_the_link(world):
+    world.sf.add("Lead", Email="early@example.com", LastName="Early", Company="C")
+    world.applier().apply(world.deduper().process(world.sf.drain_events()).plans)
+    (creation,) = world.hs.drain_events()
+    linked_state = world.state
+    world.state = MemoryState()  # the webhook overtook apply: the link is not recorded yet
+    world.hs.calls = 0
+    deferred = world.deduper().process([creation])
+    assert deferred.retry == [creation]
+    assert world.hs.calls == 0
+    world.state = linked_state  # apply has recorded the link by the time the event comes back
+    retried = creation.model_copy(update={"attempt": 1})
+    assert world.deduper().process([retried]).skipped["reported values already synced"] == 1
+    assert world.hs.calls == 0
+    world.state = MemoryState()  # after the deferrals, a link still missing means: read the contact
+    world.deduper().process([creation.model_copy(update={"attempt": 2})])
+    assert world.hs.calls == 1
