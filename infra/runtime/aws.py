@@ -1,10 +1,16 @@
-"""moto as an in-process server, and the boto3 clients the runtime itself uses to talk to it."""
+"""moto as a server (in a process of its own), and the boto3 clients the runtime uses to talk to it."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,24 +21,55 @@ LOCAL_SECRET_KEY = "testing"  # noqa: S105 - moto accepts any credentials
 
 
 class MotoServer:
-    """moto's server on ``host:port`` (port 0 picks a free one), in a background thread of this process."""
+    """moto's server on ``host:port`` (port 0 picks a free one): in a child process by default (see
+    ``infra.runtime.moto_process``), or in a background thread of this process (``isolated=False``)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 5005) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 5005, *, isolated: bool = True) -> None:
         self.host = host
         self.port = port
+        self.isolated = isolated
         self._server: Any = None
+        self._process: subprocess.Popen[str] | None = None
         self._lock = threading.Lock()
 
     def start(self) -> str:
-        from moto.server import ThreadedMotoServer
-
         with self._lock:
-            if self._server is None:
+            if self.running:
+                return self.endpoint_url
+            if self.isolated:
+                self._start_process()
+            else:
+                from moto.server import ThreadedMotoServer
+
                 server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
                 server.start()
                 self._server = server
                 self.port = server.get_host_and_port()[1]
         return self.endpoint_url
+
+    def _start_process(self, timeout: float = 60.0) -> None:
+        if self.port == 0:
+            with socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET) as probe:
+                probe.bind((self.host, 0))
+                self.port = probe.getsockname()[1]
+        root = str(Path(__file__).resolve().parents[2])
+        path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+        env = {**os.environ, "PYTHONPATH": path}
+        process = subprocess.Popen(  # noqa: S603 - our own module, with this interpreter
+            [sys.executable, "-m", "infra.runtime.moto_process", self.host, str(self.port)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            cwd=root,
+        )
+        deadline = time.monotonic() + timeout
+        line = process.stdout.readline() if process.stdout else ""
+        if not line.startswith("ready") or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"moto did not start on {self.host}:{self.port} (exit code {process.poll()})")
+        self._process = process
 
     @property
     def endpoint_url(self) -> str:
@@ -41,7 +78,7 @@ class MotoServer:
 
     @property
     def running(self) -> bool:
-        return self._server is not None
+        return self._server is not None or (self._process is not None and self._process.poll() is None)
 
     def reset(self) -> None:
         """Forget every resource (moto's own reset endpoint)."""
@@ -52,6 +89,15 @@ class MotoServer:
             if self._server is not None:
                 self._server.stop()
                 self._server = None
+            if self._process is not None:
+                process, self._process = self._process, None
+                if process.stdin:
+                    process.stdin.close()  # the child stops when its stdin closes
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(5)
 
     def __enter__(self) -> MotoServer:
         self.start()

@@ -78,8 +78,16 @@ def test_fixture_template_resolves_globals_parameters_and_references():
         "WorkDeadLetterQueue",
         "BulkQueue",
         "RuleFailuresQueue",
+        "RelayedEventsQueue",
         "OrderedQueue",
     }
+    (rule,) = template.event_rules()
+    assert rule.logical_id == "RelayRule"
+    assert rule.event_bus == "aws.partner/salesforce.com/00D000000000001/relay"
+    assert [(t.id, t.arn, t.input_path) for t in rule.targets] == [
+        ("relayed", "arn:aws:sqs:us-east-1:123456789012:unit-RelayedEventsQueue", None),
+        ("relayed-detail", "arn:aws:sqs:us-east-1:123456789012:unit-RelayedEventsQueue", "$.detail"),
+    ]
 
 
 def test_queue_url_references_wait_for_provisioning():

@@ -1,4 +1,5 @@
-"""Same answers, less work: three hot spots of moto's SQS model, patched in the bench's process only.
+"""Same answers, less work: hot spots of moto's SQS model, patched in the moto server process that
+the local runtime starts (``infra.runtime.moto_process``).
 
 moto (5.x) keeps a queue's messages in a list and recomputes every queue attribute, each a pass over
 all messages with two datetime conversions per message, whenever it needs one of them:
@@ -14,8 +15,8 @@ all messages with two datetime conversions per message, whenever it needs one of
 With a backlog of thousands of messages (a burst of webhooks) the local runtime then spends its time
 inside moto rather than in the functions, and the bench would measure moto. The patches below return
 exactly what the originals return (the retention period is the queue's own attribute; the attributes
-are computed once per call; the clock is the same epoch clock in milliseconds). Nothing outside the
-bench's process is touched; the functions' worker processes only talk to moto over HTTP.
+are computed once per call; the clock is the same epoch clock in milliseconds). Only the moto server
+process is patched; everything else talks to it over HTTP.
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ import threading
 import time
 from typing import Any
 
+PATCHES = (
+    "SQSBackend.is_message_valid_based_on_retention_period (queue attribute read directly)",
+    "SQSBackend.get_queue_attributes (attributes computed once per call)",
+    "SQSBackend.send_message (no message counts computed to read one setting)",
+    "SQSBackend.delete_message_batch / Queue.delete_message (one pass over the queue)",
+    "Message.visible / Message.delayed (epoch clock without datetime arithmetic)",
+    "backends.list_of_moto_modules (the package directory listed once, not on every request)",
+)
 APPLIED: list[str] = []
 _COUNTS = frozenset(
     {
@@ -40,6 +49,7 @@ def apply() -> list[str]:
     """Patch moto's SQS model (once); the names of what was patched."""
     if APPLIED:
         return APPLIED
+    from moto import backends
     from moto.core.utils import camelcase_to_underscores
     from moto.sqs import models
     from moto.sqs.exceptions import ReceiptHandleIsInvalid
@@ -157,13 +167,9 @@ def apply() -> list[str]:
     models.Queue.attributes = property(attributes)  # type: ignore[method-assign,assignment]
     models.Message.visible = property(visible)  # type: ignore[method-assign,assignment]
     models.Message.delayed = property(delayed)  # type: ignore[method-assign,assignment]
-    APPLIED.extend(
-        [
-            "SQSBackend.is_message_valid_based_on_retention_period (queue attribute read directly)",
-            "SQSBackend.get_queue_attributes (attributes computed once per call)",
-            "SQSBackend.send_message (no message counts computed to read one setting)",
-            "SQSBackend.delete_message_batch / Queue.delete_message (one pass over the queue)",
-            "Message.visible / Message.delayed (epoch clock without datetime arithmetic)",
-        ]
-    )
+    # the server's dispatcher lists moto's package directory (a stat per module) on every request,
+    # under its global lock
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+    APPLIED.extend(PATCHES)
     return APPLIED
