@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import signal
 import sys
@@ -173,17 +174,35 @@ def _wait_idle(args: argparse.Namespace) -> int:
     return 1
 
 
-def _backfill(args: argparse.Namespace) -> int:
-    import datetime as dt
-    import json
+class _Unavailable(Exception):
+    """The poll-requests queue cannot be reached; the message says why and what to do."""
 
+
+def _poll_requests_queue(args: argparse.Namespace) -> tuple[Any, str, str]:
+    """(an SQS client, the PollRequestsQueue's URL, where it is): the deployed stack's queue with
+    ``--queue-url`` (default boto3 credentials), else the local stack running in ``--state-dir``."""
     import boto3
 
-    info = _load_info(args.state_dir)
+    if args.queue_url:
+        return boto3.client("sqs", region_name=_queue_region(args.queue_url)), args.queue_url, args.queue_url
+    import requests
+
+    path = args.state_dir / "sandbox.json"
+    if not path.exists():
+        raise _Unavailable(
+            f"no local stack is running: {path} not found (start one with: hssync sandbox up"
+            f" --state-dir {args.state_dir}; or pass --queue-url for a deployed stack)"
+        )
+    info = SandboxInfo.load(path)
     if not info.runtime:
-        print("the sandbox runs without the stack (--emulators-only)", file=sys.stderr)
-        return 1
-    since = (args.since or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)).isoformat()
+        raise _Unavailable(f"the sandbox in {args.state_dir} runs without the stack (--emulators-only)")
+    try:
+        requests.get(f"{info.runtime['url']}/_runtime/idle", timeout=5).raise_for_status()
+    except requests.RequestException as exc:
+        raise _Unavailable(
+            f"the local stack in {args.state_dir} is not running ({info.runtime['url']} does not answer:"
+            f" {exc.__class__.__name__}); start it with: hssync sandbox up --state-dir {args.state_dir}"
+        ) from exc
     sqs = boto3.client(
         "sqs",
         endpoint_url=info.runtime["aws_endpoint"],
@@ -191,10 +210,70 @@ def _backfill(args: argparse.Namespace) -> int:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",  # noqa: S106  # moto accepts any credentials
     )
-    for system, obj in (("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact")):
-        body = {"system": system, "object_type": obj, "since": since, "reason": "backfill"}
-        sqs.send_message(QueueUrl=info.runtime["queues"]["PollRequestsQueue"], MessageBody=json.dumps(body))
+    return sqs, info.runtime["queues"]["PollRequestsQueue"], f"the local stack in {args.state_dir}"
+
+
+def _queue_region(url: str) -> str | None:
+    """The region in an SQS queue URL (sqs.<region>.amazonaws.com or <region>.queue.amazonaws.com)."""
+    import re
+    from urllib.parse import urlparse
+
+    host = urlparse(url).hostname or ""
+    found = re.match(r"^(?:sqs\.([a-z0-9-]+)\.|([a-z0-9-]+)\.queue\.)amazonaws\.com(?:\.cn)?$", host)
+    return (found.group(1) or found.group(2)) if found else None
+
+
+def _send_poll_requests(args: argparse.Namespace, poll_requests: Sequence[Any]) -> str:
+    """Queue the requests on the PollRequestsQueue; returns where they went."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from shared.pipeline.resync import bodies
+    from shared.queues import QueueSendError, send_messages
+
+    sqs, url, where = _poll_requests_queue(args)
+    try:
+        send_messages(sqs, url, bodies(poll_requests))
+    except (BotoCoreError, ClientError, QueueSendError) as exc:
+        raise _Unavailable(f"could not queue the requests on {url}: {exc}") from exc
+    return where
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    from shared.pipeline.resync import backfill_requests
+
+    try:
+        _send_poll_requests(args, backfill_requests(args.since))
+    except _Unavailable as exc:
+        print(f"hssync backfill: {exc}", file=sys.stderr)
+        return 1
+    since = (args.since or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)).isoformat()
     print(f"backfill requested: every HubSpot contact and Salesforce lead and contact changed since {since}")
+    return 0
+
+
+def _resync(args: argparse.Namespace) -> int:
+    from shared.pipeline.resync import ResyncError, describe, resync_requests
+
+    try:
+        poll_requests = resync_requests(
+            hubspot_ids=args.hubspot,
+            salesforce_ids=args.salesforce,
+            records=args.records,
+            list_ids=args.list,
+            everything=args.all,
+            since=args.since,
+        )
+    except ResyncError as exc:
+        print(f"hssync resync: {exc}", file=sys.stderr)
+        return 2
+    try:
+        where = _send_poll_requests(args, poll_requests)
+    except _Unavailable as exc:
+        print(f"hssync resync: {exc}", file=sys.stderr)
+        return 1
+    print(f"resync requested from {where}:")
+    for line in describe(poll_requests):
+        print(f"  {line}")
     return 0
 
 
@@ -239,6 +318,21 @@ def _aware_datetime(text: str) -> Any:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+def _add_poll_target(parser: argparse.ArgumentParser) -> None:
+    target = parser.add_argument_group("where (the local stack by default)")
+    target.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(".hssync"),
+        help="the state directory of the local stack (hssync sandbox up; default .hssync)",
+    )
+    target.add_argument(
+        "--queue-url",
+        default=None,
+        help="a deployed stack's PollRequestsQueue URL (default boto3 credentials and region)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hssync", description="HubSpot <-> Salesforce sync connector")
     parser.add_argument("-v", "--verbose", action="store_true", help="log emulator requests")
@@ -255,11 +349,44 @@ def build_parser() -> argparse.ArgumentParser:
     wait.set_defaults(func=_wait_idle)
 
     backfill = commands.add_parser("backfill", help="sync every existing record (the initial sync)")
-    backfill.add_argument("--state-dir", type=Path, default=Path(".hssync"))
+    _add_poll_target(backfill)
     backfill.add_argument(
         "--since", type=_aware_datetime, default=None, help="only records changed since (ISO 8601)"
     )
     backfill.set_defaults(func=_backfill)
+
+    resync = commands.add_parser(
+        "resync",
+        help="sync records again: by id, a HubSpot list's members, or everything",
+        description=(
+            "Ask the stack's poller to re-read records and sync whatever differs (nothing is written"
+            " where both sides agree). Exit 0 once the requests are queued; 1 if the stack cannot be"
+            " reached; 2 for an argument that names no record hssync syncs."
+        ),
+    )
+    resync.add_argument(
+        "records",
+        nargs="*",
+        metavar="RECORD",
+        help="hubspot:contacts:ID or salesforce:Lead|Contact:ID (the form sync health prints)",
+    )
+    resync.add_argument("--hubspot", action="append", default=[], metavar="ID", help="a HubSpot contact id")
+    resync.add_argument(
+        "--salesforce",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="a Salesforce Lead (00Q...) or Contact (003...) id, 15 or 18 characters",
+    )
+    resync.add_argument(
+        "--list", action="append", default=[], metavar="LIST_ID", help="every member of a HubSpot list"
+    )
+    resync.add_argument("--all", action="store_true", help="everything: the backfill")
+    resync.add_argument(
+        "--since", type=_aware_datetime, default=None, help="with --all: only records changed since"
+    )
+    _add_poll_target(resync)
+    resync.set_defaults(func=_resync)
 
     config = commands.add_parser("config", help="the sync configuration")
     config_commands = config.add_subparsers(dest="config_command", required=True)

@@ -183,6 +183,14 @@ class LocalStack:
             Name=CONFIG_PARAMETER, Value=self.config_text, Type="String", Overwrite=True
         )
 
+    def set_config(self, text: str) -> None:
+        """Run another sync configuration: its SSM parameter (the functions read it again within
+        HSSYNC_CONFIG_TTL_SECONDS) and the webhook subscriptions it needs."""
+        self.config = parse_config(text)
+        self.config_text = text
+        self._boto("ssm").put_parameter(Name=CONFIG_PARAMETER, Value=text, Type="String", Overwrite=True)
+        self.connect()
+
     def connect(self) -> None:
         """Point both CRMs at the stack: HubSpot webhooks -> the Function URL, CDC -> the bus."""
         self._subscribe_webhooks(self.runtime.function_url("InboundWebhookFunction"))
@@ -222,11 +230,9 @@ class LocalStack:
                 subscriptions.create(app_id, request)
 
     def _watched_properties(self) -> list[str]:
-        props = {m.hubspot for m in self.config.contact_mappings}
-        props |= {f.property for f in self.config.inclusion.property_filters}
-        if self.config.inclusion.preset == "everyone_except_subscribers":
-            props.add("lifecyclestage")
-        return sorted(props)
+        from shared.pipeline.dedupe import watched_properties
+
+        return watched_properties(self.config)
 
     def _sandbox_post(self, system: str, path: str, body: dict[str, Any]) -> None:
         url = self.sandbox.salesforce_url if system == "salesforce" else self.sandbox.hubspot_url

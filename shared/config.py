@@ -55,6 +55,11 @@ class PropertyFilter(_Strict):
 class InclusionList(_Strict):
     """Which HubSpot contacts sync to Salesforce. Nothing set: every contact (the default)."""
 
+    list_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]+$",
+        description="a HubSpot list (lists v3 id): only its members sync to Salesforce",
+    )
     property_filters: tuple[PropertyFilter, ...] = Field(
         default=(), description="all must hold for a contact to sync"
     )
@@ -62,8 +67,8 @@ class InclusionList(_Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> InclusionList:
-        if self.property_filters and self.preset:
-            raise ValueError("choose either property_filters or preset")
+        if sum(bool(kind) for kind in (self.list_id, self.property_filters, self.preset)) > 1:
+            raise ValueError("choose one of list_id, property_filters or preset")
         return self
 
 
@@ -117,6 +122,11 @@ class SyncConfig(_Strict):
                 )
         seen: set[str] = set()
         for m in mappings:
+            if m.hubspot == "company" and (m.contact or (m.lead and m.lead != "Company")):
+                raise ValueError(
+                    "company (text) syncs only with Lead.Company: a Salesforce Contact has an Account "
+                    "lookup instead (remove 'contact' from the company mapping)"
+                )
             if m.hubspot in seen:
                 raise ValueError(f"HubSpot property {m.hubspot!r} is mapped twice")
             seen.add(m.hubspot)

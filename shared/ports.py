@@ -53,6 +53,14 @@ class WriteOutcome:
 
 
 class SalesforcePort(Protocol):
+    def describe_fields(self, sobject: str) -> dict[str, Mapping[str, Any]]:
+        """The object's field describe entries by lower-case name (described once per process)."""
+        ...
+
+    def merge_masters(self, sobject: str, ids: Sequence[str]) -> dict[str, str]:
+        """Deleted records merged into another: deleted id -> the master record's id (queryAll)."""
+        ...
+
     def retrieve(
         self, sobject: str, ids: Sequence[str], fields: Sequence[str]
     ) -> dict[str, SalesforceRecord]:
@@ -119,6 +127,11 @@ class HubSpotPort(Protocol):
 
     def list_member_ids(self, list_id: str) -> list[str]:
         """Every contact id in the list (for resyncing a list)."""
+        ...
+
+    def list_members_joined_since(self, list_id: str, since: dt.datetime) -> list[tuple[str, dt.datetime]]:
+        """(contact id, when it joined) for the list's members that joined at or after ``since``
+        (inclusive: callers skip what they already saw at the boundary), oldest join first."""
         ...
 
     def unsubscribe_from_all(self, emails: Sequence[str]) -> list[WriteOutcome]:
@@ -201,3 +214,13 @@ class StatePort(Protocol):
     def add_counters(self, portal: str, counters: Mapping[str, int]) -> None: ...
 
     def counters(self, portal: str) -> dict[str, int]: ...
+
+    def delete_links(self, portal: str, hubspot_ids: Sequence[str]) -> None:
+        """Forget these contacts' links (both directions)."""
+        ...
+
+    def set_statuses(self, portal: str, statuses: Mapping[str, str]) -> None:
+        """Why a record did not sync ("hubspot:contacts:N" -> reason), the latest per record."""
+        ...
+
+    def statuses(self, portal: str, records: Sequence[str]) -> dict[str, str]: ...

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from shared.adapters.salesforce import SalesforceAdapter
     from shared.state.dynamo import DynamoState
 
-CONFIG_TTL_SECONDS = 60.0
+# how long a function keeps the sync configuration before reading its SSM parameter again
+CONFIG_TTL_SECONDS = float(os.environ.get("HSSYNC_CONFIG_TTL_SECONDS", "60"))
 
 
 class MissingSetting(RuntimeError):
@@ -40,6 +41,7 @@ class Settings:
     poll_requests_queue_url: str | None
     changes_dead_letter_queue_url: str | None
     writes_dead_letter_queue_url: str | None
+    poll_requests_dead_letter_queue_url: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -58,6 +60,7 @@ class Settings:
             poll_requests_queue_url=os.environ.get("POLL_REQUESTS_QUEUE_URL"),
             changes_dead_letter_queue_url=os.environ.get("CHANGES_DEAD_LETTER_QUEUE_URL"),
             writes_dead_letter_queue_url=os.environ.get("WRITES_DEAD_LETTER_QUEUE_URL"),
+            poll_requests_dead_letter_queue_url=os.environ.get("POLL_REQUESTS_DEAD_LETTER_QUEUE_URL"),
         )
 
 
@@ -90,8 +93,11 @@ def state() -> DynamoState:
 def salesforce() -> SalesforceAdapter:
     from shared.adapters.salesforce import SalesforceAdapter
     from shared.adapters.secrets import default_store
+    from shared.state.cache import DynamoCache
 
-    return SalesforceAdapter.from_secret(default_store().salesforce())
+    return SalesforceAdapter.from_secret(
+        default_store().salesforce(), cache=DynamoCache(settings().state_table)
+    )
 
 
 @cache

@@ -93,6 +93,9 @@ class FakeSalesforce:
     writes: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (op, id, fields)
     reject: Callable[[str, Mapping[str, Any]], ApiFailure | None] = lambda _o, _f: None
     transient_calls: int = 0  # the next N write calls raise TransientApiError
+    # describe entries of typed fields: (object, field name) -> describe JSON; others are text
+    field_types: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    merged: dict[str, str] = field(default_factory=dict)  # merged-away id -> master id
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     # test helpers (a user working in Salesforce)
@@ -134,6 +137,17 @@ class FakeSalesforce:
         return SalesforceRecord(row.sobject, record_id, values, row.created, row.modified)
 
     # SalesforcePort
+    def describe_fields(self, sobject: str) -> dict[str, Mapping[str, Any]]:
+        return {name.lower(): dict(d) for (obj, name), d in self.field_types.items() if obj == sobject}
+
+    def merge_masters(self, sobject: str, ids: Sequence[str]) -> dict[str, str]:
+        self.calls += 1
+        return {
+            salesforce_id18(i): self.merged[salesforce_id18(i)]
+            for i in ids
+            if salesforce_id18(i) in self.merged
+        }
+
     def retrieve(
         self, sobject: str, ids: Sequence[str], fields: Sequence[str]
     ) -> dict[str, SalesforceRecord]:
@@ -238,6 +252,7 @@ class FakeHubSpot:
     events: list[ChangeEvent] = field(default_factory=list)
     writes: list[tuple[str, str, dict[str, str | None]]] = field(default_factory=list)
     lists: dict[str, list[str]] = field(default_factory=dict)  # list id -> member contact ids
+    joined: dict[str, dict[str, dt.datetime]] = field(default_factory=dict)  # list id -> id -> joined at
     opted_out: set[str] = field(default_factory=set)  # addresses unsubscribed from all email
     archived: dict[str, _HsRow] = field(default_factory=dict)
     property_types: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(HS_PROPERTY_TYPES))
@@ -292,7 +307,19 @@ class FakeHubSpot:
     def add_list(self, *contact_ids: str) -> str:
         list_id = str(len(self.lists) + 1)
         self.lists[list_id] = list(dict.fromkeys(contact_ids))
+        self.joined[list_id] = dict.fromkeys(self.lists[list_id], self.clock())
         return list_id
+
+    def join_list(self, list_id: str, *contact_ids: str, at: dt.datetime | None = None) -> None:
+        """Contacts enter the list (all at one moment, as a bulk add does); a rejoin is a new join."""
+        moment = at or self.clock.tick()
+        for contact_id in contact_ids:
+            if contact_id not in self.lists.setdefault(list_id, []):
+                self.lists[list_id].append(contact_id)
+            self.joined.setdefault(list_id, {})[contact_id] = moment
+
+    def leave_list(self, list_id: str, *contact_ids: str) -> None:
+        self.lists[list_id] = [m for m in self.lists.get(list_id, ()) if m not in contact_ids]
 
     def by_email(self, email: str) -> str | None:
         wanted = normalize_email(email)
@@ -392,6 +419,13 @@ class FakeHubSpot:
     def list_member_ids(self, list_id: str) -> list[str]:
         self.calls += 1
         return [m for m in self.lists.get(str(list_id), ()) if m in self.rows]
+
+    def list_members_joined_since(self, list_id: str, since: dt.datetime) -> list[tuple[str, dt.datetime]]:
+        self.calls += 1
+        epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        joins = self.joined.get(str(list_id), {})
+        members = [(m, joins.get(m, epoch)) for m in self.lists.get(str(list_id), ()) if m in self.rows]
+        return sorted(((m, at) for m, at in members if at >= since), key=lambda j: (j[1], len(j[0]), j[0]))
 
     def unsubscribe_from_all(self, emails: Sequence[str]) -> list[WriteOutcome]:
         self.calls += 1

@@ -60,6 +60,8 @@ def _work(items: Sequence[tuple[str, ChangeEvent]]) -> set[str]:
             send_messages(sqs, changes, [json_body(e) for e in again], delay_seconds=RETRY_DELAY_SECONDS)
     if result.skipped:
         wiring.state().add_counters(settings.portal, {f"skipped.{k}": v for k, v in result.skipped.items()})
+    if result.statuses:
+        wiring.state().set_statuses(settings.portal, result.statuses)
     metrics.add_metric(name="Plans", unit="Count", value=len(result.plans))
     metrics.add_metric(name="Skipped", unit="Count", value=sum(result.skipped.values()))
     logger.info(

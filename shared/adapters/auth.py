@@ -15,6 +15,7 @@ grant is an :class:`~shared.errors.AuthenticationError` (configuration must be f
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,10 +27,14 @@ import requests
 from shared.adapters.retry import CallCounter, Retrier, Retryable, Transient, parse_retry_after
 from shared.adapters.secrets import SalesforceSecret
 from shared.errors import AuthenticationError
+from shared.state.cache import SharedCache, cache_name
 
 TOKEN_PATH = "/services/oauth2/token"  # noqa: S105 (a path, not a secret)
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 JWT_LIFETIME_SECONDS = 180  # Salesforce refuses assertions valid for more than 3 minutes
+# a shared token is reused for this long; an earlier expiry (the org's session timeout) only costs
+# one refused call and a refresh
+TOKEN_CACHE_SECONDS = 30 * 60
 
 
 @dataclass(frozen=True)
@@ -87,8 +92,10 @@ class SalesforceTokenProvider:
         calls: CallCounter | None = None,
         clock: Callable[[], float] = time.time,
         token: SalesforceToken | None = None,
+        cache: SharedCache | None = None,
     ) -> None:
-        """``token``: one obtained earlier (it is used until Salesforce refuses it)."""
+        """``token``: one obtained earlier (it is used until Salesforce refuses it). ``cache``: where
+        the token is shared with the stack's other containers (one token request serves them all)."""
         self.secret = secret
         self.session = session or requests.Session()
         self.retrier = retrier or Retrier()
@@ -96,16 +103,24 @@ class SalesforceTokenProvider:
         self.calls = calls or CallCounter("salesforce")
         self._clock = clock
         self._token = token
+        self.cache = cache
+        self.cache_key = cache_name("salesforce-token", secret.login_url, secret.client_id)
 
     @property
     def token_url(self) -> str:
         return self.secret.login_url.rstrip("/") + TOKEN_PATH
 
     def token(self) -> SalesforceToken:
+        if self._token is None and self.cache is not None:
+            cached = self.cache.get(self.cache_key)
+            if cached is not None:
+                self._token = SalesforceToken(**cached)
         return self._token if self._token is not None else self.refresh()
 
     def refresh(self) -> SalesforceToken:
         self._token = self.retrier.run(self._request, what="salesforce token request")
+        if self.cache is not None:
+            self.cache.put(self.cache_key, dataclasses.asdict(self._token), TOKEN_CACHE_SECONDS)
         return self._token
 
     def _form(self) -> dict[str, str]:

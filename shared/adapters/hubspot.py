@@ -19,7 +19,9 @@ Calls per batch:
 - ``archive_contacts``: batch archive, 100 ids per call; an id already gone is archived, not a failure.
 - ``list_members``: lists v3 ``records/memberships/batch/read``, 100 contacts per call (the client
   has no method for it: the lists module's ``ApiClient.call_api``); ``list_member_ids`` pages
-  ``GET /crm/v3/lists/{listId}/memberships`` 250 at a time (the maximum ``limit``).
+  ``GET /crm/v3/lists/{listId}/memberships`` 250 at a time (the maximum ``limit``);
+  ``list_members_joined_since`` pages ``.../memberships/join-order`` the same way (every page: the
+  endpoint has no time filter) and keeps the joins at or after ``since``.
 - ``contact_property_types``: ``GET /crm/v3/properties/contacts``, once per adapter instance.
 - ``unsubscribe_from_all``: communication preferences v4 ``POST .../statuses/{email}/unsubscribe-all``
   (channel ``EMAIL``), one call per distinct address: the batch form
@@ -461,6 +463,30 @@ class HubSpotAdapter:
             after = page.paging.next.after if page.paging and page.paging.next else None
             if not after:
                 return list(dict.fromkeys(ids))
+
+    def list_members_joined_since(self, list_id: str, since: dt.datetime) -> list[tuple[str, dt.datetime]]:
+        """Members that joined at or after ``since``, oldest join first: the memberships in join order
+        (``GET /crm/v3/lists/{listId}/memberships/join-order``), 250 per call. The API cannot start at
+        a time, so every page is read; what joined before ``since`` is dropped here."""
+        api = self._memberships()
+        joined: dict[str, dt.datetime] = {}
+        after: str | None = None
+        while True:
+            call = partial(
+                api.get_page_ordered_by_added_to_list_date,
+                str(list_id),
+                after=after,
+                limit=MEMBERSHIP_PAGE,
+                **self._opts(),
+            )
+            page = self._read("list_joins", call, package=LISTS)
+            for result in page.results or ():
+                stamp = _aware(result.membership_timestamp)
+                if stamp >= since:
+                    joined[str(result.record_id)] = stamp
+            after = page.paging.next.after if page.paging and page.paging.next else None
+            if not after:
+                return sorted(joined.items(), key=lambda item: item[1])
 
     # -- HubSpotPort: communication preferences ------------------------------------------------
     def unsubscribe_from_all(self, emails: Sequence[str]) -> list[WriteOutcome]:

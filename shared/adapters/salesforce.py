@@ -66,6 +66,7 @@ from shared.errors import (
 )
 from shared.matching import normalize_email
 from shared.ports import RecordWrite, SalesforceRecord, WriteOutcome
+from shared.state.cache import SharedCache, cache_name
 
 if TYPE_CHECKING:
     from simple_salesforce.api import Salesforce
@@ -79,6 +80,7 @@ API_VERSION = "59.0"
 MAX_WRITE = 200  # sObject Collections create/update
 MAX_RETRIEVE = 2000  # sObject Collections retrieve
 MAX_COMPOSITE_SUBREQUESTS = 25  # subrequests per Composite call
+DESCRIBE_CACHE_SECONDS = 60 * 60  # a field deployed meanwhile is seen within the hour
 MAX_COMPOSITE_QUERIES = 5  # of which query subrequests
 MAX_QUERY_URL_CHARS = 14_000  # the encoded q= parameter; REST URIs are limited to 16,384 characters
 AMBIGUITY_MARGIN = dt.timedelta(minutes=5)  # clock skew allowed when looking for our own creates
@@ -345,6 +347,7 @@ class SalesforceAdapter:
         calls: CallCounter | None = None,
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         describe_together: Sequence[str] = ("Lead", "Contact"),
+        cache: SharedCache | None = None,
     ) -> None:
         if not re.fullmatch(r"\d{2,3}\.0", api_version):
             raise ValueError(f"api_version must look like '59.0', got {api_version!r}")
@@ -359,6 +362,7 @@ class SalesforceAdapter:
         self._sf: Salesforce | None = None
         self._fields: dict[str, dict[str, Mapping[str, Any]]] = {}
         self.describe_together = tuple(describe_together)
+        self.cache = cache
         self._usage: tuple[int, int] | None = None
         self._last_headers: Mapping[str, str] = {}
         self.session.hooks.setdefault("response", []).append(self._on_response)
@@ -372,13 +376,19 @@ class SalesforceAdapter:
         policy: RetryPolicy | None = None,
         timeout: float = 30.0,
         calls: CallCounter | None = None,
+        cache: SharedCache | None = None,
         **kwargs: Any,
     ) -> SalesforceAdapter:
         retrier = Retrier(policy or RetryPolicy.from_env())
         tokens = SalesforceTokenProvider(
-            secret, session=session, retrier=retrier, timeout=timeout, calls=calls or CallCounter(SYSTEM)
+            secret,
+            session=session,
+            retrier=retrier,
+            timeout=timeout,
+            calls=calls or CallCounter(SYSTEM),
+            cache=cache,
         )
-        return cls(tokens, timeout=timeout, **kwargs)
+        return cls(tokens, timeout=timeout, cache=cache, **kwargs)
 
     # -- SalesforcePort ------------------------------------------------------------------------
     def api_usage(self) -> tuple[int, int] | None:
@@ -402,6 +412,12 @@ class SalesforceAdapter:
             return
         for name in missing:
             _check_name(name)
+        key = cache_name("salesforce-describe", self.tokens.secret.login_url, *sorted(missing))
+        cached = self.cache.get(key) if self.cache is not None else None
+        if cached is not None and all(name in cached for name in missing):
+            for name in missing:
+                self._fields[name] = cached[name]
+            return
         for group in _chunks(missing, MAX_COMPOSITE_SUBREQUESTS):
             if len(group) == 1:
                 path = f"sobjects/{group[0]}/describe"
@@ -409,7 +425,11 @@ class SalesforceAdapter:
             else:
                 bodies = self._read("describe", partial(self._composite_describes, group))
             for name, body in zip(group, bodies, strict=True):
-                self._fields[name] = {str(f["name"]).lower(): f for f in (body or {}).get("fields", [])}
+                self._fields[name] = {
+                    str(f["name"]).lower(): _compact_field(f) for f in (body or {}).get("fields", [])
+                }
+        if self.cache is not None:
+            self.cache.put(key, {name: self._fields[name] for name in missing}, DESCRIBE_CACHE_SECONDS)
 
     def _composite_describes(self, sobjects: Sequence[str], sf: Salesforce) -> list[Mapping[str, Any]]:
         base = f"/services/data/v{self.api_version}/sobjects"
@@ -471,6 +491,27 @@ class SalesforceAdapter:
         for (sobject, _), rows in zip(queries, pages, strict=True):
             records += [to_record(sobject, row) for row in rows]
         return [r for r in records if normalize_email(_text(r.fields.get("Email"))) in found]
+
+    def merge_masters(self, sobject: str, ids: Sequence[str]) -> dict[str, str]:
+        """Deleted records that a merge folded into another: deleted id -> master id (queryAll)."""
+        _check_name(sobject)
+        wanted = list(dict.fromkeys(to_18(i) for i in ids if _ID.match(i)))
+        if not wanted:
+            return {}
+        head = f"SELECT Id, MasterRecordId FROM {sobject} WHERE IsDeleted = true AND Id IN ("  # noqa: S608
+        fixed = len(quote_plus(head + ")"))
+        out: dict[str, str] = {}
+        for chunk in in_lists([soql_literal(i) for i in wanted], fixed_chars=fixed):
+            soql = f"{head}{', '.join(chunk)})"
+            page = self._read("merge_masters", partial(self._soql_all, soql))
+            rows = list(page.get("records") or ())
+            while not page.get("done", True) and page.get("nextRecordsUrl"):
+                page = self._read("merge_masters", partial(self._query_more, str(page["nextRecordsUrl"])))
+                rows.extend(page.get("records") or ())
+            for row in rows:
+                if row.get("MasterRecordId"):
+                    out[to_18(str(row["Id"]))] = to_18(str(row["MasterRecordId"]))
+        return out
 
     def modified_since(
         self, sobject: str, since: dt.datetime, fields: Sequence[str], limit: int
@@ -607,6 +648,9 @@ class SalesforceAdapter:
 
     def _soql(self, soql: str, sf: Salesforce) -> Any:
         return sf.query(soql, **self._kwargs())
+
+    def _soql_all(self, soql: str, sf: Salesforce) -> Any:
+        return sf.query(soql, include_deleted=True, **self._kwargs())
 
     def _query_more(self, url: str, sf: Salesforce) -> Any:
         return sf.query_more(url, identifier_is_url=True, **self._kwargs())
@@ -795,6 +839,26 @@ class SalesforceAdapter:
                 done[index] = WriteOutcome(write.key, to_18(str(row["Id"])))
                 settled.add(index)
         return [(i, w) for i, w in pending if i not in settled]
+
+
+_DESCRIBE_KEYS = (
+    "name", "type", "label", "length", "precision", "scale", "digits", "nillable", "createable",
+    "updateable", "restrictedPicklist", "externalId", "unique", "calculated",
+)  # fmt: skip
+
+
+def _compact_field(field: Mapping[str, Any]) -> dict[str, Any]:
+    """What hssync uses of a describe entry (a full describe of Lead and Contact would not fit the
+    shared cache): the type information and the active picklist values."""
+    compact = {k: field[k] for k in _DESCRIBE_KEYS if k in field}
+    values = [
+        {"value": p["value"], "active": True}
+        for p in field.get("picklistValues") or ()
+        if isinstance(p, Mapping) and p.get("value") is not None and p.get("active", True)
+    ]
+    if values:
+        compact["picklistValues"] = values
+    return compact
 
 
 def _text(value: Any) -> str | None:

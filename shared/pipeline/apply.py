@@ -72,6 +72,8 @@ class Applier:
         self._create_in_hubspot(progress, result)
         self._update_salesforce(progress, result)
         self._update_hubspot(progress, result)
+        self._unsubscribe(progress, result)
+        self._archive(progress, result)
         self._record(progress, result)
         return result
 
@@ -172,6 +174,52 @@ class Applier:
                 item.hubspot_ok = False
                 self._failure(item, "hubspot", outcome, result)
 
+    def _unsubscribe(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
+        """The opt-out (S14) reaches HubSpot through communication preferences, not a property."""
+        todo = [
+            p
+            for p in progress.values()
+            if p.plan.unsubscribe_email and p.hubspot_id and p.hubspot_ok and not p.transient
+        ]
+        if not todo:
+            return
+        try:
+            outcomes = self.hubspot.unsubscribe_from_all([str(p.plan.unsubscribe_email) for p in todo])
+        except TransientApiError as exc:
+            log.warning("unsubscribing %d contacts will be retried: %s", len(todo), exc)
+            for item in todo:
+                item.transient = True
+                result.retry_plan_ids.add(item.plan.plan_id)
+            return
+        by_email = {o.key: o for o in outcomes}
+        for item in todo:
+            outcome = by_email.get(str(item.plan.unsubscribe_email))
+            if outcome is not None and outcome.ok:
+                result.counters["salesforce_to_hubspot.opted_out"] += 1
+            elif outcome is not None:
+                item.hubspot_ok = False
+                self._failure(item, "hubspot", outcome, result)
+
+    def _archive(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
+        """A Salesforce delete archives the linked HubSpot contact (setting) and forgets the link."""
+        todo = [p for p in progress.values() if p.plan.archive_hubspot and p.hubspot_id]
+        if not todo:
+            return
+        writes = [RecordWrite(str(p.hubspot_id), p.hubspot_id, {}) for p in todo]
+        outcomes = self._call(
+            lambda w: self.hubspot.archive_contacts([x.key for x in w]), writes, todo, result
+        )
+        archived: list[str] = []
+        for item, outcome in zip(todo, outcomes or [], strict=False):
+            if outcome.ok:
+                archived.append(str(item.hubspot_id))
+                result.counters["salesforce_to_hubspot.archived"] += 1
+            else:
+                item.hubspot_ok = False
+                self._failure(item, "hubspot", outcome, result)
+        if archived:
+            self.state.delete_links(todo[0].plan.portal, archived)
+
     def _call(
         self,
         call: Callable[[Sequence[RecordWrite]], list[WriteOutcome]],
@@ -263,7 +311,7 @@ class Applier:
                         resync=f"hssync resync {note.record}",
                     )
                 )
-            if item.transient:
+            if item.transient or plan.archive_hubspot:
                 continue
             created_ok = (plan.create == "salesforce" and item.sf_id) or (
                 plan.create == "hubspot" and item.hubspot_id

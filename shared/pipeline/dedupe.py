@@ -21,20 +21,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from shared.config import PropertyFilter, SyncConfig
+from shared.config import OPT_OUT_HUBSPOT, OPT_OUT_SALESFORCE, PropertyFilter, SyncConfig
 from shared.matching import SalesforcePerson, match_by_email, normalize_email
 from shared.models import ChangeEvent, ChangeType, System
+from shared.pipeline.convert import ConversionError
 from shared.pipeline.fields import (
     NOT_PROVIDED,
     ContactFields,
+    FieldTypes,
+    Refused,
     SfObject,
-    comparable,
     creation_values_for_hubspot,
     creation_values_for_salesforce,
+    opted_out,
 )
 from shared.pipeline.plans import HealthNote, SyncedPair, SyncPlan, plan_id
 from shared.ports import HubSpotContact, HubSpotPort, Link, SalesforcePort, SalesforceRecord, StatePort
-from shared.rules import FieldState, Remembered, Side, decide
+from shared.rules import FieldState, Remembered, Side, decide, decide_opt_out
 from shared.state.keys import salesforce_id18
 
 log = logging.getLogger(__name__)
@@ -63,6 +66,12 @@ class DedupeResult:
     plans: list[SyncPlan] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> count
     retry: list[ChangeEvent] = field(default_factory=list)  # try again later (creation claimed elsewhere)
+    statuses: dict[str, str] = field(default_factory=dict)  # "system:object:id" -> why it was skipped
+
+    def skip(self, reason: str, record: str | None = None) -> None:
+        self.skipped[reason] += 1
+        if record is not None:
+            self.statuses[record] = reason
 
 
 def included(config: SyncConfig, properties: Mapping[str, str | None]) -> bool:
@@ -96,6 +105,12 @@ def inclusion_properties(config: SyncConfig) -> set[str]:
     return props
 
 
+def watched_properties(config: SyncConfig) -> list[str]:
+    """The contact properties whose changes hssync needs as webhooks: the mapped ones, the opt-out
+    and the inclusion list's."""
+    return sorted(set(ContactFields.from_config(config).hubspot_properties()) | inclusion_properties(config))
+
+
 class Deduper:
     def __init__(
         self,
@@ -114,19 +129,69 @@ class Deduper:
         self.hubspot = hubspot
         self.state = state
         self.fields = ContactFields.from_config(config)
-        self.hubspot_properties = sorted(set(self.fields.hubspot_properties()) | inclusion_properties(config))
+        self.hubspot_properties = watched_properties(config)
         self._mapped = set(self.fields.hubspot_properties())
         self._inclusion = inclusion_properties(config)
+        self._types: FieldTypes | None = None
+        self._person_accounts = False
+
+    @property
+    def types(self) -> FieldTypes:
+        """The field types of both sides (described once per process by the adapters)."""
+        if self._types is None:
+            described: dict[str, Mapping[str, Any]] = {
+                o: self.salesforce.describe_fields(o) for o in _SF_OBJECTS
+            }
+            self._person_accounts = "ispersonaccount" in described["Contact"]
+            self._types = FieldTypes(self.hubspot.contact_property_types(self.hubspot_properties), described)
+        return self._types
+
+    @property
+    def company_placeholder(self) -> str | None:
+        """Lead.Company when the contact has none: the placeholder, or blank in orgs with person
+        accounts (where such a lead can later be converted to a person account, S9/S10)."""
+        _ = self.types
+        return None if self._person_accounts else self.config.creation.lead_company_placeholder
+
+    def _comparable(self, prop: str, sf_object: str, value: Any) -> str | None:
+        if prop == OPT_OUT_HUBSPOT:
+            return "true" if opted_out(value) else "false"
+        sf_field = self.fields.field_of(_sf_object(sf_object), prop) or prop
+        return self.types.comparable(prop, sf_object, sf_field, value)
+
+    # -- inclusion list (S4, S5) ------------------------------------------------------------------
+    def _members(self, contact_ids: Iterable[str]) -> set[str] | None:
+        """Members of the inclusion list among these contacts (one call per 100); None: no list."""
+        list_id = self.config.inclusion.list_id
+        ids = sorted(set(contact_ids))
+        if not list_id:
+            return None
+        return self.hubspot.list_members(list_id, ids) if ids else set()
+
+    def _included(self, contact: HubSpotContact, members: set[str] | None) -> bool:
+        if members is not None:
+            return contact.id in members
+        return included(self.config, contact.properties)
 
     # -- entry point ---------------------------------------------------------------------------
     def process(self, events: Sequence[ChangeEvent]) -> DedupeResult:
         result = DedupeResult()
         hubspot_ids: dict[str, ChangeEvent] = {}
         salesforce_ids: dict[SfObject, dict[str, ChangeEvent]] = {"Lead": {}, "Contact": {}}
+        deleted: dict[SfObject, dict[str, ChangeEvent]] = {"Lead": {}, "Contact": {}}
         for event in events:
+            if (
+                event.change_type is ChangeType.DELETE
+                and event.system is System.SALESFORCE
+                and event.object_type in _SF_OBJECTS
+            ):
+                deleted[_sf_object(event.object_type)][event.record_id] = event
+                continue
+            if event.change_type is ChangeType.DELETE and event.system is System.HUBSPOT:
+                # HubSpot never deletes Salesforce leads or contacts
+                result.skip("HubSpot deletion (never deletes in Salesforce)", _hs_key(event.record_id))
+                continue
             if event.change_type not in _READABLE:
-                # HubSpot never deletes Salesforce records; Salesforce deletes, merges of links and
-                # associations are handled by the rules of the next milestones
                 result.skipped[f"{event.change_type.value} not synced"] += 1
                 continue
             if event.system is System.HUBSPOT and event.object_type == "contacts":
@@ -143,6 +208,8 @@ class Deduper:
         for sf_object in _SF_OBJECTS:
             if salesforce_ids[sf_object]:
                 self._from_salesforce(sf_object, salesforce_ids[sf_object], result)
+            if deleted[sf_object]:
+                self._salesforce_deleted(sf_object, deleted[sf_object], result)
         return result
 
     # -- HubSpot -> Salesforce ----------------------------------------------------------------
@@ -159,53 +226,105 @@ class Deduper:
                 result.retry.append(event)
         if not events:
             return
+        self._follow_hubspot_merges(events, links)
         contacts = self.hubspot.read_contacts(list(events), self.hubspot_properties)
         missing = len(events) - len(contacts)
         if missing:
             result.skipped["HubSpot contact archived or gone"] += missing
         links = {cid: link for cid, link in links.items() if cid in contacts}
+        members = self._members(contacts)
 
         linked_ids: dict[SfObject, list[str]] = {"Lead": [], "Contact": []}
         for existing in links.values():
             linked_ids[_sf_object(existing.sf_object)].append(existing.sf_id)
             for sf_object, duplicate_id in _parse_duplicates(existing.duplicates):
                 linked_ids[sf_object].append(duplicate_id)
-        linked_records: dict[str, SalesforceRecord] = {}
-        for sf_object, ids in linked_ids.items():
-            if ids:
-                linked_records.update(
-                    self.salesforce.retrieve(sf_object, ids, self.fields.salesforce_fields(sf_object))
-                )
+        linked_records = self._retrieve_following_conversions(linked_ids)
 
         unlinked = [c for cid, c in contacts.items() if cid not in links]
         candidates = self._salesforce_people_by_email(
-            [c.properties.get("email") for c in unlinked if included(self.config, c.properties)]
+            [c.properties.get("email") for c in unlinked if self._included(c, members)]
         )
 
         for contact_id, contact in contacts.items():
             event = events[contact_id]
-            if not included(self.config, contact.properties):
-                result.skipped["outside the inclusion list"] += 1
+            if not self._included(contact, members):
+                result.skip("outside the inclusion list", _hs_key(contact_id))
                 continue
             link = links.get(contact_id)
             if link is not None:
                 ids = [link.sf_id, *(rid for _, rid in _parse_duplicates(link.duplicates))]
                 alive = [r for r in (linked_records.get(salesforce_id18(i)) for i in ids) if r is not None]
                 if not alive:
-                    result.skipped["linked Salesforce record deleted"] += 1
+                    result.skip("linked Salesforce record deleted", _hs_key(contact_id))
                     continue
                 newest = max(alive, key=lambda r: (r.last_modified, r.id))
-                self._add(result, self._reconcile(contact, newest, link.synced, event, link=link))
+                target = link
+                if salesforce_id18(link.sf_id) != newest.id and newest.id == _converted_from(
+                    linked_records, link.sf_id
+                ):
+                    target = dataclasses.replace(link, sf_object=newest.sobject, sf_id=newest.id)
+                self._add(result, self._reconcile(contact, newest, link.synced, event, link=target))
                 continue
             email = normalize_email(contact.properties.get("email"))
             if email is None:
-                result.skipped["no email"] += 1
+                result.skip("no email", _hs_key(contact_id))
                 continue
             match = candidates.get(email)
             if match is not None:
                 self._add(result, self._link_by_email(contact, match, event))
                 continue
             self._create_in_salesforce(contact, email, event, result)
+
+    def _follow_hubspot_merges(self, events: dict[str, ChangeEvent], links: dict[str, Link]) -> None:
+        """A HubSpot merge: the surviving contact takes over the link of a merged one (when it has
+        none of its own); apply then saves the link under the survivor, which drops the old one."""
+        merged_ids = {
+            rid: cid
+            for cid, event in events.items()
+            if event.change_type is ChangeType.MERGE and cid not in links
+            for rid in event.related_ids
+            if rid != cid
+        }
+        if not merged_ids:
+            return
+        for merged_id, link in self.state.links_by_hubspot(self.portal, list(merged_ids)).items():
+            survivor = merged_ids[merged_id]
+            if survivor not in links:
+                links[survivor] = dataclasses.replace(link, hubspot_id=survivor)
+
+    def _retrieve_following_conversions(
+        self, ids: Mapping[SfObject, Sequence[str]]
+    ) -> dict[str, SalesforceRecord]:
+        """The linked records; a converted Lead's Contact is fetched too and stands in for it, under
+        the Lead's id and its own (lead conversion moves the link to the new Contact)."""
+        records: dict[str, SalesforceRecord] = {}
+        for sf_object, wanted in ids.items():
+            if wanted:
+                records.update(
+                    self.salesforce.retrieve(
+                        sf_object, list(wanted), self.fields.salesforce_fields(sf_object)
+                    )
+                )
+        converted = {
+            rid: str(r.fields["ConvertedContactId"])
+            for rid, r in records.items()
+            if r.sobject == "Lead" and r.fields.get("IsConverted") and r.fields.get("ConvertedContactId")
+        }
+        if converted:
+            contacts = self.salesforce.retrieve(
+                "Contact", list(converted.values()), self.fields.salesforce_fields("Contact")
+            )
+            for lead_id, contact_id in converted.items():
+                contact = contacts.get(salesforce_id18(contact_id))
+                if contact is not None:
+                    records[lead_id] = contact
+                    records[contact.id] = contact
+                else:
+                    records.pop(lead_id, None)
+        return {
+            rid: r for rid, r in records.items() if not (r.sobject == "Lead" and r.fields.get("IsConverted"))
+        }
 
     def _known(self, event: ChangeEvent, link: Link | None) -> bool:
         """Whether a HubSpot notification can be answered without reading the contact: the pair is
@@ -226,7 +345,7 @@ class Deduper:
             if name not in self._mapped:
                 continue
             synced = link.synced.get(name)
-            if synced is None or comparable(name, value) != synced[0]:
+            if synced is None or self._comparable(name, link.sf_object, value) != synced[0]:
                 return False
         return True
 
@@ -283,16 +402,19 @@ class Deduper:
         if holder is not None:
             result.retry.append(event)  # someone else is creating (or created) it: link on the retry
             return
-        values = creation_values_for_salesforce(
-            self.fields, sf_object, contact.properties, self.config.creation.lead_company_placeholder
+        values, refused = creation_values_for_salesforce(
+            self.fields, self.types, sf_object, contact.properties, self.company_placeholder
         )
         synced = {
             m.hubspot: (
-                comparable(m.hubspot, contact.properties.get(m.hubspot)),
-                comparable(m.hubspot, values.get(f)),
+                self._comparable(m.hubspot, sf_object, contact.properties.get(m.hubspot)),
+                self._comparable(m.hubspot, sf_object, values.get(f)),
             )
             for m, f in self.fields.for_object(sf_object)
         }
+        opt_out = opted_out(contact.properties.get(OPT_OUT_HUBSPOT))
+        synced[OPT_OUT_HUBSPOT] = ("true" if opt_out else "false",) * 2
+        notes = tuple(_refused_note(r, "salesforce", _hs_key(contact.id)) for r in refused)
         self._add(
             result,
             SyncPlan(
@@ -307,6 +429,7 @@ class Deduper:
                 salesforce_writes=values,
                 synced_after=synced,
                 reasons=(f"new HubSpot contact, no Salesforce record with its email: create a {sf_object}",),
+                notes=notes,
                 direction="hubspot_to_salesforce",
             ),
         )
@@ -321,15 +444,20 @@ class Deduper:
         if gone:
             result.skipped["Salesforce record deleted"] += gone
         live: dict[str, SalesforceRecord] = {}
+        converted: dict[str, str] = {}  # lead id -> the contact it was converted to
         for record_id, record in records.items():
             if sf_object == "Lead" and record.fields.get("IsConverted"):
-                result.skipped["converted lead"] += 1
+                if record.fields.get("ConvertedContactId"):
+                    converted[record_id] = salesforce_id18(str(record.fields["ConvertedContactId"]))
                 continue
             if record.fields.get("IsPersonAccount"):
-                result.skipped["person account (synced through its account)"] += 1
+                result.skip("person account (synced through its account)", _sf_key(sf_object, record_id))
                 continue
             live[record_id] = record
-        links = self.state.links_by_salesforce(self.portal, list(live))
+        links = self.state.links_by_salesforce(self.portal, [*live, *converted])
+        if converted:
+            self._follow_conversions(converted, links, by_event_id, result)
+        links = {rid: link for rid, link in links.items() if rid in live}
         linked_contacts = self.hubspot.read_contacts(
             [link.hubspot_id for link in links.values()], self.hubspot_properties
         )
@@ -338,6 +466,11 @@ class Deduper:
         ]
         by_email = self.hubspot.contacts_by_email([e for e in unlinked_emails if e], self.hubspot_properties)
         links_of_matches = self.state.links_by_hubspot(self.portal, [c.id for c in by_email.values()])
+        members = self._members([*linked_contacts, *(c.id for c in by_email.values())])
+        # a Contact made by converting the lead its HubSpot contact is linked to takes over the link
+        conversions = self._conversions_of(
+            [link.sf_id for link in links_of_matches.values() if link.sf_object == "Lead"]
+        )
         # an unlinked contact is linked as from HubSpot's side (S6): to the oldest Salesforce record
         # with its email, syncing with the most recently updated, whichever of them changed
         siblings = self._salesforce_people_by_email(
@@ -347,29 +480,39 @@ class Deduper:
 
         for record_id, record in live.items():
             event = by_event_id.get(record_id) or next(iter(events.values()))
+            key = _sf_key(sf_object, record_id)
             link = links.get(record_id)
             if link is not None:
                 contact = linked_contacts.get(link.hubspot_id)
                 if contact is None:
-                    result.skipped["linked HubSpot contact archived"] += 1
+                    result.skip("linked HubSpot contact archived", key)
                     continue
-                if not included(self.config, contact.properties):
-                    result.skipped["outside the inclusion list"] += 1
+                if not self._included(contact, members):
+                    result.skip("outside the inclusion list", key)
                     continue
                 self._add(result, self._reconcile(contact, record, link.synced, event, link=link))
                 continue
             email = normalize_email(record.fields.get("Email"))
             if email is None:
-                result.skipped["no email"] += 1
+                result.skip("no email", key)
                 continue
             contact = by_email.get(email)
             if contact is not None:
                 other = links_of_matches.get(contact.id)
+                if other is not None and conversions.get(salesforce_id18(other.sf_id)) == record_id:
+                    target = dataclasses.replace(other, sf_object=sf_object, sf_id=record_id)
+                    if self._included(contact, members):
+                        self._add(result, self._reconcile(contact, record, other.synced, event, link=target))
+                    else:
+                        self._add(
+                            result, self._reconcile(contact, record, None, event, link=target, link_only=True)
+                        )
+                    continue
                 if other is not None and salesforce_id18(other.sf_id) != record_id:
                     # a same-email duplicate in Salesforce, updated after the linked record: it syncs
                     note = _duplicate_note(sf_object, record_id, other.sf_object, other.sf_id)
-                    if not included(self.config, contact.properties):
-                        result.skipped["outside the inclusion list"] += 1
+                    if not self._included(contact, members):
+                        result.skip("outside the inclusion list", key)
                         continue
                     known = f"{sf_object}:{record_id}"
                     duplicates = other.duplicates if known in other.duplicates else (*other.duplicates, known)
@@ -382,6 +525,17 @@ class Deduper:
                 if contact.id in linked_now:
                     continue  # a same-email record of this batch already linked the contact
                 linked_now.add(contact.id)
+                if not self._included(contact, members):
+                    # S5: the Salesforce record de-duplicates to the contact, nothing syncs yet
+                    target = Link(self.portal, contact.id, sf_object, record_id)
+                    self._add(
+                        result,
+                        self._reconcile(
+                            contact, record, None, event, link=target, new_link=True, link_only=True
+                        ),
+                    )
+                    result.statuses[key] = "linked; the HubSpot contact is outside the inclusion list"
+                    continue
                 match = siblings.get(email)
                 if match is None:  # not found by SOQL yet (e.g. just created): link the record itself
                     target = Link(self.portal, contact.id, sf_object, record_id)
@@ -391,9 +545,116 @@ class Deduper:
                 self._add(result, plan)
                 continue
             if self.config.creation.salesforce_to_hubspot == "do_nothing":
-                result.skipped["contact creation disabled"] += 1
+                result.skip("contact creation disabled", key)
                 continue
             self._create_in_hubspot(sf_object, record, email, event, result)
+
+    def _conversions_of(self, lead_ids: Sequence[str]) -> dict[str, str]:
+        """Converted leads among ``lead_ids``: lead id -> the Contact it became."""
+        if not lead_ids:
+            return {}
+        leads = self.salesforce.retrieve("Lead", list(lead_ids), ["IsConverted", "ConvertedContactId"])
+        return {
+            rid: salesforce_id18(str(r.fields["ConvertedContactId"]))
+            for rid, r in leads.items()
+            if r.fields.get("IsConverted") and r.fields.get("ConvertedContactId")
+        }
+
+    def _follow_conversions(
+        self,
+        converted: Mapping[str, str],
+        links: Mapping[str, Link],
+        by_event_id: Mapping[str, ChangeEvent],
+        result: DedupeResult,
+    ) -> None:
+        """Lead conversion: the link moves from the Lead to the Contact it became, which then syncs."""
+        linked = {lead: contact for lead, contact in converted.items() if lead in links}
+        for lead in set(converted) - set(linked):
+            result.skip("converted lead (not linked)", _sf_key("Lead", lead))
+        if not linked:
+            return
+        contacts = self.salesforce.retrieve(
+            "Contact", list(linked.values()), self.fields.salesforce_fields("Contact")
+        )
+        hubspot = self.hubspot.read_contacts(
+            [links[lead].hubspot_id for lead in linked], self.hubspot_properties
+        )
+        members = self._members(hubspot)
+        for lead, contact_id in linked.items():
+            link, record = links[lead], contacts.get(contact_id)
+            contact = hubspot.get(link.hubspot_id)
+            if record is None or contact is None:
+                result.skip("converted lead: its contact or HubSpot contact is gone", _sf_key("Lead", lead))
+                continue
+            target = dataclasses.replace(link, sf_object="Contact", sf_id=record.id)
+            event = by_event_id[lead]
+            if self._included(contact, members):
+                self._add(result, self._reconcile(contact, record, link.synced, event, link=target))
+            else:
+                self._add(result, self._reconcile(contact, record, None, event, link=target, link_only=True))
+
+    def _salesforce_deleted(
+        self, sf_object: SfObject, events: dict[str, ChangeEvent], result: DedupeResult
+    ) -> None:
+        """A deleted Lead or Contact. Merged away (Salesforce merge): the link moves to the master
+        record. Deleted: the HubSpot contact stays (default) or is archived (setting); HubSpot never
+        deletes in Salesforce, so nothing else happens."""
+        by_id = {salesforce_id18(k): v for k, v in events.items()}
+        links = self.state.links_by_salesforce(self.portal, list(by_id))
+        for rid in set(by_id) - set(links):
+            result.skip("Salesforce record deleted (not linked)", _sf_key(sf_object, rid))
+        if not links:
+            return
+        masters = self.salesforce.merge_masters(sf_object, list(links))
+        master_records = (
+            self.salesforce.retrieve(
+                sf_object, list(set(masters.values())), self.fields.salesforce_fields(sf_object)
+            )
+            if masters
+            else {}
+        )
+        taken = self.state.links_by_salesforce(self.portal, list(master_records))
+        contacts = self.hubspot.read_contacts(
+            [link.hubspot_id for link in links.values()], self.hubspot_properties
+        )
+        members = self._members(contacts)
+        archive = self.config.deletes.salesforce_delete == "archive_hubspot_contact"
+        for rid, link in links.items():
+            key, event = _sf_key(sf_object, rid), by_id[rid]
+            contact = contacts.get(link.hubspot_id)
+            master = master_records.get(salesforce_id18(masters.get(rid, "")))
+            if master is not None:
+                holder = taken.get(master.id)
+                if contact is None or (holder is not None and holder.hubspot_id != link.hubspot_id):
+                    result.skip("merged into a record linked to another HubSpot contact", key)
+                    continue
+                target = dataclasses.replace(link, sf_id=master.id)
+                if self._included(contact, members):
+                    self._add(result, self._reconcile(contact, master, link.synced, event, link=target))
+                else:
+                    self._add(
+                        result, self._reconcile(contact, master, None, event, link=target, link_only=True)
+                    )
+                continue
+            if not archive or contact is None:
+                result.skip("Salesforce record deleted; the HubSpot contact is kept", key)
+                continue
+            self._add(
+                result,
+                SyncPlan(
+                    plan_id=plan_id(self.portal, "archive", link.hubspot_id, event.change_id),
+                    portal=self.portal,
+                    hubspot_id=link.hubspot_id,
+                    sf_object=sf_object,
+                    sf_id=rid,
+                    archive_hubspot=True,
+                    reasons=(
+                        f"{sf_object} {rid} deleted in Salesforce: archive its HubSpot contact (setting)",
+                    ),
+                    direction="salesforce_to_hubspot",
+                    source="salesforce",
+                ),
+            )
 
     def _create_in_hubspot(
         self,
@@ -408,14 +669,17 @@ class Deduper:
         if holder is not None:
             result.retry.append(event)
             return
-        values = creation_values_for_hubspot(self.fields, sf_object, record.fields)
+        values, refused = creation_values_for_hubspot(self.fields, self.types, sf_object, record.fields)
         synced = {
             m.hubspot: (
-                comparable(m.hubspot, values.get(m.hubspot)),
-                comparable(m.hubspot, record.fields.get(f)),
+                self._comparable(m.hubspot, sf_object, values.get(m.hubspot)),
+                self._comparable(m.hubspot, sf_object, record.fields.get(f)),
             )
             for m, f in self.fields.for_object(sf_object)
         }
+        # the opt-out is not a property write: the new contact is unsubscribed after its creation
+        opt_out = opted_out(record.fields.get(OPT_OUT_SALESFORCE))
+        synced[OPT_OUT_HUBSPOT] = ("true" if opt_out else "false",) * 2
         self._add(
             result,
             SyncPlan(
@@ -428,8 +692,10 @@ class Deduper:
                 claim_email=email,
                 claimant=claimant,
                 hubspot_writes=values,
+                unsubscribe_email=email if opt_out else None,
                 synced_after=synced,
                 reasons=(f"new Salesforce {sf_object}, no HubSpot contact with its email: create one",),
+                notes=tuple(_refused_note(r, "hubspot", _sf_key(sf_object, record.id)) for r in refused),
                 direction="salesforce_to_hubspot",
                 source="salesforce",
             ),
@@ -446,48 +712,87 @@ class Deduper:
         link: Link,
         new_link: bool = False,
         notes: tuple[HealthNote, ...] = (),
+        link_only: bool = False,
     ) -> SyncPlan:
         """Field-by-field decisions for one pair. ``record`` is the Salesforce record whose values
         count and that receives the writes: the linked one, or the most recently updated of
-        same-email duplicates. ``link`` is what the pair's link will say after the writes."""
+        same-email duplicates. ``link`` is what the pair's link will say after the writes.
+        ``link_only``: record the link and nothing else (a contact outside the inclusion list that a
+        Salesforce record de-duplicated, S5); its first sync happens when it enters the list."""
         sf_object = _sf_object(record.sobject)
         hs_writes: dict[str, str | None] = {}
         sf_writes: dict[str, Any] = {}
         before: dict[str, SyncedPair] = dict(synced or {})
         after: dict[str, SyncedPair] = dict(before)
         reasons: list[str] = []
-        for mapping, sf_field in self.fields.for_object(sf_object):
-            hs_raw = contact.properties.get(mapping.hubspot)
+        found: list[HealthNote] = list(notes)
+        unsubscribe = False
+        for mapping, sf_field in [] if link_only else self.fields.for_object(sf_object):
+            if not self.types.has_field(sf_object, sf_field):
+                continue  # not deployed in this org
+            prop = mapping.hubspot
+            hs_raw = contact.properties.get(prop)
             sf_raw = record.fields.get(sf_field)
-            hs_value, sf_value = comparable(mapping.hubspot, hs_raw), comparable(mapping.hubspot, sf_raw)
-            remembered_pair = (synced or {}).get(mapping.hubspot)
+            hs_value, sf_value = (
+                self._comparable(prop, sf_object, hs_raw),
+                self._comparable(prop, sf_object, sf_raw),
+            )
+            remembered_pair = (synced or {}).get(prop)
             remembered = Remembered(*remembered_pair) if remembered_pair is not None else None
             state = FieldState(
-                hs_value, sf_value, contact.property_changed_at.get(mapping.hubspot), record.last_modified
+                hs_value, sf_value, contact.property_changed_at.get(prop), record.last_modified
             )
             write = decide(mapping.rule, state, remembered)
             if write is None:
-                after[mapping.hubspot] = (hs_value, sf_value)
+                after[prop] = (hs_value, sf_value)
                 continue
-            if write.to is Side.SALESFORCE:
-                sf_writes[sf_field] = _raw_for_salesforce(hs_raw)
-                after[mapping.hubspot] = (hs_value, hs_value)
-            else:
-                hs_writes[mapping.hubspot] = _raw_for_hubspot(mapping.hubspot, sf_raw)
-                after[mapping.hubspot] = (sf_value, sf_value)
-            reasons.append(f"{mapping.hubspot}: {write.reason}")
+            try:
+                if write.to is Side.SALESFORCE:
+                    sf_writes[sf_field] = self.types.to_salesforce(prop, sf_object, sf_field, hs_raw)
+                    after[prop] = (hs_value, hs_value)
+                else:
+                    hs_writes[prop] = self.types.to_hubspot(prop, sf_object, sf_field, sf_raw)
+                    after[prop] = (sf_value, sf_value)
+            except ConversionError as exc:
+                # the other side would refuse the value: a known difference, reported, not retried
+                to = "salesforce" if write.to is Side.SALESFORCE else "hubspot"
+                record_key = _hs_key(contact.id) if to == "salesforce" else _sf_key(sf_object, record.id)
+                found.append(_refused_note(Refused(prop, sf_field, exc.code, exc.message), to, record_key))
+                after[prop] = (hs_value, sf_value)
+                continue
+            reasons.append(f"{prop}: {write.reason}")
+        if not link_only:
+            hs_opt = opted_out(contact.properties.get(OPT_OUT_HUBSPOT))
+            sf_opt = opted_out(record.fields.get(OPT_OUT_SALESFORCE))
+            opt_write = decide_opt_out(hubspot_opted_out=hs_opt, salesforce_opted_out=sf_opt)
+            if opt_write is not None and opt_write.to is Side.SALESFORCE:
+                sf_writes[OPT_OUT_SALESFORCE] = True
+                reasons.append(f"{OPT_OUT_HUBSPOT}: {opt_write.reason}")
+            elif opt_write is not None:
+                unsubscribe = True
+                reasons.append(f"{OPT_OUT_HUBSPOT}: {opt_write.reason}")
+            both = hs_opt or sf_opt
+            after[OPT_OUT_HUBSPOT] = (
+                "true" if both else "false",
+                "true" if both else "false",
+            )
         if "LastName" in sf_writes and sf_writes["LastName"] is None:
             sf_writes["LastName"] = NOT_PROVIDED  # required in Salesforce: never cleared
-        if sf_object == "Lead" and "Company" in sf_writes and sf_writes["Company"] is None:
-            sf_writes["Company"] = self.config.creation.lead_company_placeholder
+        placeholder = self.company_placeholder
+        if sf_object == "Lead" and "Company" in sf_writes and sf_writes["Company"] is None and placeholder:
+            sf_writes["Company"] = placeholder
+        writes_hubspot = bool(hs_writes) or unsubscribe
         direction: Literal["hubspot_to_salesforce", "salesforce_to_hubspot", "both", "none"] = (
             "both"
-            if hs_writes and sf_writes
+            if writes_hubspot and sf_writes
             else "hubspot_to_salesforce"
             if sf_writes
             else "salesforce_to_hubspot"
-            if hs_writes
+            if writes_hubspot
             else "none"
+        )
+        email = normalize_email(contact.properties.get("email")) or normalize_email(
+            record.fields.get("Email")
         )
         return SyncPlan(
             plan_id=plan_id(self.portal, contact.id, record.id, event.change_id),
@@ -500,10 +805,12 @@ class Deduper:
             duplicates=link.duplicates,
             hubspot_writes=hs_writes,
             salesforce_writes=sf_writes,
+            unsubscribe_email=email if unsubscribe else None,
             synced_before=before,
-            synced_after=after,
-            reasons=tuple(reasons) or ("already in sync",),
-            notes=notes,
+            synced_after={} if link_only else after,
+            reasons=tuple(reasons)
+            or (("linked; outside the inclusion list",) if link_only else ("already in sync",)),
+            notes=tuple(found),
             direction=direction,
             source="hubspot" if event.system is System.HUBSPOT else "salesforce",
             linked_by_email=new_link,
@@ -534,6 +841,30 @@ def _parse_duplicates(duplicates: Iterable[str]) -> list[tuple[SfObject, str]]:
         if sobject in _SF_OBJECTS and record_id:
             out.append((_sf_object(sobject), record_id))
     return out
+
+
+def _refused_note(refused: Refused, to: str, record: str) -> HealthNote:
+    return HealthNote(
+        system=to,
+        record=record,
+        category="property_values",
+        code=refused.code,
+        message=f"{refused.prop} <-> {refused.field}: {refused.message}",
+    )
+
+
+def _hs_key(contact_id: str) -> str:
+    return f"hubspot:contacts:{contact_id}"
+
+
+def _sf_key(sobject: str, record_id: str) -> str:
+    return f"salesforce:{sobject}:{record_id}"
+
+
+def _converted_from(records: Mapping[str, SalesforceRecord], lead_id: str) -> str | None:
+    """The id of the Contact that ``lead_id`` was converted to, when ``records`` followed it."""
+    record = records.get(salesforce_id18(lead_id))
+    return record.id if record is not None and record.sobject == "Contact" else None
 
 
 def _duplicate_note(sobject: str, record_id: str, linked_object: str, linked_id: str) -> HealthNote:

@@ -6,8 +6,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from shared.config import FieldMapping, SyncConfig, SyncRule
+from shared.config import OPT_OUT_HUBSPOT, OPT_OUT_SALESFORCE, FieldMapping, SyncConfig, SyncRule
 from shared.matching import normalize_email
+from shared.pipeline.convert import (
+    ConversionError,
+    HubSpotPropertyType,
+    SalesforceFieldType,
+    canonical,
+    to_hubspot,
+    to_salesforce,
+    value_kind,
+)
 
 SfObject = Literal["Lead", "Contact"]
 
@@ -15,10 +24,13 @@ SfObject = Literal["Lead", "Contact"]
 NOT_PROVIDED = "[not provided]"
 
 SALESFORCE_SYSTEM_FIELDS: dict[str, tuple[str, ...]] = {
-    "Lead": ("Id", "Email", "IsConverted", "ConvertedContactId", "CreatedDate", "LastModifiedDate"),
+    "Lead": (
+        "Id", "Email", "IsConverted", "ConvertedContactId", "CreatedDate", "LastModifiedDate",
+        OPT_OUT_SALESFORCE,
+    ),
     # IsPersonAccount exists only in orgs with person accounts (the adapter drops it elsewhere)
-    "Contact": ("Id", "Email", "CreatedDate", "LastModifiedDate", "IsPersonAccount"),
-}
+    "Contact": ("Id", "Email", "CreatedDate", "LastModifiedDate", "IsPersonAccount", OPT_OUT_SALESFORCE),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -40,8 +52,14 @@ class ContactFields:
                 out.append((m, field))
         return out
 
+    def field_of(self, sf_object: SfObject, prop: str) -> str | None:
+        """The Salesforce field a HubSpot property maps to on this object (the opt-out included)."""
+        if prop == OPT_OUT_HUBSPOT:
+            return OPT_OUT_SALESFORCE
+        return next((f for m, f in self.for_object(sf_object) if m.hubspot == prop), None)
+
     def hubspot_properties(self) -> list[str]:
-        return sorted({"email", *(m.hubspot for m in self.mappings)})
+        return sorted({"email", OPT_OUT_HUBSPOT, *(m.hubspot for m in self.mappings)})
 
     def salesforce_fields(self, sf_object: SfObject) -> list[str]:
         fields = {f for _, f in self.for_object(sf_object)}
@@ -67,33 +85,130 @@ def writes_salesforce(rule: SyncRule) -> bool:
     return rule in (SyncRule.TWO_WAY, SyncRule.PREFER_SALESFORCE_UNLESS_BLANK)
 
 
+@dataclass(frozen=True)
+class Refused:
+    """A value the other side would refuse (picklist, length, type): kept out of the write."""
+
+    prop: str
+    field: str
+    code: str
+    message: str
+
+
 def creation_values_for_salesforce(
-    fields: ContactFields, sf_object: SfObject, properties: Mapping[str, str | None], company_placeholder: str
-) -> dict[str, Any]:
-    """Salesforce field values for a record created from a HubSpot contact."""
+    fields: ContactFields,
+    types: FieldTypes,
+    sf_object: SfObject,
+    properties: Mapping[str, str | None],
+    company_placeholder: str | None,
+) -> tuple[dict[str, Any], list[Refused]]:
+    """Salesforce field values for a record created from a HubSpot contact (with its opt-out).
+    ``company_placeholder`` None: the org has person accounts, a Lead may have no Company (S10)."""
     values: dict[str, Any] = {}
+    refused: list[Refused] = []
     for mapping, field in fields.for_object(sf_object):
-        if not writes_salesforce(mapping.rule):
+        if not writes_salesforce(mapping.rule) or not types.has_field(sf_object, field):
             continue
-        value = comparable("", properties.get(mapping.hubspot))
-        if value is not None:
-            values[field] = properties.get(mapping.hubspot)
+        raw = properties.get(mapping.hubspot)
+        if comparable("", raw) is None:
+            continue
+        try:
+            values[field] = types.to_salesforce(mapping.hubspot, sf_object, field, raw)
+        except ConversionError as exc:
+            refused.append(Refused(mapping.hubspot, field, exc.code, exc.message))
+    if opted_out(properties.get(OPT_OUT_HUBSPOT)):
+        values[OPT_OUT_SALESFORCE] = True
     if not values.get("LastName"):
         values["LastName"] = NOT_PROVIDED
-    if sf_object == "Lead" and not values.get("Company"):
+    if sf_object == "Lead" and not values.get("Company") and company_placeholder is not None:
         values["Company"] = company_placeholder
-    return values
+    return values, refused
 
 
 def creation_values_for_hubspot(
-    fields: ContactFields, sf_object: SfObject, record_fields: Mapping[str, Any]
-) -> dict[str, str | None]:
-    """HubSpot property values for a contact created from a Salesforce record."""
+    fields: ContactFields, types: FieldTypes, sf_object: SfObject, record_fields: Mapping[str, Any]
+) -> tuple[dict[str, str | None], list[Refused]]:
+    """HubSpot property values for a contact created from a Salesforce record (the opt-out is not a
+    property write: the plan unsubscribes the new contact instead)."""
     values: dict[str, str | None] = {}
+    refused: list[Refused] = []
     for mapping, field in fields.for_object(sf_object):
         if mapping.rule is SyncRule.DONT_SYNC:
             continue
         value = record_fields.get(field)
-        if comparable(mapping.hubspot, value) is not None:
-            values[mapping.hubspot] = str(value).strip() if mapping.hubspot == "email" else str(value)
-    return values
+        if comparable(mapping.hubspot, value) is None:
+            continue
+        try:
+            values[mapping.hubspot] = types.to_hubspot(mapping.hubspot, sf_object, field, value)
+        except ConversionError as exc:
+            refused.append(Refused(mapping.hubspot, field, exc.code, exc.message))
+    return values, refused
+
+
+def opted_out(value: Any) -> bool:
+    """An opt-out flag as either side holds it (HubSpot "true", Salesforce True)."""
+    if isinstance(value, bool):
+        return value
+    return str(value or "").strip().lower() == "true"
+
+
+class FieldTypes:
+    """What each side's field is (HubSpot property definitions, Salesforce describe), for comparing
+    and converting values. A field either side does not describe is compared and written as text."""
+
+    def __init__(
+        self,
+        hubspot: Mapping[str, Mapping[str, Any]],
+        salesforce: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    ) -> None:
+        self._hs = {name: HubSpotPropertyType.from_api(d) for name, d in hubspot.items()}
+        self._sf = {
+            obj: {name: SalesforceFieldType.from_describe(d) for name, d in fields.items()}
+            for obj, fields in salesforce.items()
+        }
+
+    @classmethod
+    def untyped(cls) -> FieldTypes:
+        return cls({}, {})
+
+    def described(self, sf_object: str) -> bool:
+        return bool(self._sf.get(sf_object))
+
+    def has_field(self, sf_object: str, sf_field: str) -> bool:
+        """False only when ``sf_object`` was described and lacks the field (not deployed in this org)."""
+        return not self.described(sf_object) or sf_field.lower() in self._sf[sf_object]
+
+    def _pair(
+        self, prop: str, sf_object: str, sf_field: str
+    ) -> tuple[HubSpotPropertyType | None, SalesforceFieldType | None]:
+        return self._hs.get(prop), self._sf.get(sf_object, {}).get(sf_field.lower())
+
+    def comparable(self, prop: str, sf_object: str, sf_field: str, value: Any) -> str | None:
+        """One form of a value of this mapping, whichever side it comes from."""
+        if prop == "email":
+            return comparable(prop, value)
+        hs, sf = self._pair(prop, sf_object, sf_field)
+        if sf is None:
+            return comparable(prop, value)
+        return canonical(value, value_kind(hs, sf))
+
+    def to_salesforce(self, prop: str, sf_object: str, sf_field: str, value: str | None) -> Any:
+        """The Salesforce value for a HubSpot one; ConversionError when Salesforce would refuse it."""
+        hs, sf = self._pair(prop, sf_object, sf_field)
+        if sf is None:
+            return value if value is not None and value.strip() else None
+        return to_salesforce(value, hs, sf)
+
+    def to_hubspot(self, prop: str, sf_object: str, sf_field: str, value: Any) -> str | None:
+        """The HubSpot value for a Salesforce one; ConversionError when HubSpot would refuse it."""
+        hs, sf = self._pair(prop, sf_object, sf_field)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if sf is None:
+            if isinstance(value, bool):
+                return "true" if value else "false"
+            text = str(value)
+            return text.strip().lower() if prop == "email" else text
+        if prop == "email":
+            return str(value).strip().lower()
+        return to_hubspot(value, sf, hs)

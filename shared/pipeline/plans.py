@@ -45,6 +45,8 @@ class SyncPlan(BaseModel):
     claimant: str | None = None  # who holds the creation claim: this plan's source event
     hubspot_writes: dict[str, str | None] = Field(default_factory=dict)
     salesforce_writes: dict[str, Any] = Field(default_factory=dict)
+    unsubscribe_email: str | None = None  # opt the HubSpot contact out of all email (S14)
+    archive_hubspot: bool = False  # its Salesforce record was deleted (deletes.salesforce_delete setting)
     synced_before: dict[str, SyncedPair] = Field(default_factory=dict)
     synced_after: dict[str, SyncedPair] = Field(default_factory=dict)
     reasons: tuple[str, ...] = ()
@@ -55,7 +57,13 @@ class SyncPlan(BaseModel):
 
     @property
     def has_writes(self) -> bool:
-        return bool(self.hubspot_writes or self.salesforce_writes or self.create)
+        return bool(
+            self.hubspot_writes
+            or self.salesforce_writes
+            or self.create
+            or self.unsubscribe_email
+            or self.archive_hubspot
+        )
 
 
 def plan_id(*parts: str) -> str:

@@ -1,10 +1,21 @@
-"""The poller: reconciliation and the fallback for orgs without Change Data Capture.
+"""The poller: reconciliation, the fallback for orgs without Change Data Capture, and resyncs.
 
 It reads what changed since its cursor (Salesforce: SOQL on ``SystemModstamp``; HubSpot: search on
 ``hs_lastmodifieddate``) and queues a RESYNC change event per record; dedupe decides the rest, so
 re-reading something already synced costs reads but never writes. The cursor is the newest
 timestamp actually processed, stored only after the events are queued: a crash re-reads, it never
 skips. Records sharing the boundary timestamp are re-read (not lost) on the next run.
+
+With an inclusion list configured (``inclusion.list_id``), the scheduled poll also asks HubSpot
+which contacts joined the list since its own cursor (lists v3 memberships in join order): entering
+the list is not a change of the contact, so no webhook and no search would see it. The list cursor
+is the newest join timestamp queued plus the ids queued at exactly that timestamp (HubSpot adds a
+bulk of records with one timestamp): the next run reads joins from that timestamp on, inclusive,
+and skips those ids, so a join sharing the boundary timestamp is neither lost nor queued twice.
+
+Poll requests (the PollRequestsQueue) ask for one of: a poll of one target (``since`` for a
+backfill, none for a GAP_OVERFLOW), a resync of given record ids (no API call: one RESYNC event
+per id), or a resync of every member of a HubSpot list.
 """
 
 from __future__ import annotations
@@ -13,12 +24,19 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from shared.models import ChangeEvent, ChangeType, System
 from shared.ports import HubSpotPort, SalesforcePort, StatePort
+from shared.state.keys import salesforce_id18
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 PAGE = 2000
 SALESFORCE_OBJECTS = ("Lead", "Contact")
+SALESFORCE_KEY_PREFIXES = {"00Q": "Lead", "003": "Contact"}
+OBJECT_TYPES = {System.HUBSPOT: ("contacts",), System.SALESFORCE: SALESFORCE_OBJECTS}
+MAX_IDS_PER_REQUEST = 1000  # a poll request stays far below SQS's 256 KiB
+ENQUEUE_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -37,10 +55,96 @@ ALL_TARGETS = (
 )
 
 
+def list_cursor_name(list_id: str) -> str:
+    return f"poll:hubspot:list:{list_id}"
+
+
+class PollRequest(BaseModel):
+    """A message on the PollRequestsQueue. One of three kinds:
+
+    - ``{system, object_type, since?, reason}``: poll one target (from ``since``, else its cursor);
+    - ``{system, object_type, ids, reason}``: resync these records (Salesforce ids in 15 or 18
+      characters, of the object their key prefix says);
+    - ``{list_id, reason}``: resync every member of a HubSpot list.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    system: System | None = None
+    object_type: str | None = None
+    since: dt.datetime | None = None  # a backfill reads from here instead of the cursor
+    ids: tuple[str, ...] | None = Field(default=None, min_length=1, max_length=MAX_IDS_PER_REQUEST)
+    list_id: str | None = Field(default=None, pattern=r"^[0-9]+$")
+    reason: str = "requested"
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> PollRequest:
+        if self.list_id is not None:
+            if self.ids is not None or self.since is not None:
+                raise ValueError("a list resync takes no ids and no since")
+            if self.system not in (None, System.HUBSPOT) or self.object_type not in (None, "contacts"):
+                raise ValueError("a list resync is of HubSpot contacts")
+            return self
+        if self.system is None or self.object_type is None:
+            raise ValueError("system and object_type are required (or list_id)")
+        if self.object_type not in OBJECT_TYPES[self.system]:
+            allowed = " or ".join(OBJECT_TYPES[self.system])
+            raise ValueError(f"{self.system.value} object_type must be {allowed}, not {self.object_type!r}")
+        if self.ids is None:
+            return self
+        if self.since is not None:
+            raise ValueError("a resync of ids takes no since")
+        for record_id in self.ids:
+            normalise_id(self.system, self.object_type, record_id)
+        return self
+
+    @property
+    def kind(self) -> str:
+        return "list" if self.list_id is not None else "ids" if self.ids is not None else "poll"
+
+
+def normalise_id(system: System, object_type: str, record_id: str) -> str:
+    """The id as the pipeline keys it (Salesforce: 18 characters); ValueError if it cannot be one."""
+    text = record_id.strip()
+    if system is System.HUBSPOT:
+        if not text.isdigit():
+            raise ValueError(f"not a HubSpot contact id: {record_id!r}")
+        return text
+    id18 = salesforce_id18(text)  # ValueError for anything but 15/18 alphanumerics
+    expected = SALESFORCE_KEY_PREFIXES.get(id18[:3])
+    if expected != object_type:
+        raise ValueError(f"{record_id!r} is not a {object_type} id (key prefix {id18[:3]})")
+    return id18
+
+
 @dataclass
 class PollResult:
     queued: dict[str, int] = field(default_factory=dict)
     cursors: dict[str, str] = field(default_factory=dict)
+
+    def merge(self, other: PollResult) -> PollResult:
+        for name, count in other.queued.items():
+            self.queued[name] = self.queued.get(name, 0) + count
+        self.cursors.update(other.cursors)
+        return self
+
+
+@dataclass(frozen=True)
+class ListCursor:
+    """How far the list-join poll got: the newest join queued and the ids joined at exactly then."""
+
+    joined_at: dt.datetime
+    ids: frozenset[str] = frozenset()
+
+    def encode(self) -> str:
+        return " ".join([self.joined_at.isoformat(), ",".join(sorted(self.ids))]).strip()
+
+    @classmethod
+    def decode(cls, value: str | None) -> ListCursor | None:
+        if not value:
+            return None
+        stamp, _, ids = value.partition(" ")
+        return cls(dt.datetime.fromisoformat(stamp), frozenset(i for i in ids.split(",") if i))
 
 
 class Poller:
@@ -54,6 +158,7 @@ class Poller:
         state: StatePort,
         enqueue: Callable[[Sequence[ChangeEvent]], object],
         max_records: int = 10_000,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.portal = portal
         self.org_id = org_id
@@ -62,7 +167,9 @@ class Poller:
         self.state = state
         self.enqueue = enqueue
         self.max_records = max_records
+        self.clock = clock
 
+    # -- the schedule: poll(ALL_TARGETS), then poll_list_joins(inclusion list) when one is set --
     def poll(
         self, targets: Sequence[PollTarget] = ALL_TARGETS, *, since: dt.datetime | None = None
     ) -> PollResult:
@@ -80,6 +187,70 @@ class Poller:
                 result.cursors[target.cursor_name] = newest.isoformat()
         return result
 
+    def poll_list_joins(self, list_id: str) -> PollResult:
+        """Queue a RESYNC for each contact that joined the list since the list's cursor (every member
+        on the first run), at most ``max_records`` a run; the cursor moves after they are queued."""
+        name = list_cursor_name(list_id)
+        cursor = ListCursor.decode(self.state.get_cursor(self.portal, name))
+        joined = self.hubspot.list_members_joined_since(list_id, cursor.joined_at if cursor else EPOCH)
+        fresh: dict[str, dt.datetime] = {}
+        for contact_id, stamp in sorted(joined, key=lambda joined_at: joined_at[1]):  # stable
+            if cursor is not None and (
+                stamp < cursor.joined_at or (stamp == cursor.joined_at and contact_id in cursor.ids)
+            ):
+                continue
+            if contact_id not in fresh:
+                fresh[contact_id] = stamp
+            if len(fresh) >= self.max_records:
+                break
+        result = PollResult(queued={name: len(fresh)})
+        if not fresh:
+            return result
+        items = list(fresh.items())
+        for start in range(0, len(items), ENQUEUE_CHUNK):
+            chunk = items[start : start + ENQUEUE_CHUNK]
+            self.enqueue([self._hubspot_event(cid, stamp, origin="hssync:list-join") for cid, stamp in chunk])
+        newest = max(fresh.values())
+        at_newest = {cid for cid, stamp in fresh.items() if stamp == newest}
+        if cursor is not None and newest == cursor.joined_at:
+            at_newest |= cursor.ids
+        value = ListCursor(newest, frozenset(at_newest)).encode()
+        self.state.set_cursor(self.portal, name, value)
+        result.cursors[name] = value
+        return result
+
+    # -- requests --------------------------------------------------------------------------------
+    def serve(self, request: PollRequest) -> PollResult:
+        """What one poll request asks for."""
+        if request.list_id is not None:
+            return self.resync_list(request.list_id)
+        if request.system is None or request.object_type is None:  # PollRequest's validator refuses it
+            raise ValueError("a poll request without system and object_type")
+        if request.ids is not None:
+            return self.resync(request.system, request.object_type, request.ids)
+        return self.poll([PollTarget(request.system, request.object_type)], since=request.since)
+
+    def resync(self, system: System, object_type: str, ids: Sequence[str]) -> PollResult:
+        """One RESYNC event per record (no API call): dedupe reads each and syncs what differs."""
+        wanted = list(dict.fromkeys(normalise_id(system, object_type, i) for i in ids))
+        now = self.clock()
+        for start in range(0, len(wanted), ENQUEUE_CHUNK):
+            chunk = wanted[start : start + ENQUEUE_CHUNK]
+            self.enqueue(
+                [self._event(PollTarget(system, object_type), i, now, "hssync:resync") for i in chunk]
+            )
+        return PollResult(queued={f"resync:{system.value}:{object_type}": len(wanted)})
+
+    def resync_list(self, list_id: str) -> PollResult:
+        """Every current member of the HubSpot list, as RESYNC events."""
+        members = list(dict.fromkeys(self.hubspot.list_member_ids(list_id)))
+        now = self.clock()
+        for start in range(0, len(members), ENQUEUE_CHUNK):
+            chunk = members[start : start + ENQUEUE_CHUNK]
+            self.enqueue([self._hubspot_event(cid, now, origin="hssync:resync") for cid in chunk])
+        return PollResult(queued={f"resync:hubspot:list:{list_id}": len(members)})
+
+    # -- reading ---------------------------------------------------------------------------------
     def _poll_target(self, target: PollTarget, start: dt.datetime) -> tuple[dt.datetime | None, int]:
         seen: set[str] = set()
         newest: dt.datetime | None = None
@@ -104,7 +275,13 @@ class Poller:
         records = self.salesforce.modified_since(target.object_type, since, ["Id", "SystemModstamp"], PAGE)
         return [(r.id, _modstamp(r.fields.get("SystemModstamp")) or r.last_modified) for r in records]
 
-    def _event(self, target: PollTarget, record_id: str, stamp: dt.datetime) -> ChangeEvent:
+    def _hubspot_event(self, contact_id: str, stamp: dt.datetime, *, origin: str) -> ChangeEvent:
+        return self._event(PollTarget(System.HUBSPOT, "contacts"), contact_id, stamp, origin)
+
+    def _event(
+        self, target: PollTarget, record_id: str, stamp: dt.datetime, origin: str = "hssync:poll"
+    ) -> ChangeEvent:
+        kind = origin.removeprefix("hssync:")
         return ChangeEvent(
             system=target.system,
             account=self.portal if target.system is System.HUBSPOT else self.org_id,
@@ -112,8 +289,8 @@ class Poller:
             record_id=record_id,
             change_type=ChangeType.RESYNC,
             occurred_at=stamp,
-            origin="hssync:poll",
-            source_event_id=f"poll:{stamp.isoformat()}",
+            origin=origin,
+            source_event_id=f"{kind}:{stamp.isoformat()}",
         )
 
 

@@ -334,6 +334,40 @@ class DynamoState:
             if name.startswith(prefix)
         }
 
+    # links removed, record statuses
+
+    def delete_links(self, portal: str, hubspot_ids: Sequence[str]) -> None:
+        contents = self._batch_get(keys.link_by_hubspot(portal, i) for i in dict.fromkeys(hubspot_ids))
+        requests: list[dict[str, Any]] = []
+        for key, item in contents.items():
+            requests.append({"DeleteRequest": {"Key": _key(key)}})
+            sf_id = _text(item, "sf_id")
+            if sf_id is not None:
+                pointer = keys.link_by_salesforce(portal, sf_id)
+                current = self._get(pointer)
+                if current is not None and _text(current, "hubspot_id") == _text(item, "hubspot_id"):
+                    requests.append({"DeleteRequest": {"Key": _key(pointer)}})
+        self._batch_write(requests)
+
+    def set_statuses(self, portal: str, statuses: Mapping[str, str]) -> None:
+        now = epoch_seconds(self._clock())
+        ttl = self._timings.health_ttl
+        items = []
+        for record, reason in statuses.items():
+            item: Item = {
+                **_key(keys.status(portal, record)),
+                "reason": {"S": reason},
+                "at": {"N": str(now)},
+            }
+            if ttl is not None:
+                item["expires_at"] = {"N": str(now + int(ttl.total_seconds()))}
+            items.append({"PutRequest": {"Item": item}})
+        self._batch_write(items)
+
+    def statuses(self, portal: str, records: Sequence[str]) -> dict[str, str]:
+        found = self._batch_get(keys.status(portal, r) for r in records)
+        return {key.sk: str(item["reason"]["S"]) for key, item in found.items()}
+
     # table access
 
     def _get(self, key: keys.Key) -> Item | None:

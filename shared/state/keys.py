@@ -136,6 +136,10 @@ def health(portal: str, category: str, record: str, code: str) -> Key:
     return Key(health_partition(portal), sort_key)
 
 
+def status(portal: str, record: str) -> Key:
+    return Key(f"{_portal(portal)}#STATUS", require("record", record))
+
+
 def counters(portal: str) -> Key:
     return Key(f"{_portal(portal)}#COUNTERS", COUNTERS_SORT_KEY)
 

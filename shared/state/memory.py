@@ -52,6 +52,7 @@ class MemoryState:
         self._cursors: dict[keys.Key, str] = {}
         self._health: dict[keys.Key, _Health] = {}
         self._counters: dict[str, dict[str, int]] = {}
+        self._statuses: dict[tuple[str, str], str] = {}
 
     # links
 
@@ -174,6 +175,25 @@ class MemoryState:
             totals = self._counters.setdefault(portal, {})
             for name, amount in counters.items():
                 totals[name] = totals.get(name, 0) + amount
+
+    def delete_links(self, portal: str, hubspot_ids: Sequence[str]) -> None:
+        with self._lock:
+            for hubspot_id in hubspot_ids:
+                link = self._by_hubspot.pop((portal, hubspot_id), None)
+                if link is None:
+                    continue
+                pointer = self._by_salesforce.get((portal, link.sf_id))
+                if pointer is not None and pointer.hubspot_id == hubspot_id:
+                    del self._by_salesforce[(portal, link.sf_id)]
+
+    def set_statuses(self, portal: str, statuses: Mapping[str, str]) -> None:
+        with self._lock:
+            for record, reason in statuses.items():
+                self._statuses[(portal, record)] = reason
+
+    def statuses(self, portal: str, records: Sequence[str]) -> dict[str, str]:
+        with self._lock:
+            return {r: self._statuses[(portal, r)] for r in records if (portal, r) in self._statuses}
 
     def counters(self, portal: str) -> dict[str, int]:
         keys.component("portal", portal)

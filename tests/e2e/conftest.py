@@ -49,6 +49,7 @@ READS_BY_WRITE_METHOD = {
 }
 # the adapters' back-off, tuned to the emulators (faults answer at once; Retry-After is honoured as is)
 RETRY_ENV = {
+    "HSSYNC_CONFIG_TTL_SECONDS": "0",  # a test's own sync configuration applies at once
     "HSSYNC_RETRY_MAX_ATTEMPTS": "8",
     "HSSYNC_RETRY_BASE_DELAY": "0.05",
     "HSSYNC_RETRY_MAX_DELAY": "0.5",
@@ -94,6 +95,9 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 def stack(e2e_stack: LocalStack) -> Iterator[LocalStack]:
     """The session's stack in a fresh world: empty CRMs, queues, state; webhooks and CDC reconnected."""
     e2e_stack.reset()
+    default = config_text(e2e_stack.sandbox.hs_creds.portal_id)
+    if e2e_stack.config_text != default:
+        e2e_stack.set_config(default)
     yield e2e_stack
     # leave nothing running into the next test's world (a failed test may have left faults on)
     world = World(e2e_stack)
@@ -225,6 +229,10 @@ class World:
             self.stack.connect()
 
     # -- the sandbox ---------------------------------------------------------------------------
+    def use_config(self, body: str) -> None:
+        """Run this sync configuration (YAML after the version and portals lines) from now on."""
+        self.stack.set_config(config_text(self.stack.sandbox.hs_creds.portal_id) + body)
+
     def sandbox_post(self, system: str, path: str, body: Mapping[str, Any]) -> Any:
         base = self.sandbox.salesforce_url if system == "salesforce" else self.sandbox.hubspot_url
         response = requests.post(

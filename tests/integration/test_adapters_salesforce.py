@@ -4,6 +4,7 @@ suspension and session refresh."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from shared.adapters.salesforce import CLIENT_NAME, SalesforceAdapter
 from shared.adapters.secrets import SalesforceSecret
 from shared.errors import AuthenticationError, ErrorCategory, SuspendedError
 from shared.ports import RecordWrite
+from shared.state.cache import MemoryCache
 
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 POLICY = RetryPolicy(max_attempts=10, base_delay=0.01, max_delay=0.05, max_total_wait=60)
@@ -73,6 +75,7 @@ def make(box, sf_session, slept):
             retrier=retrier,
             timeout=5,
             token=kwargs.pop("token", None),
+            cache=kwargs.get("cache"),
         )
         return SalesforceAdapter(tokens, timeout=5, **kwargs)
 
@@ -241,6 +244,34 @@ def test_lead_and_contact_are_described_together_once(make, box):
     calls = box.calls()
     assert calls.get("POST /services/data/{version}/composite") == 1
     assert "GET /services/data/{version}/sobjects/{sobject}/describe" not in calls
+
+
+def test_containers_sharing_the_cache_ask_for_one_token_and_one_describe(make, box):
+    cache = MemoryCache()
+    box.reset_stats()
+    first = make(cache=cache)
+    assert first.find_by_email("Lead", ["a@example.com"], ["LastName"]) == []
+    for _ in range(3):  # other containers, cold
+        assert make(cache=cache).find_by_email("Lead", ["b@example.com"], ["Title"]) == []
+    calls = box.calls()
+    assert calls["POST /services/oauth2/token"] == 1
+    # one describe (Lead and Contact in one Composite call), then one query per container
+    assert calls["POST /services/data/{version}/composite"] == 1
+    assert calls["GET /services/data/{version}/query"] == 4
+    fresh = make()  # no shared cache: its own token and describe
+    fresh.find_by_email("Lead", ["c@example.com"], [])
+    assert box.calls()["POST /services/oauth2/token"] == 2
+
+
+def test_a_shared_token_salesforce_refuses_is_replaced_for_everyone(make, box):
+    cache = MemoryCache()
+    first = make(cache=cache)
+    stale = SalesforceToken("00Dstale!token", box.url)  # e.g. the org's session timeout passed
+    cache.put(first.tokens.cache_key, dataclasses.asdict(stale), 600)
+    second = make(cache=cache)
+    second.find_by_email("Lead", ["a@example.com"], [])  # refused once, refreshed, stored
+    assert second.tokens.token().access_token != stale.access_token
+    assert make(cache=cache).tokens.token().access_token == second.tokens.token().access_token
 
 
 def test_modified_since_completes_the_last_timestamp(make):

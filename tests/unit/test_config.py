@@ -17,12 +17,35 @@ from shared.config import (
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_demo_configuration_is_valid_and_uses_the_default_mappings():
+def test_the_demo_configuration_shows_an_inclusion_list_lifecycle_and_every_rule():
     config = parse_config((ROOT / "config" / "demo.yaml").read_text())
     assert config.portals == (1000001,)
-    assert config.contact_mappings == DEFAULT_CONTACT_MAPPINGS
     assert config.inclusion.preset == "everyone_except_subscribers"
+    by_property = {m.hubspot: m for m in config.contact_mappings}
+    assert by_property["lifecyclestage"].lead == "Lifecycle_Stage__c"
+    assert {m.rule for m in config.contact_mappings} == set(SyncRule)
+    assert {m.hubspot for m in DEFAULT_CONTACT_MAPPINGS} <= set(by_property)
     assert config.warnings() == []
+
+
+@pytest.mark.parametrize(
+    ("inclusion", "problem"),
+    [
+        ("{list_id: '12', preset: everyone_except_subscribers}", "choose one of"),
+        ("{list_id: 'twelve'}", "list_id"),
+    ],
+)
+def test_an_inclusion_list_is_one_kind_and_a_list_id_is_numeric(inclusion, problem):
+    with pytest.raises(ConfigError, match=problem):
+        parse_config(f"portals: [1]\ninclusion: {inclusion}")
+
+
+def test_company_text_maps_to_the_lead_company_only():
+    with pytest.raises(ConfigError, match=r"Lead\.Company"):
+        parse_config(
+            "portals: [1]\ncontact_mappings:\n  - {hubspot: email, lead: Email, contact: Email}\n"
+            "  - {hubspot: company, lead: Company, contact: Department}"
+        )
 
 
 def test_defaults_sync_every_contact_both_ways_and_create_leads():

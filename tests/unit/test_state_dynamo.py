@@ -418,3 +418,24 @@ def test_template_resources_that_cannot_become_tables(
     with pytest.raises(ValueError, match=message):
         create_table_from_template(aws, template, logical_id)
     assert aws.list_tables()["TableNames"] == []
+
+
+# -- the shared cache (Salesforce token, describe) ----------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["dynamo", "memory"])
+def test_the_shared_cache_keeps_a_value_until_it_expires(aws: Any, table: str, kind: str) -> None:
+    from shared.state.cache import DynamoCache, MemoryCache, cache_name
+
+    now = [1_000_000.0]
+    cache = DynamoCache(table, aws, clock=lambda: now[0]) if kind == "dynamo" else MemoryCache(lambda: now[0])
+    name = cache_name("salesforce-token", "https://login.example.com", "client-1")
+    assert "client-1" not in name  # the parts are hashed
+    assert cache.get(name) is None
+    cache.put(name, {"access_token": "t1", "instance_url": "https://x"}, ttl_seconds=60)
+    assert cache.get(name) == {"access_token": "t1", "instance_url": "https://x"}
+    assert cache.get(cache_name("salesforce-token", "https://login.example.com", "client-2")) is None
+    now[0] += 61  # expired (DynamoDB deletes it lazily: the item may still be there)
+    assert cache.get(name) is None
+    cache.put(name, {"access_token": "t2"}, ttl_seconds=60)
+    assert cache.get(name) == {"access_token": "t2"}

@@ -1,0 +1,173 @@
+"""What ``hssync resync`` and ``hssync backfill`` ask the poller for: poll requests (see
+:class:`shared.pipeline.poll.PollRequest`), built and checked here so that the command line only
+parses arguments and sends.
+
+- records by id: HubSpot contact ids, Salesforce Lead (key prefix ``00Q``) and Contact (``003``) ids
+  in 15 or 18 characters, or the ``system:object:id`` form that sync health prints in its resync
+  command (``hubspot:contacts:123``, ``salesforce:Lead:00Q...``); one request per object and per
+  :data:`~shared.pipeline.poll.MAX_IDS_PER_REQUEST` ids, no API call until dedupe reads them;
+- a HubSpot list: every current member;
+- everything (the backfill): a poll of every target from ``since`` (default: the epoch).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from shared.models import System
+from shared.pipeline.poll import (
+    ALL_TARGETS,
+    EPOCH,
+    MAX_IDS_PER_REQUEST,
+    OBJECT_TYPES,
+    SALESFORCE_KEY_PREFIXES,
+    PollRequest,
+    normalise_id,
+)
+from shared.state.keys import salesforce_id18
+
+
+class ResyncError(ValueError):
+    """An argument that names no record (or no list) hssync syncs; the message says why."""
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    system: System
+    object_type: str
+    record_id: str  # normalised: Salesforce ids in 18 characters
+
+    def __str__(self) -> str:
+        return f"{self.system.value}:{self.object_type}:{self.record_id}"
+
+
+def hubspot_contact(record_id: str) -> RecordRef:
+    try:
+        return RecordRef(System.HUBSPOT, "contacts", normalise_id(System.HUBSPOT, "contacts", record_id))
+    except ValueError as exc:
+        raise ResyncError(f"{record_id!r} is not a HubSpot contact id (digits only)") from exc
+
+
+def salesforce_record(record_id: str) -> RecordRef:
+    """A Lead or Contact, told apart by the key prefix (00Q, 003)."""
+    try:
+        id18 = salesforce_id18(record_id.strip())
+    except ValueError as exc:
+        raise ResyncError(f"{record_id!r} is not a Salesforce id (15 or 18 letters and digits)") from exc
+    sobject = SALESFORCE_KEY_PREFIXES.get(id18[:3])
+    if sobject is None:
+        known = ", ".join(f"{o} {p}" for p, o in SALESFORCE_KEY_PREFIXES.items())
+        raise ResyncError(
+            f"{record_id!r} is neither a Lead nor a Contact id (key prefix {id18[:3]}; hssync syncs {known})"
+        )
+    return RecordRef(System.SALESFORCE, sobject, id18)
+
+
+def parse_record(text: str) -> RecordRef:
+    """``hubspot:contacts:123`` or ``salesforce:Lead:00Q...`` (sync health's form)."""
+    system, _, rest = text.strip().partition(":")
+    object_type, _, record_id = rest.partition(":")
+    if system not in (System.HUBSPOT.value, System.SALESFORCE.value) or not object_type or not record_id:
+        raise ResyncError(f"{text!r}: expected hubspot:contacts:ID or salesforce:Lead|Contact:ID")
+    if object_type not in OBJECT_TYPES[System(system)]:
+        raise ResyncError(f"{text!r}: hssync does not sync {system} {object_type}")
+    ref = hubspot_contact(record_id) if system == System.HUBSPOT.value else salesforce_record(record_id)
+    if ref.object_type != object_type:
+        raise ResyncError(f"{text!r}: {record_id} is a {ref.object_type} id, not a {object_type} id")
+    return ref
+
+
+def list_id_of(text: str) -> str:
+    value = text.strip()
+    if not value.isdigit():
+        raise ResyncError(f"{text!r} is not a HubSpot list id (the lists v3 id: digits only)")
+    return value
+
+
+def backfill_requests(since: dt.datetime | None = None, *, reason: str = "backfill") -> list[PollRequest]:
+    """The initial sync: a poll of every target from ``since`` (default: everything)."""
+    start = since or EPOCH
+    return [
+        PollRequest(system=t.system, object_type=t.object_type, since=start, reason=reason)
+        for t in ALL_TARGETS
+    ]
+
+
+def record_requests(records: Iterable[RecordRef], *, reason: str = "resync") -> list[PollRequest]:
+    """One request per object type and per ``MAX_IDS_PER_REQUEST`` ids (each id once, in order)."""
+    grouped: dict[tuple[System, str], list[str]] = {}
+    for ref in records:
+        ids = grouped.setdefault((ref.system, ref.object_type), [])
+        if ref.record_id not in ids:
+            ids.append(ref.record_id)
+    return [
+        PollRequest(
+            system=system, object_type=object_type, ids=tuple(ids[i : i + MAX_IDS_PER_REQUEST]), reason=reason
+        )
+        for (system, object_type), ids in grouped.items()
+        for i in range(0, len(ids), MAX_IDS_PER_REQUEST)
+    ]
+
+
+def resync_requests(
+    *,
+    hubspot_ids: Sequence[str] = (),
+    salesforce_ids: Sequence[str] = (),
+    records: Sequence[str] = (),
+    list_ids: Sequence[str] = (),
+    everything: bool = False,
+    since: dt.datetime | None = None,
+    reason: str = "resync",
+) -> list[PollRequest]:
+    """The requests for one ``hssync resync``; :class:`ResyncError` names the first bad argument."""
+    if since is not None and not everything:
+        raise ResyncError("--since goes with --all (a resync of records re-reads them as they are now)")
+    refs = [
+        *(hubspot_contact(i) for i in hubspot_ids),
+        *(salesforce_record(i) for i in salesforce_ids),
+        *(parse_record(r) for r in records),
+    ]
+    lists = list(dict.fromkeys(list_id_of(i) for i in list_ids))
+    out = backfill_requests(since, reason=reason) if everything else []
+    out += record_requests(refs, reason=reason)
+    out += [PollRequest(list_id=list_id, reason=reason) for list_id in lists]
+    if not out:
+        raise ResyncError("nothing to resync: give record ids, --list LIST_ID or --all")
+    return out
+
+
+def bodies(requests: Sequence[PollRequest]) -> list[str]:
+    """The messages for the PollRequestsQueue."""
+    return [r.model_dump_json(exclude_none=True) for r in requests]
+
+
+def describe(requests: Sequence[PollRequest]) -> list[str]:
+    """What was asked for, a line per kind (for the command's output)."""
+    lines: list[str] = []
+    polls = [r for r in requests if r.kind == "poll"]
+    if polls:
+        starts = {r.since for r in polls}
+        start = starts.pop() if len(starts) == 1 else None
+        since = ""
+        if start is not None:
+            since = " (everything)" if start == EPOCH else f" changed since {start.isoformat()}"
+        names = ", ".join(_poll_name(r) for r in polls)
+        lines.append(f"every {names}{since}")
+    counts: Counter[tuple[str, str]] = Counter()
+    for r in requests:
+        if r.kind == "ids" and r.system is not None and r.object_type is not None and r.ids is not None:
+            counts[(r.system.value, r.object_type)] += len(r.ids)
+    for (system, object_type), n in counts.items():
+        crm, noun = ("HubSpot", "contact") if system == "hubspot" else ("Salesforce", object_type)
+        lines.append(f"{n} {crm} {noun}{'' if n == 1 else 's'}")
+    lines += [f"every member of HubSpot list {r.list_id}" for r in requests if r.kind == "list"]
+    return lines
+
+
+def _poll_name(request: PollRequest) -> str:
+    if request.system is System.HUBSPOT:
+        return "HubSpot contact"
+    return f"Salesforce {request.object_type}"
