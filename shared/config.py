@@ -80,6 +80,11 @@ class Creation(_Strict):
         min_length=1,
         description="Lead.Company when the contact has none, in orgs without person accounts",
     )
+    assignment_rules: bool = Field(
+        default=True,
+        description="a record created from HubSpot without a valid owner gets its owner from Salesforce's "
+        "assignment rules (Sforce-Auto-Assign: TRUE); false: the integration user owns it",
+    )
 
 
 class Deletes(_Strict):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from shared.errors import ApiFailure, ErrorCategory
+from shared.owners.directory import HubSpotOwner, SalesforceOwner
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,10 @@ class SalesforcePort(Protocol):
         """The object's field describe entries by lower-case name (described once per process)."""
         ...
 
+    def owners(self) -> list[SalesforceOwner]:
+        """Users of type Standard, PowerPartner and Guest, and Queues (S16)."""
+        ...
+
     def merge_masters(self, sobject: str, ids: Sequence[str]) -> dict[str, str]:
         """Deleted records merged into another: deleted id -> the master record's id (queryAll)."""
         ...
@@ -85,7 +90,11 @@ class SalesforcePort(Protocol):
         """Records with SystemModstamp > since, oldest first (the poller's reconciliation read)."""
         ...
 
-    def create(self, sobject: str, writes: Sequence[RecordWrite]) -> list[WriteOutcome]: ...
+    def create(
+        self, sobject: str, writes: Sequence[RecordWrite], *, assign: bool | None = None
+    ) -> list[WriteOutcome]:
+        """``assign``: whether Salesforce's assignment rules choose the owner (Sforce-Auto-Assign)."""
+        ...
 
     def update(self, sobject: str, writes: Sequence[RecordWrite]) -> list[WriteOutcome]: ...
 
@@ -116,6 +125,10 @@ class HubSpotPort(Protocol):
         ...
 
     def update_contacts(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]: ...
+
+    def owners(self) -> list[HubSpotOwner]:
+        """The portal's active owners (owners API, read-only)."""
+        ...
 
     def archive_contacts(self, ids: Sequence[str]) -> list[WriteOutcome]:
         """One outcome per id (``key`` = the id as given); an id already gone is a success."""

@@ -42,6 +42,8 @@ class Settings:
     changes_dead_letter_queue_url: str | None
     writes_dead_letter_queue_url: str | None
     poll_requests_dead_letter_queue_url: str | None = None
+    owners_queue_url: str | None = None
+    owners_dead_letter_queue_url: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -61,6 +63,8 @@ class Settings:
             changes_dead_letter_queue_url=os.environ.get("CHANGES_DEAD_LETTER_QUEUE_URL"),
             writes_dead_letter_queue_url=os.environ.get("WRITES_DEAD_LETTER_QUEUE_URL"),
             poll_requests_dead_letter_queue_url=os.environ.get("POLL_REQUESTS_DEAD_LETTER_QUEUE_URL"),
+            owners_queue_url=os.environ.get("OWNERS_QUEUE_URL"),
+            owners_dead_letter_queue_url=os.environ.get("OWNERS_DEAD_LETTER_QUEUE_URL"),
         )
 
 
@@ -104,8 +108,9 @@ def salesforce() -> SalesforceAdapter:
 def hubspot() -> HubSpotAdapter:
     from shared.adapters.hubspot import HubSpotAdapter
     from shared.adapters.secrets import default_store
+    from shared.state.cache import DynamoCache
 
-    return HubSpotAdapter.from_secret(default_store().hubspot())
+    return HubSpotAdapter.from_secret(default_store().hubspot(), cache=DynamoCache(settings().state_table))
 
 
 def hubspot_app_id() -> str | None:

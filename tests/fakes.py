@@ -16,6 +16,7 @@ from typing import Any
 from shared.errors import ApiFailure, ErrorCategory, TransientApiError
 from shared.matching import normalize_email
 from shared.models import ChangeEvent, ChangeType, System
+from shared.owners.directory import HubSpotOwner, SalesforceOwner
 from shared.ports import HubSpotContact, RecordWrite, SalesforceRecord, WriteOutcome
 from shared.state.keys import salesforce_id18
 
@@ -96,6 +97,8 @@ class FakeSalesforce:
     # describe entries of typed fields: (object, field name) -> describe JSON; others are text
     field_types: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     merged: dict[str, str] = field(default_factory=dict)  # merged-away id -> master id
+    assigned: list[bool | None] = field(default_factory=list)  # Sforce-Auto-Assign of each create call
+    owner_rows: list[SalesforceOwner] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     # test helpers (a user working in Salesforce)
@@ -139,6 +142,10 @@ class FakeSalesforce:
     # SalesforcePort
     def describe_fields(self, sobject: str) -> dict[str, Mapping[str, Any]]:
         return {name.lower(): dict(d) for (obj, name), d in self.field_types.items() if obj == sobject}
+
+    def owners(self) -> list[SalesforceOwner]:
+        self.calls += 1
+        return list(self.owner_rows)
 
     def merge_masters(self, sobject: str, ids: Sequence[str]) -> dict[str, str]:
         self.calls += 1
@@ -200,7 +207,10 @@ class FakeSalesforce:
             self.transient_calls -= 1
             raise TransientApiError("injected 503")
 
-    def create(self, sobject: str, writes: Sequence[RecordWrite]) -> list[WriteOutcome]:
+    def create(
+        self, sobject: str, writes: Sequence[RecordWrite], *, assign: bool | None = None
+    ) -> list[WriteOutcome]:
+        self.assigned.append(assign)
         self._write_call()
         out = []
         for write in writes:
@@ -256,6 +266,7 @@ class FakeHubSpot:
     opted_out: set[str] = field(default_factory=set)  # addresses unsubscribed from all email
     archived: dict[str, _HsRow] = field(default_factory=dict)
     property_types: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(HS_PROPERTY_TYPES))
+    owner_rows: list[HubSpotOwner] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(101))
     _property_types_read: bool = False
 
@@ -330,6 +341,10 @@ class FakeHubSpot:
         return HubSpotContact(contact_id, dict(row.properties), dict(row.changed), row.updated)
 
     # HubSpotPort
+    def owners(self) -> list[HubSpotOwner]:
+        self.calls += 1
+        return list(self.owner_rows)
+
     def read_contacts(self, ids: Sequence[str], properties: Sequence[str]) -> dict[str, HubSpotContact]:
         self.calls += 1
         return {cid: self._contact(cid) for cid in ids if cid in self.rows}

@@ -27,7 +27,12 @@ def _dead_letter(body: str, reason: str) -> None:
 
 def _work(items: Sequence[tuple[str, PlanBatch]]) -> set[str]:
     settings = wiring.settings()
-    applier = Applier(salesforce=wiring.salesforce(), hubspot=wiring.hubspot(), state=wiring.state())
+    applier = Applier(
+        salesforce=wiring.salesforce(),
+        hubspot=wiring.hubspot(),
+        state=wiring.state(),
+        assignment_rules=wiring.sync_config().creation.assignment_rules,
+    )
     plans = [plan for _, batch in items for plan in batch.plans]
     try:
         result = applier.apply(plans)

@@ -43,11 +43,9 @@ def _work(items: Sequence[tuple[str, ChangeEvent]]) -> set[str]:
         return {message_id for message_id, _ in items}
     sqs = wiring.sqs()
     if result.plans:
-        send_messages(
-            sqs,
-            wiring.require(settings.writes_queue_url, "WRITES_QUEUE_URL"),
-            pack(result.plans),
-        )
+        # to the owners stage, which passes them on to apply
+        target = settings.owners_queue_url or wiring.require(settings.writes_queue_url, "WRITES_QUEUE_URL")
+        send_messages(sqs, target, pack(result.plans))
     if result.retry:
         # another event holds the creation claim: look again shortly, when the record exists
         again = [

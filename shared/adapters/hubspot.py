@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 import importlib
 import json
 import re
@@ -76,7 +77,9 @@ from shared.errors import (
     classify_hubspot,
 )
 from shared.matching import normalize_email
+from shared.owners.directory import HubSpotOwner
 from shared.ports import HubSpotContact, RecordWrite, WriteOutcome
+from shared.state.cache import SharedCache, cache_name
 
 T = TypeVar("T")
 Item = tuple[int, RecordWrite]  # (position in the caller's list, the write)
@@ -97,6 +100,9 @@ CONTACTS = "hubspot.crm.contacts"
 LISTS = "hubspot.crm.lists"
 PROPERTIES = "hubspot.crm.properties"
 COMM_PREFS = "hubspot.communication_preferences"
+OWNERS = "hubspot.crm.owners"
+PROPERTIES_CACHE_SECONDS = 60 * 60  # a property created or changed meanwhile is seen within the hour
+OWNERS_PAGE = 500  # GET /crm/v3/owners: the maximum limit
 MEMBERSHIPS_BATCH_READ = "/crm/v3/lists/records/memberships/batch/read"
 UNSUBSCRIBE_ALL = "/communication-preferences/v4/statuses/{subscriberIdString}/unsubscribe-all"
 USER_AGENT = "hssync"
@@ -306,7 +312,9 @@ class HubSpotAdapter:
         history_in_email_lookup: bool = False,
         ca_bundle: str | None = None,
         clock: Callable[[], float] = time.monotonic,
+        cache: SharedCache | None = None,
     ) -> None:
+        self.cache = cache
         self.host = host.rstrip("/")
         self.retrier = retrier or Retrier()
         self.timeout = timeout
@@ -451,6 +459,31 @@ class HubSpotAdapter:
                     members.add(str(result.get("recordId")))
         return members & set(wanted)
 
+    def owners(self) -> list[HubSpotOwner]:
+        """Every active owner (owners API, read-only), 500 per call."""
+        from hubspot.crm.owners import OwnersApi
+
+        api = OwnersApi(self._client(OWNERS))
+        owners: list[HubSpotOwner] = []
+        after: str | None = None
+        while True:
+            call = partial(api.get_page, limit=OWNERS_PAGE, after=after, archived=False, **self._opts())
+            page = self._read("owners", call, package=OWNERS)
+            for owner in page.results or ():
+                owners.append(
+                    HubSpotOwner(
+                        id=str(owner.id),
+                        email=owner.email,
+                        first_name=owner.first_name,
+                        last_name=owner.last_name,
+                        user_id=None if owner.user_id is None else str(owner.user_id),
+                        archived=bool(owner.archived),
+                    )
+                )
+            after = page.paging.next.after if page.paging and page.paging.next else None
+            if not after:
+                return owners
+
     def list_member_ids(self, list_id: str) -> list[str]:
         """Every member of the list (contact ids, in HubSpot's order), 250 per call."""
         api = self._memberships()
@@ -527,6 +560,14 @@ class HubSpotAdapter:
     def contact_property_types(self, names: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Definitions (``type``, ``fieldType``, ``options``, ``modificationMetadata``... as HubSpot's
         JSON names them) of the named contact properties that exist; one call per adapter."""
+        wanted = sorted(set(names))
+        key = cache_name(
+            "hubspot-properties", self.host, hashlib.sha256(self._token.encode()).hexdigest(), *wanted
+        )
+        if self._property_types is None and self.cache is not None:
+            cached = self.cache.get(key)
+            if cached is not None:
+                return {name: copy.deepcopy(cached[name]) for name in wanted if name in cached}
         if self._property_types is None:
             api = self._properties()
             call = partial(api.get_all, "contacts", archived=False, **self._opts())
@@ -534,7 +575,10 @@ class HubSpotAdapter:
             serialize = api.api_client.sanitize_for_serialization
             self._property_types = {str(p.name): serialize(p) for p in answer.results or ()}
         known = self._property_types
-        return {name: copy.deepcopy(known[name]) for name in dict.fromkeys(names) if name in known}
+        found = {name: copy.deepcopy(known[name]) for name in wanted if name in known}
+        if self.cache is not None:  # the definitions this stack uses, for the other containers
+            self.cache.put(key, found, PROPERTIES_CACHE_SECONDS)
+        return found
 
     # -- plumbing ------------------------------------------------------------------------------
     def _opts(self) -> dict[str, Any]:

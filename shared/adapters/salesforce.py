@@ -65,6 +65,7 @@ from shared.errors import (
     classify_salesforce,
 )
 from shared.matching import normalize_email
+from shared.owners.directory import OWNER_USER_TYPES, SalesforceOwner
 from shared.ports import RecordWrite, SalesforceRecord, WriteOutcome
 from shared.state.cache import SharedCache, cache_name
 
@@ -355,6 +356,7 @@ class SalesforceAdapter:
         self.session = tokens.session
         self.api_version = api_version
         self.auto_assign = auto_assign
+        self._assign = auto_assign  # the header of the write being made
         self.retrier = retrier or tokens.retrier
         self.timeout = timeout
         self.calls = calls or tokens.calls
@@ -492,6 +494,39 @@ class SalesforceAdapter:
             records += [to_record(sobject, row) for row in rows]
         return [r for r in records if normalize_email(_text(r.fields.get("Email"))) in found]
 
+    def owners(self) -> list[SalesforceOwner]:
+        """The users that can own synced records (Standard, PowerPartner, Guest) and the queues: one
+        Composite call with both queries (then further pages, if any)."""
+        types = ", ".join(soql_literal(t) for t in OWNER_USER_TYPES)
+        users, queues = self._query_pages(
+            "owners",
+            [
+                "SELECT Id, Name, FirstName, LastName, Email, UserType, IsActive FROM User "  # noqa: S608
+                f"WHERE UserType IN ({types})",
+                "SELECT Id, Name, Email FROM Group WHERE Type = 'Queue'",
+            ],
+        )
+        out = [
+            SalesforceOwner(
+                id=to_18(str(u["Id"])),
+                kind="User",
+                name=str(u.get("Name") or ""),
+                email=u.get("Email"),
+                first_name=u.get("FirstName"),
+                last_name=u.get("LastName"),
+                user_type=u.get("UserType"),
+                active=bool(u.get("IsActive")),
+            )
+            for u in users
+        ]
+        out += [
+            SalesforceOwner(
+                id=to_18(str(q["Id"])), kind="Queue", name=str(q.get("Name") or ""), email=q.get("Email")
+            )
+            for q in queues
+        ]
+        return out
+
     def merge_masters(self, sobject: str, ids: Sequence[str]) -> dict[str, str]:
         """Deleted records that a merge folded into another: deleted id -> master id (queryAll)."""
         _check_name(sobject)
@@ -541,11 +576,20 @@ class SalesforceAdapter:
             )
         return [to_record(sobject, row) for row in rows]
 
-    def create(self, sobject: str, writes: Sequence[RecordWrite]) -> list[WriteOutcome]:
-        return self._write(sobject, writes, create=True)
+    def create(
+        self, sobject: str, writes: Sequence[RecordWrite], *, assign: bool | None = None
+    ) -> list[WriteOutcome]:
+        """``assign``: whether Salesforce's assignment rules choose the owner (``Sforce-Auto-Assign``);
+        None: as the adapter was configured."""
+        return self._write(
+            sobject, writes, create=True, assign=self.auto_assign if assign is None else assign
+        )
 
     def update(self, sobject: str, writes: Sequence[RecordWrite]) -> list[WriteOutcome]:
-        return self._write(sobject, writes, create=False)
+        """Updates never run assignment rules: an owner hssync did not write stays."""
+        return self._write(
+            sobject, writes, create=False, assign=False if self.auto_assign is not None else None
+        )
 
     # -- plumbing ------------------------------------------------------------------------------
     def _on_response(self, response: requests.Response, *_args: Any, **_kwargs: Any) -> None:
@@ -556,8 +600,8 @@ class SalesforceAdapter:
 
     def _headers(self, *, write: bool = False) -> dict[str, str]:
         headers = {"Sforce-Call-Options": CALL_OPTIONS}
-        if write and self.auto_assign is not None:
-            headers["Sforce-Auto-Assign"] = "TRUE" if self.auto_assign else "FALSE"
+        if write and self._assign is not None:
+            headers["Sforce-Auto-Assign"] = "TRUE" if self._assign else "FALSE"
         return headers
 
     def _kwargs(self, *, write: bool = False) -> dict[str, Any]:
@@ -682,7 +726,16 @@ class SalesforceAdapter:
         return bodies
 
     # -- writes --------------------------------------------------------------------------------
-    def _write(self, sobject: str, writes: Sequence[RecordWrite], *, create: bool) -> list[WriteOutcome]:
+    def _write(
+        self, sobject: str, writes: Sequence[RecordWrite], *, create: bool, assign: bool | None
+    ) -> list[WriteOutcome]:
+        self._assign = assign
+        try:
+            return self._write_all(sobject, writes, create=create)
+        finally:
+            self._assign = self.auto_assign
+
+    def _write_all(self, sobject: str, writes: Sequence[RecordWrite], *, create: bool) -> list[WriteOutcome]:
         _check_name(sobject)
         outcomes: dict[int, WriteOutcome] = {}
         valid: list[tuple[int, RecordWrite]] = []

@@ -89,6 +89,9 @@ def parse_change_event(event: dict[str, Any], *, org_id: str) -> ParsedChangeEve
         replay if replay is not None else f"{header.get('transactionKey')}:{header.get('sequenceNumber')}"
     )
     changed = tuple(str(f) for f in header.get("changedFields") or ())
+    # the owner Salesforce gave a record (its assignment rules on a create): the only payload value
+    # hssync keeps, so that its own creations need no read to learn it
+    reported: dict[str, str | None] = {"OwnerId": str(payload["OwnerId"])} if payload.get("OwnerId") else {}
     for record_id in record_ids:
         result.events.append(
             ChangeEvent(
@@ -101,6 +104,7 @@ def parse_change_event(event: dict[str, Any], *, org_id: str) -> ParsedChangeEve
                 origin=origin,
                 source_event_id=event_key,
                 changed_fields=changed,
+                reported=reported if len(record_ids) == 1 else {},
             )
         )
     return result

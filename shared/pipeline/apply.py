@@ -20,6 +20,7 @@ from shared.errors import ApiFailure, ErrorCategory, TransientApiError
 from shared.models import ChangeEvent, ChangeType, System
 from shared.pipeline.plans import SyncedPair, SyncPlan
 from shared.ports import HealthEntry, HubSpotPort, Link, RecordWrite, SalesforcePort, StatePort, WriteOutcome
+from shared.state.keys import salesforce_id18
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,9 @@ class Applier:
         hubspot: HubSpotPort,
         state: StatePort,
         clock: Callable[[], dt.datetime] = utc_now,
+        assignment_rules: bool = True,
     ) -> None:
+        self.assignment_rules = assignment_rules
         self.salesforce = salesforce
         self.hubspot = hubspot
         self.state = state
@@ -114,15 +117,24 @@ class Applier:
             ]
             if not todo:
                 continue
-            writes = [RecordWrite(p.plan.plan_id, None, p.plan.salesforce_writes) for p in todo]
-            outcomes = self._call(partial(self.salesforce.create, sf_object), writes, todo, result)
-            for item, outcome in zip(todo, outcomes or [], strict=False):
-                if outcome.ok:
-                    item.sf_id = outcome.record_id
-                    result.counters["hubspot_to_salesforce.created"] += 1
-                else:
-                    item.salesforce_ok = False
-                    self._failure(item, "salesforce", outcome, result)
+            # a record with an owner keeps it; one without gets it from the assignment rules (S17)
+            owned = [p for p in todo if "OwnerId" in p.plan.salesforce_writes]
+            unowned = [p for p in todo if "OwnerId" not in p.plan.salesforce_writes]
+            for group, assign in ((owned, False), (unowned, self.assignment_rules)):
+                if group:
+                    self._create_group(sf_object, group, assign, result)
+
+    def _create_group(self, sf_object: str, todo: list[_Progress], assign: bool, result: ApplyResult) -> None:
+        writes = [RecordWrite(p.plan.plan_id, None, p.plan.salesforce_writes) for p in todo]
+        create = partial(self.salesforce.create, sf_object, assign=assign)
+        outcomes = self._call(create, writes, todo, result)
+        for item, outcome in zip(todo, outcomes or [], strict=False):
+            if outcome.ok:
+                item.sf_id = outcome.record_id
+                result.counters["hubspot_to_salesforce.created"] += 1
+            else:
+                item.salesforce_ok = False
+                self._failure(item, "salesforce", outcome, result)
 
     def _create_in_hubspot(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
         todo = [p for p in progress.values() if p.plan.create == "hubspot"]
@@ -296,6 +308,10 @@ class Applier:
         by_email = [i.hubspot_id for i in progress.values() if i.plan.linked_by_email and i.hubspot_id]
         portal = next(iter(progress.values())).plan.portal if progress else ""
         already_linked = set(self.state.links_by_hubspot(portal, by_email)) if by_email else set()
+        # a plan that changes no value may still move its link (lead conversion, a merge on either
+        # side) or add a duplicate: compared with the stored link, it is saved when they differ
+        unchanged = [i.hubspot_id for i in progress.values() if i.hubspot_id and _changes_no_value(i.plan)]
+        stored = self.state.links_by_hubspot(portal, unchanged) if unchanged else {}
         for item in progress.values():
             plan = item.plan
             for note in plan.notes:
@@ -327,7 +343,7 @@ class Applier:
                 continue  # the creation failed: nothing to link
             if plan.linked_by_email and item.hubspot_id not in already_linked:
                 result.counters[f"{_direction_of_link(plan)}.linked_by_email"] += 1
-            if not plan.has_writes and not plan.linked_by_email and plan.synced_after == plan.synced_before:
+            if _changes_no_value(plan) and _same_link(stored.get(item.hubspot_id), plan, item.sf_id):
                 result.counters["unchanged"] += 1
                 continue
             links.append(
@@ -372,6 +388,20 @@ def _synced(item: _Progress) -> dict[str, SyncedPair]:
         sf_value = sf_after if item.salesforce_ok else sf_before
         synced[prop] = (hs_value, sf_value)
     return synced
+
+
+def _changes_no_value(plan: SyncPlan) -> bool:
+    return not plan.has_writes and not plan.linked_by_email and plan.synced_after == plan.synced_before
+
+
+def _same_link(link: Link | None, plan: SyncPlan, sf_id: str) -> bool:
+    """Whether the stored link already says what the plan's link would."""
+    return (
+        link is not None
+        and link.sf_object == (plan.link_sf_object or plan.sf_object)
+        and salesforce_id18(link.sf_id) == salesforce_id18(plan.link_sf_id or sf_id)
+        and tuple(link.duplicates) == tuple(plan.duplicates)
+    )
 
 
 def _direction_of_link(plan: SyncPlan) -> str:

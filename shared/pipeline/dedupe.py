@@ -15,6 +15,7 @@ the Lead and Contact email lookups. Notifications that only report values hssync
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -24,6 +25,7 @@ from typing import Any, Literal
 from shared.config import OPT_OUT_HUBSPOT, OPT_OUT_SALESFORCE, PropertyFilter, SyncConfig
 from shared.matching import SalesforcePerson, match_by_email, normalize_email
 from shared.models import ChangeEvent, ChangeType, System
+from shared.owners.decide import OWNER_FIELD, OWNER_PROPERTY, OwnerState
 from shared.pipeline.convert import ConversionError
 from shared.pipeline.fields import (
     NOT_PROVIDED,
@@ -179,6 +181,7 @@ class Deduper:
         hubspot_ids: dict[str, ChangeEvent] = {}
         salesforce_ids: dict[SfObject, dict[str, ChangeEvent]] = {"Lead": {}, "Contact": {}}
         deleted: dict[SfObject, dict[str, ChangeEvent]] = {"Lead": {}, "Contact": {}}
+        created_by_us: list[ChangeEvent] = []
         for event in events:
             if (
                 event.change_type is ChangeType.DELETE
@@ -198,11 +201,16 @@ class Deduper:
                 hubspot_ids[event.record_id] = event
             elif event.system is System.SALESFORCE and event.object_type in _SF_OBJECTS:
                 if event.origin and OWN_CLIENT_MARKER in event.origin:
-                    result.skipped["echo of our own write"] += 1
+                    if event.change_type is ChangeType.CREATE and "OwnerId" in event.reported:
+                        created_by_us.append(event)
+                    else:
+                        result.skipped["echo of our own write"] += 1
                     continue
                 salesforce_ids[_sf_object(event.object_type)][event.record_id] = event
             else:
                 result.skipped[f"{event.system.value} {event.object_type} not synced"] += 1
+        if created_by_us:
+            self._assigned_owners(created_by_us, result)
         if hubspot_ids:
             self._from_hubspot(hubspot_ids, result)
         for sf_object in _SF_OBJECTS:
@@ -275,6 +283,42 @@ class Deduper:
                 self._add(result, self._link_by_email(contact, match, event))
                 continue
             self._create_in_salesforce(contact, email, event, result)
+
+    def _assigned_owners(self, events: Sequence[ChangeEvent], result: DedupeResult) -> None:
+        """A record hssync created in Salesforce comes back with the owner Salesforce gave it (the
+        assignment rules chose it, or the integration user): that owner is a Salesforce change for
+        the owners stage, learnt from the change event without a read."""
+        by_id = {salesforce_id18(e.record_id): e for e in events}
+        links = self.state.links_by_salesforce(self.portal, list(by_id))
+        for sf_id, event in by_id.items():
+            link = links.get(sf_id)
+            owner = _id_or_none(event.reported.get("OwnerId"))
+            remembered = link.synced.get(OWNER_PROPERTY) if link is not None else None
+            if link is None or owner is None or (remembered is not None and remembered[1] == owner):
+                result.skipped["echo of our own write"] += 1
+                continue
+            state = OwnerState(
+                hubspot=remembered[0] if remembered else None,
+                salesforce=owner,
+                remembered=remembered or (None, None),
+                salesforce_changed_at=event.occurred_at,
+            )
+            self._add(
+                result,
+                SyncPlan(
+                    plan_id=plan_id(self.portal, "assigned-owner", sf_id, event.change_id),
+                    portal=self.portal,
+                    hubspot_id=link.hubspot_id,
+                    sf_object=_sf_object(link.sf_object),
+                    sf_id=link.sf_id,
+                    duplicates=link.duplicates,
+                    owner=state,
+                    synced_before=dict(link.synced),
+                    synced_after=dict(link.synced),
+                    reasons=("the owner Salesforce gave the record hssync created",),
+                    source="salesforce",
+                ),
+            )
 
     def _follow_hubspot_merges(self, events: dict[str, ChangeEvent], links: dict[str, Link]) -> None:
         """A HubSpot merge: the surviving contact takes over the link of a merged one (when it has
@@ -427,6 +471,9 @@ class Deduper:
                 claim_email=email,
                 claimant=claimant,
                 salesforce_writes=values,
+                owner=OwnerState(
+                    hubspot=contact.properties.get(OWNER_PROPERTY) or None, creating="salesforce"
+                ),
                 synced_after=synced,
                 reasons=(f"new HubSpot contact, no Salesforce record with its email: create a {sf_object}",),
                 notes=notes,
@@ -622,7 +669,8 @@ class Deduper:
         for rid, link in links.items():
             key, event = _sf_key(sf_object, rid), by_id[rid]
             contact = contacts.get(link.hubspot_id)
-            master = master_records.get(salesforce_id18(masters.get(rid, "")))
+            master_id = masters.get(rid)  # none: deleted, not merged away
+            master = master_records.get(salesforce_id18(master_id)) if master_id else None
             if master is not None:
                 holder = taken.get(master.id)
                 if contact is None or (holder is not None and holder.hubspot_id != link.hubspot_id):
@@ -693,6 +741,7 @@ class Deduper:
                 claimant=claimant,
                 hubspot_writes=values,
                 unsubscribe_email=email if opt_out else None,
+                owner=OwnerState(salesforce=_id_or_none(record.fields.get(OWNER_FIELD)), creating="hubspot"),
                 synced_after=synced,
                 reasons=(f"new Salesforce {sf_object}, no HubSpot contact with its email: create one",),
                 notes=tuple(_refused_note(r, "hubspot", _sf_key(sf_object, record.id)) for r in refused),
@@ -740,7 +789,10 @@ class Deduper:
             remembered_pair = (synced or {}).get(prop)
             remembered = Remembered(*remembered_pair) if remembered_pair is not None else None
             state = FieldState(
-                hs_value, sf_value, contact.property_changed_at.get(prop), record.last_modified
+                hs_value,
+                sf_value,
+                _whole_seconds(contact.property_changed_at.get(prop)),
+                _whole_seconds(record.last_modified),
             )
             write = decide(mapping.rule, state, remembered)
             if write is None:
@@ -794,6 +846,18 @@ class Deduper:
         email = normalize_email(contact.properties.get("email")) or normalize_email(
             record.fields.get("Email")
         )
+        owner = None
+        if not link_only:
+            remembered_owner = (synced or {}).get(OWNER_PROPERTY) if synced is not None else None
+            owner = OwnerState(
+                hubspot=contact.properties.get(OWNER_PROPERTY) or None,
+                salesforce=_id_or_none(record.fields.get(OWNER_FIELD)),
+                remembered=remembered_owner,
+                hubspot_changed_at=contact.property_changed_at.get(OWNER_PROPERTY),
+                salesforce_changed_at=record.last_modified,
+            )
+            if remembered_owner is not None:
+                after[OWNER_PROPERTY] = remembered_owner
         return SyncPlan(
             plan_id=plan_id(self.portal, contact.id, record.id, event.change_id),
             portal=self.portal,
@@ -806,6 +870,7 @@ class Deduper:
             hubspot_writes=hs_writes,
             salesforce_writes=sf_writes,
             unsubscribe_email=email if unsubscribe else None,
+            owner=owner,
             synced_before=before,
             synced_after={} if link_only else after,
             reasons=tuple(reasons)
@@ -851,6 +916,17 @@ def _refused_note(refused: Refused, to: str, record: str) -> HealthNote:
         code=refused.code,
         message=f"{refused.prop} <-> {refused.field}: {refused.message}",
     )
+
+
+def _id_or_none(value: Any) -> str | None:
+    return salesforce_id18(str(value)) if value else None
+
+
+def _whole_seconds(moment: dt.datetime | None) -> dt.datetime | None:
+    """A change time at Salesforce's precision: ``LastModifiedDate`` keeps whole seconds, so a
+    HubSpot change (milliseconds) in the same second as a Salesforce one is a tie (to Salesforce),
+    never "newer" than a Salesforce edit made after it within that second."""
+    return moment.replace(microsecond=0) if moment is not None else None
 
 
 def _hs_key(contact_id: str) -> str:

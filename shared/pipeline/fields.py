@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from shared.config import OPT_OUT_HUBSPOT, OPT_OUT_SALESFORCE, FieldMapping, SyncConfig, SyncRule
 from shared.matching import normalize_email
+from shared.owners.decide import OWNER_FIELD, OWNER_PROPERTY
 from shared.pipeline.convert import (
     ConversionError,
     HubSpotPropertyType,
@@ -26,10 +27,12 @@ NOT_PROVIDED = "[not provided]"
 SALESFORCE_SYSTEM_FIELDS: dict[str, tuple[str, ...]] = {
     "Lead": (
         "Id", "Email", "IsConverted", "ConvertedContactId", "CreatedDate", "LastModifiedDate",
-        OPT_OUT_SALESFORCE,
+        OPT_OUT_SALESFORCE, OWNER_FIELD,
     ),
     # IsPersonAccount exists only in orgs with person accounts (the adapter drops it elsewhere)
-    "Contact": ("Id", "Email", "CreatedDate", "LastModifiedDate", "IsPersonAccount", OPT_OUT_SALESFORCE),
+    "Contact": (
+        "Id", "Email", "CreatedDate", "LastModifiedDate", "IsPersonAccount", OPT_OUT_SALESFORCE, OWNER_FIELD,
+    ),
 }  # fmt: skip
 
 
@@ -59,7 +62,7 @@ class ContactFields:
         return next((f for m, f in self.for_object(sf_object) if m.hubspot == prop), None)
 
     def hubspot_properties(self) -> list[str]:
-        return sorted({"email", OPT_OUT_HUBSPOT, *(m.hubspot for m in self.mappings)})
+        return sorted({"email", OPT_OUT_HUBSPOT, OWNER_PROPERTY, *(m.hubspot for m in self.mappings)})
 
     def salesforce_fields(self, sf_object: SfObject) -> list[str]:
         fields = {f for _, f in self.for_object(sf_object)}
@@ -79,10 +82,6 @@ def comparable(hubspot_property: str, value: Any) -> str | None:
     if hubspot_property == "email":
         return normalize_email(text)
     return text
-
-
-def writes_salesforce(rule: SyncRule) -> bool:
-    return rule in (SyncRule.TWO_WAY, SyncRule.PREFER_SALESFORCE_UNLESS_BLANK)
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,8 @@ def creation_values_for_salesforce(
     values: dict[str, Any] = {}
     refused: list[Refused] = []
     for mapping, field in fields.for_object(sf_object):
-        if not writes_salesforce(mapping.rule) or not types.has_field(sf_object, field):
+        # a new record has no Salesforce value to prefer: every synced mapping starts from HubSpot's
+        if mapping.rule is SyncRule.DONT_SYNC or not types.has_field(sf_object, field):
             continue
         raw = properties.get(mapping.hubspot)
         if comparable("", raw) is None:

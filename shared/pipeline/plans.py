@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.owners.decide import OwnerState
+
 SyncedPair = tuple[str | None, str | None]
 
 
@@ -46,6 +48,7 @@ class SyncPlan(BaseModel):
     hubspot_writes: dict[str, str | None] = Field(default_factory=dict)
     salesforce_writes: dict[str, Any] = Field(default_factory=dict)
     unsubscribe_email: str | None = None  # opt the HubSpot contact out of all email (S14)
+    owner: OwnerState | None = None  # the pair's owners, for the owners stage to decide (S17)
     archive_hubspot: bool = False  # its Salesforce record was deleted (deletes.salesforce_delete setting)
     synced_before: dict[str, SyncedPair] = Field(default_factory=dict)
     synced_after: dict[str, SyncedPair] = Field(default_factory=dict)

@@ -95,6 +95,7 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 def stack(e2e_stack: LocalStack) -> Iterator[LocalStack]:
     """The session's stack in a fresh world: empty CRMs, queues, state; webhooks and CDC reconnected."""
     e2e_stack.reset()
+    integration_user_is_a_hubspot_owner(e2e_stack)
     default = config_text(e2e_stack.sandbox.hs_creds.portal_id)
     if e2e_stack.config_text != default:
         e2e_stack.set_config(default)
@@ -103,6 +104,16 @@ def stack(e2e_stack: LocalStack) -> Iterator[LocalStack]:
     world = World(e2e_stack)
     world.faults_off()
     e2e_stack.wait_idle(SETTLE_TIMEOUT)
+
+
+def integration_user_is_a_hubspot_owner(stack: LocalStack) -> None:
+    """As in most portals, the Salesforce user hssync writes as is a HubSpot user too: records it
+    owns (everything the tests create in Salesforce) have a HubSpot owner. Owner tests add others."""
+    store = stack.sandbox.salesforce.store
+    user = next(u for u in store.rows("User", include_deleted=False) if u.get("Email") and u.get("IsActive"))
+    body = {"email": user["Email"], "firstName": user.get("FirstName") or "", "lastName": user["LastName"]}
+    url = f"{stack.sandbox.hubspot_url}/_sandbox/owners"
+    requests.post(url, json=body, verify=str(stack.sandbox.tls.ca_cert), timeout=10).raise_for_status()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from shared.matching import normalize_email
-from tests.e2e.conftest import World
+from tests.e2e.conftest import World, integration_user_is_a_hubspot_owner
 
 PER_SIDE = 40
 EDITS = 5
@@ -100,6 +100,7 @@ def test_faults_in_both_emulators_change_nothing_in_the_end(world: World, e2e_st
     assert world.health() == []
 
     e2e_stack.reset()
+    integration_user_is_a_hubspot_owner(e2e_stack)
     faulty = World(e2e_stack)
     faulty.salesforce  # noqa: B018
     faulty.faults(FAULTS)

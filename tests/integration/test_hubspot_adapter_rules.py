@@ -15,6 +15,7 @@ from shared.adapters.hubspot import HubSpotAdapter
 from shared.adapters.retry import Retrier, RetryPolicy
 from shared.errors import ErrorCategory
 from shared.ports import RecordWrite
+from shared.state.cache import MemoryCache
 
 POLICY = RetryPolicy(max_attempts=10, base_delay=0.01, max_delay=0.05, max_total_wait=60)
 MEMBERSHIPS_READ = "POST /crm/v3/lists/records/memberships/batch/read"
@@ -52,9 +53,11 @@ def box(fresh_sandbox) -> Box:
 
 @pytest.fixture
 def make(box):
-    def build(policy: RetryPolicy = POLICY) -> HubSpotAdapter:
+    def build(policy: RetryPolicy = POLICY, cache: MemoryCache | None = None) -> HubSpotAdapter:
         retrier = Retrier(policy, sleep=lambda _s: None)
-        return HubSpotAdapter(box.info["access_token"], host=box.info["url"], retrier=retrier, timeout=5)
+        return HubSpotAdapter(
+            box.info["access_token"], host=box.info["url"], retrier=retrier, timeout=5, cache=cache
+        )
 
     return build
 
@@ -287,3 +290,15 @@ def test_archive_contacts_in_batches_of_100_and_reads_miss_them(make, box):
     again = adapter.archive_contacts(ids[:3])  # already gone: archived, not failures
     assert all(o.ok for o in again)
     assert box.calls() == {ARCHIVE: 1}
+
+
+def test_containers_sharing_the_cache_read_the_property_definitions_once(make, box):
+    cache = MemoryCache()
+    box.reset_stats()
+    wanted = ["lifecyclestage", "hs_email_optout", "email"]
+    first = make(cache=cache).contact_property_types(wanted)
+    for _ in range(3):  # other containers, cold
+        assert make(cache=cache).contact_property_types(list(reversed(wanted))) == first
+    assert box.calls().get("GET /crm/v3/properties/{object_type}") == 1
+    make().contact_property_types(wanted)  # no shared cache: its own read
+    assert box.calls().get("GET /crm/v3/properties/{object_type}") == 2

@@ -383,3 +383,19 @@ def test_our_own_creation_seen_before_its_link_is_deferred_then_answered_from_th
     world.state = MemoryState()  # after the deferrals, a link still missing means: read the contact
     world.deduper().process([creation.model_copy(update={"attempt": 2})])
     assert world.hs.calls == 1
+
+
+def test_the_owner_salesforce_gave_our_new_record_is_learnt_from_its_change_event(world):
+    cid = world.hs.add(email="assigned@example.com", lastname="Assigned")
+    world.applier().apply(world.deduper().process(world.hs.drain_events()).plans)
+    (lead_id,) = world.sf.rows
+    (echo,) = world.sf.drain_events()
+    assigned = echo.model_copy(update={"reported": {"OwnerId": "005000000000009AAA"}})
+    world.sf.calls = world.hs.calls = 0
+    result = world.deduper().process([assigned])
+    (plan,) = result.plans
+    assert (plan.hubspot_id, plan.sf_id) == (cid, lead_id)
+    assert plan.owner is not None
+    assert plan.owner.salesforce == "005000000000009AAA"
+    assert (world.sf.calls, world.hs.calls) == (0, 0)  # no read: the event said who owns it
+    assert world.deduper().process([echo]).skipped["echo of our own write"] == 1  # no owner reported

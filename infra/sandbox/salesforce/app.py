@@ -221,7 +221,8 @@ class SalesforceEmulator(Emulator):
                 )
             self.api_usage += 1
         client = _call_options_client(request.headers.get("Sforce-Call-Options"))
-        request.environ[ACTOR_KEY] = Actor(session.user_id, version, client)
+        auto_assign = request.headers.get("Sforce-Auto-Assign", "TRUE").strip().upper() != "FALSE"
+        request.environ[ACTOR_KEY] = Actor(session.user_id, version, client, auto_assign=auto_assign)
         request.environ[VERSION_KEY] = version
 
     def after_request(self, request: Request, response: Response) -> None:

@@ -97,6 +97,8 @@ class OrgSettings:
     edition: str = "Enterprise"
     api_enabled: bool | None = None  # None: what the edition gives
     person_accounts: bool = False
+    # the active lead assignment rule: API-created leads go to this user or queue (Sforce-Auto-Assign)
+    lead_assignment_owner: str | None = None
     daily_api_limit: int = 15000
     duplicate_rule: list[str] = field(default_factory=list)
     validation_rules: list[ValidationRule] = field(default_factory=list)
@@ -112,7 +114,7 @@ class OrgSettings:
         """Apply a partial settings body; ValueError (nothing changed) when a value is invalid."""
         known = {
             "edition", "api_enabled", "person_accounts", "daily_api_limit", "duplicate_rule",
-            "validation_rules", "custom_fields", "api_usage",
+            "validation_rules", "custom_fields", "api_usage", "lead_assignment_owner",
         }  # fmt: skip
         unknown = set(body) - known
         if unknown:
@@ -143,6 +145,9 @@ class OrgSettings:
         self.validation_rules = rules
         self.duplicate_rule = dup_objects
         self.custom_fields = [dict(c) for c in custom]
+        if "lead_assignment_owner" in body:
+            owner = body["lead_assignment_owner"]
+            self.lead_assignment_owner = str(owner) if owner else None
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)

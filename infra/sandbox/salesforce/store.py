@@ -75,6 +75,8 @@ class Actor:
     user_id: str
     api_version: str = ""
     client: str | None = None
+    # Sforce-Auto-Assign: the org's lead assignment rule runs on an API create unless it is FALSE
+    auto_assign: bool = False
 
     @property
     def origin(self) -> str:
@@ -266,6 +268,8 @@ class Store:
             record[name] = given.get(name) or when
         for name in ("CreatedById", "LastModifiedById"):
             record[name] = given.get(name) or tx.actor.user_id
+        if obj.name == "Lead" and tx.actor.auto_assign and self.settings.lead_assignment_owner:
+            record["OwnerId"] = self.settings.lead_assignment_owner  # the rule wins over a given owner
         if "OwnerId" in obj.fields and record.get("OwnerId") is None:
             record["OwnerId"] = tx.actor.user_id
         self._remember(obj.name, record_id)
