@@ -78,6 +78,8 @@ class OwnerStage:
             [s.salesforce for s in states if s.salesforce],
             [s.hubspot for s in states if s.hubspot],
         )
+        if result.refreshed:
+            _count(result, "owners.refreshed")
         for plan in plans:
             result.plans.append(self._decide(plan, directory, result) if plan.owner is not None else plan)
         return result
