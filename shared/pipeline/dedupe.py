@@ -178,7 +178,7 @@ class Deduper:
     # -- entry point ---------------------------------------------------------------------------
     def process(self, events: Sequence[ChangeEvent]) -> DedupeResult:
         result = DedupeResult()
-        hubspot_ids: dict[str, ChangeEvent] = {}
+        hubspot_ids: dict[str, list[ChangeEvent]] = {}
         salesforce_ids: dict[SfObject, dict[str, ChangeEvent]] = {"Lead": {}, "Contact": {}}
         deleted: dict[SfObject, dict[str, ChangeEvent]] = {"Lead": {}, "Contact": {}}
         created_by_us: list[ChangeEvent] = []
@@ -198,7 +198,7 @@ class Deduper:
                 result.skipped[f"{event.change_type.value} not synced"] += 1
                 continue
             if event.system is System.HUBSPOT and event.object_type == "contacts":
-                hubspot_ids[event.record_id] = event
+                hubspot_ids.setdefault(event.record_id, []).append(event)
             elif event.system is System.SALESFORCE and event.object_type in _SF_OBJECTS:
                 if event.origin and OWN_CLIENT_MARKER in event.origin:
                     if event.change_type is ChangeType.CREATE and "OwnerId" in event.reported:
@@ -221,17 +221,25 @@ class Deduper:
         return result
 
     # -- HubSpot -> Salesforce ----------------------------------------------------------------
-    def _from_hubspot(self, events: dict[str, ChangeEvent], result: DedupeResult) -> None:
-        links = self.state.links_by_hubspot(self.portal, list(events))
-        for contact_id, event in list(events.items()):
-            if self._known(event, links.get(contact_id)):
-                del events[contact_id]
-                result.skipped[ALREADY_SYNCED] += 1
-            elif contact_id not in links and self._ours(event) and event.attempt < OWN_CREATION_DEFERRALS:
+    def _from_hubspot(self, batched: dict[str, list[ChangeEvent]], result: DedupeResult) -> None:
+        links = self.state.links_by_hubspot(self.portal, list(batched))
+        events: dict[str, ChangeEvent] = {}
+        for contact_id, group in batched.items():
+            # a contact's notifications of one batch are answered from the link only if each of
+            # them is: one echo must not hide a user's edit of the same contact
+            unknown = [e for e in group if not self._known(e, links.get(contact_id))]
+            if not unknown:
+                result.skipped[ALREADY_SYNCED] += len(group)
+                continue
+            event = _representative(unknown)
+            if contact_id not in links and all(
+                self._ours(e) and e.attempt < OWN_CREATION_DEFERRALS for e in unknown
+            ):
                 # hssync created this contact and apply is recording the link: look again shortly,
                 # then it is answered from the link (a read would only find what apply wrote)
-                del events[contact_id]
                 result.retry.append(event)
+                continue
+            events[contact_id] = event
         if not events:
             return
         self._follow_hubspot_merges(events, links)
@@ -920,6 +928,12 @@ def _refused_note(refused: Refused, to: str, record: str) -> HealthNote:
 
 def _id_or_none(value: Any) -> str | None:
     return salesforce_id18(str(value)) if value else None
+
+
+def _representative(events: Sequence[ChangeEvent]) -> ChangeEvent:
+    """The one event a contact is read for: a merge (it names the merged contacts), else the latest."""
+    merges = [e for e in events if e.change_type is ChangeType.MERGE]
+    return merges[-1] if merges else events[-1]
 
 
 def _whole_seconds(moment: dt.datetime | None) -> dt.datetime | None:

@@ -44,6 +44,7 @@ READS_BY_WRITE_METHOD = {
     "hubspot": (
         re.compile(r"^POST /crm/v3/objects/\{object_type\}/batch/read$"),
         re.compile(r"^POST /crm/v3/objects/\{object_type\}/search$"),
+        re.compile(r"^POST /crm/v3/lists/records/memberships/batch/read$"),  # inclusion list members
         re.compile(r"^\w+ /webhooks/"),  # the stack (re)subscribing on reset, not CRM data
     ),
 }
