@@ -8,7 +8,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from pydantic import ValidationError
@@ -474,7 +474,7 @@ def test_the_scheduled_poll_queues_the_inclusion_lists_new_members(poll_function
     from shared.config import parse_config
 
     app, sqs = poll_function
-    hubspot = wiring.hubspot()
+    hubspot = cast(FakeHubSpot, wiring.hubspot())  # the poll_function fixture's fake
     member, other = hubspot.add(email="in@x.com"), hubspot.add(email="out@x.com")
     list_id = hubspot.add_list(member)
     config = parse_config(f'version: 1\nportals: [{PORTAL}]\ninclusion:\n  list_id: "{list_id}"\n')
@@ -494,7 +494,7 @@ def test_an_unreadable_inclusion_list_does_not_stop_the_scheduled_poll(poll_func
     from shared.config import parse_config
 
     app, _sqs = poll_function
-    wiring.hubspot().add(email="someone@x.com")
+    cast(FakeHubSpot, wiring.hubspot()).add(email="someone@x.com")
     failure = ApiFailure("hubspot", "OBJECT_NOT_FOUND", "List 77 does not exist.", ErrorCategory.OTHER)
 
     def gone(list_id: str, since: dt.datetime) -> list[tuple[str, dt.datetime]]:
