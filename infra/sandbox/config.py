@@ -21,3 +21,7 @@ class HubSpotCredentials:
     developer_api_key: str = "sandbox-dev-key"
     app_id: int = 2000001
     client_secret: str = "sandbox-client-secret"
+    # another private app installed in the portal (a user's script, another integration): its writes
+    # carry its own app id as their source, as real HubSpot attributes them
+    other_access_token: str = "sandbox-other-app-token"
+    other_app_id: int = 2000002

@@ -131,6 +131,8 @@ class Sandbox:
             hubspot={
                 "url": self.hubspot_url,
                 "access_token": hs.access_token,
+                "other_access_token": hs.other_access_token,
+                "other_app_id": hs.other_app_id,
                 "portal_id": hs.portal_id,
                 "developer_api_key": hs.developer_api_key,
                 "app_id": hs.app_id,

@@ -157,7 +157,8 @@ class World:
             from hubspot import HubSpot
 
             info = self.sandbox.info.hubspot
-            self._hubspot = HubSpot(access_token=info["access_token"], host=info["url"])
+            # the users' scripts run as another app than hssync's, as in a real portal
+            self._hubspot = HubSpot(access_token=info["other_access_token"], host=info["url"])
         return self._hubspot
 
     @property

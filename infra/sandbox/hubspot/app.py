@@ -113,9 +113,13 @@ class HubSpotEmulator(Emulator):
             else:
                 raise errors.unauthorized(api_key_accepted=True)
         else:
-            if token != creds.access_token:
+            if token not in (creds.access_token, creds.other_access_token):
                 raise errors.unauthorized()
             key = token
+        # whose app writes: the source of this request's changes (property history, webhooks)
+        self.store.writing_app.app_id = (
+            creds.other_app_id if token == creds.other_access_token else creds.app_id
+        )
         is_search = template.startswith("/crm/v3/objects/") and template.endswith("/search")
         request.environ[_LIMIT_HEADERS] = self.limits.acquire(key, search=is_search)
 

@@ -149,6 +149,7 @@ class CrmStore:
     def __init__(self, emulator: HubSpotEmulator) -> None:
         self.emulator = emulator
         self._lock: threading.RLock = emulator.lock
+        self.writing_app = threading.local()  # the app id of the request being served
         self.reset()
 
     # -- state -----------------------------------------------------------------------------------
@@ -162,7 +163,8 @@ class CrmStore:
     @property
     def api_source(self) -> WriteSource:
         """The source of writes through the API with the sandbox's private-app token."""
-        return WriteSource("INTEGRATION", str(self.emulator.credentials.app_id))
+        app_id = getattr(self.writing_app, "app_id", None) or self.emulator.credentials.app_id
+        return WriteSource("INTEGRATION", str(app_id))
 
     # -- property definitions --------------------------------------------------------------------
     def definitions(self, object_type: str) -> dict[str, PropertyDefinition]:
