@@ -373,6 +373,18 @@ class Applier:
                 )
         if links:
             self.state.save_links(links)
+            # a pair that syncs is no longer skipped: forget the reasons it was skipped before
+            self.state.clear_statuses(
+                links[0].portal,
+                [
+                    k
+                    for link in links
+                    for k in (
+                        f"hubspot:contacts:{link.hubspot_id}",
+                        f"salesforce:{link.sf_object}:{link.sf_id}",
+                    )
+                ],
+            )
         if result.health:
             self.state.record_health(result.health)
 

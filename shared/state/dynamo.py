@@ -364,6 +364,11 @@ class DynamoState:
             items.append({"PutRequest": {"Item": item}})
         self._batch_write(items)
 
+    def clear_statuses(self, portal: str, records: Sequence[str]) -> None:
+        self._batch_write(
+            [{"DeleteRequest": {"Key": _key(keys.status(portal, r))}} for r in dict.fromkeys(records)]
+        )
+
     def statuses(self, portal: str, records: Sequence[str]) -> dict[str, str]:
         found = self._batch_get(keys.status(portal, r) for r in records)
         return {key.sk: str(item["reason"]["S"]) for key, item in found.items()}

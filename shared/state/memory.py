@@ -191,6 +191,11 @@ class MemoryState:
             for record, reason in statuses.items():
                 self._statuses[(portal, record)] = reason
 
+    def clear_statuses(self, portal: str, records: Sequence[str]) -> None:
+        with self._lock:
+            for record in records:
+                self._statuses.pop((portal, record), None)
+
     def statuses(self, portal: str, records: Sequence[str]) -> dict[str, str]:
         with self._lock:
             return {r: self._statuses[(portal, r)] for r in records if (portal, r) in self._statuses}

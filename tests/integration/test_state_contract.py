@@ -112,6 +112,30 @@ def test_a_saved_link_is_found_from_both_sides(store: Store) -> None:
     assert store.links_by_salesforce("100", [LEAD_1_18]) == {LEAD_1_18: saved}
 
 
+def test_deleting_links_forgets_both_directions_but_not_a_record_relinked_since(store: Store) -> None:
+    store.save_links([link("501", LEAD_1_18), link("502", "00Q000000000002AAA")])
+    store.delete_links("100", ["501", "999"])
+    assert store.links_by_hubspot("100", ["501", "502"]).keys() == {"502"}
+    assert store.links_by_salesforce("100", [LEAD_1_18]) == {}
+    assert store.links_by_salesforce("100", ["00Q000000000002AAA"]).keys() == {"00Q000000000002AAA"}
+
+
+def test_record_statuses_keep_the_latest_reason_until_cleared(store: Store) -> None:
+    store.set_statuses(
+        "100", {"hubspot:contacts:1": "outside the inclusion list", "hubspot:contacts:2": "no email"}
+    )
+    store.set_statuses("100", {"hubspot:contacts:1": "linked Salesforce record deleted"})
+    assert store.statuses("100", ["hubspot:contacts:1", "hubspot:contacts:2", "hubspot:contacts:3"]) == {
+        "hubspot:contacts:1": "linked Salesforce record deleted",
+        "hubspot:contacts:2": "no email",
+    }
+    assert store.statuses("200", ["hubspot:contacts:1"]) == {}  # namespaced by portal
+    store.clear_statuses("100", ["hubspot:contacts:1", "hubspot:contacts:9"])
+    assert store.statuses("100", ["hubspot:contacts:1", "hubspot:contacts:2"]) == {
+        "hubspot:contacts:2": "no email"
+    }
+
+
 def test_missing_ids_are_absent_and_no_ids_is_no_links(store: Store) -> None:
     store.save_links([link()])
     assert store.links_by_hubspot("100", ["501", "999"]).keys() == {"501"}

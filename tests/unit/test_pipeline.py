@@ -399,3 +399,16 @@ def test_the_owner_salesforce_gave_our_new_record_is_learnt_from_its_change_even
     assert plan.owner.salesforce == "005000000000009AAA"
     assert (world.sf.calls, world.hs.calls) == (0, 0)  # no read: the event said who owns it
     assert world.deduper().process([echo]).skipped["echo of our own write"] == 1  # no owner reported
+
+
+def test_a_skipped_contact_that_syncs_later_loses_its_skip_status(world):
+    world.config = parse_config("portals: [1000001]\ninclusion: {preset: everyone_except_subscribers}")
+    cid = world.hs.add(email="later@example.com", lastname="Later", lifecyclestage="subscriber")
+    result = world.deduper().process(world.hs.drain_events())
+    world.state.set_statuses(PORTAL, result.statuses)
+    key = f"hubspot:contacts:{cid}"
+    assert world.state.statuses(PORTAL, [key]) == {key: "outside the inclusion list"}
+    world.hs.edit(cid, lifecyclestage="lead")
+    world.sync()
+    assert world.link_of_hubspot(cid) is not None
+    assert world.state.statuses(PORTAL, [key]) == {}
