@@ -98,7 +98,7 @@ class OwnerStage:
         notes = list(plan.notes)
         if outcome.code is not None:
             _count(result, f"owners.{outcome.code}")
-            notes.append(self._note(plan, outcome.code, str(outcome.message)))
+            notes.append(self._note(plan, outcome.code, str(outcome.message), directory))
         synced_after = dict(plan.synced_after)
         if plan.synced_after or plan.create:
             synced_after[OWNER_PROPERTY] = outcome.synced
@@ -121,12 +121,28 @@ class OwnerStage:
         return plan.model_copy(update=update)
 
     @staticmethod
-    def _note(plan: SyncPlan, code: str, message: str) -> HealthNote:
-        if code == "OWNER_NOT_IN_HUBSPOT":
-            system, record = "hubspot", f"salesforce:{plan.sf_object}:{plan.sf_id}"
-        else:
-            system, record = "salesforce", f"hubspot:contacts:{plan.hubspot_id}"
-        return HealthNote(system=system, record=record, category="owners", code=code, message=message)
+    def _note(plan: SyncPlan, code: str, message: str, directory: OwnerDirectory) -> HealthNote:
+        state = plan.owner
+        if code == "OWNER_NOT_IN_HUBSPOT" and state is not None and state.salesforce:
+            # one entry per owner, not per record: a queue or the integration user may own thousands
+            owner = directory.salesforce.get(state.salesforce)
+            sobject = "Group" if owner is not None and owner.kind == "Queue" else "User"
+            record = f"salesforce:{sobject}:{state.salesforce}"
+            return HealthNote(
+                system="hubspot",
+                record=record,
+                category="owners",
+                code=code,
+                message=f"{message}; the records it owns keep their HubSpot owner "
+                f"(e.g. {plan.sf_object} {plan.sf_id})",
+            )
+        return HealthNote(
+            system="salesforce",
+            record=f"hubspot:contacts:{plan.hubspot_id}",
+            category="owners",
+            code=code,
+            message=message,
+        )
 
 
 def _count(result: OwnerResult, name: str) -> None:

@@ -198,6 +198,7 @@ def test_the_stage_reads_owners_once_then_serves_batches_from_the_cache():
     assert moved.synced_after["hubspot_owner_id"] == ("12", "005P")
     assert queued.hubspot_writes == {}
     assert [n.code for n in queued.notes] == ["OWNER_NOT_IN_HUBSPOT"]
+    assert queued.notes[0].record == "salesforce:Group:00GQ"  # one entry per owner, not per record
     assert queued.notes[0].category == "owners"
     assert created.salesforce_writes["OwnerId"] == "005A"
     assert all(p.owner is None for p in first.plans)  # decided
