@@ -305,6 +305,7 @@ class Applier:
     def _record(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
         now = self.clock()
         links: list[Link] = []
+        synced_pairs: list[str] = []  # records of pairs that synced: their skip statuses are stale
         by_email = [i.hubspot_id for i in progress.values() if i.plan.linked_by_email and i.hubspot_id]
         portal = next(iter(progress.values())).plan.portal if progress else ""
         already_linked = set(self.state.links_by_hubspot(portal, by_email)) if by_email else set()
@@ -346,6 +347,11 @@ class Applier:
             if _changes_no_value(plan) and _same_link(stored.get(item.hubspot_id), plan, item.sf_id):
                 result.counters["unchanged"] += 1
                 continue
+            if not plan.link_only:
+                synced_pairs += [
+                    f"hubspot:contacts:{item.hubspot_id}",
+                    f"salesforce:{plan.sf_object}:{item.sf_id}",
+                ]
             links.append(
                 Link(
                     portal=plan.portal,
@@ -374,17 +380,8 @@ class Applier:
         if links:
             self.state.save_links(links)
             # a pair that syncs is no longer skipped: forget the reasons it was skipped before
-            self.state.clear_statuses(
-                links[0].portal,
-                [
-                    k
-                    for link in links
-                    for k in (
-                        f"hubspot:contacts:{link.hubspot_id}",
-                        f"salesforce:{link.sf_object}:{link.sf_id}",
-                    )
-                ],
-            )
+            if synced_pairs:
+                self.state.clear_statuses(links[0].portal, synced_pairs)
         if result.health:
             self.state.record_health(result.health)
 

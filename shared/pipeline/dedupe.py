@@ -887,6 +887,7 @@ class Deduper:
             direction=direction,
             source="hubspot" if event.system is System.HUBSPOT else "salesforce",
             linked_by_email=new_link,
+            link_only=link_only,
         )
 
     @staticmethod

@@ -57,6 +57,7 @@ class SyncPlan(BaseModel):
     direction: Literal["hubspot_to_salesforce", "salesforce_to_hubspot", "both", "none"] = "none"
     source: Literal["hubspot", "salesforce"] = "hubspot"  # whose change led to this plan
     linked_by_email: bool = False
+    link_only: bool = False  # the pair is linked but does not sync (its contact is outside the list)
 
     @property
     def has_writes(self) -> bool:
