@@ -356,6 +356,17 @@ class FunctionPool:
         finally:
             self._activity.end()
 
+    def retire_idle(self) -> int:
+        """End the idle warm workers: the next invocation cold-starts (as a recycled Lambda
+        execution environment would). Returns how many ended."""
+        with self._lock:
+            idle = list(self._idle)
+            self._idle.clear()
+            self._all.difference_update(idle)
+        for worker in idle:
+            worker.close()
+        return len(idle)
+
     def pids(self) -> list[int]:
         with self._lock:
             return [worker.pid for worker in self._all if worker.alive()]

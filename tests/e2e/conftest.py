@@ -339,6 +339,28 @@ class World:
         return messages
 
 
+def quiet(world: World, label: str) -> dict[str, int]:
+    """Settled, then a moment more: no write of any kind may follow (an echo would)."""
+    world.settle()
+    before = world.pipeline_writes()
+    sleep_quietly(0.5)
+    world.settle()
+    assert world.pipeline_writes() == before, f"writes after {label} had settled: echoes"
+    return before
+
+
+def status_of(world: World, record: str) -> str | None:
+    """Why the pipeline last skipped this record ("hubspot:contacts:N"), if it did."""
+    return world.stack.state.statuses(world.portal, [record]).get(record)
+
+
+def recycle_workers(world: World, name: str = "DedupeFunction") -> None:
+    """Settle, then end the function's idle warm workers: the next invocation describes the org and
+    the portal afresh (as a recycled Lambda execution environment would)."""
+    world.settle()
+    world.stack.runtime.pools[name].retire_idle()
+
+
 def sleep_quietly(seconds: float) -> None:
     """Let time pass (so that anything still to come would have come); never an assertion."""
     time.sleep(seconds)

@@ -8,36 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import World, sleep_quietly
-
-DEDUPE = "DedupeFunction"  # the function that describes both CRMs (once per warm worker)
-
-
-def quiet(world: World, label: str) -> dict[str, int]:
-    """Settled, then a moment more: no write of any kind may follow (an echo would)."""
-    world.settle()
-    before = world.pipeline_writes()
-    sleep_quietly(0.5)
-    world.settle()
-    assert world.pipeline_writes() == before, f"writes after {label} had settled: echoes"
-    return before
-
-
-def status_of(world: World, record: str) -> str | None:
-    return world.stack.state.statuses(world.portal, [record]).get(record)
-
-
-def recycle_workers(world: World, name: str = DEDUPE) -> None:
-    """End the function's idle warm workers: the next invocation cold-starts and describes the org and
-    the portal again (as a recycled Lambda execution environment would)."""
-    world.settle()
-    pool = world.stack.runtime.pools[name]
-    with pool._lock:
-        idle = list(pool._idle)
-        pool._idle.clear()
-        pool._all.difference_update(idle)
-    for worker in idle:
-        worker.close()
+from tests.e2e.conftest import World, quiet, recycle_workers, status_of
 
 
 @pytest.fixture

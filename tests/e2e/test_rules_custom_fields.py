@@ -13,7 +13,7 @@ import pytest
 
 from infra.sandbox.salesforce.schema import DEFAULT_CUSTOM_FIELDS
 from shared.config import DEFAULT_CONTACT_MAPPINGS
-from tests.e2e.conftest import World, sleep_quietly
+from tests.e2e.conftest import World, quiet, recycle_workers
 
 # the org's admin spells the stages as Salesforce picklist values usually are, and has no
 # "Evangelist" or "Other" stage: HubSpot's "evangelist" is a value this picklist refuses
@@ -58,29 +58,6 @@ def mappings_config() -> str:
         lines.append(f"  - {{hubspot: {m.hubspot}{sides}, rule: {m.rule.value}}}")
     lines += [f"  - {mapping}" for mapping in EXTRA_MAPPINGS]
     return "\n".join(lines) + "\n"
-
-
-def quiet(world: World, label: str) -> dict[str, int]:
-    """Settled, then a moment more: no write of any kind may follow (an echo would)."""
-    world.settle()
-    before = world.pipeline_writes()
-    sleep_quietly(0.5)
-    world.settle()
-    assert world.pipeline_writes() == before, f"writes after {label} had settled: echoes"
-    return before
-
-
-def recycle_workers(world: World) -> None:
-    """End the dedupe function's idle warm workers: the next invocation cold-starts and describes the
-    org and the portal again (as a recycled Lambda execution environment would)."""
-    world.settle()
-    pool = world.stack.runtime.pools["DedupeFunction"]
-    with pool._lock:
-        idle = list(pool._idle)
-        pool._idle.clear()
-        pool._all.difference_update(idle)
-    for worker in idle:
-        worker.close()
 
 
 @pytest.fixture

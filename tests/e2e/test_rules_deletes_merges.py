@@ -4,21 +4,7 @@ the surviving record, after which updates flow."""
 
 from __future__ import annotations
 
-from tests.e2e.conftest import World, sleep_quietly
-
-
-def quiet(world: World, label: str) -> dict[str, int]:
-    """Settled, then a moment more: no write of any kind may follow (an echo would)."""
-    world.settle()
-    before = world.pipeline_writes()
-    sleep_quietly(0.5)
-    world.settle()
-    assert world.pipeline_writes() == before, f"writes after {label} had settled: echoes"
-    return before
-
-
-def status_of(world: World, record: str) -> str | None:
-    return world.stack.state.statuses(world.portal, [record]).get(record)
+from tests.e2e.conftest import World, quiet, status_of
 
 
 def archived(world: World, contact_id: str) -> bool:

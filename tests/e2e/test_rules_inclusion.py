@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import World, sleep_quietly
+from tests.e2e.conftest import World, quiet, sleep_quietly, status_of
 
 OUTSIDE = "outside the inclusion list"
 LINKED_OUTSIDE = "linked; the HubSpot contact is outside the inclusion list"
@@ -20,20 +20,6 @@ LEAD_PAIRS = {
     "city": "City",
     "company": "Company",
 }
-
-
-def quiet(world: World, label: str) -> dict[str, int]:
-    """Settled, then a moment more: no write of any kind may follow (an echo would)."""
-    world.settle()
-    before = world.pipeline_writes()
-    sleep_quietly(0.5)
-    world.settle()
-    assert world.pipeline_writes() == before, f"writes after {label} had settled: echoes"
-    return before
-
-
-def status_of(world: World, record: str) -> str | None:
-    return world.stack.state.statuses(world.portal, [record]).get(record)
 
 
 def create_list(world: World, name: str) -> str:

@@ -3,7 +3,7 @@ Salesforce, two-way (the newer change wins, ties to Salesforce, clearing propaga
 
 from __future__ import annotations
 
-from tests.e2e.conftest import World, sleep_quietly
+from tests.e2e.conftest import World, quiet, sleep_quietly
 
 RULES_CONFIG = """\
 contact_mappings:
@@ -14,16 +14,6 @@ contact_mappings:
   - {hubspot: phone, lead: Phone, contact: Phone, rule: two_way}
   - {hubspot: city, lead: City, contact: MailingCity, rule: dont_sync}
 """
-
-
-def quiet(world: World, label: str) -> dict[str, int]:
-    """Settled, then a moment more: no write of any kind may follow (an echo would)."""
-    world.settle()
-    before = world.pipeline_writes()
-    sleep_quietly(0.5)
-    world.settle()
-    assert world.pipeline_writes() == before, f"writes after {label} had settled: echoes"
-    return before
 
 
 def values(world: World, contact_id: str, lead_id: str) -> dict[str, tuple[str | None, str | None]]:

@@ -4,19 +4,9 @@ clearing the checkbox in Salesforce never re-subscribes (the opt-out is written 
 
 from __future__ import annotations
 
-from tests.e2e.conftest import World, sleep_quietly
+from tests.e2e.conftest import World, quiet
 
 UNSUBSCRIBE_ALL = "POST /communication-preferences/v4/statuses/{subscriberIdString}/unsubscribe-all"
-
-
-def quiet(world: World, label: str) -> dict[str, int]:
-    """Settled, then a moment more: no write of any kind may follow (an echo would)."""
-    world.settle()
-    before = world.pipeline_writes()
-    sleep_quietly(0.5)
-    world.settle()
-    assert world.pipeline_writes() == before, f"writes after {label} had settled: echoes"
-    return before
 
 
 def unsubscribe_from_all(world: World, email: str) -> None:
