@@ -56,6 +56,11 @@ def _work(items: Sequence[tuple[str, ChangeEvent]]) -> set[str]:
         if again:
             changes = wiring.require(settings.changes_queue_url, "CHANGES_QUEUE_URL")
             send_messages(sqs, changes, [json_body(e) for e in again], delay_seconds=RETRY_DELAY_SECONDS)
+    if result.held:
+        # a part of a bulk load, held back to fill the next batch's API calls (once per event)
+        changes = wiring.require(settings.changes_queue_url, "CHANGES_QUEUE_URL")
+        send_messages(sqs, changes, [json_body(e) for e in result.held])
+        metrics.add_metric(name="Held", unit="Count", value=len(result.held))
     if result.skipped:
         wiring.state().add_counters(settings.portal, {f"skipped.{k}": v for k, v in result.skipped.items()})
     if result.statuses:
@@ -63,7 +68,13 @@ def _work(items: Sequence[tuple[str, ChangeEvent]]) -> set[str]:
     metrics.add_metric(name="Plans", unit="Count", value=len(result.plans))
     metrics.add_metric(name="Skipped", unit="Count", value=sum(result.skipped.values()))
     logger.info(
-        "dedupe", extra={"events": len(items), "plans": len(result.plans), "skipped": dict(result.skipped)}
+        "dedupe",
+        extra={
+            "events": len(items),
+            "plans": len(result.plans),
+            "held": len(result.held),
+            "skipped": dict(result.skipped),
+        },
     )
     return set()
 

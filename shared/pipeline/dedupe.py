@@ -10,6 +10,12 @@ API cost per batch, whatever its size up to the batch limits: one HubSpot batch 
 contacts (with property history), one Salesforce retrieve per object, and one Composite call for
 the Lead and Contact email lookups. Notifications that only report values hssync already synced
 (its own writes coming back) are answered from the link, without a read.
+
+A batch costs whole calls, so under a bulk load of Salesforce changes (an import, a mass update)
+dedupe fills them: it works on whole chunks of 100 records per object (a HubSpot batch read, and
+later a batch create, takes 100) and puts the rest back on the queue to join the next batch
+(``fill_batches``). An event is held back at most once, and a batch of fewer than 50 changes of
+an object (a person editing records) is never held, so single edits keep their latency.
 """
 
 from __future__ import annotations
@@ -52,7 +58,61 @@ ALREADY_SYNCED = "reported values already synced"
 OWN_CREATION_DEFERRALS = 2  # then a creation by hssync's app whose link is still missing is read
 
 _READABLE = {ChangeType.CREATE, ChangeType.UPDATE, ChangeType.UNDELETE, ChangeType.RESYNC, ChangeType.MERGE}
+
 _SF_OBJECTS: tuple[SfObject, ...] = ("Lead", "Contact")
+
+# Salesforce changes are looked up in HubSpot (batch read by email or id) and their new contacts
+# created there, 100 records per call: a batch of Salesforce changes costs calls per 100 records
+HUBSPOT_CHUNK = 100
+# this many changes of one object in one batch are a bulk load, not people editing records
+BULK_CHANGES = 50
+
+
+def fill_batches(
+    events: Sequence[ChangeEvent], *, chunk: int = HUBSPOT_CHUNK, bulk: int = BULK_CHANGES
+) -> tuple[list[ChangeEvent], list[ChangeEvent]]:
+    """Splits a batch into what to work on now and what to hold back for the next batch, so that
+    under a bulk load the HubSpot calls a batch makes are full.
+
+    Per Salesforce object, counting distinct records: more than a chunk -> whole chunks now, the
+    rest held; a part of a chunk that looks like a bulk load (at least ``bulk`` records, none held
+    before) -> all held, to be joined by what arrives next. Records held before are always worked
+    on now, so nothing waits more than one extra batch. Held events come back marked ``held``;
+    HubSpot notifications, deletions and hssync's own changes are never held.
+    """
+    records: dict[str, dict[str, bool]] = {}  # object -> record id -> held before (arrival order)
+    for event in events:
+        if _fills_hubspot_calls(event):
+            seen = records.setdefault(event.object_type, {})
+            seen[event.record_id] = seen.get(event.record_id, False) or event.held
+    hold: set[tuple[str, str]] = set()
+    for sf_object, seen in records.items():
+        total, before = len(seen), sum(seen.values())
+        if total > chunk:
+            keep = max(before, total - total % chunk)
+        elif before == 0 and bulk <= total < chunk:
+            keep = 0
+        else:
+            continue
+        # the newest arrivals wait: they have waited least
+        fresh = [rid for rid, was_held in seen.items() if not was_held]
+        hold.update((sf_object, rid) for rid in fresh[len(fresh) - (total - keep) :])
+
+    def waits(event: ChangeEvent) -> bool:
+        return event.system is System.SALESFORCE and (event.object_type, event.record_id) in hold
+
+    now = [e for e in events if not waits(e)]
+    held = [e.model_copy(update={"held": True}) for e in events if waits(e)]
+    return now, held
+
+
+def _fills_hubspot_calls(event: ChangeEvent) -> bool:
+    return (
+        event.system is System.SALESFORCE
+        and event.object_type in _SF_OBJECTS
+        and event.change_type in _READABLE
+        and not (event.origin and OWN_CLIENT_MARKER in event.origin)
+    )
 
 
 @dataclass(frozen=True)
@@ -68,6 +128,7 @@ class DedupeResult:
     plans: list[SyncPlan] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> count
     retry: list[ChangeEvent] = field(default_factory=list)  # try again later (creation claimed elsewhere)
+    held: list[ChangeEvent] = field(default_factory=list)  # for the next batch, to fill whole API calls
     statuses: dict[str, str] = field(default_factory=dict)  # "system:object:id" -> why it was skipped
 
     def skip(self, reason: str, record: str | None = None) -> None:
@@ -178,6 +239,7 @@ class Deduper:
     # -- entry point ---------------------------------------------------------------------------
     def process(self, events: Sequence[ChangeEvent]) -> DedupeResult:
         result = DedupeResult()
+        events, result.held = fill_batches(events)
         hubspot_ids: dict[str, list[ChangeEvent]] = {}
         salesforce_ids: dict[SfObject, dict[str, ChangeEvent]] = {"Lead": {}, "Contact": {}}
         deleted: dict[SfObject, dict[str, ChangeEvent]] = {"Lead": {}, "Contact": {}}

@@ -12,7 +12,7 @@ from shared.config import SyncConfig, parse_config
 from shared.errors import ApiFailure, ErrorCategory
 from shared.models import ChangeEvent, ChangeType, System
 from shared.pipeline.apply import Applier, ApplyResult
-from shared.pipeline.dedupe import Deduper
+from shared.pipeline.dedupe import Deduper, fill_batches
 from shared.state.memory import MemoryState
 from tests.fakes import APP_ID, PORTAL, Clock, FakeHubSpot, FakeSalesforce
 
@@ -57,7 +57,7 @@ class World:
             dedupe = self.deduper().process(pending)
             for reason, n in dedupe.skipped.items():
                 self.skipped[reason] = self.skipped.get(reason, 0) + n
-            pending = list(dedupe.retry)
+            pending = [*dedupe.retry, *dedupe.held]
             result = self.applier().apply(dedupe.plans)
             self.results.append(result)
             pending += result.followups
@@ -412,3 +412,77 @@ def test_a_skipped_contact_that_syncs_later_loses_its_skip_status(world):
     world.sync()
     assert world.link_of_hubspot(cid) is not None
     assert world.state.statuses(PORTAL, [key]) == {}
+
+
+# -- filling whole HubSpot calls under a bulk load ------------------------------------------------
+
+
+def _lead_events(world: World, n: int, start: int = 0) -> list[ChangeEvent]:
+    for i in range(start, start + n):
+        world.sf.add("Lead", Email=f"bulk{i}@example.com", LastName=f"Bulk{i}", Company="Co")
+    return world.sf.drain_events()
+
+
+def test_a_bulk_batch_is_cut_to_whole_chunks_and_the_newest_rest_waits_once(world):
+    events = _lead_events(world, 250)
+    now, held = fill_batches(events)
+    assert len(now) == 200
+    assert len(held) == 50
+    assert [e.record_id for e in held] == [e.record_id for e in events[200:]]  # the newest wait
+    assert all(e.held for e in held)
+    assert not any(e.held for e in now)
+    # held events are worked on in the next batch whatever comes with them
+    later, again = fill_batches([*held, *_lead_events(world, 30, start=250)])
+    assert (len(later), again) == (80, [])
+
+
+def test_part_of_a_chunk_that_looks_like_a_bulk_load_waits_for_the_next_arrivals(world):
+    first = _lead_events(world, 60)
+    now, held = fill_batches(first)
+    assert (now, len(held)) == ([], 60)
+    second = _lead_events(world, 60, start=60)
+    now, held = fill_batches([*held, *second])
+    assert len(now) == 100  # the 60 held and the 40 oldest new ones: one full call
+    assert {e.record_id for e in now} >= {e.record_id for e in first}
+    assert [e.record_id for e in held] == [e.record_id for e in second[40:]]
+
+
+def test_people_editing_records_are_never_held(world):
+    lead = world.sf.add("Lead", Email="one@example.com", LastName="One", Company="Co")
+    for i in range(49):
+        world.sf.edit(lead, Title=f"T{i}")
+    events = [*world.sf.drain_events(), *_lead_events(world, 48)]  # 49 records, 98 events
+    assert fill_batches(events) == (events, [])
+
+
+def test_only_salesforce_changes_that_cost_hubspot_calls_are_held_counted_per_object(world):
+    leads = _lead_events(world, 60)
+    for i in range(30):
+        world.sf.add("Contact", Email=f"c{i}@example.com", LastName=f"C{i}")
+    contacts = world.sf.drain_events()
+    for i in range(80):
+        world.hs.add(email=f"h{i}@example.com", lastname=f"H{i}")
+    notifications = world.hs.drain_events()
+    echo = {"origin": "client=hssync"}
+    own = [leads[0].model_copy(update={**echo, "record_id": f"00Q{i:015d}"}) for i in range(70)]
+    now, held = fill_batches([*leads, *contacts, *notifications, *own])
+    assert {e.record_id for e in held} == {e.record_id for e in leads}  # 60 leads: a bulk load
+    assert now == [*contacts, *notifications, *own]  # 30 contacts: people; HubSpot and echoes: never
+
+
+def test_a_bulk_load_arriving_in_uneven_batches_makes_full_hubspot_calls(world):
+    sizes: list[int] = []
+    lookup = world.hs.contacts_by_email
+
+    def counting(emails, properties):
+        sizes.append(len(emails))
+        return lookup(emails, properties)
+
+    world.hs.contacts_by_email = counting
+    first = world.deduper().process(_lead_events(world, 130))
+    world.applier().apply(first.plans)
+    second = world.deduper().process([*first.held, *_lead_events(world, 70, start=130)])
+    world.applier().apply(second.plans)
+    assert second.held == []
+    assert sizes == [100, 100]  # 130 + 70 records: two full lookups, not 100 + 30 + 70
+    assert len([r for r in world.hs.rows.values() if r.properties["email"].startswith("bulk")]) == 200
