@@ -280,7 +280,8 @@ class LocalStack:
         for url in self.info.queues.values():
             sqs.purge_queue(QueueUrl=url)
         dynamodb = self._boto("dynamodb")
-        _empty_table(dynamodb, self.info.state_table)
+        for table in (self.info.state_table, str(self.runtime.template.physical["IdempotencyTable"].ref)):
+            _empty_table(dynamodb, table)
         self.runtime.reset_stats()
         self.connect()
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from shared.adapters.hubspot import HubSpotAdapter
     from shared.adapters.salesforce import SalesforceAdapter
+    from shared.pipeline.once import PowertoolsOnce
     from shared.state.dynamo import DynamoState
 
 # how long a function keeps the sync configuration before reading its SSM parameter again
@@ -44,6 +45,7 @@ class Settings:
     poll_requests_dead_letter_queue_url: str | None = None
     owners_queue_url: str | None = None
     owners_dead_letter_queue_url: str | None = None
+    idempotency_table: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -65,6 +67,7 @@ class Settings:
             poll_requests_dead_letter_queue_url=os.environ.get("POLL_REQUESTS_DEAD_LETTER_QUEUE_URL"),
             owners_queue_url=os.environ.get("OWNERS_QUEUE_URL"),
             owners_dead_letter_queue_url=os.environ.get("OWNERS_DEAD_LETTER_QUEUE_URL"),
+            idempotency_table=os.environ.get("IDEMPOTENCY_TABLE"),
         )
 
 
@@ -91,6 +94,17 @@ def state() -> DynamoState:
     from shared.state.dynamo import DynamoState
 
     return DynamoState(settings().state_table)
+
+
+@cache
+def once() -> PowertoolsOnce:
+    """Apply's idempotency records (Powertools, DynamoDB): a writes message is applied once."""
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from shared.pipeline.once import PowertoolsOnce
+
+    table = require(settings().idempotency_table, "IDEMPOTENCY_TABLE")
+    return PowertoolsOnce(DynamoDBPersistenceLayer(table_name=table))
 
 
 @cache

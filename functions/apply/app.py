@@ -1,4 +1,6 @@
-"""Apply: batches of sync plans -> the fewest batched writes, links, sync health."""
+"""Apply: batches of sync plans -> the fewest batched writes, links, sync health.
+
+A writes message is applied once however often SQS delivers it (``shared.pipeline.once``)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from shared import wiring
 from shared.errors import SuspendedError, TransientApiError
 from shared.observability import logger, metrics, tracer
 from shared.pipeline.apply import Applier
+from shared.pipeline.once import Admission
 from shared.pipeline.plans import PlanBatch, pack
 from shared.pipeline.sqs_batch import SqsBatch
 from shared.queues import dead_letter, json_body, send_messages
@@ -25,7 +28,40 @@ def _dead_letter(body: str, reason: str) -> None:
     metrics.add_metric(name="DeadLettered", unit="Count", value=1)
 
 
-def _work(items: Sequence[tuple[str, PlanBatch]]) -> set[str]:
+def _work(items: Sequence[tuple[str, PlanBatch]], context: Any) -> set[str]:
+    """Takes each message's idempotency record, applies the new ones together, then marks them
+    complete (or frees them, when they are to be delivered again)."""
+    once = wiring.once()
+    remaining = context.get_remaining_time_in_millis() if context is not None else None
+    fresh: list[tuple[str, PlanBatch, dict[str, Any]]] = []
+    retry: set[str] = set()
+    for message_id, batch in items:
+        body = batch.model_dump(mode="json")
+        admission = once.begin(body, remaining)
+        if admission is Admission.NEW:
+            fresh.append((message_id, batch, body))
+        elif admission is Admission.BUSY:
+            retry.add(message_id)  # another invocation is applying it
+        else:
+            metrics.add_metric(name="DuplicateWrites", unit="Count", value=1)
+            logger.info("writes message applied before: skipped", extra={"plans": len(batch.plans)})
+    if not fresh:
+        return retry
+    try:
+        retry |= _apply([(message_id, batch) for message_id, batch, _ in fresh])
+    except Exception as exc:
+        for _, _, body in fresh:
+            once.release(body, exc)
+        raise
+    for message_id, batch, body in fresh:
+        if message_id in retry:
+            once.release(body, RuntimeError("delivered again"))
+        else:
+            once.complete(body, {"plans": len(batch.plans)})
+    return retry
+
+
+def _apply(items: Sequence[tuple[str, PlanBatch]]) -> set[str]:
     settings = wiring.settings()
     applier = Applier(
         salesforce=wiring.salesforce(),
@@ -79,4 +115,6 @@ def _work(items: Sequence[tuple[str, PlanBatch]]) -> set[str]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return SqsBatch(PlanBatch, dead_letter=_dead_letter).handle(event, context, _work)
+    return SqsBatch(PlanBatch, dead_letter=_dead_letter).handle(
+        event, context, lambda items: _work(items, context)
+    )

@@ -69,6 +69,7 @@ def test_no_policy_grants_a_wildcard_action():
 
 
 def test_transient_state_expires_and_the_webhook_is_public_but_signed():
-    assert RESOURCES["StateTable"]["Properties"]["TimeToLiveSpecification"]["Enabled"] is True
+    for table in ("StateTable", "IdempotencyTable"):
+        assert RESOURCES[table]["Properties"]["TimeToLiveSpecification"]["Enabled"] is True
     url = FUNCTIONS["InboundWebhookFunction"]["Properties"]["FunctionUrlConfig"]
     assert url["AuthType"] == "NONE"  # HubSpot cannot sign AWS requests; signature v3 is checked instead
