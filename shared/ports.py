@@ -195,6 +195,16 @@ class HealthEntry:
     resync: str  # the command that retries this record, e.g. "hssync resync hubspot:contacts:123"
 
 
+@dataclass(frozen=True)
+class ClaimDone:
+    """A creation claim whose record now exists: later claimants get ``record_id``."""
+
+    target: str
+    email: str
+    claimant: str
+    record_id: str
+
+
 class StatePort(Protocol):
     def links_by_hubspot(self, portal: str, ids: Sequence[str]) -> dict[str, Link]: ...
 
@@ -213,6 +223,10 @@ class StatePort(Protocol):
         ...
 
     def complete_claim(self, portal: str, target: str, email: str, record_id: str) -> None: ...
+
+    def complete_claims(self, portal: str, done: Sequence[ClaimDone]) -> None:
+        """``complete_claim`` for many creations at once (batched writes)."""
+        ...
 
     def release_claim(self, portal: str, target: str, email: str, claimant: str) -> None: ...
 

@@ -19,7 +19,16 @@ from functools import partial
 from shared.errors import ApiFailure, ErrorCategory, TransientApiError
 from shared.models import ChangeEvent, ChangeType, System
 from shared.pipeline.plans import SyncedPair, SyncPlan
-from shared.ports import HealthEntry, HubSpotPort, Link, RecordWrite, SalesforcePort, StatePort, WriteOutcome
+from shared.ports import (
+    ClaimDone,
+    HealthEntry,
+    HubSpotPort,
+    Link,
+    RecordWrite,
+    SalesforcePort,
+    StatePort,
+    WriteOutcome,
+)
 from shared.state.keys import salesforce_id18
 
 log = logging.getLogger(__name__)
@@ -48,6 +57,7 @@ class _Progress:
     salesforce_ok: bool = True
     transient: bool = False
     resync_hubspot: bool = False
+    claim_completed: bool = False
 
 
 class Applier:
@@ -135,6 +145,7 @@ class Applier:
             else:
                 item.salesforce_ok = False
                 self._failure(item, "salesforce", outcome, result)
+        self._complete_claims(todo)
 
     def _create_in_hubspot(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
         todo = [p for p in progress.values() if p.plan.create == "hubspot"]
@@ -154,6 +165,19 @@ class Applier:
             else:
                 item.hubspot_ok = False
                 self._failure(item, "hubspot", outcome, result)
+        self._complete_claims(todo)
+
+    def _complete_claims(self, created: list[_Progress]) -> None:
+        """Right after the create call: a redelivered plan must find its record, not create another."""
+        done = []
+        for item in created:
+            plan = item.plan
+            record_id = item.sf_id if plan.create == "salesforce" else item.hubspot_id
+            if record_id and plan.create and plan.claim_email and plan.claimant:
+                done.append(ClaimDone(plan.create, plan.claim_email, plan.claimant, str(record_id)))
+                item.claim_completed = True
+        if done:
+            self.state.complete_claims(created[0].plan.portal, done)
 
     def _update_salesforce(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
         for sf_object in ("Lead", "Contact"):
@@ -333,7 +357,7 @@ class Applier:
             created_ok = (plan.create == "salesforce" and item.sf_id) or (
                 plan.create == "hubspot" and item.hubspot_id
             )
-            if plan.claim_email:
+            if plan.claim_email and not item.claim_completed:
                 target = plan.create or "salesforce"
                 if created_ok:
                     record_id = item.sf_id if plan.create == "salesforce" else item.hubspot_id

@@ -33,7 +33,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shared.errors import ErrorCategory, TransientApiError
-from shared.ports import HealthEntry, Link
+from shared.ports import ClaimDone, HealthEntry, Link
 from shared.state import keys
 from shared.state.base import (
     Clock,
@@ -219,6 +219,22 @@ class DynamoState:
             ExpressionAttributeNames={"#record": "record_id", "#expires": "expires_at"},
             ExpressionAttributeValues={":record": {"S": record_id}, ":expires": {"N": str(expires_at)}},
         )
+
+    def complete_claims(self, portal: str, done: Sequence[ClaimDone]) -> None:
+        """The completed claims in batch writes of 25 (a put of the whole item instead of an update:
+        the item's claimant, record and expiry are all known)."""
+        expires_at = epoch_seconds(self._clock()) + int(self._timings.completed_claim_ttl.total_seconds())
+        items: dict[keys.Key, Item] = {}
+        for claim in done:
+            key = keys.claim(portal, claim.target, claim.email)
+            keys.require("record id", claim.record_id)
+            items[key] = {
+                **_key(key),
+                "claimant": {"S": claim.claimant},
+                "record_id": {"S": claim.record_id},
+                "expires_at": {"N": str(expires_at)},
+            }
+        self._batch_write([{"PutRequest": {"Item": item}} for item in items.values()])
 
     def release_claim(self, portal: str, target: str, email: str, claimant: str) -> None:
         key = keys.claim(portal, target, email)

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from shared.errors import ErrorCategory
-from shared.ports import HealthEntry, Link
+from shared.ports import ClaimDone, HealthEntry, Link
 from shared.state import keys
 from shared.state.base import (
     Clock,
@@ -110,6 +110,10 @@ class MemoryState:
         with self._lock:
             held = self._claims.get(key)
             self._claims[key] = _Claim(held.claimant if held else None, record_id, expires_at)
+
+    def complete_claims(self, portal: str, done: Sequence[ClaimDone]) -> None:
+        for claim in done:
+            self.complete_claim(portal, claim.target, claim.email, claim.record_id)
 
     def release_claim(self, portal: str, target: str, email: str, claimant: str) -> None:
         key = keys.claim(portal, target, email)

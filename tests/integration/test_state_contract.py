@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from shared.errors import ErrorCategory
-from shared.ports import HealthEntry, Link, StatePort
+from shared.ports import ClaimDone, HealthEntry, Link, StatePort
 from shared.state import DynamoState, MemoryState, StateTimings
 from shared.state.schema import create_table_from_template
 
@@ -313,6 +313,22 @@ def test_a_completed_claim_answers_the_created_record_to_everyone(store: Store) 
     assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-1") == LEAD_1_18
     store.release_claim("100", "salesforce:Lead", "ann@example.com", "event-1")  # too late: created
     assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-3") == LEAD_1_18
+
+
+def test_claims_completed_together_each_answer_their_record_for_a_day(store: Store, clock: FakeClock) -> None:
+    emails = [f"p{n}@example.com" for n in range(30)]  # more than one batch write
+    for n, email in enumerate(emails):
+        assert store.claim_creation("100", "hubspot:contacts", email, f"event-{n}") is None
+    store.complete_claims(
+        "100",
+        [ClaimDone("hubspot:contacts", e.upper(), f"event-{n}", str(9000 + n)) for n, e in enumerate(emails)],
+    )
+    store.release_claim("100", "hubspot:contacts", emails[0], "event-0")  # too late: created
+    answers = [store.claim_creation("100", "hubspot:contacts", e, "late") for e in emails]
+    assert answers == [str(9000 + n) for n in range(30)]
+    assert store.claim_creation("100", "salesforce:Lead", emails[0], "late") is None  # another target
+    clock.advance(hours=24, seconds=1)
+    assert store.claim_creation("100", "hubspot:contacts", emails[0], "late") is None
 
 
 def test_completing_an_unclaimed_email_still_records_the_record(store: Store) -> None:

@@ -287,6 +287,15 @@ def test_claim_item_layout(aws: Any, table: str, state: DynamoState) -> None:
     assert now + 86_390 <= int(item["expires_at"]["N"]) <= now + 86_410
 
 
+def test_completed_claims_are_written_25_to_a_call(state: DynamoState, spy: SpyClient) -> None:
+    from shared.ports import ClaimDone
+
+    done = [ClaimDone("hubspot:contacts", f"p{n}@example.com", f"event-{n}", str(n)) for n in range(30)]
+    state.complete_claims("100", done)
+    assert spy.calls == {"batch_write_item": 2}
+    assert state.claim_creation("100", "hubspot:contacts", "p29@example.com", "late") == "29"
+
+
 def test_health_reads_follow_pages(state: DynamoState, spy: SpyClient) -> None:
     from shared.errors import ErrorCategory
     from shared.ports import HealthEntry
