@@ -90,12 +90,12 @@ def decide(rule: SyncRule, state: FieldState, remembered: Remembered | None) -> 
         return Write(Side.SALESFORCE, hs, "changed in HubSpot")
     if sf_changed and not hs_changed:
         return Write(Side.HUBSPOT, sf, "changed in Salesforce")
-    if _newer(state.hubspot_changed_at, state.salesforce_changed_at):
+    if hubspot_is_newer(state.hubspot_changed_at, state.salesforce_changed_at):
         return Write(Side.SALESFORCE, hs, "changed in both; HubSpot's change is newer")
     return Write(Side.HUBSPOT, sf, "changed in both; Salesforce's change is newer or simultaneous")
 
 
-def _newer(hubspot_at: dt.datetime | None, salesforce_at: dt.datetime | None) -> bool:
+def hubspot_is_newer(hubspot_at: dt.datetime | None, salesforce_at: dt.datetime | None) -> bool:
     """True only when HubSpot's change is strictly newer; unknown times lose to known ones."""
     if hubspot_at is None:
         return False

@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from shared.owners.directory import OwnerDirectory
+from shared.rules import hubspot_is_newer
 
 OWNER_PROPERTY = "hubspot_owner_id"
 OWNER_FIELD = "OwnerId"
@@ -80,7 +81,7 @@ def resolve(state: OwnerState, directory: OwnerDirectory) -> OwnerOutcome:
     if remembered is None:
         hubspot_wins = False  # a first sync: Salesforce's owner is the reference
     elif hs_changed and sf_changed:
-        hubspot_wins = _newer(state.hubspot_changed_at, state.salesforce_changed_at)
+        hubspot_wins = hubspot_is_newer(state.hubspot_changed_at, state.salesforce_changed_at)
     else:
         hubspot_wins = hs_changed
 
@@ -113,11 +114,3 @@ def resolve(state: OwnerState, directory: OwnerDirectory) -> OwnerOutcome:
     if match.owner_id == hs:
         return OwnerOutcome(synced=(hs, sf))
     return OwnerOutcome(write_hubspot=match.owner_id, synced=(match.owner_id, sf))
-
-
-def _newer(hubspot_at: dt.datetime | None, salesforce_at: dt.datetime | None) -> bool:
-    if hubspot_at is None:
-        return False
-    if salesforce_at is None:
-        return True
-    return hubspot_at > salesforce_at
