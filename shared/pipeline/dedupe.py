@@ -420,17 +420,13 @@ class Deduper:
                         sf_object, list(wanted), self.fields.salesforce_fields(sf_object)
                     )
                 )
-        converted = {
-            rid: str(r.fields["ConvertedContactId"])
-            for rid, r in records.items()
-            if r.sobject == "Lead" and r.fields.get("IsConverted") and r.fields.get("ConvertedContactId")
-        }
+        converted = _conversions(records)
         if converted:
             contacts = self.salesforce.retrieve(
                 "Contact", list(converted.values()), self.fields.salesforce_fields("Contact")
             )
             for lead_id, contact_id in converted.items():
-                contact = contacts.get(salesforce_id18(contact_id))
+                contact = contacts.get(contact_id)
                 if contact is not None:
                     records[lead_id] = contact
                     records[contact.id] = contact
@@ -564,8 +560,9 @@ class Deduper:
         converted: dict[str, str] = {}  # lead id -> the contact it was converted to
         for record_id, record in records.items():
             if sf_object == "Lead" and record.fields.get("IsConverted"):
-                if record.fields.get("ConvertedContactId"):
-                    converted[record_id] = salesforce_id18(str(record.fields["ConvertedContactId"]))
+                contact_id = _converted_contact(record)
+                if contact_id is not None:
+                    converted[record_id] = contact_id
                 continue
             if record.fields.get("IsPersonAccount"):
                 result.skip("person account (synced through its account)", _sf_key(sf_object, record_id))
@@ -618,12 +615,7 @@ class Deduper:
                 other = links_of_matches.get(contact.id)
                 if other is not None and conversions.get(salesforce_id18(other.sf_id)) == record_id:
                     target = dataclasses.replace(other, sf_object=sf_object, sf_id=record_id)
-                    if self._included(contact, members):
-                        self._add(result, self._reconcile(contact, record, other.synced, event, link=target))
-                    else:
-                        self._add(
-                            result, self._reconcile(contact, record, None, event, link=target, link_only=True)
-                        )
+                    self._add(result, self._moved(contact, record, event, other, target, members))
                     continue
                 if other is not None and salesforce_id18(other.sf_id) != record_id:
                     # a same-email duplicate in Salesforce, updated after the linked record: it syncs
@@ -666,16 +658,27 @@ class Deduper:
                 continue
             self._create_in_hubspot(sf_object, record, email, event, result)
 
+    def _moved(
+        self,
+        contact: HubSpotContact,
+        record: SalesforceRecord,
+        event: ChangeEvent,
+        link: Link,
+        target: Link,
+        members: set[str] | None,
+    ) -> SyncPlan:
+        """A link that moves to another Salesforce record (lead conversion, a merge on either side):
+        the pair syncs from what it synced before, or, outside the inclusion list, is only linked."""
+        if self._included(contact, members):
+            return self._reconcile(contact, record, link.synced, event, link=target)
+        return self._reconcile(contact, record, None, event, link=target, link_only=True)
+
     def _conversions_of(self, lead_ids: Sequence[str]) -> dict[str, str]:
         """Converted leads among ``lead_ids``: lead id -> the Contact it became."""
         if not lead_ids:
             return {}
         leads = self.salesforce.retrieve("Lead", list(lead_ids), ["IsConverted", "ConvertedContactId"])
-        return {
-            rid: salesforce_id18(str(r.fields["ConvertedContactId"]))
-            for rid, r in leads.items()
-            if r.fields.get("IsConverted") and r.fields.get("ConvertedContactId")
-        }
+        return _conversions(leads)
 
     def _follow_conversions(
         self,
@@ -704,11 +707,7 @@ class Deduper:
                 result.skip("converted lead: its contact or HubSpot contact is gone", _sf_key("Lead", lead))
                 continue
             target = dataclasses.replace(link, sf_object="Contact", sf_id=record.id)
-            event = by_event_id[lead]
-            if self._included(contact, members):
-                self._add(result, self._reconcile(contact, record, link.synced, event, link=target))
-            else:
-                self._add(result, self._reconcile(contact, record, None, event, link=target, link_only=True))
+            self._add(result, self._moved(contact, record, by_event_id[lead], link, target, members))
 
     def _salesforce_deleted(
         self, sf_object: SfObject, events: dict[str, ChangeEvent], result: DedupeResult
@@ -747,12 +746,7 @@ class Deduper:
                     result.skip("merged into a record linked to another HubSpot contact", key)
                     continue
                 target = dataclasses.replace(link, sf_id=master.id)
-                if self._included(contact, members):
-                    self._add(result, self._reconcile(contact, master, link.synced, event, link=target))
-                else:
-                    self._add(
-                        result, self._reconcile(contact, master, None, event, link=target, link_only=True)
-                    )
+                self._add(result, self._moved(contact, master, event, link, target, members))
                 continue
             if not archive or contact is None:
                 result.skip("Salesforce record deleted; the HubSpot contact is kept", key)
@@ -1012,6 +1006,20 @@ def _hs_key(contact_id: str) -> str:
 
 def _sf_key(sobject: str, record_id: str) -> str:
     return f"salesforce:{sobject}:{record_id}"
+
+
+def _converted_contact(record: SalesforceRecord) -> str | None:
+    """The 18-character id of the Contact a converted Lead became; None for anything else."""
+    if record.sobject != "Lead" or not record.fields.get("IsConverted"):
+        return None
+    contact_id = record.fields.get("ConvertedContactId")
+    return salesforce_id18(str(contact_id)) if contact_id else None
+
+
+def _conversions(records: Mapping[str, SalesforceRecord]) -> dict[str, str]:
+    """The converted Leads among ``records``: lead id -> the Contact it became."""
+    converted = {rid: _converted_contact(record) for rid, record in records.items()}
+    return {rid: contact for rid, contact in converted.items() if contact is not None}
 
 
 def _converted_from(records: Mapping[str, SalesforceRecord], lead_id: str) -> str | None:
