@@ -354,16 +354,10 @@ class Applier:
                 )
             if item.transient or plan.archive_hubspot:
                 continue
-            created_ok = (plan.create == "salesforce" and item.sf_id) or (
-                plan.create == "hubspot" and item.hubspot_id
-            )
-            if plan.claim_email and not item.claim_completed:
+            if plan.claim_email and plan.claimant and not item.claim_completed:
+                # nothing created under the claim (a failure, or the record existed): give it back
                 target = plan.create or "salesforce"
-                if created_ok:
-                    record_id = item.sf_id if plan.create == "salesforce" else item.hubspot_id
-                    self.state.complete_claim(plan.portal, target, plan.claim_email, str(record_id))
-                elif plan.claimant:
-                    self.state.release_claim(plan.portal, target, plan.claim_email, plan.claimant)
+                self.state.release_claim(plan.portal, target, plan.claim_email, plan.claimant)
             if not item.hubspot_id or not item.sf_id:
                 continue  # the creation failed: nothing to link
             if plan.linked_by_email and item.hubspot_id not in already_linked:

@@ -208,21 +208,9 @@ class DynamoState:
             return holder
         return None
 
-    def complete_claim(self, portal: str, target: str, email: str, record_id: str) -> None:
-        key = keys.claim(portal, target, email)
-        keys.require("record id", record_id)
-        expires_at = epoch_seconds(self._clock()) + int(self._timings.completed_claim_ttl.total_seconds())
-        self.client.update_item(
-            TableName=self.table_name,
-            Key=_key(key),
-            UpdateExpression="SET #record = :record, #expires = :expires",
-            ExpressionAttributeNames={"#record": "record_id", "#expires": "expires_at"},
-            ExpressionAttributeValues={":record": {"S": record_id}, ":expires": {"N": str(expires_at)}},
-        )
-
     def complete_claims(self, portal: str, done: Sequence[ClaimDone]) -> None:
-        """The completed claims in batch writes of 25 (a put of the whole item instead of an update:
-        the item's claimant, record and expiry are all known)."""
+        """The completed claims in batch writes of 25 (puts of the whole item: its claimant, record
+        and expiry are all known)."""
         expires_at = epoch_seconds(self._clock()) + int(self._timings.completed_claim_ttl.total_seconds())
         items: dict[keys.Key, Item] = {}
         for claim in done:

@@ -28,7 +28,7 @@ from shared.state.base import (
 
 @dataclass
 class _Claim:
-    claimant: str | None
+    claimant: str
     record_id: str | None
     expires_at: int
 
@@ -103,17 +103,13 @@ class MemoryState:
             self._claims[key] = _Claim(claimant, None, expires_at)
             return None
 
-    def complete_claim(self, portal: str, target: str, email: str, record_id: str) -> None:
-        key = keys.claim(portal, target, email)
-        keys.require("record id", record_id)
+    def complete_claims(self, portal: str, done: Sequence[ClaimDone]) -> None:
         expires_at = epoch_seconds(self._clock()) + int(self._timings.completed_claim_ttl.total_seconds())
         with self._lock:
-            held = self._claims.get(key)
-            self._claims[key] = _Claim(held.claimant if held else None, record_id, expires_at)
-
-    def complete_claims(self, portal: str, done: Sequence[ClaimDone]) -> None:
-        for claim in done:
-            self.complete_claim(portal, claim.target, claim.email, claim.record_id)
+            for claim in done:
+                key = keys.claim(portal, claim.target, claim.email)
+                keys.require("record id", claim.record_id)
+                self._claims[key] = _Claim(claim.claimant, claim.record_id, expires_at)
 
     def release_claim(self, portal: str, target: str, email: str, claimant: str) -> None:
         key = keys.claim(portal, target, email)

@@ -307,7 +307,7 @@ def test_claims_are_per_normalised_email_target_and_portal(store: Store) -> None
 
 def test_a_completed_claim_answers_the_created_record_to_everyone(store: Store) -> None:
     store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-1")
-    store.complete_claim("100", "salesforce:Lead", "ANN@example.com", LEAD_1_18)
+    store.complete_claims("100", [ClaimDone("salesforce:Lead", "ANN@example.com", "event-1", LEAD_1_18)])
 
     assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-2") == LEAD_1_18
     assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-1") == LEAD_1_18
@@ -332,7 +332,7 @@ def test_claims_completed_together_each_answer_their_record_for_a_day(store: Sto
 
 
 def test_completing_an_unclaimed_email_still_records_the_record(store: Store) -> None:
-    store.complete_claim("100", "hubspot:contacts", "ann@example.com", "9001")
+    store.complete_claims("100", [ClaimDone("hubspot:contacts", "ann@example.com", "event-0", "9001")])
     assert store.claim_creation("100", "hubspot:contacts", "ann@example.com", "event-1") == "9001"
 
 
@@ -365,7 +365,7 @@ def test_reclaiming_refreshes_the_holders_ttl(store: Store, clock: FakeClock) ->
 
 def test_a_completed_claim_is_remembered_for_a_day(store: Store, clock: FakeClock) -> None:
     store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-1")
-    store.complete_claim("100", "salesforce:Lead", "ann@example.com", LEAD_1_18)
+    store.complete_claims("100", [ClaimDone("salesforce:Lead", "ann@example.com", "event-1", LEAD_1_18)])
     clock.advance(hours=23)
     assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-2") == LEAD_1_18
     clock.advance(hours=1, seconds=1)

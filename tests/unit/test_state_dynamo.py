@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from shared.errors import TransientApiError
-from shared.ports import Link
+from shared.ports import ClaimDone, Link
 from shared.state import DynamoState
 from shared.state.schema import create_table_from_template
 
@@ -281,15 +281,13 @@ def test_claim_item_layout(aws: Any, table: str, state: DynamoState) -> None:
     assert item["claimant"] == {"S": "event-1"}
     assert now + 590 <= int(item["expires_at"]["N"]) <= now + 610
 
-    state.complete_claim("100", "salesforce:Lead", "ann@example.com", LEAD_1)
+    state.complete_claims("100", [ClaimDone("salesforce:Lead", "ann@example.com", "event-1", LEAD_1)])
     item = items(aws, table)["P#100#CLAIM#salesforce:Lead#ann@example.com|CLAIM"]
     assert item["record_id"] == {"S": LEAD_1}
     assert now + 86_390 <= int(item["expires_at"]["N"]) <= now + 86_410
 
 
 def test_completed_claims_are_written_25_to_a_call(state: DynamoState, spy: SpyClient) -> None:
-    from shared.ports import ClaimDone
-
     done = [ClaimDone("hubspot:contacts", f"p{n}@example.com", f"event-{n}", str(n)) for n in range(30)]
     state.complete_claims("100", done)
     assert spy.calls == {"batch_write_item": 2}
