@@ -206,10 +206,8 @@ class Poller:
         result = PollResult(queued={name: len(fresh)})
         if not fresh:
             return result
-        items = list(fresh.items())
-        for start in range(0, len(items), ENQUEUE_CHUNK):
-            chunk = items[start : start + ENQUEUE_CHUNK]
-            self.enqueue([self._hubspot_event(cid, stamp, origin="hssync:list-join") for cid, stamp in chunk])
+        joins = [self._hubspot_event(cid, stamp, origin="hssync:list-join") for cid, stamp in fresh.items()]
+        self._enqueue(joins)
         newest = max(fresh.values())
         at_newest = {cid for cid, stamp in fresh.items() if stamp == newest}
         if cursor is not None and newest == cursor.joined_at:
@@ -234,21 +232,19 @@ class Poller:
         """One RESYNC event per record (no API call): dedupe reads each and syncs what differs."""
         wanted = list(dict.fromkeys(normalise_id(system, object_type, i) for i in ids))
         now = self.clock()
-        for start in range(0, len(wanted), ENQUEUE_CHUNK):
-            chunk = wanted[start : start + ENQUEUE_CHUNK]
-            self.enqueue(
-                [self._event(PollTarget(system, object_type), i, now, "hssync:resync") for i in chunk]
-            )
+        self._enqueue([self._event(PollTarget(system, object_type), i, now, "hssync:resync") for i in wanted])
         return PollResult(queued={f"resync:{system.value}:{object_type}": len(wanted)})
 
     def resync_list(self, list_id: str) -> PollResult:
         """Every current member of the HubSpot list, as RESYNC events."""
         members = list(dict.fromkeys(self.hubspot.list_member_ids(list_id)))
         now = self.clock()
-        for start in range(0, len(members), ENQUEUE_CHUNK):
-            chunk = members[start : start + ENQUEUE_CHUNK]
-            self.enqueue([self._hubspot_event(cid, now, origin="hssync:resync") for cid in chunk])
+        self._enqueue([self._hubspot_event(cid, now, origin="hssync:resync") for cid in members])
         return PollResult(queued={f"resync:hubspot:list:{list_id}": len(members)})
+
+    def _enqueue(self, events: Sequence[ChangeEvent]) -> None:
+        for start in range(0, len(events), ENQUEUE_CHUNK):
+            self.enqueue(events[start : start + ENQUEUE_CHUNK])
 
     # -- reading ---------------------------------------------------------------------------------
     def _poll_target(self, target: PollTarget, start: dt.datetime) -> tuple[dt.datetime | None, int]:
