@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
@@ -75,6 +76,21 @@ def require(value: str | None, what: str) -> str:
     if not value:
         raise MissingSetting(f"{what} is not configured for this function")
     return value
+
+
+def dead_letter_sink(setting: str, *, source: str) -> Callable[[str, str], None]:
+    """Puts a message that can never be processed on the dead-letter queue named by ``setting`` (a
+    ``Settings`` field, e.g. ``writes_dead_letter_queue_url``) with the reason, and counts it."""
+
+    def send(body: str, reason: str) -> None:
+        from shared.observability import metrics
+        from shared.queues import dead_letter
+
+        url = require(getattr(settings(), setting), setting.upper())
+        dead_letter(sqs(), url, body, reason, source=source)
+        metrics.add_metric(name="DeadLettered", unit="Count", value=1)
+
+    return send
 
 
 @cache

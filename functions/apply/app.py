@@ -16,16 +16,13 @@ from shared.pipeline.apply import Applier
 from shared.pipeline.once import Admission
 from shared.pipeline.plans import PlanBatch, pack
 from shared.pipeline.sqs_batch import SqsBatch
-from shared.queues import dead_letter, json_body, send_messages
+from shared.queues import json_body, send_messages
 
 RETRY_DELAY_SECONDS = 10
 MAX_ATTEMPTS = 8  # then the plans go to the dead-letter queue with the reason
 
 
-def _dead_letter(body: str, reason: str) -> None:
-    url = wiring.require(wiring.settings().writes_dead_letter_queue_url, "WRITES_DEAD_LETTER_QUEUE_URL")
-    dead_letter(wiring.sqs(), url, body, reason, source="apply")
-    metrics.add_metric(name="DeadLettered", unit="Count", value=1)
+_dead_letter = wiring.dead_letter_sink("writes_dead_letter_queue_url", source="apply")
 
 
 def _work(items: Sequence[tuple[str, PlanBatch]], context: Any) -> set[str]:

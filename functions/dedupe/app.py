@@ -14,16 +14,13 @@ from shared.observability import logger, metrics, tracer
 from shared.pipeline.dedupe import Deduper
 from shared.pipeline.plans import pack
 from shared.pipeline.sqs_batch import SqsBatch
-from shared.queues import dead_letter, json_body, send_messages
+from shared.queues import json_body, send_messages
 
 RETRY_DELAY_SECONDS = 2
 MAX_DEFERRALS = 30  # about a minute: longer than any apply batch, shorter than the claim's TTL
 
 
-def _dead_letter(body: str, reason: str) -> None:
-    url = wiring.require(wiring.settings().changes_dead_letter_queue_url, "CHANGES_DEAD_LETTER_QUEUE_URL")
-    dead_letter(wiring.sqs(), url, body, reason, source="dedupe")
-    metrics.add_metric(name="DeadLettered", unit="Count", value=1)
+_dead_letter = wiring.dead_letter_sink("changes_dead_letter_queue_url", source="dedupe")
 
 
 def _work(items: Sequence[tuple[str, ChangeEvent]]) -> set[str]:

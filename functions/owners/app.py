@@ -15,7 +15,7 @@ from shared.observability import logger, metrics, tracer
 from shared.owners.stage import OwnerStage
 from shared.pipeline.plans import PlanBatch, pack
 from shared.pipeline.sqs_batch import SqsBatch
-from shared.queues import dead_letter, send_messages
+from shared.queues import send_messages
 
 
 def _stage() -> OwnerStage:
@@ -30,10 +30,7 @@ def _stage() -> OwnerStage:
     )
 
 
-def _dead_letter(body: str, reason: str) -> None:
-    url = wiring.require(wiring.settings().owners_dead_letter_queue_url, "OWNERS_DEAD_LETTER_QUEUE_URL")
-    dead_letter(wiring.sqs(), url, body, reason, source="owners")
-    metrics.add_metric(name="DeadLettered", unit="Count", value=1)
+_dead_letter = wiring.dead_letter_sink("owners_dead_letter_queue_url", source="owners")
 
 
 def _work(items: Sequence[tuple[str, PlanBatch]]) -> set[str]:

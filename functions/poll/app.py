@@ -17,7 +17,7 @@ from shared.observability import logger, metrics, tracer
 from shared.pipeline.inbound import to_bodies
 from shared.pipeline.poll import ALL_TARGETS, Poller, PollRequest
 from shared.pipeline.sqs_batch import SqsBatch
-from shared.queues import dead_letter, send_messages
+from shared.queues import send_messages
 
 __all__ = ["PollRequest", "handler"]
 
@@ -39,12 +39,11 @@ def _poller() -> Poller:
     )
 
 
+_send_to_dead_letter_queue = wiring.dead_letter_sink("poll_requests_dead_letter_queue_url", source="poll")
+
+
 def _dead_letter(body: str, reason: str) -> None:
-    url = wiring.require(
-        wiring.settings().poll_requests_dead_letter_queue_url, "POLL_REQUESTS_DEAD_LETTER_QUEUE_URL"
-    )
-    dead_letter(wiring.sqs(), url, body, reason, source="poll")
-    metrics.add_metric(name="DeadLettered", unit="Count", value=1)
+    _send_to_dead_letter_queue(body, reason)
     logger.error("poll request dead-lettered", extra={"body": body[:500], "reason": reason})
 
 
