@@ -339,11 +339,11 @@ class World:
         return messages
 
 
-def quiet(world: World, label: str) -> dict[str, int]:
-    """Settled, then a moment more: no write of any kind may follow (an echo would)."""
+def quiet(world: World, label: str, *, pause: float = 0.5) -> dict[str, int]:
+    """Settled, then ``pause`` seconds more: no write of any kind may follow (an echo would)."""
     world.settle()
     before = world.pipeline_writes()
-    sleep_quietly(0.5)
+    sleep_quietly(pause)
     world.settle()
     assert world.pipeline_writes() == before, f"writes after {label} had settled: echoes"
     return before

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import World, sleep_quietly
+from tests.e2e.conftest import World, quiet
 
 FULL_CONTACT = {
     "email": "ada.lovelace@example.com",
@@ -149,16 +149,7 @@ def test_no_ping_pong_and_a_later_edit_of_the_same_field_still_syncs(world: Worl
     assert link is not None
     lead_id = link.sf_id
 
-    def quiet(label: str) -> dict[str, int]:
-        """Settled, then a few seconds more: no write of any kind may follow."""
-        world.settle()
-        before = world.pipeline_writes()
-        sleep_quietly(2.5)
-        world.settle()
-        assert world.pipeline_writes() == before, f"writes after {label} had settled: echoes"
-        return before
-
-    start = quiet("the creation")
+    start = quiet(world, "the creation", pause=2.5)
     counters = world.counters()
 
     # a HubSpot user edits: exactly one Salesforce write, nothing written back to HubSpot (an echo
@@ -184,7 +175,7 @@ def test_no_ping_pong_and_a_later_edit_of_the_same_field_still_syncs(world: Worl
 
     # a genuine edit back to a value hssync itself wrote earlier is still an edit
     world.hubspot_edit(contact_id, jobtitle="Oread")
-    after_revert = quiet("the last edit")
+    after_revert = quiet(world, "the last edit", pause=2.5)
     assert world.salesforce_row("Lead", lead_id)["Title"] == "Oread"
     assert after_revert["salesforce"] - after_sf_edit["salesforce"] == 1
     assert after_revert["hubspot"] == after_sf_edit["hubspot"]
