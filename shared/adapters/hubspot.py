@@ -329,6 +329,7 @@ class HubSpotAdapter:
         self._memberships_api: Any = None
         self._properties_api: Any = None
         self._property_types: dict[str, dict[str, Any]] | None = None
+        self._types_of: dict[tuple[str, ...], dict[str, dict[str, Any]]] = {}  # names -> definitions
 
     @classmethod
     def from_secret(
@@ -559,15 +560,20 @@ class HubSpotAdapter:
     # -- HubSpotPort: property definitions -----------------------------------------------------
     def contact_property_types(self, names: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Definitions (``type``, ``fieldType``, ``options``, ``modificationMetadata``... as HubSpot's
-        JSON names them) of the named contact properties that exist; one call per adapter."""
-        wanted = sorted(set(names))
+        JSON names them) of the named contact properties that exist; one call per adapter, or none
+        when another container shared them."""
+        wanted = tuple(sorted(set(names)))
+        if wanted not in self._types_of:
+            self._types_of[wanted] = self._load_property_types(wanted)
+        return copy.deepcopy(self._types_of[wanted])
+
+    def _load_property_types(self, wanted: Sequence[str]) -> dict[str, dict[str, Any]]:
         key = cache_name(
             "hubspot-properties", self.host, hashlib.sha256(self._token.encode()).hexdigest(), *wanted
         )
-        if self._property_types is None and self.cache is not None:
-            cached = self.cache.get(key)
-            if cached is not None:
-                return {name: copy.deepcopy(cached[name]) for name in wanted if name in cached}
+        cached = self.cache.get(key) if self.cache is not None else None
+        if cached is not None:
+            return {name: cached[name] for name in wanted if name in cached}
         if self._property_types is None:
             api = self._properties()
             call = partial(api.get_all, "contacts", archived=False, **self._opts())

@@ -4,6 +4,7 @@ membership (inclusion lists, S4/S5), unsubscribe from all email (S14), contact p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -302,3 +303,29 @@ def test_containers_sharing_the_cache_read_the_property_definitions_once(make, b
     assert box.calls().get("GET /crm/v3/properties/{object_type}") == 1
     make().contact_property_types(wanted)  # no shared cache: its own read
     assert box.calls().get("GET /crm/v3/properties/{object_type}") == 2
+
+
+def test_a_warm_adapter_answers_property_definitions_without_the_shared_cache(make, box):
+    class Counting(MemoryCache):
+        def __init__(self) -> None:
+            super().__init__()
+            self.gets = self.puts = 0
+
+        def get(self, name: str) -> dict[str, Any] | None:
+            self.gets += 1
+            return super().get(name)
+
+        def put(self, name: str, value: Mapping[str, Any], ttl_seconds: int) -> None:
+            self.puts += 1
+            super().put(name, value, ttl_seconds)
+
+    wanted = ["lifecyclestage", "email"]
+    cache = Counting()
+    fetched, shared = make(cache=cache), make(cache=cache)
+    first = fetched.contact_property_types(wanted)
+    assert shared.contact_property_types(wanted) == first  # a cold container: from the cache
+    before = (cache.gets, cache.puts)
+    for adapter in (fetched, shared):  # warm containers, one dedupe batch after another
+        for _ in range(3):
+            assert adapter.contact_property_types(wanted) == first
+    assert (cache.gets, cache.puts) == before
