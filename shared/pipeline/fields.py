@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from shared.config import OPT_OUT_HUBSPOT, OPT_OUT_SALESFORCE, FieldMapping, SyncConfig, SyncRule
@@ -57,9 +58,17 @@ class ContactFields:
 
     def field_of(self, sf_object: SfObject, prop: str) -> str | None:
         """The Salesforce field a HubSpot property maps to on this object (the opt-out included)."""
-        if prop == OPT_OUT_HUBSPOT:
-            return OPT_OUT_SALESFORCE
-        return next((f for m, f in self.for_object(sf_object) if m.hubspot == prop), None)
+        return self._fields_by_property.get((sf_object, prop))
+
+    @cached_property
+    def _fields_by_property(self) -> dict[tuple[str, str], str]:
+        # asked for every value dedupe compares: built once, not a scan of the mappings each time
+        found: dict[tuple[str, str], str] = {}
+        for sf_object in ("Lead", "Contact"):
+            for mapping, field in reversed(self.for_object(sf_object)):  # the first mapping wins
+                found[(sf_object, mapping.hubspot)] = field
+            found[(sf_object, OPT_OUT_HUBSPOT)] = OPT_OUT_SALESFORCE
+        return found
 
     def hubspot_properties(self) -> list[str]:
         return sorted({"email", OPT_OUT_HUBSPOT, OWNER_PROPERTY, *(m.hubspot for m in self.mappings)})
