@@ -57,6 +57,9 @@ class ChangeEvent(BaseModel):
         default_factory=dict, description="values the source reported with the change (property -> value)"
     )
     attempt: int = Field(default=0, ge=0, description="how often dedupe deferred this event already")
+    redecided: int = Field(
+        default=0, ge=0, description="how often the writes decided for it failed and it was decided again"
+    )
     held: bool = Field(
         default=False, description="dedupe held it back once to fill a whole API batch; it is not held again"
     )

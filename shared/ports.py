@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from shared.errors import ApiFailure, ErrorCategory
+from shared.intents import WriteIntent
 from shared.owners.directory import HubSpotOwner, SalesforceOwner
 
 
@@ -181,6 +182,29 @@ class Link:
     # other Salesforce records with the same email ("Lead:00Q...", "Contact:003..."): the pair stays
     # linked to sf_id (the oldest) but syncs with whichever of them was updated most recently (S6)
     duplicates: tuple[str, ...] = ()
+    # bookkeeping of the store, not part of what the link says (so not compared): the revision the
+    # link is at (every recorded change makes a new one) and what a plan is writing to the pair,
+    # recorded before the write (shared.intents)
+    rev: int = field(default=0, compare=False)
+    intent: WriteIntent | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class IntentRecord:
+    """A write intent to record on the link of ``hubspot_id``, decided on the link's ``rev``."""
+
+    hubspot_id: str
+    rev: int
+    intent: WriteIntent
+
+
+@dataclass(frozen=True)
+class LinkCommit:
+    """A link a plan saves as a new revision (without an intent) once its writes are done."""
+
+    link: Link
+    plan_id: str  # the plan saving it: its own intent does not stand in the way
+    rev: int | None  # the revision the plan was decided on; None: it was decided with no link
 
 
 @dataclass(frozen=True)
@@ -211,7 +235,19 @@ class StatePort(Protocol):
     def links_by_salesforce(self, portal: str, ids: Sequence[str]) -> dict[str, Link]: ...
 
     def save_links(self, links: Sequence[Link]) -> None:
-        """Upsert links (both directions)."""
+        """Upsert links (both directions), each as a new revision without an intent."""
+        ...
+
+    def record_intents(self, portal: str, intents: Sequence[IntentRecord]) -> set[str]:
+        """Record each intent on its link, when the link is still at the intent's ``rev`` and holds no
+        live intent of another plan (``shared.intents``). Returns the HubSpot ids refused. No link
+        stored at revision 0 (a link moving to a new contact) is accepted with nothing recorded."""
+        ...
+
+    def commit_links(self, commits: Sequence[LinkCommit]) -> set[str]:
+        """``save_links`` for plans: each link is saved only when the stored one is still at the
+        revision the plan was decided on and holds no live intent of another plan (a plan decided
+        with no link checks the intent only). Returns the HubSpot ids refused."""
         ...
 
     def claim_creation(self, portal: str, target: str, email: str, claimant: str) -> str | None:

@@ -4,6 +4,7 @@ A writes message is applied once however often SQS delivers it (``shared.pipelin
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,8 +12,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import wiring
 from shared.errors import SuspendedError, TransientApiError
+from shared.models import ChangeEvent
 from shared.observability import logger, metrics, tracer
-from shared.pipeline.apply import Applier
+from shared.pipeline.apply import APPLY_TIMEOUT, Applier
 from shared.pipeline.once import Admission
 from shared.pipeline.plans import PlanBatch, pack
 from shared.pipeline.sqs_batch import SqsBatch
@@ -45,7 +47,7 @@ def _work(items: Sequence[tuple[str, PlanBatch]], context: Any) -> set[str]:
     if not fresh:
         return retry
     try:
-        retry |= _apply([(message_id, batch) for message_id, batch, _ in fresh])
+        retry |= _apply([(message_id, batch) for message_id, batch, _ in fresh], remaining)
     except Exception as exc:
         for _, _, body in fresh:
             once.release(body, exc)
@@ -58,13 +60,15 @@ def _work(items: Sequence[tuple[str, PlanBatch]], context: Any) -> set[str]:
     return retry
 
 
-def _apply(items: Sequence[tuple[str, PlanBatch]]) -> set[str]:
+def _apply(items: Sequence[tuple[str, PlanBatch]], remaining_ms: int | None = None) -> set[str]:
     settings = wiring.settings()
     applier = Applier(
         salesforce=wiring.salesforce(),
         hubspot=wiring.hubspot(),
         state=wiring.state(),
         assignment_rules=wiring.sync_config().creation.assignment_rules,
+        # a write lease outlives the invocation that holds it
+        running_for=dt.timedelta(milliseconds=remaining_ms) if remaining_ms is not None else APPLY_TIMEOUT,
     )
     plans = [plan for _, batch in items for plan in batch.plans]
     try:
@@ -87,6 +91,7 @@ def _apply(items: Sequence[tuple[str, PlanBatch]]) -> set[str]:
     if result.followups:
         url = wiring.require(settings.changes_queue_url, "CHANGES_QUEUE_URL")
         send_messages(sqs, url, [json_body(e) for e in result.followups])
+    _decide_again(result.redecide)
     for entry in result.health:
         logger.warning(
             "sync health",
@@ -106,6 +111,19 @@ def _apply(items: Sequence[tuple[str, PlanBatch]]) -> set[str]:
         extra={"plans": len(plans), "counters": dict(result.counters), "retry": len(result.retry_plan_ids)},
     )
     return set()
+
+
+def _decide_again(changes: Sequence[ChangeEvent]) -> None:
+    """Pairs whose writes failed transiently go back to dedupe after a pause, a bounded number of
+    times; then to the dead-letter queue with the reason."""
+    if not changes:
+        return
+    again = [c for c in changes if c.redecided < MAX_ATTEMPTS]
+    for given_up in (c for c in changes if c.redecided >= MAX_ATTEMPTS):
+        _dead_letter(given_up.model_dump_json(), f"writes still failing after {MAX_ATTEMPTS} attempts")
+    if again:
+        url = wiring.require(wiring.settings().changes_queue_url, "CHANGES_QUEUE_URL")
+        send_messages(wiring.sqs(), url, [json_body(c) for c in again], delay_seconds=RETRY_DELAY_SECONDS)
 
 
 @logger.inject_lambda_context

@@ -17,7 +17,17 @@ from shared.pipeline.sqs_batch import SqsBatch
 from shared.queues import json_body, send_messages
 
 RETRY_DELAY_SECONDS = 2
-MAX_DEFERRALS = 30  # about a minute: longer than any apply batch, shorter than the claim's TTL
+# a change waits for a creation claim held by another change, or for hssync's write to its pair to
+# be recorded (shared.intents); the pause doubles every 5 deferrals up to 64 s, so 30 deferrals wait
+# about 10 minutes: longer than a write lease (apply's timeout plus a margin), as long as a claim
+MAX_DEFERRALS = 30
+MAX_DELAY_SECONDS = 64
+
+
+def deferral_delay(attempt: int) -> int:
+    """Seconds before a deferred change is looked at again (its ``attempt``-th deferral, from 0)."""
+    delay: int = RETRY_DELAY_SECONDS * 2 ** (attempt // 5)
+    return min(MAX_DELAY_SECONDS, delay)
 
 
 _dead_letter = wiring.dead_letter_sink("changes_dead_letter_queue_url", source="dedupe")
@@ -44,15 +54,7 @@ def _work(items: Sequence[tuple[str, ChangeEvent]]) -> set[str]:
         target = settings.owners_queue_url or wiring.require(settings.writes_queue_url, "WRITES_QUEUE_URL")
         send_messages(sqs, target, pack(result.plans))
     if result.retry:
-        # another event holds the creation claim: look again shortly, when the record exists
-        again = [
-            e.model_copy(update={"attempt": e.attempt + 1}) for e in result.retry if e.attempt < MAX_DEFERRALS
-        ]
-        for given_up in (e for e in result.retry if e.attempt >= MAX_DEFERRALS):
-            _dead_letter(given_up.model_dump_json(), "creation claim held by another event for too long")
-        if again:
-            changes = wiring.require(settings.changes_queue_url, "CHANGES_QUEUE_URL")
-            send_messages(sqs, changes, [json_body(e) for e in again], delay_seconds=RETRY_DELAY_SECONDS)
+        _defer(result.retry)
     if result.held:
         # a part of a bulk load, held back to fill the next batch's API calls (once per event)
         changes = wiring.require(settings.changes_queue_url, "CHANGES_QUEUE_URL")
@@ -74,6 +76,21 @@ def _work(items: Sequence[tuple[str, ChangeEvent]]) -> set[str]:
         },
     )
     return set()
+
+
+def _defer(events: Sequence[ChangeEvent]) -> None:
+    """Another change holds the creation claim, or hssync is writing to the pair: look again
+    shortly, when the record exists or the write is recorded."""
+    for given_up in (e for e in events if e.attempt >= MAX_DEFERRALS):
+        _dead_letter(given_up.model_dump_json(), "waited too long for a creation claim or a write in flight")
+    by_delay: dict[int, list[str]] = {}
+    for event in events:
+        if event.attempt < MAX_DEFERRALS:
+            later = event.model_copy(update={"attempt": event.attempt + 1})
+            by_delay.setdefault(deferral_delay(event.attempt), []).append(json_body(later))
+    changes = wiring.require(wiring.settings().changes_queue_url, "CHANGES_QUEUE_URL")
+    for delay, bodies in by_delay.items():
+        send_messages(wiring.sqs(), changes, bodies, delay_seconds=delay)
 
 
 @logger.inject_lambda_context

@@ -102,7 +102,11 @@ class OwnerStage:
         synced_after = dict(plan.synced_after)
         if plan.synced_after or plan.create:
             synced_after[OWNER_PROPERTY] = outcome.synced
+        written = dict(plan.written)
+        if outcome.write_salesforce is not None or outcome.write_hubspot is not None:
+            written[OWNER_PROPERTY] = "salesforce" if outcome.write_salesforce is not None else "hubspot"
         update: dict[str, Any] = {
+            "written": written,
             "salesforce_writes": sf_writes,
             "hubspot_writes": hs_writes,
             "notes": tuple(notes),

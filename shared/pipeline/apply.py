@@ -2,13 +2,18 @@
 
 Plans of one SQS batch are grouped by target and operation: Salesforce creates and updates go out
 as sObject Collections (200 records a call), HubSpot ones as batch create/update (100 a call); the
-adapters do the chunking. Then, per plan: links and the synced values are saved (the basis of echo
-suppression), creation claims are completed or released, and permanent failures become sync-health
-entries. A transient failure of a call (its retries spent) marks only that call's plans for retry.
+adapters do the chunking. Before the writes, each plan that writes to a linked pair records its
+write intent on the link (``shared.intents``); a plan decided on a link that has changed since is
+not written, its pair is decided again. After the writes, per plan: links and the synced values are
+saved as the link's next revision (the basis of echo suppression), creation claims are completed or
+released, and permanent failures become sync-health entries. A transient failure of a call (its
+retries spent) is never retried blindly: the outcome of the write is unknown, so its plans' pairs
+are decided again from fresh reads, with the intents counting as hssync's own values.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections import Counter
@@ -17,13 +22,16 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from shared.errors import ApiFailure, ErrorCategory, TransientApiError
+from shared.intents import LEASE_MARGIN, intent_for
 from shared.models import ChangeEvent, ChangeType, System
 from shared.pipeline.plans import SyncedPair, SyncPlan
 from shared.ports import (
     ClaimDone,
     HealthEntry,
     HubSpotPort,
+    IntentRecord,
     Link,
+    LinkCommit,
     RecordWrite,
     SalesforcePort,
     StatePort,
@@ -38,12 +46,18 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# the longest an apply invocation runs (the template's ApplyFunction timeout): a write lease outlives it
+APPLY_TIMEOUT = dt.timedelta(seconds=180)
+
+
 @dataclass
 class ApplyResult:
     retry_plan_ids: set[str] = field(default_factory=set)  # transient failures: deliver again
     counters: Counter[str] = field(default_factory=Counter)
     health: list[HealthEntry] = field(default_factory=list)
     followups: list[ChangeEvent] = field(default_factory=list)  # records to re-read and sync again
+    # pairs whose writes failed transiently (their outcome unknown): decided again after a pause
+    redecide: list[ChangeEvent] = field(default_factory=list)
 
 
 @dataclass
@@ -58,6 +72,7 @@ class _Progress:
     transient: bool = False
     resync_hubspot: bool = False
     claim_completed: bool = False
+    intent: IntentRecord | None = None  # recorded on the link before the writes
 
 
 class Applier:
@@ -69,8 +84,10 @@ class Applier:
         state: StatePort,
         clock: Callable[[], dt.datetime] = utc_now,
         assignment_rules: bool = True,
+        running_for: dt.timedelta = APPLY_TIMEOUT,
     ) -> None:
         self.assignment_rules = assignment_rules
+        self.running_for = running_for  # the invocation's remaining time: the write leases outlive it
         self.salesforce = salesforce
         self.hubspot = hubspot
         self.state = state
@@ -80,6 +97,7 @@ class Applier:
         result = ApplyResult()
         progress = {p.plan_id: _Progress(p, p.hubspot_id, p.sf_id) for p in _latest_per_pair(plans, result)}
         self._confirm_claims(progress, result)
+        self._record_intents(progress, result)
 
         self._create_in_salesforce(progress, result)
         self._create_in_hubspot(progress, result)
@@ -87,6 +105,7 @@ class Applier:
         self._update_hubspot(progress, result)
         self._unsubscribe(progress, result)
         self._archive(progress, result)
+        self._decide_unknown_again(progress, result)
         self._record(progress, result)
         return result
 
@@ -116,6 +135,30 @@ class Applier:
                 item.sf_id,
                 resync_hubspot=True,
             )
+
+    def _record_intents(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
+        """Write-ahead: each plan that writes to a linked pair records what it writes on the link
+        first. A plan decided on a link that changed since (or that another plan is writing to) is
+        not written: its pair is decided again from fresh reads."""
+        lease_until = self.clock() + self.running_for + LEASE_MARGIN
+        records: dict[str, IntentRecord] = {}
+        for plan_id, item in progress.items():
+            plan = item.plan
+            if plan.link_rev is None or plan.create or not item.hubspot_id or not _writes(plan):
+                continue
+            intent = intent_for(plan_id, plan.written, plan.synced_after, lease_until)
+            if intent is not None:
+                records[plan_id] = IntentRecord(item.hubspot_id, plan.link_rev, intent)
+        if not records:
+            return
+        portal = next(iter(progress.values())).plan.portal
+        refused = self.state.record_intents(portal, list(records.values()))
+        for plan_id, record in records.items():
+            if record.hubspot_id in refused:
+                result.counters["decided again (the link changed)"] += 1
+                result.followups.append(_decide_again(progress.pop(plan_id).plan, self.clock()))
+            else:
+                progress[plan_id].intent = record
 
     # -- writes --------------------------------------------------------------------------------
     def _create_in_salesforce(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
@@ -222,10 +265,9 @@ class Applier:
         try:
             outcomes = self.hubspot.unsubscribe_from_all([str(p.plan.unsubscribe_email) for p in todo])
         except TransientApiError as exc:
-            log.warning("unsubscribing %d contacts will be retried: %s", len(todo), exc)
+            log.warning("unsubscribing %d contacts failed; decided again: %s", len(todo), exc)
             for item in todo:
                 item.transient = True
-                result.retry_plan_ids.add(item.plan.plan_id)
             return
         by_email = {o.key: o for o in outcomes}
         for item in todo:
@@ -267,10 +309,9 @@ class Applier:
         try:
             outcomes = call(writes)
         except TransientApiError as exc:
-            log.warning("batched write of %d records will be retried: %s", len(writes), exc)
+            log.warning("batched write of %d records failed; decided again: %s", len(writes), exc)
             for item in items:
                 item.transient = True
-                result.retry_plan_ids.add(item.plan.plan_id)
             return None
         by_key = {o.key: o for o in outcomes}
         ordered = []
@@ -296,7 +337,6 @@ class Applier:
             return
         if failure.retryable:
             item.transient = True
-            result.retry_plan_ids.add(item.plan.plan_id)
             return
         plan = item.plan
         if system == "salesforce":
@@ -326,9 +366,32 @@ class Applier:
         )
 
     # -- bookkeeping ---------------------------------------------------------------------------
+    def _decide_unknown_again(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
+        """Plans whose writes failed transiently: the writes may or may not have landed, so they are
+        not repeated. Their creation claims are given back, their intents stay on the links (so
+        what landed counts as hssync's) with the lease ended, and their pairs are decided again."""
+        unknown = [item for item in progress.values() if item.transient and not item.plan.archive_hubspot]
+        if not unknown:
+            return
+        now = self.clock()
+        ended = [
+            dataclasses.replace(item.intent, intent=dataclasses.replace(item.intent.intent, lease_until=now))
+            for item in unknown
+            if item.intent is not None
+        ]
+        if ended:
+            self.state.record_intents(unknown[0].plan.portal, ended)
+        for item in unknown:
+            plan = item.plan
+            if plan.create and plan.claim_email and plan.claimant and not item.claim_completed:
+                self.state.release_claim(plan.portal, plan.create, plan.claim_email, plan.claimant)
+                item.claim_completed = True  # nothing more to give back
+            result.counters["decided again (writes failed)"] += 1
+            result.redecide.append(_decide_again(plan, now, failed=True))
+
     def _record(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
         now = self.clock()
-        links: list[Link] = []
+        commits: list[LinkCommit] = []
         synced_pairs: list[str] = []  # records of pairs that synced: their skip statuses are stale
         by_email = [i.hubspot_id for i in progress.values() if i.plan.linked_by_email and i.hubspot_id]
         portal = next(iter(progress.values())).plan.portal if progress else ""
@@ -353,7 +416,7 @@ class Applier:
                     )
                 )
             if item.transient or plan.archive_hubspot:
-                continue
+                continue  # decided again (_decide_unknown_again), or its link is gone
             if plan.claim_email and plan.claimant and not item.claim_completed:
                 # nothing created under the claim (a failure, or the record existed): give it back
                 target = plan.create or "salesforce"
@@ -370,18 +433,17 @@ class Applier:
                     f"hubspot:contacts:{item.hubspot_id}",
                     f"salesforce:{plan.sf_object}:{item.sf_id}",
                 ]
-            links.append(
-                Link(
-                    portal=plan.portal,
-                    hubspot_id=item.hubspot_id,
-                    sf_object=plan.link_sf_object or plan.sf_object,
-                    sf_id=plan.link_sf_id or item.sf_id,
-                    synced={} if item.resync_hubspot else _synced(item),
-                    linked_at=now if (plan.create or plan.linked_by_email) else None,
-                    updated_at=now,
-                    duplicates=plan.duplicates,
-                )
+            link = Link(
+                portal=plan.portal,
+                hubspot_id=item.hubspot_id,
+                sf_object=plan.link_sf_object or plan.sf_object,
+                sf_id=plan.link_sf_id or item.sf_id,
+                synced={} if item.resync_hubspot else _synced(item),
+                linked_at=now if (plan.create or plan.linked_by_email) else None,
+                updated_at=now,
+                duplicates=plan.duplicates,
             )
+            commits.append(LinkCommit(link, plan.plan_id, plan.link_rev))
             if item.resync_hubspot:
                 result.followups.append(
                     ChangeEvent(
@@ -395,11 +457,17 @@ class Applier:
                         source_event_id=f"resync:{plan.plan_id}",
                     )
                 )
-        if links:
-            self.state.save_links(links)
+        if commits:
+            refused = self.state.commit_links(commits)
+            for commit in commits:
+                if commit.link.hubspot_id in refused:
+                    # decided on bookkeeping that changed meanwhile: its writes (if any) are
+                    # recognised by their intent; the pair is decided again
+                    result.counters["decided again (the link changed)"] += 1
+                    result.followups.append(_decide_again(progress[commit.plan_id].plan, now))
             # a pair that syncs is no longer skipped: forget the reasons it was skipped before
             if synced_pairs:
-                self.state.clear_statuses(links[0].portal, synced_pairs)
+                self.state.clear_statuses(commits[0].link.portal, synced_pairs)
         if result.health:
             self.state.record_health(result.health)
 
@@ -457,3 +525,28 @@ def _latest_per_pair(plans: Sequence[SyncPlan], result: ApplyResult) -> list[Syn
     for plan in latest.values():
         unique[plan.plan_id] = plan
     return list(unique.values())
+
+
+def _writes(plan: SyncPlan) -> bool:
+    """Whether the plan writes to an existing pair (a write intent is recorded for it)."""
+    return bool(plan.hubspot_writes or plan.salesforce_writes or plan.unsubscribe_email)
+
+
+def _decide_again(plan: SyncPlan, now: dt.datetime, *, failed: bool = False) -> ChangeEvent:
+    """A change that makes dedupe read the plan's pair again and decide it anew, from its HubSpot
+    contact (a linked pair is read from either side). ``account`` is the portal: only the change id
+    uses it."""
+    system, object_type, record_id = System.HUBSPOT, "contacts", str(plan.hubspot_id)
+    if plan.hubspot_id is None and plan.sf_id:  # a HubSpot contact to create: from its Salesforce record
+        system, object_type, record_id = System.SALESFORCE, str(plan.sf_object), plan.sf_id
+    return ChangeEvent(
+        system=system,
+        account=plan.portal,
+        object_type=object_type,
+        record_id=record_id,
+        change_type=ChangeType.RESYNC,
+        occurred_at=now,
+        origin="hssync:decide-again",
+        source_event_id=f"again:{plan.plan_id}:{plan.redecided + int(failed)}",
+        redecided=plan.redecided + int(failed),
+    )

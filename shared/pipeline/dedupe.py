@@ -24,11 +24,12 @@ import dataclasses
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from shared.config import OPT_OUT_HUBSPOT, OPT_OUT_SALESFORCE, PropertyFilter, SyncConfig
+from shared.intents import WrittenSide, remembered
 from shared.matching import SalesforcePerson, match_by_email, normalize_email
 from shared.models import ChangeEvent, ChangeType, System
 from shared.owners.decide import OWNER_FIELD, OWNER_PROPERTY, OwnerState
@@ -184,7 +185,9 @@ class Deduper:
         hubspot: HubSpotPort,
         state: StatePort,
         own_app_id: str | None = None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
+        self.clock = clock
         self.config = config
         self.own_app_id = own_app_id
         self.portal = portal
@@ -236,6 +239,24 @@ class Deduper:
             return contact.id in members
         return included(self.config, contact.properties)
 
+    # -- writes in flight (shared.intents) -------------------------------------------------------
+    def _writing(self, link: Link | None) -> bool:
+        """Whether apply may still be writing to this pair: it is decided once the write is recorded."""
+        return link is not None and link.intent is not None and link.intent.in_flight(self.clock())
+
+    def _wait_for_writes(
+        self, links: dict[str, Link], events: Mapping[str, ChangeEvent], result: DedupeResult
+    ) -> set[str]:
+        """Takes the pairs with a write in flight out of ``links`` and their changes out of this batch
+        (returned, by the key of ``links``): they are decided again once the write is recorded."""
+        busy = {key for key, link in links.items() if self._writing(link)}
+        for key in busy:
+            del links[key]
+            event = events.get(key)
+            if event is not None:
+                result.retry.append(event)
+        return busy
+
     # -- entry point ---------------------------------------------------------------------------
     def process(self, events: Sequence[ChangeEvent]) -> DedupeResult:
         result = DedupeResult()
@@ -285,8 +306,11 @@ class Deduper:
     # -- HubSpot -> Salesforce ----------------------------------------------------------------
     def _from_hubspot(self, batched: dict[str, list[ChangeEvent]], result: DedupeResult) -> None:
         links = self.state.links_by_hubspot(self.portal, list(batched))
+        busy = self._wait_for_writes(links, {cid: _representative(g) for cid, g in batched.items()}, result)
         events: dict[str, ChangeEvent] = {}
         for contact_id, group in batched.items():
+            if contact_id in busy:
+                continue
             # a contact's notifications of one batch are answered from the link only if each of
             # them is: one echo must not hide a user's edit of the same contact
             unknown = [e for e in group if not self._known(e, links.get(contact_id))]
@@ -360,17 +384,20 @@ class Deduper:
         the owners stage, learnt from the change event without a read."""
         by_id = {salesforce_id18(e.record_id): e for e in events}
         links = self.state.links_by_salesforce(self.portal, list(by_id))
+        busy = self._wait_for_writes(links, by_id, result)
         for sf_id, event in by_id.items():
+            if sf_id in busy:
+                continue
             link = links.get(sf_id)
             owner = _id_or_none(event.reported.get("OwnerId"))
-            remembered = link.synced.get(OWNER_PROPERTY) if link is not None else None
-            if link is None or owner is None or (remembered is not None and remembered[1] == owner):
+            known = link.synced.get(OWNER_PROPERTY) if link is not None else None
+            if link is None or owner is None or (known is not None and known[1] == owner):
                 result.skipped["echo of our own write"] += 1
                 continue
             state = OwnerState(
-                hubspot=remembered[0] if remembered else None,
+                hubspot=known[0] if known else None,
                 salesforce=owner,
-                remembered=remembered or (None, None),
+                remembered=known or (None, None),
                 salesforce_changed_at=event.occurred_at,
             )
             self._add(
@@ -385,6 +412,7 @@ class Deduper:
                     owner=state,
                     synced_before=dict(link.synced),
                     synced_after=dict(link.synced),
+                    link_rev=link.rev,
                     reasons=("the owner Salesforce gave the record hssync created",),
                     source="salesforce",
                 ),
@@ -405,7 +433,8 @@ class Deduper:
         for merged_id, link in self.state.links_by_hubspot(self.portal, list(merged_ids)).items():
             survivor = merged_ids[merged_id]
             if survivor not in links:
-                links[survivor] = dataclasses.replace(link, hubspot_id=survivor)
+                # the survivor has no link item yet: its link starts at revision 0
+                links[survivor] = dataclasses.replace(link, hubspot_id=survivor, rev=0, intent=None)
 
     def _retrieve_following_conversions(
         self, ids: Mapping[SfObject, Sequence[str]]
@@ -442,6 +471,8 @@ class Deduper:
         echo of hssync's own write, or a write of the same value). A creation counts only when
         hssync's app made it. Anything else, or an inclusion-list property, is read."""
         if link is None or event.change_type not in (ChangeType.CREATE, ChangeType.UPDATE):
+            return False
+        if link.intent is not None:  # a write not recorded yet: the contact is read
             return False
         if event.change_type is ChangeType.CREATE and not self._ours(event):
             return False
@@ -542,6 +573,7 @@ class Deduper:
                 ),
                 synced_after=synced,
                 reasons=(f"new HubSpot contact, no Salesforce record with its email: create a {sf_object}",),
+                redecided=event.redecided,
                 notes=notes,
                 direction="hubspot_to_salesforce",
             ),
@@ -569,6 +601,9 @@ class Deduper:
                 continue
             live[record_id] = record
         links = self.state.links_by_salesforce(self.portal, [*live, *converted])
+        for busy in self._wait_for_writes(links, by_event_id, result):
+            live.pop(busy, None)
+            converted.pop(busy, None)
         if converted:
             self._follow_conversions(converted, links, by_event_id, result)
         links = {rid: link for rid, link in links.items() if rid in live}
@@ -717,7 +752,8 @@ class Deduper:
         deletes in Salesforce, so nothing else happens."""
         by_id = {salesforce_id18(k): v for k, v in events.items()}
         links = self.state.links_by_salesforce(self.portal, list(by_id))
-        for rid in set(by_id) - set(links):
+        busy = self._wait_for_writes(links, by_id, result)
+        for rid in set(by_id) - set(links) - busy:
             result.skip("Salesforce record deleted (not linked)", _sf_key(sf_object, rid))
         if not links:
             return
@@ -808,6 +844,7 @@ class Deduper:
                 owner=OwnerState(salesforce=_id_or_none(record.fields.get(OWNER_FIELD)), creating="hubspot"),
                 synced_after=synced,
                 reasons=(f"new Salesforce {sf_object}, no HubSpot contact with its email: create one",),
+                redecided=event.redecided,
                 notes=tuple(_refused_note(r, "hubspot", _sf_key(sf_object, record.id)) for r in refused),
                 direction="salesforce_to_hubspot",
                 source="salesforce",
@@ -839,6 +876,8 @@ class Deduper:
         after: dict[str, SyncedPair] = dict(before)
         reasons: list[str] = []
         found: list[HealthNote] = list(notes)
+        written: dict[str, WrittenSide] = {}
+        intent = link.intent if synced is not None else None
         unsubscribe = False
         for mapping, sf_field in [] if link_only else self.fields.for_object(sf_object):
             if not self.types.has_field(sf_object, sf_field):
@@ -850,15 +889,15 @@ class Deduper:
                 self._comparable(prop, sf_object, hs_raw),
                 self._comparable(prop, sf_object, sf_raw),
             )
-            remembered_pair = (synced or {}).get(prop)
-            remembered = Remembered(*remembered_pair) if remembered_pair is not None else None
+            remembered_pair = remembered(prop, synced, intent, hubspot=hs_value, salesforce=sf_value)
+            last_synced = Remembered(*remembered_pair) if remembered_pair is not None else None
             state = FieldState(
                 hs_value,
                 sf_value,
                 _whole_seconds(contact.property_changed_at.get(prop)),
                 _whole_seconds(record.last_modified),
             )
-            write = decide(mapping.rule, state, remembered)
+            write = decide(mapping.rule, state, last_synced)
             if write is None:
                 after[prop] = (hs_value, sf_value)
                 continue
@@ -869,6 +908,7 @@ class Deduper:
                 else:
                     hs_writes[prop] = self.types.to_hubspot(prop, sf_object, sf_field, sf_raw)
                     after[prop] = (sf_value, sf_value)
+                written[prop] = write.to.value
             except ConversionError as exc:
                 # the other side would refuse the value: a known difference, reported, not retried
                 to = "salesforce" if write.to is Side.SALESFORCE else "hubspot"
@@ -883,9 +923,10 @@ class Deduper:
             opt_write = decide_opt_out(hubspot_opted_out=hs_opt, salesforce_opted_out=sf_opt)
             if opt_write is not None and opt_write.to is Side.SALESFORCE:
                 sf_writes[OPT_OUT_SALESFORCE] = True
-                reasons.append(f"{OPT_OUT_HUBSPOT}: {opt_write.reason}")
             elif opt_write is not None:
                 unsubscribe = True
+            if opt_write is not None:
+                written[OPT_OUT_HUBSPOT] = opt_write.to.value
                 reasons.append(f"{OPT_OUT_HUBSPOT}: {opt_write.reason}")
             both = hs_opt or sf_opt
             after[OPT_OUT_HUBSPOT] = (
@@ -912,10 +953,16 @@ class Deduper:
         )
         owner = None
         if not link_only:
-            remembered_owner = (synced or {}).get(OWNER_PROPERTY) if synced is not None else None
+            hs_owner = contact.properties.get(OWNER_PROPERTY) or None
+            sf_owner = _id_or_none(record.fields.get(OWNER_FIELD))
+            remembered_owner = (
+                remembered(OWNER_PROPERTY, synced, intent, hubspot=hs_owner, salesforce=sf_owner)
+                if synced is not None
+                else None
+            )
             owner = OwnerState(
-                hubspot=contact.properties.get(OWNER_PROPERTY) or None,
-                salesforce=_id_or_none(record.fields.get(OWNER_FIELD)),
+                hubspot=hs_owner,
+                salesforce=sf_owner,
                 remembered=remembered_owner,
                 hubspot_changed_at=contact.property_changed_at.get(OWNER_PROPERTY),
                 salesforce_changed_at=record.last_modified,
@@ -937,6 +984,9 @@ class Deduper:
             owner=owner,
             synced_before=before,
             synced_after={} if link_only else after,
+            written=written,
+            link_rev=None if new_link else link.rev,
+            redecided=event.redecided,
             reasons=tuple(reasons)
             or (("linked; outside the inclusion list",) if link_only else ("already in sync",)),
             notes=tuple(found),

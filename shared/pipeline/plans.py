@@ -52,6 +52,10 @@ class SyncPlan(BaseModel):
     archive_hubspot: bool = False  # its Salesforce record was deleted (deletes.salesforce_delete setting)
     synced_before: dict[str, SyncedPair] = Field(default_factory=dict)
     synced_after: dict[str, SyncedPair] = Field(default_factory=dict)
+    # which side each written property goes to: the write intent apply records first (shared.intents)
+    written: dict[str, Literal["hubspot", "salesforce"]] = Field(default_factory=dict)
+    link_rev: int | None = None  # the revision of the link the plan was decided on; None: no link
+    redecided: int = Field(default=0, ge=0)  # how often its source change was decided again already
     reasons: tuple[str, ...] = ()
     notes: tuple[HealthNote, ...] = ()
     direction: Literal["hubspot_to_salesforce", "salesforce_to_hubspot", "both", "none"] = "none"

@@ -53,6 +53,16 @@ class HealthSummary:
     first_at: dt.datetime
 
 
+def may_write(stored: Link | None, rev: int | None, plan_id: str, now: dt.datetime) -> bool:
+    """Whether a plan decided on revision ``rev`` of a link (None: decided with no link) may record
+    its intent or its link over ``stored`` (``shared.intents``): the link is still at that revision
+    and holds no live intent of another plan. ``DynamoState`` states the same rule as a condition."""
+    intent = stored.intent if stored is not None else None
+    if intent is not None and intent.plan_id != plan_id and intent.in_flight(now):
+        return False
+    return rev is None or (stored is not None and stored.rev == rev)
+
+
 def prepare_links(links: Sequence[Link]) -> list[Link]:
     """Validated copies of ``links`` with 18-character Salesforce ids, one per HubSpot id.
 

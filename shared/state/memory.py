@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from shared.errors import ErrorCategory
-from shared.ports import ClaimDone, HealthEntry, Link
+from shared.ports import ClaimDone, HealthEntry, IntentRecord, Link, LinkCommit
 from shared.state import keys
 from shared.state.base import (
     Clock,
@@ -20,6 +20,7 @@ from shared.state.base import (
     epoch_seconds,
     group_health,
     is_expired,
+    may_write,
     newest_first,
     prepare_links,
     utc_now,
@@ -74,17 +75,57 @@ class MemoryState:
         prepared = prepare_links(links)
         with self._lock:
             for link in prepared:
-                hubspot_key = (link.portal, link.hubspot_id)
-                salesforce_key = (link.portal, link.sf_id)
-                old = self._by_hubspot.get(hubspot_key)
-                if old is not None and old.sf_id != link.sf_id:
-                    self._by_salesforce.pop((link.portal, old.sf_id), None)
-                old = self._by_salesforce.get(salesforce_key)
-                if old is not None and old.hubspot_id != link.hubspot_id:
-                    self._by_hubspot.pop((link.portal, old.hubspot_id), None)
-                stored = copy.deepcopy(link)
-                self._by_hubspot[hubspot_key] = stored
-                self._by_salesforce[salesforce_key] = stored
+                current = self._by_hubspot.get((link.portal, link.hubspot_id))
+                unchanged = current is not None and current == link and current.intent is None
+                if not unchanged:  # a change: a new revision
+                    self._store(link)
+
+    def commit_links(self, commits: Sequence[LinkCommit]) -> set[str]:
+        prepared = prepare_links([c.link for c in commits])
+        decided = {(c.link.portal, c.link.hubspot_id): c for c in commits}
+        now = self._clock()
+        refused: set[str] = set()
+        with self._lock:
+            for link in prepared:
+                commit = decided[(link.portal, link.hubspot_id)]
+                stored = self._by_hubspot.get((link.portal, link.hubspot_id))
+                if may_write(stored, commit.rev, commit.plan_id, now):
+                    self._store(link)
+                else:
+                    refused.add(link.hubspot_id)
+        return refused
+
+    def record_intents(self, portal: str, intents: Sequence[IntentRecord]) -> set[str]:
+        keys.component("portal", portal)
+        now = self._clock()
+        refused: set[str] = set()
+        with self._lock:
+            for record in intents:
+                stored = self._by_hubspot.get((portal, record.hubspot_id))
+                if stored is None and record.rev == 0:
+                    continue  # a link moving to a new contact (a merge): nothing stored to guard yet
+                if stored is None or not may_write(stored, record.rev, record.intent.plan_id, now):
+                    refused.add(record.hubspot_id)
+                    continue
+                stored.intent = record.intent  # the pointer shares the object
+        return refused
+
+    def _store(self, link: Link) -> None:
+        """One link as a new revision without an intent (the caller holds the lock)."""
+        hubspot_key = (link.portal, link.hubspot_id)
+        salesforce_key = (link.portal, link.sf_id)
+        old = self._by_hubspot.get(hubspot_key)
+        if old is not None and old.sf_id != link.sf_id:
+            self._by_salesforce.pop((link.portal, old.sf_id), None)
+        old = self._by_salesforce.get(salesforce_key)
+        if old is not None and old.hubspot_id != link.hubspot_id:
+            self._by_hubspot.pop((link.portal, old.hubspot_id), None)
+        current = self._by_hubspot.get(hubspot_key)
+        stored = copy.deepcopy(link)
+        stored.rev = (current.rev if current is not None else 0) + 1
+        stored.intent = None
+        self._by_hubspot[hubspot_key] = stored
+        self._by_salesforce[salesforce_key] = stored
 
     # creation claims
 

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from shared.errors import ErrorCategory
-from shared.ports import ClaimDone, HealthEntry, Link, StatePort
+from shared.intents import IntendedValue, WriteIntent
+from shared.ports import ClaimDone, HealthEntry, IntentRecord, Link, LinkCommit, StatePort
 from shared.state import DynamoState, MemoryState, StateTimings
 from shared.state.schema import create_table_from_template
 
@@ -522,3 +523,70 @@ def test_same_email_duplicates_of_a_link_survive_a_round_trip(store: Store) -> N
     loaded = store.links_by_hubspot("100", ["501"])["501"]
     assert loaded.duplicates == ("Contact:003000000000001AAA", "Lead:00Q000000000002AAA")
     assert store.links_by_salesforce("100", [LEAD_1])[LEAD_1].duplicates == loaded.duplicates
+
+
+# write intents and revisions (shared.intents)
+
+
+def _intent(plan: str, until: dt.datetime) -> WriteIntent:
+    return WriteIntent(plan, until, {"jobtitle": IntendedValue("salesforce", "U40", "U40")})
+
+
+def test_each_recorded_change_is_a_new_revision_and_an_unchanged_save_is_not(store: Store) -> None:
+    store.save_links([link(synced={"jobtitle": ("A", "A")})])
+    assert store.links_by_hubspot("100", ["501"])["501"].rev == 1
+    store.save_links([link(synced={"jobtitle": ("A", "A")})])
+    assert store.links_by_hubspot("100", ["501"])["501"].rev == 1
+    store.save_links([link(synced={"jobtitle": ("B", "B")})])
+    assert store.links_by_hubspot("100", ["501"])["501"].rev == 2
+
+
+def test_an_intent_is_recorded_only_on_the_revision_it_was_decided_on(store: Store, clock: FakeClock) -> None:
+    store.save_links([link()])
+    until = clock.now + dt.timedelta(minutes=3)
+    assert store.record_intents("100", [IntentRecord("501", 0, _intent("p1", until))]) == {"501"}
+    assert store.record_intents("100", [IntentRecord("999", 1, _intent("p1", until))]) == {"999"}
+    assert store.record_intents("100", [IntentRecord("501", 1, _intent("p1", until))]) == set()
+    found = store.links_by_hubspot("100", ["501"])["501"]
+    assert found.intent == _intent("p1", until)
+    assert store.links_by_salesforce("100", [LEAD_1_18])[LEAD_1_18].intent == found.intent
+
+
+def test_a_live_intent_keeps_other_plans_out_until_its_lease_ends(store: Store, clock: FakeClock) -> None:
+    store.save_links([link()])
+    until = clock.now + dt.timedelta(minutes=3)
+    assert store.record_intents("100", [IntentRecord("501", 1, _intent("p1", until))]) == set()
+    # another plan on the same revision: neither its intent nor its link
+    assert store.record_intents("100", [IntentRecord("501", 1, _intent("p2", until))]) == {"501"}
+    assert store.commit_links([LinkCommit(link(synced={"x": ("1", "1")}), "p2", 1)]) == {"501"}
+    assert store.commit_links([LinkCommit(link(synced={"x": ("1", "1")}), "p2", None)]) == {"501"}
+    # the holder itself may record again (a redelivery) and end its lease
+    assert store.record_intents("100", [IntentRecord("501", 1, _intent("p1", clock.now))]) == set()
+    assert store.record_intents("100", [IntentRecord("501", 1, _intent("p2", until))]) == set()
+    clock.advance(minutes=4)
+    # an expired lease keeps the intent (for recognition) but no longer keeps anyone out
+    assert store.commit_links([LinkCommit(link(synced={"x": ("2", "2")}), "p3", 1)]) == set()
+    saved = store.links_by_hubspot("100", ["501"])["501"]
+    assert (saved.rev, saved.intent, saved.synced) == (2, None, {"x": ("2", "2")})
+
+
+def test_a_link_is_committed_only_on_the_revision_it_was_decided_on(store: Store, clock: FakeClock) -> None:
+    assert store.commit_links([LinkCommit(link(synced={"a": ("1", "1")}), "p1", None)]) == set()
+    assert store.links_by_hubspot("100", ["501"])["501"].rev == 1
+    # a plan decided on revision 1 commits once; one decided on it too, later, is refused
+    assert store.commit_links([LinkCommit(link(synced={"a": ("2", "2")}), "p2", 1)]) == set()
+    assert store.commit_links([LinkCommit(link(synced={"a": ("3", "3")}), "p3", 1)]) == {"501"}
+    assert store.links_by_hubspot("100", ["501"])["501"].synced == {"a": ("2", "2")}
+    # refused links leave no pointer behind
+    assert store.commit_links([LinkCommit(link("777", synced={}), "p4", 5)]) == {"777"}
+    assert store.links_by_salesforce("100", [LEAD_1_18])[LEAD_1_18].hubspot_id == "501"
+
+
+def test_an_intent_for_a_link_not_stored_yet_is_accepted_at_revision_0_only(
+    store: Store, clock: FakeClock
+) -> None:
+    until = clock.now + dt.timedelta(minutes=3)
+    # a link moving to a merge's surviving contact has no item yet: nothing to guard, nothing stored
+    assert store.record_intents("100", [IntentRecord("888", 0, _intent("p1", until))]) == set()
+    assert store.links_by_hubspot("100", ["888"]) == {}
+    assert store.record_intents("100", [IntentRecord("888", 2, _intent("p1", until))]) == {"888"}

@@ -60,7 +60,7 @@ class World:
             pending = [*dedupe.retry, *dedupe.held]
             result = self.applier().apply(dedupe.plans)
             self.results.append(result)
-            pending += result.followups
+            pending += result.followups + result.redecide
             writes_per_round.append(len(self.sf.writes) + len(self.hs.writes) - before)
         return writes_per_round
 
@@ -225,18 +225,22 @@ def test_a_permanent_salesforce_error_becomes_sync_health_and_frees_the_claim(wo
     assert len(world.sf.rows) == 1
 
 
-def test_a_transient_failure_is_retried_and_nothing_is_recorded(world):
-    world.hs.add(email="t@example.com", lastname="T")
+def test_a_transient_failure_is_decided_again_and_nothing_is_recorded(world):
+    # a write whose outcome is unknown is never repeated blindly (shared.intents): the claim is
+    # given back and the contact is decided again from fresh reads, which creates the lead once
+    contact = world.hs.add(email="t@example.com", lastname="T")
     events = world.hs.drain_events()
     world.sf.transient_calls = 1
     dedupe = world.deduper().process(events)
     result = world.applier().apply(dedupe.plans)
-    assert result.retry_plan_ids == {dedupe.plans[0].plan_id}
+    assert result.retry_plan_ids == set()
+    assert [(e.record_id, e.redecided) for e in result.redecide] == [(contact, 1)]
     assert world.state.health(PORTAL) == []
-    # redelivery: the same claimant holds the claim, so the retry creates the lead
-    again = world.deduper().process(events)
+    assert world.state.links_by_hubspot(PORTAL, [contact]) == {}
+    again = world.deduper().process(result.redecide)
     world.applier().apply(again.plans)
     assert len(world.sf.rows) == 1
+    assert world.state.links_by_hubspot(PORTAL, [contact])[contact].rev == 1
 
 
 def test_contacts_outside_the_inclusion_list_never_reach_salesforce():
