@@ -2,8 +2,11 @@
 
 Items are delivered in the order they were put, in batches of at most ``max_batch``. A batch that
 fails (``send`` returns False or raises) is retried, with the same items first, after a back-off;
-nothing behind it overtakes it. ``pending()`` counts queued and in-flight items so a caller can
-wait until everything has been delivered.
+nothing behind it overtakes it. ``pending()`` counts queued (held included) and in-flight items so
+a caller can wait until everything has been delivered.
+
+``hold()`` stands in for delivery latency: new items queue up (a batch already in flight finishes)
+until ``release()``, which lets them all go, in order, as usual.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class Deliverer(Generic[T]):
         self._in_flight = 0
         self._cond = threading.Condition()
         self._stop = False
+        self._held = False
         self._thread: threading.Thread | None = None
         self.delivered = 0
         self.failed_attempts = 0
@@ -66,6 +70,24 @@ class Deliverer(Generic[T]):
         with self._cond:
             self._queue.clear()
 
+    def hold(self) -> int:
+        """Stop delivering (items queue up) until :meth:`release`; the number queued now."""
+        with self._cond:
+            self._held = True
+            return len(self._queue)
+
+    def release(self) -> int:
+        """Deliver again, starting with what queued while held; the number queued now."""
+        with self._cond:
+            self._held = False
+            self._cond.notify_all()
+            return len(self._queue)
+
+    @property
+    def held(self) -> bool:
+        with self._cond:
+            return self._held
+
     def pending(self) -> int:
         with self._cond:
             return len(self._queue) + self._in_flight
@@ -74,7 +96,7 @@ class Deliverer(Generic[T]):
         attempt = 0
         while True:
             with self._cond:
-                while not self._queue and not self._stop:
+                while (not self._queue or self._held) and not self._stop:
                     self._cond.wait()
                 if self._stop:
                     return
@@ -89,6 +111,8 @@ class Deliverer(Generic[T]):
                     ):
                         self._cond.wait(remaining)
             with self._cond:
+                if self._held:  # held while lingering: nothing leaves
+                    continue
                 batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
                 self._in_flight = len(batch)
             if not batch:

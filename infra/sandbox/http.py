@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from infra.sandbox.delays import Delays
 from infra.sandbox.serving import SOCKET_ENVIRON_KEY
 
 Handler = Callable[..., Response]
@@ -105,7 +106,8 @@ class CallStats:
             }
 
 
-FAULT_KINDS = ("429", "5xx", "timeout", "lock")
+FAULT_KINDS = ("429", "5xx", "timeout", "lock", "lost")
+WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
 
 
 @dataclass
@@ -122,6 +124,9 @@ class FaultInjector:
 
     Deterministic for a given seed and call order. A timeout fault holds the request for
     ``timeout_seconds`` and then drops the connection without an answer, as a hung server would.
+    A lost fault ("applied, then the answer lost") handles a write normally (the change is
+    committed, its change events and webhooks go out), then waits ``timeout_seconds`` and drops the
+    connection the same way; on a read (or a call the emulator says cannot be lost) it is a timeout.
     """
 
     def __init__(self, supported: Iterable[str]) -> None:
@@ -195,12 +200,13 @@ class Emulator:
     """Base WSGI application of an emulated API."""
 
     name = "emulator"
-    fault_kinds: tuple[str, ...] = ("429", "5xx", "timeout")
+    fault_kinds: tuple[str, ...] = ("429", "5xx", "timeout", "lost")
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.stats = CallStats()
         self.faults = FaultInjector(self.fault_kinds)
+        self.delays = Delays()
         self._map = Map(strict_slashes=False, merge_slashes=False)
         self._routes: dict[str, RouteInfo] = {}
         self._control: dict[tuple[str, str], Callable[[Request], Response]] = {}
@@ -211,6 +217,9 @@ class Emulator:
         self.control("POST", "faults", self._set_faults)
         self.control("POST", "reset", self._reset)
         self.control("GET", "pending", lambda _r: json_response({"pending": self.pending_deliveries()}))
+        self.control("GET", "delays", lambda _r: json_response(self.delays.describe()))
+        self.control("POST", "delays", self._add_delay)
+        self.control("DELETE", "delays", self._clear_delays)
 
     # -- registration ------------------------------------------------------------------------
     def route(self, methods: str | Iterable[str], rule: str, handler: Handler) -> None:
@@ -243,8 +252,12 @@ class Emulator:
     def after_request(self, request: Request, response: Response) -> None:
         """Decorate an API response (e.g. usage headers)."""
 
+    def answer_can_be_lost(self, request: Request) -> bool:
+        """Whether a "lost" fault may apply this call before dropping its answer (else: a timeout)."""
+        return request.method in WRITE_METHODS
+
     def fault_response(self, kind: str, request: Request) -> Response:
-        """The answer for an injected fault of ``kind`` (not called for ``timeout``)."""
+        """The answer for an injected fault of ``kind`` (not called for ``timeout`` or ``lost``)."""
         return json_response({"message": f"injected fault {kind}"}, status=500 if kind == "5xx" else 429)
 
     def error_response(self, error: ApiError) -> Response:
@@ -274,10 +287,22 @@ class Emulator:
             return json_response({"error": str(exc)}, status=400)
         return json_response({"rate": settings.rate, "kinds": settings.kinds, "seed": settings.seed})
 
+    def _add_delay(self, request: Request) -> Response:
+        try:
+            rule = self.delays.add(json.loads(request.get_data() or b"{}"))
+        except (ValueError, TypeError) as exc:
+            return json_response({"error": str(exc)}, status=400)
+        return json_response(rule.to_json(), status=201)
+
+    def _clear_delays(self, _request: Request) -> Response:
+        self.delays.clear()
+        return json_response(None, status=204)
+
     def _reset(self, _request: Request) -> Response:
         with self.lock:
             self.reset_state()
         self.stats.reset()
+        self.delays.reset()
         self.faults.configure({"rate": 0})
         return json_response({"status": "reset"})
 
@@ -318,12 +343,25 @@ class Emulator:
 
         info = self._routes[str(endpoint)]
         self.stats.record(request.method, info.template)
+        delay = self.delays.claim(request.method, path)
+        self.delays.hold_before(delay)
         try:
-            kind = self.faults.pick(is_write=request.method in ("POST", "PATCH", "PUT", "DELETE"))
-            if kind == "timeout":
-                time.sleep(self.faults.settings.timeout_seconds)
-                raise DropConnection()
-            if kind is not None:
+            response = self._answer(request, info, values)
+            self.delays.hold_after(delay)
+        finally:
+            self.delays.finish(delay)
+        return response
+
+    def _answer(self, request: Request, info: RouteInfo, values: Mapping[str, Any]) -> Response:
+        """Handle a matched API call, or answer it with an injected fault."""
+        kind = self.faults.pick(is_write=request.method in WRITE_METHODS)
+        if kind == "lost" and not self.answer_can_be_lost(request):
+            kind = "timeout"
+        if kind == "timeout":
+            time.sleep(self.faults.settings.timeout_seconds)
+            raise DropConnection()
+        try:
+            if kind is not None and kind != "lost":
                 response = self.fault_response(kind, request)
             else:
                 self.before_request(request, info.template)
@@ -334,6 +372,9 @@ class Emulator:
             raise
         except Exception as exc:
             response = self.internal_error(request, exc)
+        if kind == "lost":  # applied (or refused) as usual; the answer never reaches the client
+            time.sleep(self.faults.settings.timeout_seconds)
+            raise DropConnection()
         self.after_request(request, response)
         self.stats.record_status(response.status_code)
         return response

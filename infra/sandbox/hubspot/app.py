@@ -44,7 +44,7 @@ def bearer_token(request: Request) -> str | None:
 
 class HubSpotEmulator(Emulator):
     name = "hubspot"
-    fault_kinds = ("429", "5xx", "timeout")
+    fault_kinds = ("429", "5xx", "timeout", "lost")
 
     def __init__(self, credentials: HubSpotCredentials) -> None:
         super().__init__()

@@ -9,7 +9,10 @@ retries failed requests with a growing ``attemptNumber``. The real service retri
 times over 24 hours; the sandbox compresses the schedule (``POST /_sandbox/webhooks/settings``).
 
 Control endpoints: ``GET /_sandbox/webhooks/deliveries`` (recent delivery attempts and their
-status codes), ``GET|POST /_sandbox/webhooks/settings`` (delivery tuning).
+status codes), ``GET|POST /_sandbox/webhooks/settings`` (delivery tuning),
+``POST /_sandbox/webhooks/hold`` and ``POST /_sandbox/webhooks/release`` (delivery latency: while
+held, new notifications queue up, counted as pending; release delivers them in order), both
+answering ``{"held": <bool>, "pending": <notifications queued or in flight>}``.
 """
 
 from __future__ import annotations
@@ -263,6 +266,8 @@ class Webhooks:
         self.emulator.control("GET", "webhooks/deliveries", self._control_deliveries)
         self.emulator.control("GET", "webhooks/settings", self._control_get_tuning)
         self.emulator.control("POST", "webhooks/settings", self._control_set_tuning)
+        self.emulator.control("POST", "webhooks/hold", lambda _r: self._control_hold(True))
+        self.emulator.control("POST", "webhooks/release", lambda _r: self._control_hold(False))
 
     def start(self) -> None:
         self._stopping.clear()
@@ -284,6 +289,7 @@ class Webhooks:
             self._attempts.clear()
             self._apply_tuning(DeliveryTuning())
             self._deliverer.clear()
+            self._deliverer.release()
 
     # -- publishing ------------------------------------------------------------------------------
     def publish(self, subscription_type: str, object_id: int, **fields: Any) -> None:
@@ -535,11 +541,19 @@ class Webhooks:
         return json_response(
             {
                 "pending": self.pending(),
+                "held": self._deliverer.held,
                 "delivered": self._deliverer.delivered,
                 "failedAttempts": self._deliverer.failed_attempts,
                 "attempts": attempts,
             }
         )
+
+    def _control_hold(self, hold: bool) -> Response:
+        if hold:
+            self._deliverer.hold()
+        else:
+            self._deliverer.release()
+        return json_response({"held": self._deliverer.held, "pending": self.pending()})
 
     def _control_get_tuning(self, _request: Request) -> Response:
         return json_response(self.tuning.to_json())

@@ -48,7 +48,7 @@ def _call_options_client(header: str | None) -> str | None:
 
 class SalesforceEmulator(Emulator):
     name = "salesforce"
-    fault_kinds = ("429", "5xx", "timeout", "lock")
+    fault_kinds = ("429", "5xx", "timeout", "lock", "lost")
 
     def __init__(self, credentials: SalesforceCredentials, *, jwt_public_key_pem: bytes) -> None:
         super().__init__()
@@ -231,6 +231,10 @@ class SalesforceEmulator(Emulator):
                 response.headers["Sforce-Limit-Info"] = (
                     f"api-usage={self.api_usage}/{self.settings.daily_api_limit}"
                 )
+
+    def answer_can_be_lost(self, request: Request) -> bool:
+        """An OAuth token request hit by a "lost" fault is a plain timeout (no session is issued)."""
+        return request.method in WRITE_METHODS and not request.path.startswith("/services/oauth2/")
 
     def fault_response(self, kind: str, request: Request) -> Response:
         if kind == "429":

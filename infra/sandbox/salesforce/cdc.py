@@ -14,7 +14,8 @@ An event is wrapped in the EventBridge envelope of a Salesforce Event Relay part
 
 Delivery: when a target URL is set, envelopes are POSTed to it in commit order as a JSON array of at
 most 10 envelopes (the size of an EventBridge ``PutEvents`` batch); a 2xx answer acknowledges the
-whole array, anything else is retried with back-off (at least once, never reordered).
+whole array, anything else is retried with back-off (at least once, never reordered). Delivery can
+be held (a stand-in for Event Relay's latency): events queue up, counted as pending, until released.
 """
 
 from __future__ import annotations
@@ -267,6 +268,7 @@ class ChangeEvents:
             self.log.clear()
             self.target = None
             self.deliverer.clear()
+            self.deliverer.release()
 
     def describe(self) -> dict[str, Any]:
         with self._lock:
@@ -274,6 +276,7 @@ class ChangeEvents:
                 "target": self.target,
                 "source": self.source,
                 "pending": self.deliverer.pending(),
+                "held": self.deliverer.held,
                 "delivered": self.deliverer.delivered,
                 "last_replay_id": self._replay_id,
             }

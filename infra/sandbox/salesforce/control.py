@@ -5,7 +5,9 @@
 - ``POST /_sandbox/change-events/target`` ``{"url": "http://..."|null}``;
   ``GET /_sandbox/change-events?after=<replayId>&entity=Lead`` (the recent event log, newest last);
   ``POST /_sandbox/change-events/gap`` ``{"entity", "recordIds", "changeType": "UPDATE",
-  "overflow": false}``.
+  "overflow": false}``; ``POST /_sandbox/change-events/hold`` and ``.../release`` (delivery latency:
+  while held, new events queue up, counted as pending; release delivers them in order), both
+  answering ``{"held": <bool>, "pending": <events queued or in flight>}``.
 - ``POST /_sandbox/convert-lead`` ``{"leadId", "accountId"?, "contactId"?, "createOpportunity"?,
   "opportunityName"?, "convertedStatus"?, "ownerId"?}``;
   ``POST /_sandbox/merge`` ``{"sobject", "masterId", "mergeIds", "fields"?}``;
@@ -59,6 +61,8 @@ class Control:
         e.control("GET", "change-events", self.change_events)
         e.control("POST", "change-events/target", self._guard(self.target))
         e.control("POST", "change-events/gap", self._guard(self.gap))
+        e.control("POST", "change-events/hold", lambda _r: self.hold(True))
+        e.control("POST", "change-events/release", lambda _r: self.hold(False))
         e.control("POST", "convert-lead", self._guard(self.convert_lead))
         e.control("POST", "merge", self._guard(self.merge))
         e.control("POST", "undelete", self._guard(self.undelete))
@@ -101,6 +105,14 @@ class Control:
             raise ValueError("url must be an http(s) URL or null")
         self.emu.cdc.set_target(url)
         return json_response(self.emu.cdc.describe())
+
+    def hold(self, hold: bool) -> Response:
+        deliverer = self.emu.cdc.deliverer
+        if hold:
+            deliverer.hold()
+        else:
+            deliverer.release()
+        return json_response({"held": deliverer.held, "pending": deliverer.pending()})
 
     def gap(self, body: dict[str, Any]) -> Response:
         entity = str(body.get("entity", ""))
