@@ -108,7 +108,7 @@ class SyncRun:
     function_failures: dict[str, int]  # invocations that errored or timed out, per function
     dead_letters: dict[str, int]
     health_entries: int
-    # calls of the one record each way that brought the fresh stack to its steady state (see _warm_up)
+    # calls of the one record each way that brought the fresh stack to its steady state (see warm_up)
     warm_up_calls: dict[str, int] = field(default_factory=dict)
     floor: Floor = field(init=False)
 
@@ -320,7 +320,7 @@ def _sync(
 ) -> SyncRun:
     tag = f"{'h' if direction == 'hubspot_to_salesforce' else 's'}{records}"
     wanted = {_person(tag, n)["email"] for n in range(records)}
-    warm_up = _warm_up(sandbox, stack, tag)
+    warm_calls = warm_up(sandbox, stack, tag)
     stack.runtime.reset_stats()
     sf_before, hs_before = api_calls(sandbox)
     counters_before = Counter(stack.counters())
@@ -389,11 +389,11 @@ def _sync(
         function_failures=_failures(stack),
         dead_letters=dead_letters_by_queue(stack),
         health_entries=len(stack.health()),
-        warm_up_calls=warm_up,
+        warm_up_calls=warm_calls,
     )
 
 
-def _warm_up(sandbox: Sandbox, stack: LocalStack, tag: str) -> dict[str, int]:
+def warm_up(sandbox: Sandbox, stack: LocalStack, tag: str) -> dict[str, int]:
     """One record each way through a fresh stack, so that the measured run sees a stack in its
     steady state. What it costs is what any stack pays once per cache period: the Salesforce token
     and describe, the HubSpot property definitions and the owners of both sides (all shared between
