@@ -24,7 +24,7 @@ import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import requests
@@ -287,7 +287,9 @@ class Users:
     done: list[Done] = field(default_factory=list)
     saves: Counter[str] = field(default_factory=Counter)  # user saves made, per category
     side_used: dict[str, Side] = field(default_factory=dict)  # email -> the side of a double's first
-    fallbacks: int = 0  # single/double edits made on the origin side: the other side had no record yet
+    # edits made on the origin side alone: the other side had no record yet (a single or double's
+    # side when the edit came; a both-sides edit's after COUNTERPART_WAIT)
+    fallbacks: int = 0
     deferred: int = 0  # both-sides actions put off: the record was not on both sides yet
     max_lag: float = 0.0  # the latest an action was made after its planned time (seconds)
 
@@ -321,7 +323,8 @@ class Users:
 
 def make_edits(users: Users, actions: list[Action], progress: Progress, label: str) -> None:
     """Each action at its planned time (or as soon as possible after it); a both-sides action whose
-    record is not on both sides yet is put off by half a second (for up to COUNTERPART_WAIT)."""
+    record is not on both sides yet is put off by half a second (for up to COUNTERPART_WAIT, then made
+    on the origin side alone)."""
     started = last_report = time.monotonic()
     due = [(a.at, n, a) for n, a in enumerate(actions)]
     heapq.heapify(due)
@@ -332,13 +335,13 @@ def make_edits(users: Users, actions: list[Action], progress: Progress, label: s
         if delay > 0:
             time.sleep(delay)
         if not users.ready(action):
-            if at - action.at > COUNTERPART_WAIT:
-                raise TimeoutError(
-                    f"{action.target.email} never reached the other side for a both-sides edit"
-                )
-            users.deferred += 1
-            heapq.heappush(due, (at + 0.5, n, action))
-            continue
+            if at - action.at <= COUNTERPART_WAIT:
+                users.deferred += 1
+                heapq.heappush(due, (at + 0.5, n, action))
+                continue
+            # the record never reached the other side: its origin side's edit alone
+            action = replace(action, edits=tuple(e for e in action.edits if e[0] == action.target.origin))
+            users.fallbacks += 1
         users.max_lag = max(users.max_lag, -delay)
         users.act(action)
         made += 1
@@ -489,7 +492,7 @@ class SoakRun:
     linked: int
     edits: dict[str, int]  # user saves made, per category (a both-sides action: two saves)
     deferred: int  # both-sides actions put off: the record was not on both sides yet
-    fallbacks: int  # single/double edits made on the origin side: the other side had no record yet
+    fallbacks: int  # edits made on the origin side alone: the other side had no record yet (Users)
     max_lag_seconds: float  # the latest a user action came after its planned time
     calls_after_idle: dict[str, int]  # every call (reads too) in the quiet period after idle
     dead_letters: int
@@ -640,6 +643,11 @@ def render_soak(runs: list[SoakRun]) -> str:
     if not_idle:
         lines.append(f"  NOT IDLE within the timeout: seeds {', '.join(not_idle)}")
     for r in runs:
+        saves = ", ".join(f"{k} {v}" for k, v in sorted(r.edits.items()))
+        lines.append(
+            f"  seed {r.seed}: user saves {saves}; made on the origin side alone {r.fallbacks}; "
+            f"idle after {r.idle_seconds:.0f} s; dead letters {r.dead_letters}; health entries {len(r.health)}"
+        )
         for sample in r.samples[:3]:
             lines.append(f"  seed {r.seed}: {_sample_line(sample)}")
     return "\n".join(lines)
