@@ -646,7 +646,8 @@ def render_soak(runs: list[SoakRun]) -> str:
         saves = ", ".join(f"{k} {v}" for k, v in sorted(r.edits.items()))
         lines.append(
             f"  seed {r.seed}: user saves {saves}; made on the origin side alone {r.fallbacks}; "
-            f"idle after {r.idle_seconds:.0f} s; dead letters {r.dead_letters}; health entries {len(r.health)}"
+            f"idle after {r.idle_seconds:.0f} s; dead letters {r.dead_letters}; "
+            f"health entries {len(r.health)}"
         )
         for sample in r.samples[:3]:
             lines.append(f"  seed {r.seed}: {_sample_line(sample)}")
