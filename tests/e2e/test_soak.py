@@ -40,6 +40,7 @@ def test_a_short_soak_loses_no_record_and_no_users_edit(stack: LocalStack, seed:
         quiet_seconds=QUIET_SECONDS,
     )
     report = _report(run, progress)
+    print(report)  # shown with -s (or -rP): the numbers of a passing run too
     assert run.updates == UPDATES, report
     assert run.idle, report
     outcome = {
