@@ -7,6 +7,9 @@
 2. 200 single live edits, alternating a HubSpot user and a Salesforce user: latency p50/p95.
 3. Cold start: each handler module imported in a fresh interpreter.
 4. The sandbox itself: each emulator's latency for a simple request.
+5. The soak (bench/soak.py): per seed, on a fresh stack, 1,000 new records and 300 live user edits
+   at 10/s under injected faults; lost, duplicated, diverged records, lost updates, writes after idle
+   (``--soak-seeds N``, default 10; ``--quick``: 3).
 
 Results also go to ``.hssync/bench.json``.
 """
@@ -40,6 +43,7 @@ from bench.pipeline import (
     render_sync,
     sync_run,
 )
+from bench.soak import SoakRun, render_soak, soak_run
 from infra.runtime import moto_speedups
 
 OUTPUT = Path(".hssync") / "bench.json"
@@ -47,6 +51,8 @@ FULL_SIZES = (1_000, 10_000)
 QUICK_SIZES = (1_000,)
 DIRECTIONS: tuple[Direction, ...] = ("hubspot_to_salesforce", "salesforce_to_hubspot")
 SECONDS_PER_RECORD_ALLOWED = 0.3  # a run that has not finished by then is reported as incomplete
+SOAK_SEEDS = 10
+QUICK_SOAK_SEEDS = 3
 
 
 def _heading(text: str) -> None:
@@ -68,6 +74,26 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def _soak(seeds: int) -> dict[str, Any]:
+    _heading(f"Soak: new records and live edits under injected faults ({seeds} seeds, fresh stack each)")
+    runs: list[SoakRun] = []
+    for seed in range(1, seeds + 1):
+        _note(f"soak seed {seed} of {seeds} ...")
+        run = soak_run(seed)
+        runs.append(run)
+        _note(f"  seed {seed}: {'clean' if run.clean else 'PROBLEMS'} in {run.wall_seconds:.0f} s")
+        print(render_soak([run]), flush=True)
+    if len(runs) > 1:
+        print("\n  all seeds:")
+        print(render_soak(runs))
+    totals = {
+        name: sum(getattr(r, name) for r in runs)
+        for name in ("lost", "duplicated", "diverged", "lost_updates", "writes_after_idle",
+                     "salesforce_calls", "hubspot_calls", "faults_total", "wall_seconds")
+    }  # fmt: skip
+    return {"runs": [r.to_json() for r in runs], "totals": totals, "clean": all(r.clean for r in runs)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only the 1,000-record sync runs")
@@ -76,8 +102,14 @@ def main(argv: list[str] | None = None) -> int:
         "--skip",
         action="append",
         default=[],
-        choices=["sync", "edits", "imports", "emulators"],
+        choices=["sync", "edits", "imports", "emulators", "soak"],
         help="leave a section out (repeatable)",
+    )
+    parser.add_argument(
+        "--soak-seeds",
+        type=int,
+        default=None,
+        help=f"soak runs, seeds 1..N (default {SOAK_SEEDS}; --quick: {QUICK_SOAK_SEEDS})",
     )
     args = parser.parse_args(argv)
     quiet_logs()
@@ -134,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
         emulators = measure_emulators()
         print(emulators.render())
         results["emulators"] = emulators.to_json()
+
+    if "soak" not in args.skip:
+        seeds = args.soak_seeds or (QUICK_SOAK_SEEDS if args.quick else SOAK_SEEDS)
+        results["soak"] = _soak(seeds)
 
     results["total_seconds"] = time.monotonic() - began
     print(f"\n  moto runs in its own process, with {len(patched)} SQS hot spots patched (same answers)")

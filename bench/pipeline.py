@@ -108,7 +108,7 @@ class SyncRun:
     function_failures: dict[str, int]  # invocations that errored or timed out, per function
     dead_letters: dict[str, int]
     health_entries: int
-    # calls of the one record each way that brought the fresh stack to its steady state (see _warm_up)
+    # calls of the one record each way that brought the fresh stack to its steady state (see warm_up)
     warm_up_calls: dict[str, int] = field(default_factory=dict)
     floor: Floor = field(init=False)
 
@@ -187,7 +187,7 @@ def fresh_world(log_dir: Path | None = None) -> Iterator[tuple[Sandbox, LocalSta
                 stack.moto.reset()
 
 
-def _calls(sandbox: Sandbox) -> tuple[Counter[str], Counter[str]]:
+def api_calls(sandbox: Sandbox) -> tuple[Counter[str], Counter[str]]:
     sf = sandbox.salesforce.stats.snapshot()["calls"]
     hs = sandbox.hubspot.stats.snapshot()["calls"]
     return Counter(sf), Counter(hs)
@@ -211,7 +211,7 @@ def _failures(stack: LocalStack) -> dict[str, int]:
     }
 
 
-def _dead_letters(stack: LocalStack) -> dict[str, int]:
+def dead_letters_by_queue(stack: LocalStack) -> dict[str, int]:
     sqs = stack._boto("sqs")
     out = {}
     for name, url in stack.info.queues.items():
@@ -297,13 +297,13 @@ def _hubspot_emails(sandbox: Sandbox) -> set[str]:
 
 
 # -- bulk sync -------------------------------------------------------------------------------------
-def _progress(line: str) -> None:
+def print_progress(line: str) -> None:
     sys.stderr.write(f"    {line}\n")
     sys.stderr.flush()
 
 
 def sync_run(
-    direction: Direction, records: int, *, timeout: float, progress: Callable[[str], None] = _progress
+    direction: Direction, records: int, *, timeout: float, progress: Callable[[str], None] = print_progress
 ) -> SyncRun:
     with fresh_world() as (sandbox, stack):
         return _sync(sandbox, stack, direction, records, timeout=timeout, progress=progress)
@@ -320,9 +320,9 @@ def _sync(
 ) -> SyncRun:
     tag = f"{'h' if direction == 'hubspot_to_salesforce' else 's'}{records}"
     wanted = {_person(tag, n)["email"] for n in range(records)}
-    warm_up = _warm_up(sandbox, stack, tag)
+    warm_calls = warm_up(sandbox, stack, tag)
     stack.runtime.reset_stats()
-    sf_before, hs_before = _calls(sandbox)
+    sf_before, hs_before = api_calls(sandbox)
     counters_before = Counter(stack.counters())
 
     started = time.monotonic()
@@ -363,7 +363,7 @@ def _sync(
         progress(f"{LABELS[direction]} {records:,}: timed out after {timeout:.0f} s with {done:,} synced")
         idle_seconds = time.monotonic() - started
 
-    sf_after, hs_after = _calls(sandbox)
+    sf_after, hs_after = api_calls(sandbox)
     portal = str(sandbox.hs_creds.portal_id)
     if direction == "hubspot_to_salesforce":
         links = _count_links(lambda chunk: stack.state.links_by_hubspot(portal, chunk), created)
@@ -387,23 +387,23 @@ def _sync(
         counters={k: v for k, v in sorted(counters.items()) if v},
         invocations=_invocations(stack),
         function_failures=_failures(stack),
-        dead_letters=_dead_letters(stack),
+        dead_letters=dead_letters_by_queue(stack),
         health_entries=len(stack.health()),
-        warm_up_calls=warm_up,
+        warm_up_calls=warm_calls,
     )
 
 
-def _warm_up(sandbox: Sandbox, stack: LocalStack, tag: str) -> dict[str, int]:
+def warm_up(sandbox: Sandbox, stack: LocalStack, tag: str) -> dict[str, int]:
     """One record each way through a fresh stack, so that the measured run sees a stack in its
     steady state. What it costs is what any stack pays once per cache period: the Salesforce token
     and describe, the HubSpot property definitions and the owners of both sides (all shared between
     containers through the state table). Returned per system, and reported on its own."""
-    sf_before, hs_before = _calls(sandbox)
+    sf_before, hs_before = api_calls(sandbox)
     create_hubspot_contacts(sandbox, 1, f"warm-{tag}")
     create_salesforce_leads(sandbox, 1, f"warm-{tag}")
     if not stack.wait_idle(120):
         raise TimeoutError("the warm-up did not settle")
-    sf_after, hs_after = _calls(sandbox)
+    sf_after, hs_after = api_calls(sandbox)
     return {
         "salesforce": sum((sf_after - sf_before).values()),
         "hubspot": sum((hs_after - hs_before).values()),
@@ -418,7 +418,7 @@ def _count_links(lookup: Callable[[list[str]], dict[str, Any]], ids: list[str]) 
 
 
 # -- live edits ------------------------------------------------------------------------------------
-def edit_run(edits: int = LIVE_EDITS, progress: Callable[[str], None] = _progress) -> EditRun:
+def edit_run(edits: int = LIVE_EDITS, progress: Callable[[str], None] = print_progress) -> EditRun:
     """``edits`` single edits, alternating a HubSpot user and a Salesforce user, one at a time, each
     timed from the user's save until the value shows on the other side, on ``edits`` linked pairs."""
     with fresh_world() as (sandbox, stack):
@@ -430,7 +430,7 @@ def edit_run(edits: int = LIVE_EDITS, progress: Callable[[str], None] = _progres
         pairs = [(cid, links[cid].sf_object, links[cid].sf_id) for cid in ids if cid in links]
         if len(pairs) < edits:
             raise RuntimeError(f"only {len(pairs)} of {edits} contacts were linked")
-        sf_before, hs_before = _calls(sandbox)
+        sf_before, hs_before = api_calls(sandbox)
         counters_before = Counter(stack.counters())
         stack.runtime.reset_stats()
         latencies: list[float] = []
@@ -438,17 +438,17 @@ def edit_run(edits: int = LIVE_EDITS, progress: Callable[[str], None] = _progres
             title = f"Edit {n}"
             if n % 2 == 0:
                 started = time.monotonic()
-                _hubspot_user_edit(sandbox, contact_id, {"jobtitle": title})
+                hubspot_user_edit(sandbox, contact_id, {"jobtitle": title})
                 _until(partial(_salesforce_has, sandbox, sobject, sf_id, "Title", title))
             else:
                 started = time.monotonic()
-                _salesforce_user_edit(sandbox, sobject, sf_id, {"Title": title})
+                salesforce_user_edit(sandbox, sobject, sf_id, {"Title": title})
                 _until(partial(_hubspot_has, sandbox, contact_id, "jobtitle", title))
             latencies.append(time.monotonic() - started)
             if (n + 1) % 50 == 0:
                 progress(f"live edits: {n + 1}/{edits}, last {latencies[-1] * 1000:.0f} ms")
         stack.wait_idle(EDIT_TIMEOUT)
-        sf_after, hs_after = _calls(sandbox)
+        sf_after, hs_after = api_calls(sandbox)
         counters = Counter(stack.counters())
         counters.subtract(counters_before)
         writes = counters["hubspot_to_salesforce.updated"] + counters["salesforce_to_hubspot.updated"]
@@ -466,7 +466,7 @@ def edit_run(edits: int = LIVE_EDITS, progress: Callable[[str], None] = _progres
         )
 
 
-def _hubspot_user_edit(sandbox: Sandbox, contact_id: str, properties: dict[str, str]) -> None:
+def hubspot_user_edit(sandbox: Sandbox, contact_id: str, properties: dict[str, str]) -> None:
     """As ``/_sandbox/crm-ui-edit`` does: a user's edit in the HubSpot UI (webhooks say CRM_UI)."""
     emulator = sandbox.hubspot
     with emulator.lock:
@@ -476,11 +476,13 @@ def _hubspot_user_edit(sandbox: Sandbox, contact_id: str, properties: dict[str, 
         emulator.store.update("contacts", record, properties, source=WriteSource("CRM_UI", None, 1))
 
 
-def _salesforce_user_edit(sandbox: Sandbox, sobject: str, record_id: str, values: dict[str, str]) -> None:
-    """A user's save in the Salesforce UI (change events carry an empty changeOrigin)."""
+def salesforce_user_edit(
+    sandbox: Sandbox, sobject: str, record_id: str, values: dict[str, str]
+) -> dict[str, Any]:
+    """A user's save in the Salesforce UI (change events carry an empty changeOrigin); the saved row."""
     emulator = sandbox.salesforce
     with emulator.lock, emulator.store.transaction(Actor(emulator.integration_user_id)):
-        emulator.store.update(sobject, record_id, values)
+        return emulator.store.update(sobject, record_id, values)
 
 
 def _salesforce_has(sandbox: Sandbox, sobject: str, record_id: str, name: str, value: str) -> bool:
