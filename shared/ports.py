@@ -194,7 +194,7 @@ class IntentRecord:
     """A write intent to record on the link of ``hubspot_id``, decided on the link's ``rev``."""
 
     hubspot_id: str
-    rev: int
+    rev: int | None  # None: decided with no link (checked, nothing recorded)
     intent: WriteIntent
 
 
@@ -241,13 +241,15 @@ class StatePort(Protocol):
     def record_intents(self, portal: str, intents: Sequence[IntentRecord]) -> set[str]:
         """Record each intent on its link, when the link is still at the intent's ``rev`` and holds no
         live intent of another plan (``shared.intents``). Returns the HubSpot ids refused. No link
-        stored at revision 0 (a link moving to a new contact) is accepted with nothing recorded."""
+        stored at revision 0 (a link moving to a new contact) is accepted with nothing recorded; a
+        plan decided with no link (``rev`` None) is refused once a link is stored, else accepted
+        with nothing recorded."""
         ...
 
     def commit_links(self, commits: Sequence[LinkCommit]) -> set[str]:
         """``save_links`` for plans: each link is saved only when the stored one is still at the
-        revision the plan was decided on and holds no live intent of another plan (a plan decided
-        with no link checks the intent only). Returns the HubSpot ids refused."""
+        revision the plan was decided on (decided with no link: none is stored) and holds no live
+        intent of another plan. Returns the HubSpot ids refused."""
         ...
 
     def claim_creation(self, portal: str, target: str, email: str, claimant: str) -> str | None:

@@ -88,10 +88,8 @@ def _apply(items: Sequence[tuple[str, PlanBatch]], remaining_ms: int | None = No
             continue
         url = wiring.require(settings.writes_queue_url, "WRITES_QUEUE_URL")
         send_messages(sqs, url, pack(again, attempt=batch.attempt + 1), delay_seconds=RETRY_DELAY_SECONDS)
-    if result.followups:
-        url = wiring.require(settings.changes_queue_url, "CHANGES_QUEUE_URL")
-        send_messages(sqs, url, [json_body(e) for e in result.followups])
-    _decide_again(result.redecide)
+    _decide_again(result.followups, delay_seconds=0)  # read again now (a link that changed, a resync)
+    _decide_again(result.redecide, delay_seconds=RETRY_DELAY_SECONDS)  # writes that failed: after a pause
     for entry in result.health:
         logger.warning(
             "sync health",
@@ -113,17 +111,17 @@ def _apply(items: Sequence[tuple[str, PlanBatch]], remaining_ms: int | None = No
     return set()
 
 
-def _decide_again(changes: Sequence[ChangeEvent]) -> None:
-    """Pairs whose writes failed transiently go back to dedupe after a pause, a bounded number of
-    times; then to the dead-letter queue with the reason."""
+def _decide_again(changes: Sequence[ChangeEvent], *, delay_seconds: int) -> None:
+    """Pairs to decide again go back to dedupe, a bounded number of times (``redecided``); then to
+    the dead-letter queue with the reason."""
     if not changes:
         return
     again = [c for c in changes if c.redecided < MAX_ATTEMPTS]
     for given_up in (c for c in changes if c.redecided >= MAX_ATTEMPTS):
-        _dead_letter(given_up.model_dump_json(), f"writes still failing after {MAX_ATTEMPTS} attempts")
+        _dead_letter(given_up.model_dump_json(), f"not written after being decided {MAX_ATTEMPTS} times")
     if again:
         url = wiring.require(wiring.settings().changes_queue_url, "CHANGES_QUEUE_URL")
-        send_messages(wiring.sqs(), url, [json_body(c) for c in again], delay_seconds=RETRY_DELAY_SECONDS)
+        send_messages(wiring.sqs(), url, [json_body(c) for c in again], delay_seconds=delay_seconds)
 
 
 @logger.inject_lambda_context

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from shared.errors import ApiFailure, ErrorCategory, TransientApiError
-from shared.intents import LEASE_MARGIN, intent_for
+from shared.intents import LEASE_MARGIN, WriteIntent, intent_for
 from shared.models import ChangeEvent, ChangeType, System
-from shared.pipeline.plans import SyncedPair, SyncPlan
+from shared.pipeline.plans import LOOKUP_CLAIMANT, SyncedPair, SyncPlan
 from shared.ports import (
     ClaimDone,
     HealthEntry,
@@ -120,7 +120,7 @@ class Applier:
             holder = self.state.claim_creation(plan.portal, plan.create, plan.claim_email, plan.claimant)
             if holder is None:
                 continue
-            if holder.startswith(("hubspot:", "salesforce:")):
+            if holder.startswith(("hubspot:", "salesforce:", LOOKUP_CLAIMANT)):
                 result.retry_plan_ids.add(plan_id)
                 del progress[plan_id]
                 continue
@@ -144,11 +144,13 @@ class Applier:
         records: dict[str, IntentRecord] = {}
         for plan_id, item in progress.items():
             plan = item.plan
-            if plan.link_rev is None or plan.create or not item.hubspot_id or not _writes(plan):
+            if plan.create or not item.hubspot_id or not _writes(plan):
                 continue
             intent = intent_for(plan_id, plan.written, plan.synced_after, lease_until)
-            if intent is not None:
-                records[plan_id] = IntentRecord(item.hubspot_id, plan.link_rev, intent)
+            # a write the link does not remember (none today) still holds the pair and is checked
+            records[plan_id] = IntentRecord(
+                item.hubspot_id, plan.link_rev, intent or WriteIntent(plan_id, lease_until, {})
+            )
         if not records:
             return
         portal = next(iter(progress.values())).plan.portal
@@ -156,7 +158,7 @@ class Applier:
         for plan_id, record in records.items():
             if record.hubspot_id in refused:
                 result.counters["decided again (the link changed)"] += 1
-                result.followups.append(_decide_again(progress.pop(plan_id).plan, self.clock()))
+                result.followups.append(_decide_again(progress.pop(plan_id).plan, self.clock(), failed=True))
             else:
                 progress[plan_id].intent = record
 
@@ -464,7 +466,7 @@ class Applier:
                     # decided on bookkeeping that changed meanwhile: its writes (if any) are
                     # recognised by their intent; the pair is decided again
                     result.counters["decided again (the link changed)"] += 1
-                    result.followups.append(_decide_again(progress[commit.plan_id].plan, now))
+                    result.followups.append(_decide_again(progress[commit.plan_id].plan, now, failed=True))
             # a pair that syncs is no longer skipped: forget the reasons it was skipped before
             if synced_pairs:
                 self.state.clear_statuses(commits[0].link.portal, synced_pairs)

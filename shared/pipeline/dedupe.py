@@ -44,7 +44,7 @@ from shared.pipeline.fields import (
     creation_values_for_salesforce,
     opted_out,
 )
-from shared.pipeline.plans import HealthNote, SyncedPair, SyncPlan, plan_id
+from shared.pipeline.plans import LOOKUP_CLAIMANT, HealthNote, SyncedPair, SyncPlan, plan_id
 from shared.ports import HubSpotContact, HubSpotPort, Link, SalesforcePort, SalesforceRecord, StatePort
 from shared.rules import FieldState, Remembered, Side, decide, decide_opt_out
 from shared.state.keys import salesforce_id18
@@ -57,6 +57,9 @@ OWN_CLIENT_MARKER = "client=hssync"
 INTEGRATION_SOURCE = "INTEGRATION"
 ALREADY_SYNCED = "reported values already synced"
 OWN_CREATION_DEFERRALS = 2  # then a creation by hssync's app whose link is still missing is read
+# a record hssync created is linked by apply right after its writes; a change that finds it by
+# email first waits this many deferrals (about 70 s, longer than an apply batch under faults)
+LINK_WAIT_DEFERRALS = 15
 
 _READABLE = {ChangeType.CREATE, ChangeType.UPDATE, ChangeType.UNDELETE, ChangeType.RESYNC, ChangeType.MERGE}
 
@@ -257,6 +260,18 @@ class Deduper:
                 result.retry.append(event)
         return busy
 
+    def _creation_pending(self, target: str, email: str, event: ChangeEvent) -> bool:
+        """Whether hssync created (or is creating) the ``target`` record for ``email`` and has not
+        recorded the link yet: a record found by email is then not linked as a stranger's (its
+        creation time would count as an edit on a first sync); the change waits for the link.
+        Bounded: a claim completed long ago (its link deleted since) no longer holds changes back."""
+        claimant = f"{LOOKUP_CLAIMANT}{event.change_id}"
+        holder = self.state.claim_creation(self.portal, target, email, claimant)
+        if holder is None:  # nobody is creating it: give the claim straight back
+            self.state.release_claim(self.portal, target, email, claimant)
+            return False
+        return event.attempt < LINK_WAIT_DEFERRALS
+
     # -- entry point ---------------------------------------------------------------------------
     def process(self, events: Sequence[ChangeEvent]) -> DedupeResult:
         result = DedupeResult()
@@ -373,6 +388,9 @@ class Deduper:
                 result.skip("no email", _hs_key(contact_id))
                 continue
             match = candidates.get(email)
+            if match is not None and self._creation_pending("salesforce", email, event):
+                result.retry.append(event)
+                continue
             if match is not None:
                 self._add(result, self._link_by_email(contact, match, event))
                 continue
@@ -668,6 +686,9 @@ class Deduper:
                     continue
                 if contact.id in linked_now:
                     continue  # a same-email record of this batch already linked the contact
+                if self._creation_pending("hubspot", email, event):
+                    result.retry.append(event)
+                    continue
                 linked_now.add(contact.id)
                 if not self._included(contact, members):
                     # S5: the Salesforce record de-duplicates to the contact, nothing syncs yet

@@ -11,6 +11,9 @@ from shared.owners.decide import OwnerState
 
 SyncedPair = tuple[str | None, str | None]
 
+# a creation claim held for a moment by dedupe to learn whether hssync is creating a record
+LOOKUP_CLAIMANT = "lookup:"
+
 
 class HealthNote(BaseModel):
     """A condition dedupe found that an admin should see (e.g. same-email duplicates)."""

@@ -60,7 +60,9 @@ def may_write(stored: Link | None, rev: int | None, plan_id: str, now: dt.dateti
     intent = stored.intent if stored is not None else None
     if intent is not None and intent.plan_id != plan_id and intent.in_flight(now):
         return False
-    return rev is None or (stored is not None and stored.rev == rev)
+    if rev is None:  # decided with no link: a link stored since makes the decision stale
+        return stored is None
+    return stored is not None and stored.rev == rev
 
 
 def prepare_links(links: Sequence[Link]) -> list[Link]:

@@ -152,6 +152,8 @@ class DynamoState:
 
         def record(entry: IntentRecord) -> str | None:
             key = keys.link_by_hubspot(portal, entry.hubspot_id)
+            if entry.rev is None:  # decided with no link: stale once one is stored, nothing recorded
+                return entry.hubspot_id if self._get(key) is not None else None
             condition, names, values = _may_write_condition(entry.rev, entry.intent.plan_id, now)
             try:
                 self.client.update_item(
@@ -205,10 +207,8 @@ class DynamoState:
 
         def commit(entry: tuple[Link, keys.Key, LinkCommit]) -> str | None:
             link, content_key, decided = entry
-            stored = current.get(content_key)
-            rev = decided.rev if decided.rev is not None else _rev(stored)
-            condition, names, values = _may_write_condition(rev, decided.plan_id, now)
-            item = _link_item(content_key, link, rev + 1)
+            condition, names, values = _may_write_condition(decided.rev, decided.plan_id, now)
+            item = _link_item(content_key, link, (decided.rev or 0) + 1)
             accepted = self._conditional(
                 lambda: self.client.put_item(
                     TableName=self.table_name,
@@ -647,17 +647,19 @@ def _link_from_item(item: Item) -> Link:
     )
 
 
-def _may_write_condition(rev: int, plan_id: str, now: dt.datetime) -> tuple[str, dict[str, str], Item]:
-    """``shared.state.base.may_write`` for a known revision, as a condition expression (a link saved
-    before revisions existed counts as revision 0)."""
+def _may_write_condition(rev: int | None, plan_id: str, now: dt.datetime) -> tuple[str, dict[str, str], Item]:
+    """``shared.state.base.may_write`` as a condition expression (a link saved before revisions
+    existed counts as revision 0; decided with no link: none may be stored)."""
     at_rev = "(attribute_not_exists(#rev) OR #rev = :rev)" if rev == 0 else "#rev = :rev"
+    if rev is None:
+        at_rev = "attribute_not_exists(pk)"
     free = "(attribute_not_exists(#intent) OR #intent.#plan = :plan OR #intent.#until <= :now)"
     names = {"#rev": "rev", "#intent": "intent", "#plan": "plan", "#until": "until"}
-    values: Item = {
-        ":rev": {"N": str(rev)},
-        ":plan": {"S": plan_id},
-        ":now": {"N": str(_epoch_ms(now))},
-    }
+    values: Item = {":plan": {"S": plan_id}, ":now": {"N": str(_epoch_ms(now))}}
+    if rev is not None:
+        values[":rev"] = {"N": str(rev)}
+    else:
+        del names["#rev"]
     return f"{at_rev} AND {free}", names, values
 
 

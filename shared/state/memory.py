@@ -102,8 +102,8 @@ class MemoryState:
         with self._lock:
             for record in intents:
                 stored = self._by_hubspot.get((portal, record.hubspot_id))
-                if stored is None and record.rev == 0:
-                    continue  # a link moving to a new contact (a merge): nothing stored to guard yet
+                if stored is None and record.rev in (0, None):
+                    continue  # no link yet (a first link, a merge's survivor): nothing to guard
                 if stored is None or not may_write(stored, record.rev, record.intent.plan_id, now):
                     refused.add(record.hubspot_id)
                     continue

@@ -577,6 +577,11 @@ def test_a_link_is_committed_only_on_the_revision_it_was_decided_on(store: Store
     assert store.commit_links([LinkCommit(link(synced={"a": ("2", "2")}), "p2", 1)]) == set()
     assert store.commit_links([LinkCommit(link(synced={"a": ("3", "3")}), "p3", 1)]) == {"501"}
     assert store.links_by_hubspot("100", ["501"])["501"].synced == {"a": ("2", "2")}
+    # a plan decided with no link: neither its intent check nor its link once one is stored
+    assert store.record_intents("100", [IntentRecord("501", None, _intent("p5", clock.now))]) == {"501"}
+    assert store.commit_links([LinkCommit(link(synced={"a": ("4", "4")}), "p5", None)]) == {"501"}
+    assert store.record_intents("100", [IntentRecord("502", None, _intent("p5", clock.now))]) == set()
+    assert store.links_by_hubspot("100", ["502"]) == {}
     # refused links leave no pointer behind
     assert store.commit_links([LinkCommit(link("777", synced={}), "p4", 5)]) == {"777"}
     assert store.links_by_salesforce("100", [LEAD_1_18])[LEAD_1_18].hubspot_id == "501"
