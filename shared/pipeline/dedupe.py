@@ -260,17 +260,19 @@ class Deduper:
                 result.retry.append(event)
         return busy
 
-    def _creation_pending(self, target: str, email: str, event: ChangeEvent) -> bool:
-        """Whether hssync created (or is creating) the ``target`` record for ``email`` and has not
-        recorded the link yet: a record found by email is then not linked as a stranger's (its
+    def _creation_pending(self, email: str, event: ChangeEvent) -> bool:
+        """Whether hssync created (or is creating) a record for ``email``, on either side, and may
+        not have recorded its link yet: a pair found by email is then not linked as strangers (the
         creation time would count as an edit on a first sync); the change waits for the link.
         Bounded: a claim completed long ago (its link deleted since) no longer holds changes back."""
-        claimant = f"{LOOKUP_CLAIMANT}{event.change_id}"
-        holder = self.state.claim_creation(self.portal, target, email, claimant)
-        if holder is None:  # nobody is creating it: give the claim straight back
-            self.state.release_claim(self.portal, target, email, claimant)
+        if event.attempt >= LINK_WAIT_DEFERRALS:
             return False
-        return event.attempt < LINK_WAIT_DEFERRALS
+        claimant = f"{LOOKUP_CLAIMANT}{event.change_id}"
+        for target in ("salesforce", "hubspot"):
+            if self.state.claim_creation(self.portal, target, email, claimant) is not None:
+                return True
+            self.state.release_claim(self.portal, target, email, claimant)  # nobody creating: give it back
+        return False
 
     # -- entry point ---------------------------------------------------------------------------
     def process(self, events: Sequence[ChangeEvent]) -> DedupeResult:
@@ -388,7 +390,7 @@ class Deduper:
                 result.skip("no email", _hs_key(contact_id))
                 continue
             match = candidates.get(email)
-            if match is not None and self._creation_pending("salesforce", email, event):
+            if match is not None and self._creation_pending(email, event):
                 result.retry.append(event)
                 continue
             if match is not None:
@@ -686,7 +688,7 @@ class Deduper:
                     continue
                 if contact.id in linked_now:
                     continue  # a same-email record of this batch already linked the contact
-                if self._creation_pending("hubspot", email, event):
+                if self._creation_pending(email, event):
                     result.retry.append(event)
                     continue
                 linked_now.add(contact.id)
