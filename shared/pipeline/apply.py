@@ -24,7 +24,7 @@ from functools import partial
 from shared.errors import ApiFailure, ErrorCategory, TransientApiError
 from shared.intents import LEASE_MARGIN, WriteIntent, intent_for
 from shared.models import ChangeEvent, ChangeType, System
-from shared.pipeline.plans import LOOKUP_CLAIMANT, SyncedPair, SyncPlan
+from shared.pipeline.plans import SyncedPair, SyncPlan, is_claimant
 from shared.ports import (
     ClaimDone,
     HealthEntry,
@@ -120,7 +120,7 @@ class Applier:
             holder = self.state.claim_creation(plan.portal, plan.create, plan.claim_email, plan.claimant)
             if holder is None:
                 continue
-            if holder.startswith(("hubspot:", "salesforce:", LOOKUP_CLAIMANT)):
+            if is_claimant(holder):
                 result.retry_plan_ids.add(plan_id)
                 del progress[plan_id]
                 continue

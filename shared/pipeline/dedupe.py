@@ -44,7 +44,7 @@ from shared.pipeline.fields import (
     creation_values_for_salesforce,
     opted_out,
 )
-from shared.pipeline.plans import LOOKUP_CLAIMANT, HealthNote, SyncedPair, SyncPlan, plan_id
+from shared.pipeline.plans import LOOKUP_CLAIMANT, HealthNote, SyncedPair, SyncPlan, is_claimant, plan_id
 from shared.ports import HubSpotContact, HubSpotPort, Link, SalesforcePort, SalesforceRecord, StatePort
 from shared.rules import FieldState, Remembered, Side, decide, decide_opt_out
 from shared.state.keys import salesforce_id18
@@ -260,18 +260,20 @@ class Deduper:
                 result.retry.append(event)
         return busy
 
-    def _creation_pending(self, email: str, event: ChangeEvent) -> bool:
-        """Whether hssync created (or is creating) a record for ``email``, on either side, and may
-        not have recorded its link yet: a pair found by email is then not linked as strangers (the
-        creation time would count as an edit on a first sync); the change waits for the link.
-        Bounded: a claim completed long ago (its link deleted since) no longer holds changes back."""
+    def _creation_pending(self, email: str, found: Mapping[str, Iterable[str]], event: ChangeEvent) -> bool:
+        """Whether hssync is creating a record for ``email``, or created one of the ``found`` records
+        (target -> the unlinked records found for the email) and has not recorded its link yet: the
+        pair is then not linked as strangers (the creation time would count as an edit on a first
+        sync); the change waits for the link. Bounded, for a link deleted since its creation."""
         if event.attempt >= LINK_WAIT_DEFERRALS:
             return False
         claimant = f"{LOOKUP_CLAIMANT}{event.change_id}"
         for target in ("salesforce", "hubspot"):
-            if self.state.claim_creation(self.portal, target, email, claimant) is not None:
+            holder = self.state.claim_creation(self.portal, target, email, claimant)
+            if holder is None:  # nobody is creating one: give the claim straight back
+                self.state.release_claim(self.portal, target, email, claimant)
+            elif is_claimant(holder) or _same_id(holder, found.get(target, ())):
                 return True
-            self.state.release_claim(self.portal, target, email, claimant)  # nobody creating: give it back
         return False
 
     # -- entry point ---------------------------------------------------------------------------
@@ -390,7 +392,12 @@ class Deduper:
                 result.skip("no email", _hs_key(contact_id))
                 continue
             match = candidates.get(email)
-            if match is not None and self._creation_pending(email, event):
+            created = (
+                {"salesforce": {match.link_to.id, match.sync_with.id}, "hubspot": {contact.id}}
+                if match
+                else {}
+            )
+            if match is not None and self._creation_pending(email, created, event):
                 result.retry.append(event)
                 continue
             if match is not None:
@@ -688,7 +695,7 @@ class Deduper:
                     continue
                 if contact.id in linked_now:
                     continue  # a same-email record of this batch already linked the contact
-                if self._creation_pending(email, event):
+                if self._creation_pending(email, {"salesforce": {record_id}, "hubspot": {contact.id}}, event):
                     result.retry.append(event)
                     continue
                 linked_now.add(contact.id)
@@ -1112,6 +1119,19 @@ def _duplicate_note(sobject: str, record_id: str, linked_object: str, linked_id:
             "contact is linked to; the most recently updated of them syncs"
         ),
     )
+
+
+def _same_id(record_id: str, ids: Iterable[str]) -> bool:
+    """Whether ``record_id`` (a HubSpot id, or a Salesforce id in 15 or 18 characters) is among ``ids``."""
+    wanted = {_id18_or_same(i) for i in ids}
+    return _id18_or_same(record_id) in wanted
+
+
+def _id18_or_same(record_id: str) -> str:
+    try:
+        return salesforce_id18(record_id)
+    except ValueError:
+        return record_id
 
 
 def _sf_object(name: str) -> SfObject:

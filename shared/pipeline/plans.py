@@ -15,6 +15,11 @@ SyncedPair = tuple[str | None, str | None]
 LOOKUP_CLAIMANT = "lookup:"
 
 
+def is_claimant(holder: str) -> bool:
+    """Whether a creation claim's holder is a change (still creating), not a created record's id."""
+    return holder.startswith(("hubspot:", "salesforce:", LOOKUP_CLAIMANT))
+
+
 class HealthNote(BaseModel):
     """A condition dedupe found that an admin should see (e.g. same-email duplicates)."""
 

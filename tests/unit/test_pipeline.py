@@ -40,6 +40,7 @@ class World:
             hubspot=self.hs,
             state=self.state,
             own_app_id=APP_ID,
+            clock=self.clock,
         )
 
     def applier(self) -> Applier:

@@ -1,0 +1,184 @@
+"""The echo race over in-memory CRMs (the e2e twin is tests/e2e/test_echo_race.py): a person's
+second edit, decided while hssync's write of the first has landed but is not recorded yet, must
+win; a write whose answer was lost is decided again, never repeated, and never creates twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+
+from shared.config import parse_config
+from shared.errors import TransientApiError
+from shared.models import ChangeEvent
+from shared.pipeline.dedupe import DedupeResult
+from shared.ports import ClaimDone, Link, RecordWrite, WriteOutcome
+from tests.fakes import PORTAL, FakeSalesforce
+from tests.unit.test_pipeline import World
+
+
+@pytest.fixture
+def world() -> World:
+    return World(parse_config("portals: [1000001]"))
+
+
+class AfterWrite(FakeSalesforce):
+    """Runs ``before`` once while an update is on its way (the person's second edit, older than the
+    write) and ``hook`` right after it landed, before its answer reaches apply."""
+
+    before: Callable[[], None] | None = None
+    hook: Callable[[], None] | None = None
+    lose_next_create = False
+
+    def update(self, sobject: str, writes: Sequence[RecordWrite]) -> list[WriteOutcome]:
+        before, self.before = self.before, None
+        if before is not None:
+            before()
+        out = super().update(sobject, writes)
+        hook, self.hook = self.hook, None
+        if hook is not None:
+            hook()
+        return out
+
+    def create(self, sobject: str, writes: Sequence[RecordWrite], **kwargs: Any) -> list[WriteOutcome]:
+        out = super().create(sobject, writes, **kwargs)
+        if self.lose_next_create:  # applied, then the answer is lost
+            self.lose_next_create = False
+            raise TransientApiError("read timeout")
+        return out
+
+
+def _linked_pair(world: World) -> tuple[str, str]:
+    world.sf = AfterWrite(world.clock)
+    contact = world.hs.add(email="race@example.com", lastname="Racer", jobtitle="U0")
+    world.sync()
+    link = world.link_of_hubspot(contact)
+    assert link is not None
+    return contact, link.sf_id
+
+
+def _settle(world: World, pending: list[ChangeEvent]) -> None:
+    """Deliver the held-back changes (as the queue would, after their delay), then everything else."""
+    for _ in range(6):
+        pending += world.hs.drain_events() + world.sf.drain_events()
+        if not pending:
+            return
+        dedupe = world.deduper().process(pending)
+        result = world.applier().apply(dedupe.plans)
+        pending = [*dedupe.retry, *result.followups, *result.redecide]
+
+
+def test_a_second_edit_decided_while_hssyncs_write_is_unrecorded_waits_and_wins(world: World) -> None:
+    contact, lead = _linked_pair(world)
+    seen: list[DedupeResult] = []
+
+    def dedupe_in_the_gap() -> None:
+        seen.append(world.deduper().process(world.hs.drain_events()))
+
+    world.hs.edit(contact, jobtitle="U40")
+    first = world.deduper().process(world.hs.drain_events())
+    assert isinstance(world.sf, AfterWrite)
+    world.sf.before = lambda: world.hs.edit(contact, jobtitle="U48")
+    world.sf.hook = dedupe_in_the_gap
+    world.applier().apply(first.plans)
+
+    # the gap: Salesforce holds hssync's U40, newer than the person's U48; the pair waited
+    [during] = seen
+    assert during.plans == []
+    assert len(during.retry) == 1
+    _settle(world, list(during.retry))
+    assert world.sf.rows[lead].fields["Title"] == "U48"
+    assert world.hs.rows[contact].properties["jobtitle"] == "U48"
+
+
+def test_a_plan_decided_on_the_link_before_hssyncs_write_is_decided_again(world: World) -> None:
+    contact, lead = _linked_pair(world)
+    before: dict[str, Link] = world.state.links_by_hubspot(PORTAL, [contact])
+    stale: list[DedupeResult] = []
+
+    def second_edit_read_with_the_old_link() -> None:
+        deduper = world.deduper()
+        deduper.state = _Frozen(world.state, before)  # the link was read before the intent was
+        stale.append(deduper.process(world.hs.drain_events()))
+
+    world.hs.edit(contact, jobtitle="U40")
+    first = world.deduper().process(world.hs.drain_events())
+    assert isinstance(world.sf, AfterWrite)
+    world.sf.before = lambda: world.hs.edit(contact, jobtitle="U48")
+    world.sf.hook = second_edit_read_with_the_old_link
+    world.applier().apply(first.plans)
+
+    [plan] = stale[0].plans
+    assert plan.hubspot_writes == {"jobtitle": "U40"}  # what the old code wrote: hssync's own value
+    result = world.applier().apply([plan])
+    assert result.counters["decided again (the link changed)"] == 1
+    assert world.hs.rows[contact].properties["jobtitle"] == "U48"  # not written
+    _settle(world, list(result.followups))
+    assert world.sf.rows[lead].fields["Title"] == "U48"
+    assert world.hs.rows[contact].properties["jobtitle"] == "U48"
+
+
+def test_a_create_whose_answer_was_lost_never_makes_a_second_record(world: World) -> None:
+    world.sf = AfterWrite(world.clock)
+    world.sf.lose_next_create = True
+    contact = world.hs.add(email="lost@example.com", lastname="Lost")
+    dedupe = world.deduper().process(world.hs.drain_events())
+    result = world.applier().apply(dedupe.plans)
+    assert len(world.sf.rows) == 1
+    assert len(result.redecide) == 1
+    _settle(world, list(result.redecide))
+    assert len(world.sf.rows) == 1
+    link = world.link_of_hubspot(contact)
+    assert link is not None
+    assert link.sf_id in world.sf.rows
+
+
+class _Frozen:
+    """The state store, except that links read as they were at one moment."""
+
+    def __init__(self, state: Any, links: dict[str, Link]) -> None:
+        self._state, self._links = state, links
+
+    def links_by_hubspot(self, portal: str, ids: Sequence[str]) -> dict[str, Link]:
+        return {i: self._links[i] for i in ids if i in self._links}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._state, name)
+
+
+def test_a_record_hssync_created_is_not_linked_as_a_strangers_before_its_link_is_recorded(
+    world: World,
+) -> None:
+    # hssync created the lead for this contact (claim completed), apply has not saved the link yet
+    contact = world.hs.add(email="new@example.com", lastname="New", jobtitle="Old")
+    world.hs.drain_events()
+    lead = world.sf.add("Lead", Email="new@example.com", LastName="New", Title="Old", Company="C")
+    world.sf.drain_events()
+    world.state.claim_creation(PORTAL, "salesforce", "new@example.com", f"hubspot:{contact}:e0")
+    world.state.complete_claims(
+        PORTAL, [ClaimDone("salesforce", "new@example.com", f"hubspot:{contact}:e0", lead)]
+    )
+    world.hs.edit(contact, jobtitle="Edited")
+
+    waiting = world.deduper().process(world.hs.drain_events())
+    assert waiting.plans == []
+    assert [e.record_id for e in waiting.retry] == [contact]
+    # once it has waited its bounded time (the link deleted since, say), it is linked by email
+    later = world.deduper().process([e.model_copy(update={"attempt": 99}) for e in waiting.retry])
+    assert [p.linked_by_email for p in later.plans] == [True]
+
+
+def test_a_record_found_by_email_that_hssync_did_not_create_is_linked_at_once(world: World) -> None:
+    contact = world.hs.add(email="old@example.com", lastname="Old")
+    world.hs.drain_events()
+    world.sf.add("Lead", Email="old@example.com", LastName="Old", Company="C")
+    other = world.sf.add("Lead", Email="elsewhere@example.com", LastName="X", Company="C")
+    world.sf.drain_events()
+    # a creation claim for the email that names another record (a link moved since) holds nothing back
+    world.state.claim_creation(PORTAL, "salesforce", "old@example.com", "hubspot:1:e")
+    world.state.complete_claims(PORTAL, [ClaimDone("salesforce", "old@example.com", "hubspot:1:e", other)])
+    world.hs.edit(contact, jobtitle="Any")
+    result = world.deduper().process(world.hs.drain_events())
+    assert result.retry == []
+    assert [p.linked_by_email for p in result.plans] == [True]
