@@ -24,7 +24,7 @@ from functools import partial
 from shared.errors import ApiFailure, ErrorCategory, TransientApiError
 from shared.intents import LEASE_MARGIN, WriteIntent, intent_for
 from shared.models import ChangeEvent, ChangeType, System
-from shared.pipeline.plans import SyncedPair, SyncPlan, is_claimant
+from shared.pipeline.plans import HealthNote, SyncedPair, SyncPlan, is_claimant
 from shared.ports import (
     ClaimDone,
     HealthEntry,
@@ -95,7 +95,8 @@ class Applier:
 
     def apply(self, plans: Sequence[SyncPlan]) -> ApplyResult:
         result = ApplyResult()
-        progress = {p.plan_id: _Progress(p, p.hubspot_id, p.sf_id) for p in _latest_per_pair(plans, result)}
+        latest = _latest_per_pair(plans, result, self.clock())
+        progress = {p.plan_id: _Progress(p, p.hubspot_id, p.sf_id) for p in latest}
         self._confirm_claims(progress, result)
         self._record_intents(progress, result)
 
@@ -404,19 +405,7 @@ class Applier:
         stored = self.state.links_by_hubspot(portal, unchanged) if unchanged else {}
         for item in progress.values():
             plan = item.plan
-            for note in plan.notes:
-                result.health.append(
-                    HealthEntry(
-                        portal=plan.portal,
-                        system=note.system,
-                        record=note.record,
-                        category=ErrorCategory(note.category),
-                        code=note.code,
-                        message=note.message,
-                        at=now,
-                        resync=f"hssync resync {note.record}",
-                    )
-                )
+            result.health += [_health_of(note, plan.portal, now) for note in plan.notes]
             if item.transient or plan.archive_hubspot:
                 continue  # decided again (_decide_unknown_again), or its link is gone
             if plan.claim_email and plan.claimant and not item.claim_completed:
@@ -447,31 +436,51 @@ class Applier:
             )
             commits.append(LinkCommit(link, plan.plan_id, plan.link_rev))
             if item.resync_hubspot:
-                result.followups.append(
-                    ChangeEvent(
-                        system=System.HUBSPOT,
-                        account=plan.portal,
-                        object_type="contacts",
-                        record_id=item.hubspot_id,
-                        change_type=ChangeType.RESYNC,
-                        occurred_at=now,
-                        origin="hssync:existing-contact",
-                        source_event_id=f"resync:{plan.plan_id}",
-                    )
-                )
-        if commits:
-            refused = self.state.commit_links(commits)
-            for commit in commits:
-                if commit.link.hubspot_id in refused:
-                    # decided on bookkeeping that changed meanwhile: its writes (if any) are
-                    # recognised by their intent; the pair is decided again
-                    result.counters["decided again (the link changed)"] += 1
-                    result.followups.append(_decide_again(progress[commit.plan_id].plan, now, failed=True))
-            # a pair that syncs is no longer skipped: forget the reasons it was skipped before
-            if synced_pairs:
-                self.state.clear_statuses(commits[0].link.portal, synced_pairs)
+                result.followups.append(_existing_contact(plan, item.hubspot_id, now))
+        self._commit(commits, progress, result, now)
+        # a pair that syncs is no longer skipped: forget the reasons it was skipped before
+        if synced_pairs:
+            self.state.clear_statuses(portal, synced_pairs)
         if result.health:
             self.state.record_health(result.health)
+
+    def _commit(
+        self, commits: list[LinkCommit], progress: dict[str, _Progress], result: ApplyResult, now: dt.datetime
+    ) -> None:
+        """The links as new revisions; one decided on bookkeeping that changed meanwhile is refused:
+        its writes (if any) are recognised by their intent, and its pair is decided again."""
+        refused = self.state.commit_links(commits) if commits else set()
+        for commit in commits:
+            if commit.link.hubspot_id in refused:
+                result.counters["decided again (the link changed)"] += 1
+                result.followups.append(_decide_again(progress[commit.plan_id].plan, now, failed=True))
+
+
+def _health_of(note: HealthNote, portal: str, now: dt.datetime) -> HealthEntry:
+    return HealthEntry(
+        portal=portal,
+        system=note.system,
+        record=note.record,
+        category=ErrorCategory(note.category),
+        code=note.code,
+        message=note.message,
+        at=now,
+        resync=f"hssync resync {note.record}",
+    )
+
+
+def _existing_contact(plan: SyncPlan, hubspot_id: str, now: dt.datetime) -> ChangeEvent:
+    """The contact a create found existing (409): linked, then read and synced as a pair."""
+    return ChangeEvent(
+        system=System.HUBSPOT,
+        account=plan.portal,
+        object_type="contacts",
+        record_id=hubspot_id,
+        change_type=ChangeType.RESYNC,
+        occurred_at=now,
+        origin="hssync:existing-contact",
+        source_event_id=f"resync:{plan.plan_id}",
+    )
 
 
 def _synced(item: _Progress) -> dict[str, SyncedPair]:
@@ -505,10 +514,11 @@ def _direction_of_link(plan: SyncPlan) -> str:
     return "hubspot_to_salesforce" if plan.source == "hubspot" else "salesforce_to_hubspot"
 
 
-def _latest_per_pair(plans: Sequence[SyncPlan], result: ApplyResult) -> list[SyncPlan]:
-    """One plan per HubSpot contact and per Salesforce record: a later plan (made from a later read)
-    supersedes earlier ones, so a collection never names a record twice and a contact is never
-    linked two ways in one batch. A superseded plan's source change is covered by the later read."""
+def _latest_per_pair(plans: Sequence[SyncPlan], result: ApplyResult, now: dt.datetime) -> list[SyncPlan]:
+    """One plan per HubSpot contact and per Salesforce record: a later plan supersedes earlier ones,
+    so a collection never names a record twice and a contact is never linked two ways in one batch.
+    Messages of concurrent dedupe invocations arrive in any order, so the later plan may come from
+    the earlier read: a superseded plan is not dropped, its pair is decided again."""
     latest: dict[tuple[str, str], SyncPlan] = {}
     for plan in plans:
         keys = [("hs", plan.hubspot_id)] if plan.hubspot_id else []
@@ -518,6 +528,7 @@ def _latest_per_pair(plans: Sequence[SyncPlan], result: ApplyResult) -> list[Syn
             earlier = latest.get(key)
             if earlier is not None and earlier is not plan:
                 result.counters["superseded"] += 1
+                result.followups.append(_decide_again(earlier, now))
                 for other in list(latest):
                     if latest[other] is earlier:
                         del latest[other]

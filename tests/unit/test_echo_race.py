@@ -182,3 +182,18 @@ def test_a_record_found_by_email_that_hssync_did_not_create_is_linked_at_once(wo
     result = world.deduper().process(world.hs.drain_events())
     assert result.retry == []
     assert [p.linked_by_email for p in result.plans] == [True]
+
+
+def test_a_plan_superseded_in_a_batch_is_decided_again_not_dropped(world: World) -> None:
+    # two dedupe invocations' messages in one apply batch, in any order: the plan that comes later
+    # may come from the earlier read (here: "already in sync", read before the person's edit)
+    contact, lead = _linked_pair(world)
+    world.hs.edit(contact, phone="1")
+    older = world.deduper().process(world.hs.drain_events()).plans
+    world.hs.edit(contact, jobtitle="Edited")
+    newer = world.deduper().process(world.hs.drain_events()).plans
+    result = world.applier().apply([*newer, *older])
+    assert result.counters["superseded"] == 1
+    assert [e.record_id for e in result.followups] == [contact]
+    _settle(world, list(result.followups))
+    assert world.sf.rows[lead].fields["Title"] == "Edited"
