@@ -471,16 +471,7 @@ def _health_of(note: HealthNote, portal: str, now: dt.datetime) -> HealthEntry:
 
 def _existing_contact(plan: SyncPlan, hubspot_id: str, now: dt.datetime) -> ChangeEvent:
     """The contact a create found existing (409): linked, then read and synced as a pair."""
-    return ChangeEvent(
-        system=System.HUBSPOT,
-        account=plan.portal,
-        object_type="contacts",
-        record_id=hubspot_id,
-        change_type=ChangeType.RESYNC,
-        occurred_at=now,
-        origin="hssync:existing-contact",
-        source_event_id=f"resync:{plan.plan_id}",
-    )
+    return _resync(plan, System.HUBSPOT, "contacts", hubspot_id, now, "hssync:existing-contact", "resync")
 
 
 def _synced(item: _Progress) -> dict[str, SyncedPair]:
@@ -547,11 +538,27 @@ def _writes(plan: SyncPlan) -> bool:
 
 def _decide_again(plan: SyncPlan, now: dt.datetime, *, failed: bool = False) -> ChangeEvent:
     """A change that makes dedupe read the plan's pair again and decide it anew, from its HubSpot
-    contact (a linked pair is read from either side). ``account`` is the portal: only the change id
-    uses it."""
+    contact (a linked pair is read from either side)."""
     system, object_type, record_id = System.HUBSPOT, "contacts", str(plan.hubspot_id)
     if plan.hubspot_id is None and plan.sf_id:  # a HubSpot contact to create: from its Salesforce record
         system, object_type, record_id = System.SALESFORCE, str(plan.sf_object), plan.sf_id
+    redecided = plan.redecided + int(failed)
+    return _resync(plan, system, object_type, record_id, now, "hssync:decide-again", "again", redecided)
+
+
+def _resync(
+    plan: SyncPlan,
+    system: System,
+    object_type: str,
+    record_id: str,
+    now: dt.datetime,
+    origin: str,
+    kind: str,
+    redecided: int = 0,
+) -> ChangeEvent:
+    """A change of hssync's own that makes dedupe read a record again (``account``: the portal; only
+    the change id uses it)."""
+    suffix = f":{redecided}" if kind == "again" else ""
     return ChangeEvent(
         system=system,
         account=plan.portal,
@@ -559,7 +566,7 @@ def _decide_again(plan: SyncPlan, now: dt.datetime, *, failed: bool = False) -> 
         record_id=record_id,
         change_type=ChangeType.RESYNC,
         occurred_at=now,
-        origin="hssync:decide-again",
-        source_event_id=f"again:{plan.plan_id}:{plan.redecided + int(failed)}",
-        redecided=plan.redecided + int(failed),
+        origin=origin,
+        source_event_id=f"{kind}:{plan.plan_id}{suffix}",
+        redecided=redecided,
     )
