@@ -397,11 +397,14 @@ def _same(a: Any, b: Any) -> bool:
     return (a or None) == (b or None)
 
 
-def _diverged(sandbox: Sandbox, stack: LocalStack, contact_ids: list[str]) -> tuple[int, int, list[str]]:
-    """Linked pairs among ``contact_ids``, and those whose compared fields differ (with their emails)."""
+def _diverged(
+    sandbox: Sandbox, stack: LocalStack, contact_ids: list[str]
+) -> tuple[int, int, list[dict[str, Any]]]:
+    """Linked pairs among ``contact_ids``, and those whose compared fields differ (described with
+    their ids and the link's bookkeeping, for tracing them in the functions' logs)."""
     portal = str(sandbox.hs_creds.portal_id)
     linked = differ = 0
-    emails = []
+    emails: list[dict[str, Any]] = []
     for start in range(0, len(contact_ids), 100):
         for contact_id, link in stack.state.links_by_hubspot(
             portal, contact_ids[start : start + 100]
@@ -416,7 +419,17 @@ def _diverged(sandbox: Sandbox, stack: LocalStack, contact_ids: list[str]) -> tu
                              str(values.get(s) or "").lower() if h == "email" else values.get(s))
                        for h, s in COMPARED.items()):  # fmt: skip
                 differ += 1
-                emails.append(str(props.get("email")))
+                emails.append(
+                    {
+                        "problem": "diverged",
+                        "email": str(props.get("email")),
+                        "hubspot_id": contact_id,
+                        "salesforce_id": link.sf_id,
+                        "link_rev": link.rev,
+                        "link_synced": {h: link.synced.get(h) for h in COMPARED},
+                        "link_intent": repr(link.intent) if link.intent is not None else None,
+                    }
+                )
     return linked, differ, emails
 
 
@@ -435,7 +448,7 @@ def check(sandbox: Sandbox, stack: LocalStack, targets: list[Target], done: list
             samples.append({"problem": "duplicated", "email": t.email, "records": here})
     contact_ids = [r.id for t in targets for r in hubspot.get(t.email, [])]
     linked, diverged, differing = _diverged(sandbox, stack, contact_ids)
-    samples += [{"problem": "diverged", "email": e} for e in differing]
+    samples += differing
     lost_updates = 0
     for (email, name), winner in expected_values(done).items():
         hs = hubspot[email][0].properties.get(name) if hubspot.get(email) else None
