@@ -13,16 +13,14 @@ from pathlib import Path
 import pytest
 import requests
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-if not SHARED.exists():  # CI lays shared/ beside the clone; a work tree keeps it one level up
-    SHARED = Path(__file__).resolve().parents[3] / "shared"
-API_SPECS = SHARED / "api-specs"
+# the public specs and fixtures, vendored byte-identical (tests/specs/README.md, api-specs/SOURCES.md)
+API_SPECS = Path(__file__).resolve().parent / "specs" / "api-specs"
 
 
 @pytest.fixture(scope="session")
 def api_specs() -> Path:
     if not API_SPECS.exists():
-        pytest.fail(f"API specs not found at {API_SPECS}; shared/ must sit beside the repository")
+        pytest.fail(f"API specs not found at {API_SPECS}")
     return API_SPECS
 
 

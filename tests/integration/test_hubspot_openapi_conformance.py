@@ -1,4 +1,4 @@
-"""The HubSpot emulator checked against HubSpot's own OpenAPI specs (../shared/api-specs/hubspot/).
+"""The HubSpot emulator checked against HubSpot's own OpenAPI specs (tests/specs/api-specs/hubspot/).
 
 A walk drives every operation the emulator serves under the spec'd APIs — CRM v3 objects
 (contacts, companies, deals: basic, batch, search, merge), associations v4, owners v3, lists v3
@@ -8,7 +8,7 @@ request and response is validated with openapi-core against its operation; error
 validated too (against the operation's ``default`` Error response). The set of operations that
 must be exercised is derived from the emulator's registered routes, so a new route cannot escape.
 
-Out of scope (no spec in ../shared/api-specs/hubspot/):
+Out of scope (no spec in tests/specs/api-specs/hubspot/):
 - the CRM properties API (``/crm/v3/properties/...``),
 - communication preferences (``/communication-preferences/v3/...`` and ``/v4/...``),
 - the v1 marketing email events API (``/email/public/v1/events``),
@@ -57,7 +57,7 @@ from tests.openapi_recorder import (
     served_operations,
 )
 
-# routes under the spec'd prefixes whose API has no spec among ../shared/api-specs/hubspot/
+# routes under the spec'd prefixes whose API has no spec among tests/specs/api-specs/hubspot/
 OUT_OF_SCOPE_ROUTES = {
     # association labels belong to the associations schema v4 API (crm-associations-schema-v4.json)
     "GET /crm/v4/associations/{fromObjectType}/{toObjectType}/labels",
