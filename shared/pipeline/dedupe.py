@@ -392,16 +392,12 @@ class Deduper:
                 result.skip("no email", _hs_key(contact_id))
                 continue
             match = candidates.get(email)
-            created = (
-                {"salesforce": {match.link_to.id, match.sync_with.id}, "hubspot": {contact.id}}
-                if match
-                else {}
-            )
-            if match is not None and self._creation_pending(email, created, event):
-                result.retry.append(event)
-                continue
             if match is not None:
-                self._add(result, self._link_by_email(contact, match, event))
+                found = {"salesforce": {match.link_to.id, match.sync_with.id}, "hubspot": {contact.id}}
+                if self._creation_pending(email, found, event):
+                    result.retry.append(event)
+                else:
+                    self._add(result, self._link_by_email(contact, match, event))
                 continue
             self._create_in_salesforce(contact, email, event, result)
 
