@@ -203,6 +203,18 @@ def faults_injected(sandbox: Sandbox) -> dict[str, dict[str, int]]:
     return out
 
 
+def webhook_deliveries(sandbox: Sandbox) -> tuple[int, int]:
+    """The HubSpot emulator's failed webhook requests and the notifications it gave up on (HubSpot
+    retries for hours; the emulator a few seconds): an abandoned one is a change hssync never hears of
+    until a poll, so a diverged pair with abandoned notifications is not hssync's loss."""
+    answer = requests.get(
+        f"{sandbox.hubspot_url}/_sandbox/webhooks/deliveries", verify=str(sandbox.tls.ca_cert), timeout=10
+    )
+    answer.raise_for_status()
+    body = answer.json()
+    return int(body.get("failedAttempts", 0)), int(body.get("abandoned", 0))
+
+
 def faults_off(sandbox: Sandbox) -> None:
     for side in SIDES:
         requests.post(
@@ -509,6 +521,8 @@ class SoakRun:
     max_lag_seconds: float  # the latest a user action came after its planned time
     calls_after_idle: dict[str, int]  # every call (reads too) in the quiet period after idle
     dead_letters: int
+    webhook_failures: int  # webhook requests the Function URL did not answer 2xx (HubSpot retries them)
+    webhooks_abandoned: int  # notifications the emulator gave up on after its retries
     health: list[str]  # health entries (writes that failed for good): system, record, code
     notes: list[str] = field(default_factory=list)
     samples: list[dict[str, Any]] = field(default_factory=list)
@@ -583,6 +597,7 @@ def soak_on(
     sf_after, hs_after = api_calls(sandbox)
     verdict = check(sandbox, stack, targets, users.done)
     writes, calls_after = _quiet_period(sandbox, stack, quiet_seconds)
+    webhook_failures, abandoned = webhook_deliveries(sandbox)
     return SoakRun(
         seed=seed, records=records, updates=sum(users.saves.values()), rate=rate, fault_rate=fault_rate,
         fault_kinds=kinds, lost=verdict.lost, duplicated=verdict.duplicated, diverged=verdict.diverged,
@@ -594,6 +609,7 @@ def soak_on(
         edits=dict(users.saves), deferred=users.deferred, fallbacks=users.fallbacks,
         max_lag_seconds=users.max_lag, calls_after_idle=calls_after,
         dead_letters=sum(dead_letters_by_queue(stack).values()),
+        webhook_failures=webhook_failures, webhooks_abandoned=abandoned,
         health=[f"{h.system} {h.record} {h.code}" for h in stack.health()],
         notes=notes, samples=verdict.samples[:SAMPLES],
     )  # fmt: skip
@@ -660,7 +676,8 @@ def render_soak(runs: list[SoakRun]) -> str:
         lines.append(
             f"  seed {r.seed}: user saves {saves}; made on the origin side alone {r.fallbacks}; "
             f"idle after {r.idle_seconds:.0f} s; dead letters {r.dead_letters}; "
-            f"health entries {len(r.health)}"
+            f"health entries {len(r.health)}; webhook requests failed {r.webhook_failures}, "
+            f"notifications abandoned {r.webhooks_abandoned}"
         )
         for sample in r.samples[:3]:
             lines.append(f"  seed {r.seed}: {_sample_line(sample)}")

@@ -248,16 +248,23 @@ class Deduper:
         return link is not None and link.intent is not None and link.intent.in_flight(self.clock())
 
     def _wait_for_writes(
-        self, links: dict[str, Link], events: Mapping[str, ChangeEvent], result: DedupeResult
+        self,
+        links: dict[str, Link],
+        events: Mapping[str, ChangeEvent | Sequence[ChangeEvent]],
+        result: DedupeResult,
     ) -> set[str]:
         """Takes the pairs with a write in flight out of ``links`` and their changes out of this batch
-        (returned, by the key of ``links``): they are decided again once the write is recorded."""
+        (returned, by the key of ``links``): they are decided again once the write is recorded. Every
+        change of a pair waits, not one for all: an echo of hssync's write must not stand in for a
+        person's edit of the same record (answered from the link, it would hide the edit)."""
         busy = {key for key, link in links.items() if self._writing(link)}
         for key in busy:
             del links[key]
-            event = events.get(key)
-            if event is not None:
-                result.retry.append(event)
+            waiting = events.get(key)
+            if isinstance(waiting, ChangeEvent):
+                result.retry.append(waiting)
+            elif waiting is not None:
+                result.retry.extend(waiting)
         return busy
 
     def _creation_pending(self, email: str, found: Mapping[str, Iterable[str]], event: ChangeEvent) -> bool:
@@ -325,8 +332,9 @@ class Deduper:
     # -- HubSpot -> Salesforce ----------------------------------------------------------------
     def _from_hubspot(self, batched: dict[str, list[ChangeEvent]], result: DedupeResult) -> None:
         links = self.state.links_by_hubspot(self.portal, list(batched))
-        busy = self._wait_for_writes(links, {cid: _representative(g) for cid, g in batched.items()}, result)
+        busy = self._wait_for_writes(links, batched, result)
         events: dict[str, ChangeEvent] = {}
+        waiting: dict[str, list[ChangeEvent]] = {}  # a contact's changes that a retry must keep
         for contact_id, group in batched.items():
             if contact_id in busy:
                 continue
@@ -342,9 +350,10 @@ class Deduper:
             ):
                 # hssync created this contact and apply is recording the link: look again shortly,
                 # then it is answered from the link (a read would only find what apply wrote)
-                result.retry.append(event)
+                result.retry.extend(unknown)
                 continue
             events[contact_id] = event
+            waiting[contact_id] = unknown
         if not events:
             return
         self._follow_hubspot_merges(events, links)
@@ -395,11 +404,11 @@ class Deduper:
             if match is not None:
                 found = {"salesforce": {match.link_to.id, match.sync_with.id}, "hubspot": {contact.id}}
                 if self._creation_pending(email, found, event):
-                    result.retry.append(event)
+                    result.retry.extend(waiting[contact_id])
                 else:
                     self._add(result, self._link_by_email(contact, match, event))
                 continue
-            self._create_in_salesforce(contact, email, event, result)
+            self._create_in_salesforce(contact, email, event, result, waiting[contact_id])
 
     def _assigned_owners(self, events: Sequence[ChangeEvent], result: DedupeResult) -> None:
         """A record hssync created in Salesforce comes back with the owner Salesforce gave it (the
@@ -556,7 +565,12 @@ class Deduper:
         return out
 
     def _create_in_salesforce(
-        self, contact: HubSpotContact, email: str, event: ChangeEvent, result: DedupeResult
+        self,
+        contact: HubSpotContact,
+        email: str,
+        event: ChangeEvent,
+        result: DedupeResult,
+        changes: Sequence[ChangeEvent],
     ) -> None:
         sf_object: SfObject = "Lead" if self.config.creation.hubspot_to_salesforce == "lead" else "Contact"
         # the claimant is the event, not the contact: a second event for the same new contact
@@ -564,7 +578,7 @@ class Deduper:
         claimant = f"hubspot:{contact.id}:{event.change_id}"
         holder = self.state.claim_creation(self.portal, "salesforce", email, claimant)
         if holder is not None:
-            result.retry.append(event)  # someone else is creating (or created) it: link on the retry
+            result.retry.extend(changes)  # someone else is creating (or created) it: link on the retry
             return
         values, refused = creation_values_for_salesforce(
             self.fields, self.types, sf_object, contact.properties, self.company_placeholder

@@ -4,6 +4,7 @@ win; a write whose answer was lost is decided again, never repeated, and never c
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -11,10 +12,11 @@ import pytest
 
 from shared.config import parse_config
 from shared.errors import TransientApiError
+from shared.intents import WriteIntent
 from shared.models import ChangeEvent
 from shared.pipeline.dedupe import DedupeResult
-from shared.ports import ClaimDone, Link, RecordWrite, WriteOutcome
-from tests.fakes import PORTAL, FakeSalesforce
+from shared.ports import ClaimDone, IntentRecord, Link, LinkCommit, RecordWrite, WriteOutcome
+from tests.fakes import APP_ID, PORTAL, FakeSalesforce
 from tests.unit.test_pipeline import World
 
 
@@ -196,4 +198,33 @@ def test_a_plan_superseded_in_a_batch_is_decided_again_not_dropped(world: World)
     assert result.counters["superseded"] == 1
     assert [e.record_id for e in result.followups] == [contact]
     _settle(world, list(result.followups))
+    assert world.sf.rows[lead].fields["Title"] == "Edited"
+
+
+def test_every_change_of_a_pair_waits_for_a_write_in_flight_not_one_for_all(world: World) -> None:
+    # a person's edit and the echo of hssync's owner write for the same contact, in one batch, while
+    # apply holds the pair's write lease: both wait; had only the echo waited, it would have been
+    # answered from the link on its retry and the person's edit would never reach Salesforce
+    contact, lead = _linked_pair(world)
+    link = world.link_of_hubspot(contact)
+    assert link is not None
+    lease = WriteIntent("owner-plan", world.clock() + dt.timedelta(minutes=5), {})
+    assert world.state.record_intents(PORTAL, [IntentRecord(contact, link.rev, lease)]) == set()
+    world.hs.edit(contact, jobtitle="Edited")
+    [edit] = world.hs.drain_events()
+    echo = edit.model_copy(
+        update={
+            "origin": "INTEGRATION",
+            "origin_id": APP_ID,
+            "source_event_id": "echo",
+            "changed_fields": ("hubspot_owner_id",),
+            "reported": {"hubspot_owner_id": "41000001"},
+        }
+    )
+    waiting = world.deduper().process([edit, echo])
+    assert waiting.plans == []
+    assert sorted(e.source_event_id for e in waiting.retry) == sorted([edit.source_event_id, "echo"])
+    # the write is recorded (the lease ends): the retried changes now reach Salesforce
+    world.state.commit_links([LinkCommit(link, "owner-plan", link.rev)])
+    _settle(world, list(waiting.retry))
     assert world.sf.rows[lead].fields["Title"] == "Edited"

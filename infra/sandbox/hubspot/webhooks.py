@@ -234,6 +234,7 @@ class Webhooks:
         self._next_event_id = time.time_ns() // 1000
         self._generation = 0
         self._attempts: deque[DeliveryAttempt] = deque(maxlen=1000)
+        self._abandoned = 0  # notifications given up after max_attempts (since the last reset)
         self._stopping = threading.Event()
         self._throttle = Throttle(self._stopping)
         self._http = requests.Session()
@@ -287,6 +288,7 @@ class Webhooks:
             self._next_subscription_id = 1
             self._generation += 1
             self._attempts.clear()
+            self._abandoned = 0
             self._apply_tuning(DeliveryTuning())
             self._deliverer.clear()
             self._deliverer.release()
@@ -374,6 +376,7 @@ class Webhooks:
                     attempt.abandoned_event_ids.append(int(n.event["eventId"]))
         with self.emulator.lock:
             self._attempts.append(attempt)
+            self._abandoned += len(attempt.abandoned_event_ids)
         return ok
 
     # -- management API --------------------------------------------------------------------------
@@ -544,6 +547,7 @@ class Webhooks:
                 "held": self._deliverer.held,
                 "delivered": self._deliverer.delivered,
                 "failedAttempts": self._deliverer.failed_attempts,
+                "abandoned": self._abandoned,
                 "attempts": attempts,
             }
         )
