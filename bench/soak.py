@@ -226,6 +226,18 @@ def faults_off(sandbox: Sandbox) -> None:
 
 
 # -- the burst and the users ---------------------------------------------------------------------
+def integration_user_is_a_hubspot_owner(sandbox: Sandbox) -> None:
+    """Makes the Salesforce user hssync writes as a HubSpot user (owner) too, as in most portals:
+    records it owns (every record created in Salesforce here) then have a HubSpot owner."""
+    store = sandbox.salesforce.store
+    with sandbox.salesforce.lock:
+        users = store.rows("User", include_deleted=False)
+    user = next(u for u in users if u.get("Email") and u.get("IsActive"))
+    body = {"email": user["Email"], "firstName": user.get("FirstName") or "", "lastName": user["LastName"]}
+    url = f"{sandbox.hubspot_url}/_sandbox/owners"
+    requests.post(url, json=body, verify=str(sandbox.tls.ca_cert), timeout=10).raise_for_status()
+
+
 def create_burst(sandbox: Sandbox, records: int, tag: str) -> list[Target]:
     """Half the records as HubSpot contacts, half as Salesforce leads, as batch imports make them."""
     contacts = create_hubspot_contacts(sandbox, records // 2, f"{tag}h")
@@ -623,8 +635,11 @@ def soak_run(
     fault_rate: float = 0.1,
     progress: Progress = print_progress,
 ) -> SoakRun:
-    """The soak on a fresh stack (bench/pipeline.py's fresh_world: events only, no scheduled poll)."""
+    """The soak on a fresh stack (bench/pipeline.py's fresh_world: events only, no scheduled poll),
+    whose Salesforce integration user is a HubSpot owner, as in most portals: the owner Salesforce
+    gives each record hssync creates is written back to HubSpot while people edit those records."""
     with fresh_world() as (sandbox, stack):
+        integration_user_is_a_hubspot_owner(sandbox)
         progress(f"soak seed {seed}: warming the fresh stack up (one record each way)")
         warm_up(sandbox, stack, f"soak{seed}")
         return soak_on(

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import pytest
 import requests
 
+from bench.soak import integration_user_is_a_hubspot_owner as hubspot_owner_for_integration_user
 from infra.local_stack import LocalStack
 from infra.sandbox.runner import Sandbox
 from shared.matching import normalize_email
@@ -110,11 +111,7 @@ def stack(e2e_stack: LocalStack) -> Iterator[LocalStack]:
 def integration_user_is_a_hubspot_owner(stack: LocalStack) -> None:
     """As in most portals, the Salesforce user hssync writes as is a HubSpot user too: records it
     owns (everything the tests create in Salesforce) have a HubSpot owner. Owner tests add others."""
-    store = stack.sandbox.salesforce.store
-    user = next(u for u in store.rows("User", include_deleted=False) if u.get("Email") and u.get("IsActive"))
-    body = {"email": user["Email"], "firstName": user.get("FirstName") or "", "lastName": user["LastName"]}
-    url = f"{stack.sandbox.hubspot_url}/_sandbox/owners"
-    requests.post(url, json=body, verify=str(stack.sandbox.tls.ca_cert), timeout=10).raise_for_status()
+    hubspot_owner_for_integration_user(stack.sandbox)
 
 
 @pytest.fixture
