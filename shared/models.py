@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field
 class System(StrEnum):
     HUBSPOT = "hubspot"
     SALESFORCE = "salesforce"
+
+
+# The Salesforce objects hssync syncs (HubSpot contacts sync with both), named once.
+SfObject = Literal["Lead", "Contact"]
+LEAD: Final = "Lead"
+CONTACT: Final = "Contact"
+SALESFORCE_OBJECTS: tuple[SfObject, ...] = (LEAD, CONTACT)
 
 
 class ChangeType(StrEnum):

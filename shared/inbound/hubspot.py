@@ -8,7 +8,6 @@ property changes of one object into one event, so one new contact is one record 
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable
@@ -16,6 +15,7 @@ from typing import Any
 
 from shared.inbound.errors import MalformedPayload
 from shared.models import ChangeEvent, ChangeType, System
+from shared.times import from_epoch_ms
 
 _OBJECTS = {"contact": "contacts", "company": "companies", "deal": "deals"}
 _CHANGES = {
@@ -47,7 +47,7 @@ def parse_notification(event: Any) -> ChangeEvent:
         raise MalformedPayload(f"unsupported subscriptionType {subscription_type!r}")
     occurred_ms = _require(event, "occurredAt")
     try:
-        occurred_at = dt.datetime.fromtimestamp(int(occurred_ms) / 1000, tz=dt.UTC)
+        occurred_at = from_epoch_ms(int(occurred_ms))
     except (TypeError, ValueError, OverflowError) as exc:
         raise MalformedPayload(f"occurredAt is not epoch milliseconds: {occurred_ms!r}") from exc
 

@@ -9,13 +9,13 @@ or, for an overflow without ids, a request to poll the object.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from shared.inbound.errors import MalformedPayload
 from shared.models import ChangeEvent, ChangeType, System
+from shared.times import from_epoch_ms
 
 _CHANGES = {
     "CREATE": ChangeType.CREATE,
@@ -64,7 +64,7 @@ def parse_change_event(event: dict[str, Any], *, org_id: str) -> ParsedChangeEve
     if not entity or not change_name or not isinstance(record_ids, list) or commit_ms is None:
         raise MalformedPayload("ChangeEventHeader lacks entityName, changeType, recordIds or commitTimestamp")
     try:
-        occurred_at = dt.datetime.fromtimestamp(int(commit_ms) / 1000, tz=dt.UTC)
+        occurred_at = from_epoch_ms(int(commit_ms))
     except (TypeError, ValueError, OverflowError) as exc:
         raise MalformedPayload(f"commitTimestamp is not epoch milliseconds: {commit_ms!r}") from exc
 

@@ -19,6 +19,7 @@ from shared.owners.directory import OwnerDirectory
 from shared.pipeline.plans import HealthNote, SyncPlan
 from shared.ports import HubSpotPort, SalesforcePort
 from shared.state.cache import SharedCache, cache_name
+from shared.state.keys import hubspot_record_key, salesforce_record_key
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ class OwnerStage:
             # one entry per owner, not per record: a queue or the integration user may own thousands
             owner = directory.salesforce.get(state.salesforce)
             sobject = "Group" if owner is not None and owner.kind == "Queue" else "User"
-            record = f"salesforce:{sobject}:{state.salesforce}"
+            record = salesforce_record_key(sobject, state.salesforce)
             return HealthNote(
                 system="hubspot",
                 record=record,
@@ -142,7 +143,7 @@ class OwnerStage:
             )
         return HealthNote(
             system="salesforce",
-            record=f"hubspot:contacts:{plan.hubspot_id}",
+            record=hubspot_record_key(str(plan.hubspot_id)),
             category="owners",
             code=code,
             message=message,

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from shared.errors import ApiFailure, ErrorCategory, TransientApiError
+from shared.ids import salesforce_id18
 from shared.intents import LEASE_MARGIN, WriteIntent, intent_for
-from shared.models import ChangeEvent, ChangeType, System
+from shared.models import SALESFORCE_OBJECTS, ChangeEvent, ChangeType, System
 from shared.pipeline.plans import HealthNote, SyncedPair, SyncPlan, is_claimant
 from shared.ports import (
     ClaimDone,
@@ -37,13 +38,10 @@ from shared.ports import (
     StatePort,
     WriteOutcome,
 )
-from shared.state.keys import salesforce_id18
+from shared.state.keys import hubspot_record_key, salesforce_record_key
+from shared.times import utc_now
 
 log = logging.getLogger(__name__)
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 # the longest an apply invocation runs (the template's ApplyFunction timeout): a write lease outlives it
@@ -165,7 +163,7 @@ class Applier:
 
     # -- writes --------------------------------------------------------------------------------
     def _create_in_salesforce(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
-        for sf_object in ("Lead", "Contact"):
+        for sf_object in SALESFORCE_OBJECTS:
             todo = [
                 p
                 for p in progress.values()
@@ -226,7 +224,7 @@ class Applier:
             self.state.complete_claims(created[0].plan.portal, done)
 
     def _update_salesforce(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
-        for sf_object in ("Lead", "Contact"):
+        for sf_object in SALESFORCE_OBJECTS:
             todo = [
                 p
                 for p in progress.values()
@@ -344,15 +342,15 @@ class Applier:
         plan = item.plan
         if system == "salesforce":
             record = (
-                f"hubspot:contacts:{plan.hubspot_id}"
+                hubspot_record_key(plan.hubspot_id)
                 if plan.hubspot_id
-                else f"salesforce:{plan.sf_object}:{plan.sf_id}"
+                else salesforce_record_key(plan.sf_object, str(plan.sf_id))
             )
         else:
             record = (
-                f"salesforce:{plan.sf_object}:{plan.sf_id}"
+                salesforce_record_key(plan.sf_object, plan.sf_id)
                 if plan.sf_id
-                else f"hubspot:contacts:{plan.hubspot_id}"
+                else hubspot_record_key(str(plan.hubspot_id))
             )
         result.counters["errors"] += 1
         result.health.append(
@@ -421,8 +419,8 @@ class Applier:
                 continue
             if not plan.link_only:
                 synced_pairs += [
-                    f"hubspot:contacts:{item.hubspot_id}",
-                    f"salesforce:{plan.sf_object}:{item.sf_id}",
+                    hubspot_record_key(item.hubspot_id),
+                    salesforce_record_key(plan.sf_object, item.sf_id),
                 ]
             link = Link(
                 portal=plan.portal,

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any, Final, Literal
 
+from shared.times import from_epoch_ms
+
 ValueKind = Literal["text", "number", "bool", "date", "datetime", "single", "multi"]
 KINDS: Final[tuple[ValueKind, ...]] = ("text", "number", "bool", "date", "datetime", "single", "multi")
 
@@ -39,7 +41,6 @@ SF_PICKLIST_TYPES: Final = frozenset({"picklist", "multipicklist", "combobox"})
 SF_UNSUPPORTED_TYPES: Final = frozenset({"address", "location", "base64", "complexvalue"})
 _INT32 = (-(2**31), 2**31 - 1)
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _EPOCH_MS = re.compile(r"-?\d{1,16}")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TRUE = frozenset({"true", "yes", "1"})
@@ -245,7 +246,7 @@ def _parse_moment(value: Any) -> dt.datetime | None:
 
 def _from_epoch_ms(ms: int) -> dt.datetime | None:
     try:
-        return _EPOCH + dt.timedelta(milliseconds=ms)
+        return from_epoch_ms(ms)
     except OverflowError:
         return None
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any
 
 from shared.config import OPT_OUT_HUBSPOT, OPT_OUT_SALESFORCE, FieldMapping, SyncConfig, SyncRule
 from shared.matching import normalize_email
+from shared.models import CONTACT, LEAD, SALESFORCE_OBJECTS
+from shared.models import SfObject as SfObject  # re-exported for the pipeline
 from shared.owners.decide import OWNER_FIELD, OWNER_PROPERTY
 from shared.pipeline.convert import (
     ConversionError,
@@ -20,18 +22,16 @@ from shared.pipeline.convert import (
     value_kind,
 )
 
-SfObject = Literal["Lead", "Contact"]
-
 # HubSpot's own convention for required Salesforce fields it has no value for
 NOT_PROVIDED = "[not provided]"
 
 SALESFORCE_SYSTEM_FIELDS: dict[str, tuple[str, ...]] = {
-    "Lead": (
+    LEAD: (
         "Id", "Email", "IsConverted", "ConvertedContactId", "CreatedDate", "LastModifiedDate",
         OPT_OUT_SALESFORCE, OWNER_FIELD,
     ),
     # IsPersonAccount exists only in orgs with person accounts (the adapter drops it elsewhere)
-    "Contact": (
+    CONTACT: (
         "Id", "Email", "CreatedDate", "LastModifiedDate", "IsPersonAccount", OPT_OUT_SALESFORCE, OWNER_FIELD,
     ),
 }  # fmt: skip
@@ -51,7 +51,7 @@ class ContactFields:
         """(mapping, Salesforce field) pairs that apply to a Lead or a Contact."""
         out = []
         for m in self.mappings:
-            field = m.lead if sf_object == "Lead" else m.contact
+            field = m.lead if sf_object == LEAD else m.contact
             if field:
                 out.append((m, field))
         return out
@@ -64,7 +64,7 @@ class ContactFields:
     def _fields_by_property(self) -> dict[tuple[str, str], str]:
         # asked for every value dedupe compares: built once, not a scan of the mappings each time
         found: dict[tuple[str, str], str] = {}
-        for sf_object in ("Lead", "Contact"):
+        for sf_object in SALESFORCE_OBJECTS:
             for mapping, field in reversed(self.for_object(sf_object)):  # the first mapping wins
                 found[(sf_object, mapping.hubspot)] = field
             found[(sf_object, OPT_OUT_HUBSPOT)] = OPT_OUT_SALESFORCE
@@ -129,7 +129,7 @@ def creation_values_for_salesforce(
         values[OPT_OUT_SALESFORCE] = True
     if not values.get("LastName"):
         values["LastName"] = NOT_PROVIDED
-    if sf_object == "Lead" and not values.get("Company") and company_placeholder is not None:
+    if sf_object == LEAD and not values.get("Company") and company_placeholder is not None:
         values["Company"] = company_placeholder
     return values, refused
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.models import SfObject
 from shared.owners.decide import OwnerState
 
 SyncedPair = tuple[str | None, str | None]
@@ -45,9 +46,9 @@ class SyncPlan(BaseModel):
     plan_id: str
     portal: str
     hubspot_id: str | None
-    sf_object: Literal["Lead", "Contact"]
+    sf_object: SfObject
     sf_id: str | None  # the record written (for a same-email duplicate: the most recently updated)
-    link_sf_object: Literal["Lead", "Contact"] | None = None  # the record the pair is linked to,
+    link_sf_object: SfObject | None = None  # the record the pair is linked to,
     link_sf_id: str | None = None  # when it is not the one written (S6); None: sf_id itself
     duplicates: tuple[str, ...] = ()
     create: Literal["salesforce", "hubspot"] | None = None

@@ -26,14 +26,12 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.models import ChangeEvent, ChangeType, System
+from shared.ids import SALESFORCE_KEY_PREFIXES, salesforce_id18
+from shared.models import SALESFORCE_OBJECTS, ChangeEvent, ChangeType, System
 from shared.ports import HubSpotPort, SalesforcePort, StatePort
-from shared.state.keys import salesforce_id18
+from shared.times import EPOCH, parse_timestamp, utc_now
 
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 PAGE = 2000
-SALESFORCE_OBJECTS = ("Lead", "Contact")
-SALESFORCE_KEY_PREFIXES = {"00Q": "Lead", "003": "Contact"}
 OBJECT_TYPES = {System.HUBSPOT: ("contacts",), System.SALESFORCE: SALESFORCE_OBJECTS}
 MAX_IDS_PER_REQUEST = 1000  # a poll request stays far below SQS's 256 KiB
 ENQUEUE_CHUNK = 500
@@ -158,7 +156,7 @@ class Poller:
         state: StatePort,
         enqueue: Callable[[Sequence[ChangeEvent]], object],
         max_records: int = 10_000,
-        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self.portal = portal
         self.org_id = org_id
@@ -293,7 +291,4 @@ class Poller:
 def _modstamp(value: object) -> dt.datetime | None:
     if not isinstance(value, str) or not value:
         return None
-    text = value.replace("Z", "+00:00")
-    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
-        text = f"{text[:-2]}:{text[-2:]}"  # Salesforce's +0000 offset form
-    return dt.datetime.fromisoformat(text)
+    return parse_timestamp(value)

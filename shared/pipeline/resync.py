@@ -17,17 +17,17 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from shared.ids import SALESFORCE_KEY_PREFIXES, salesforce_id18
 from shared.models import System
 from shared.pipeline.poll import (
     ALL_TARGETS,
-    EPOCH,
     MAX_IDS_PER_REQUEST,
     OBJECT_TYPES,
-    SALESFORCE_KEY_PREFIXES,
     PollRequest,
     normalise_id,
 )
-from shared.state.keys import salesforce_id18
+from shared.state.keys import record_key
+from shared.times import EPOCH
 
 
 class ResyncError(ValueError):
@@ -41,7 +41,7 @@ class RecordRef:
     record_id: str  # normalised: Salesforce ids in 18 characters
 
     def __str__(self) -> str:
-        return f"{self.system.value}:{self.object_type}:{self.record_id}"
+        return record_key(self.system.value, self.object_type, self.record_id)
 
 
 def hubspot_contact(record_id: str) -> RecordRef:

@@ -12,12 +12,9 @@ from dataclasses import dataclass, replace
 
 from shared.ports import HealthEntry, Link
 from shared.state import keys
+from shared.times import utc_now as utc_now  # re-exported: the state's default clock
 
 Clock = Callable[[], dt.datetime]
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def epoch_seconds(moment: dt.datetime) -> int:

@@ -53,6 +53,7 @@ from shared.state.base import (
     prepare_links,
     utc_now,
 )
+from shared.times import epoch_ms, from_epoch_ms
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -655,7 +656,7 @@ def _may_write_condition(rev: int | None, plan_id: str, now: dt.datetime) -> tup
         at_rev = "attribute_not_exists(pk)"
     free = "(attribute_not_exists(#intent) OR #intent.#plan = :plan OR #intent.#until <= :now)"
     names = {"#rev": "rev", "#intent": "intent", "#plan": "plan", "#until": "until"}
-    values: Item = {":plan": {"S": plan_id}, ":now": {"N": str(_epoch_ms(now))}}
+    values: Item = {":plan": {"S": plan_id}, ":now": {"N": str(epoch_ms(now))}}
     if rev is not None:
         values[":rev"] = {"N": str(rev)}
     else:
@@ -667,7 +668,7 @@ def _intent_value(intent: WriteIntent) -> AttributeValue:
     return {
         "M": {
             "plan": {"S": intent.plan_id},
-            "until": {"N": str(_epoch_ms(intent.lease_until))},
+            "until": {"N": str(epoch_ms(intent.lease_until))},
             "values": {
                 "M": {
                     prop: {"L": [{"S": v.side}, _nullable(v.hubspot), _nullable(v.salesforce)]}
@@ -685,12 +686,8 @@ def _intent_from(value: AttributeValue) -> WriteIntent:
         side, hubspot, salesforce = entry["L"]
         written: WrittenSide = "hubspot" if side["S"] == "hubspot" else "salesforce"
         values[prop] = IntendedValue(written, _from_nullable(hubspot), _from_nullable(salesforce))
-    until = dt.datetime.fromtimestamp(int(fields["until"]["N"]) / 1000, tz=dt.UTC)
+    until = from_epoch_ms(int(fields["until"]["N"]))
     return WriteIntent(fields["plan"]["S"], until, values)
-
-
-def _epoch_ms(moment: dt.datetime) -> int:
-    return int(moment.timestamp() * 1000)
 
 
 def _datetime(item: Item, name: str) -> dt.datetime | None:

@@ -1,4 +1,4 @@
-"""Key layout of the single state table, and the normalisation of the ids that go into keys.
+"""Key layout of the single state table, and the record keys that name a record in it.
 
 The table (``StateTable`` in template.yaml) has a string partition key ``pk``, a string sort key
 ``sk`` and the TTL attribute ``expires_at`` (epoch seconds). Every item lives under its portal
@@ -18,8 +18,10 @@ counters                   ``P#<portal>#COUNTERS``                  ``TOTAL`` (o
 The content item holds the whole link (counterpart, ``synced`` values, times); the pointer leads
 from a Salesforce id to it. A link exists while both name each other (see ``dynamo.py``). Health
 entries are sorted by category first, so one portal's entries of one category are a single
-``begins_with`` query. Emails in claim keys are normalised (trimmed, lower-case); Salesforce ids
-always appear in their 18-character form. A component that is followed by another one may not
+``begins_with`` query. The ``<record>`` of a health entry is a record key
+(:func:`hubspot_record_key`, :func:`salesforce_record_key`), the form ``hssync resync`` takes. Emails
+in claim keys are normalised (trimmed, lower-case); Salesforce ids always appear in their 18-character
+form (:func:`shared.ids.salesforce_id18`). A component that is followed by another one may not
 contain ``#``, which keeps every key unambiguous.
 """
 
@@ -27,6 +29,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from shared.ids import (
+    salesforce_id18 as salesforce_id18,
+)  # re-exported: the one normalisation (shared/ids.py)
 from shared.matching import normalize_email
 
 LINK_SORT_KEY = "LINK"
@@ -35,7 +40,6 @@ COUNTERS_SORT_KEY = "TOTAL"
 COUNTER_ATTRIBUTE_PREFIX = "c#"  # counters are top-level numbers (ADD works on top-level attributes only)
 
 _SEPARATOR = "#"
-_CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 
 
 class Key(NamedTuple):
@@ -43,42 +47,19 @@ class Key(NamedTuple):
     sk: str
 
 
-def salesforce_id18(value: str) -> str:
-    """The canonical 18-character form of a Salesforce id given in 15 or 18 characters.
-
-    A 15-character id is case-sensitive; the three suffix characters encode, for each block of five,
-    which characters are upper-case letters. An 18-character id is case-insensitive: its suffix
-    restores the case of the first fifteen, so ``001a0000006vm9riac`` and ``001A0000006Vm9rIAC``
-    are the same record.
-    """
-    if len(value) not in (15, 18) or not value.isascii() or not value.isalnum():
-        raise ValueError(f"not a Salesforce id: {value!r}")
-    if len(value) == 15:
-        return value + _checksum(value)
-    suffix = value[15:].upper()
-    chars = list(value[:15])
-    for block, letter in enumerate(suffix):
-        flags = _CHECKSUM_ALPHABET.find(letter)
-        if flags < 0:
-            raise ValueError(f"not a Salesforce id (bad checksum character): {value!r}")
-        for position in range(5):
-            index = block * 5 + position
-            upper = bool(flags & (1 << position))
-            if upper and not chars[index].isalpha():
-                raise ValueError(f"not a Salesforce id (checksum does not match): {value!r}")
-            chars[index] = chars[index].upper() if upper else chars[index].lower()
-    return "".join(chars) + suffix
+def record_key(system: str, object_type: str, record_id: str) -> str:
+    """How sync health (and ``hssync resync``) names a record: ``<system>:<object>:<id>``."""
+    return f"{system}:{object_type}:{record_id}"
 
 
-def _checksum(id15: str) -> str:
-    suffix = ""
-    for block in range(3):
-        flags = 0
-        for position, char in enumerate(id15[block * 5 : block * 5 + 5]):
-            if "A" <= char <= "Z":
-                flags |= 1 << position
-        suffix += _CHECKSUM_ALPHABET[flags]
-    return suffix
+def hubspot_record_key(contact_id: str) -> str:
+    """A HubSpot contact's record key: ``hubspot:contacts:<id>``."""
+    return record_key("hubspot", "contacts", contact_id)
+
+
+def salesforce_record_key(sobject: str, record_id: str) -> str:
+    """A Salesforce record's record key: ``salesforce:<sObject>:<id>``."""
+    return record_key("salesforce", sobject, record_id)
 
 
 def require(name: str, value: str) -> str:

@@ -16,7 +16,6 @@ from pydantic import ValidationError
 from shared.errors import ApiFailure, ErrorCategory, TransientApiError
 from shared.models import ChangeEvent, ChangeType, System
 from shared.pipeline.poll import (
-    EPOCH,
     MAX_IDS_PER_REQUEST,
     ListCursor,
     Poller,
@@ -34,6 +33,7 @@ from shared.pipeline.resync import (
 )
 from shared.state.keys import salesforce_id18
 from shared.state.memory import MemoryState
+from shared.times import EPOCH
 from tests.fakes import ORG, PORTAL, Clock, FakeHubSpot, FakeSalesforce
 
 LEAD15 = "00Q5g00000AbCdE"

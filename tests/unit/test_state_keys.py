@@ -1,56 +1,10 @@
-"""Key layout of the state table and Salesforce id normalisation."""
+"""Key layout of the state table and the record keys (Salesforce ids: tests/unit/test_ids.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from shared.state import keys
-
-
-@pytest.mark.parametrize(
-    ("id15", "id18"),
-    [
-        ("001A0000006Vm9r", "001A0000006Vm9rIAC"),
-        ("0010i0000046cD3", "0010i0000046cD3AAI"),
-        ("0013k00002crTPa", "0013k00002crTPaAAM"),
-        ("00QAAAAAAAAAAAA", "00QAAAAAAAAAAAA255"),
-        ("003000000000000", "003000000000000AAA"),
-    ],
-)
-def test_15_char_ids_get_the_case_safe_suffix(id15, id18):
-    assert keys.salesforce_id18(id15) == id18
-
-
-def test_18_char_ids_are_canonical_whatever_their_case():
-    assert keys.salesforce_id18("001A0000006Vm9rIAC") == "001A0000006Vm9rIAC"
-    assert keys.salesforce_id18("001a0000006vm9riac") == "001A0000006Vm9rIAC"
-    assert keys.salesforce_id18("001A0000006VM9RIAC") == "001A0000006Vm9rIAC"
-
-
-def test_15_char_ids_differing_in_case_are_different_records():
-    assert keys.salesforce_id18("001A0000006Vm9r") != keys.salesforce_id18("001a0000006Vm9r")
-
-
-@pytest.mark.parametrize(
-    "bad",
-    [
-        "",
-        "001A0000006Vm9",
-        "001A0000006Vm9rI",
-        "001A0000006Vm9r-",
-        "001A0000006Vm9rIA!",
-        "001A0000006Vm9rIA9",
-    ],
-)
-def test_malformed_salesforce_ids_are_refused(bad):
-    with pytest.raises(ValueError, match="Salesforce id"):
-        keys.salesforce_id18(bad)
-
-
-def test_checksum_flagging_a_digit_as_upper_case_is_refused():
-    # "B" flags position 0 of the first block, which is the digit "0"
-    with pytest.raises(ValueError, match="checksum"):
-        keys.salesforce_id18("001A0000006Vm9rBAC")
 
 
 def test_documented_layout():
@@ -91,3 +45,22 @@ def test_emails_with_a_separator_stay_unambiguous_in_the_last_position():
 def test_ambiguous_or_empty_components_are_refused(build):
     with pytest.raises(ValueError):  # noqa: PT011 - each case has its own message
         build()
+
+
+def test_record_keys_name_records_the_way_resync_reads_them():
+    from shared.pipeline.resync import parse_record
+
+    assert keys.hubspot_record_key("501") == "hubspot:contacts:501"
+    assert keys.salesforce_record_key("Lead", "00Q000000000001EAA") == "salesforce:Lead:00Q000000000001EAA"
+    assert parse_record(keys.hubspot_record_key("501")).record_id == "501"
+    ref = parse_record(keys.salesforce_record_key("Lead", "00Q000000000001EAA"))
+    assert (ref.object_type, ref.record_id) == ("Lead", "00Q000000000001EAA")
+    # a record key is a component of a health entry's sort key
+    assert keys.health("1", "owners", keys.hubspot_record_key("7"), "X").sk == "owners#hubspot:contacts:7#X"
+
+
+def test_a_resync_reference_prints_as_its_record_key():
+    from shared.pipeline.resync import parse_record
+
+    text = keys.salesforce_record_key("Contact", "003000000000001AAA")
+    assert str(parse_record(text)) == text == keys.record_key("salesforce", "Contact", "003000000000001AAA")

@@ -1,0 +1,179 @@
+"""SOQL reads: find by email, owners, merged-away records, and the poller's ``modified_since``.
+
+``Email IN (...)`` lists are cut to keep each query URL under ~14,000 characters; several such
+queries travel in one Composite call (at most 5 query subrequests each), so 1,000 emails cost one
+call. Every query's further pages (``nextRecordsUrl``) are read too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from shared.adapters.retry import Budget
+from shared.adapters.salesforce.describe import SalesforceDescribe
+from shared.adapters.salesforce.parse import text, to_record
+from shared.adapters.salesforce.soql import (
+    BASE_FIELDS,
+    by_email_queries,
+    check_name,
+    merged_away_queries,
+    modified_after_query,
+    modified_at_query,
+    owner_queries,
+    select_list,
+)
+from shared.chunking import chunks
+from shared.ids import salesforce_id18, salesforce_id18_or_none
+from shared.matching import normalize_email
+from shared.owners.directory import SalesforceOwner
+from shared.ports import SalesforceRecord
+from shared.times import parse_timestamp
+
+if TYPE_CHECKING:
+    from simple_salesforce.api import Salesforce
+
+MAX_COMPOSITE_QUERIES = 5  # of which query subrequests
+
+
+class SalesforceQueries(SalesforceDescribe):
+    def find_by_email(
+        self, sobject: str, emails: Sequence[str], fields: Sequence[str]
+    ) -> list[SalesforceRecord]:
+        return self.find_people_by_email(emails, {sobject: fields})
+
+    def find_people_by_email(
+        self, emails: Sequence[str], fields_by_object: Mapping[str, Sequence[str]]
+    ) -> list[SalesforceRecord]:
+        """Records of each object whose Email is one of ``emails`` (unconverted Leads only), read
+        with one call: the queries of all objects travel together in a Composite request."""
+        wanted = sorted({e for e in (normalize_email(x) for x in emails) if e})
+        if not wanted or not fields_by_object:
+            return []
+        self._describe_all(list(fields_by_object))
+        queries: list[tuple[str, str]] = []
+        for sobject, fields in fields_by_object.items():
+            select = select_list(self.existing_fields(sobject, fields), (*BASE_FIELDS, "Email"))
+            queries += [(sobject, q) for q in by_email_queries(sobject, select, wanted)]
+        found = set(wanted)
+        records: list[SalesforceRecord] = []
+        pages = self._query_pages("find_by_email", [q for _, q in queries])
+        for (sobject, _), rows in zip(queries, pages, strict=True):
+            records += [to_record(sobject, row) for row in rows]
+        return [r for r in records if normalize_email(text(r.fields.get("Email"))) in found]
+
+    def owners(self) -> list[SalesforceOwner]:
+        """The users that can own synced records (Standard, PowerPartner, Guest) and the queues: one
+        Composite call with both queries (then further pages, if any)."""
+        users, queues = self._query_pages("owners", owner_queries())
+        out = [
+            SalesforceOwner(
+                id=salesforce_id18(str(u["Id"])),
+                kind="User",
+                name=str(u.get("Name") or ""),
+                email=u.get("Email"),
+                first_name=u.get("FirstName"),
+                last_name=u.get("LastName"),
+                user_type=u.get("UserType"),
+                active=bool(u.get("IsActive")),
+            )
+            for u in users
+        ]
+        out += [
+            SalesforceOwner(
+                id=salesforce_id18(str(q["Id"])),
+                kind="Queue",
+                name=str(q.get("Name") or ""),
+                email=q.get("Email"),
+            )
+            for q in queues
+        ]
+        return out
+
+    def merge_masters(self, sobject: str, ids: Sequence[str]) -> dict[str, str]:
+        """Deleted records that a merge folded into another: deleted id -> master id (queryAll)."""
+        check_name(sobject)
+        wanted = list(dict.fromkeys(i for i in (salesforce_id18_or_none(raw) for raw in ids) if i))
+        if not wanted:
+            return {}
+        out: dict[str, str] = {}
+        for soql in merged_away_queries(sobject, wanted):
+            for row in self._pages("merge_masters", partial(self._soql_all, soql)):
+                if row.get("MasterRecordId"):
+                    out[salesforce_id18(str(row["Id"]))] = salesforce_id18(str(row["MasterRecordId"]))
+        return out
+
+    def modified_since(
+        self, sobject: str, since: dt.datetime, fields: Sequence[str], limit: int
+    ) -> list[SalesforceRecord]:
+        """Records with ``SystemModstamp > since``, oldest first (``ORDER BY SystemModstamp, Id``).
+
+        May return more than ``limit`` records: the records sharing the last one's ``SystemModstamp``
+        are all included, so that a cursor kept as "the newest timestamp processed" never skips any.
+        """
+        check_name(sobject)
+        if limit < 1:
+            raise ValueError("limit must be positive")
+        select = select_list(self.existing_fields(sobject, fields), (*BASE_FIELDS, "SystemModstamp"))
+        rows = self._query("modified_since", [modified_after_query(sobject, select, since, limit)])
+        if len(rows) >= limit:
+            last = rows[-1]
+            stamp = parse_timestamp(str(last["SystemModstamp"]))
+            rows += self._query(
+                "modified_since", [modified_at_query(sobject, select, stamp, str(last["Id"]))]
+            )
+        return [to_record(sobject, row) for row in rows]
+
+    # -- running queries -----------------------------------------------------------------------
+    def _query(self, operation: str, queries: Sequence[str], budget: Budget | None = None) -> list[Any]:
+        return [row for rows in self._query_pages(operation, queries, budget) for row in rows]
+
+    def _query_pages(
+        self, operation: str, queries: Sequence[str], budget: Budget | None = None
+    ) -> list[list[Any]]:
+        """The rows of each of ``queries``: one query alone, or up to 5 per Composite call; then
+        the further pages of each."""
+        out: list[list[Any]] = []
+        for group in chunks(list(queries), MAX_COMPOSITE_QUERIES):
+            if len(group) == 1:
+                pages = [self._read(operation, partial(self._soql, group[0]), budget)]
+            else:
+                pages = self._read(operation, partial(self._composite_queries, group), budget)
+            out += [self._rest_of(operation, page, budget) for page in pages]
+        return out
+
+    def _pages(self, operation: str, first: Callable[[Salesforce], Any]) -> list[Any]:
+        """The rows of a query whose first page ``first`` reads, and of its further pages."""
+        return self._rest_of(operation, self._read(operation, first))
+
+    def _rest_of(self, operation: str, page: Any, budget: Budget | None = None) -> list[Any]:
+        """The rows of ``page`` and of the pages that follow it."""
+        rows = list(page.get("records") or ())
+        while not page.get("done", True) and page.get("nextRecordsUrl"):
+            url = str(page["nextRecordsUrl"])
+            page = self._read(operation, partial(self._query_more, url), budget)
+            rows.extend(page.get("records") or ())
+        return rows
+
+    def _soql(self, soql: str, sf: Salesforce) -> Any:
+        return sf.query(soql, **self._kwargs())
+
+    def _soql_all(self, soql: str, sf: Salesforce) -> Any:
+        return sf.query(soql, include_deleted=True, **self._kwargs())
+
+    def _query_more(self, url: str, sf: Salesforce) -> Any:
+        return sf.query_more(url, identifier_is_url=True, **self._kwargs())
+
+    def _composite_queries(self, queries: Sequence[str], sf: Salesforce) -> list[Mapping[str, Any]]:
+        subrequests = [
+            {
+                "method": "GET",
+                "url": self._subrequest_url(f"query?{urlencode({'q': q})}"),
+                "referenceId": f"q{index}",
+            }
+            for index, q in enumerate(queries)
+        ]
+        return self._composite(subrequests, sf)

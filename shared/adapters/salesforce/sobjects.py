@@ -1,0 +1,167 @@
+"""sObject Collections: ``retrieve`` (up to 2,000 ids per call; SOQL ``Id IN`` would need several
+calls for as many ids, because of the URL length) and ``create`` / ``update`` (200 records per call,
+``allOrNone`` false, each record's result mapped to a :class:`~shared.ports.WriteOutcome`, see
+:mod:`shared.adapters.salesforce.settle`).
+
+Writes never lose what already succeeded: records still failing when the retry budget is spent come
+back as failures with ``retryable=True``. A create that could not be settled after an ambiguous
+failure fails with code ``AMBIGUOUS_CREATE`` (retryable): whoever retries must find by email before
+creating.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+
+from shared.adapters.retry import Budget, RequestRejected, Retryable, Transient, WriteSuspended
+from shared.adapters.salesforce.errors import gave_up
+from shared.adapters.salesforce.parse import to_record
+from shared.adapters.salesforce.query import SalesforceQueries
+from shared.adapters.salesforce.settle import (
+    MAX_WRITE,
+    Pending,
+    apply_results,
+    by_email,
+    payload,
+    settle_created,
+    write_problem,
+)
+from shared.adapters.salesforce.soql import BASE_FIELDS, check_name, created_since_queries, select_list
+from shared.chunking import chunks
+from shared.errors import SuspendedError, TransientApiError
+from shared.ids import looks_like_salesforce_id, salesforce_id18_or_none
+from shared.ports import RecordWrite, SalesforceRecord, WriteOutcome
+
+MAX_RETRIEVE = 2000  # ids per sObject Collections retrieve
+AMBIGUITY_MARGIN = dt.timedelta(minutes=5)  # clock skew allowed when looking for our own creates
+
+
+class SalesforceCollections(SalesforceQueries):
+    _now: Callable[[], dt.datetime]
+
+    def retrieve(
+        self, sobject: str, ids: Sequence[str], fields: Sequence[str]
+    ) -> dict[str, SalesforceRecord]:
+        check_name(sobject)
+        wanted = list(dict.fromkeys(i for i in (salesforce_id18_or_none(raw) for raw in ids) if i))
+        if not wanted:
+            return {}
+        select = select_list(self.existing_fields(sobject, fields), BASE_FIELDS)
+        out: dict[str, SalesforceRecord] = {}
+        for chunk in chunks(wanted, MAX_RETRIEVE):
+            body = {"ids": list(chunk), "fields": select}
+            rows = self._read(
+                "retrieve", partial(self._restful, f"composite/sobjects/{sobject}", "POST", body, False)
+            )
+            for row in rows or ():
+                if isinstance(row, Mapping) and row.get("Id"):
+                    record = to_record(sobject, row)
+                    out[record.id] = record
+        return out
+
+    def create(
+        self, sobject: str, writes: Sequence[RecordWrite], *, assign: bool | None = None
+    ) -> list[WriteOutcome]:
+        """``assign``: whether Salesforce's assignment rules choose the owner (``Sforce-Auto-Assign``);
+        None: as the adapter was configured."""
+        return self._write(
+            sobject, writes, create=True, assign=self.auto_assign if assign is None else assign
+        )
+
+    def update(self, sobject: str, writes: Sequence[RecordWrite]) -> list[WriteOutcome]:
+        """Updates never run assignment rules: an owner hssync did not write stays."""
+        return self._write(
+            sobject, writes, create=False, assign=False if self.auto_assign is not None else None
+        )
+
+    # -- writes --------------------------------------------------------------------------------
+    def _write(
+        self, sobject: str, writes: Sequence[RecordWrite], *, create: bool, assign: bool | None
+    ) -> list[WriteOutcome]:
+        self._assign = assign
+        try:
+            return self._write_all(sobject, writes, create=create)
+        finally:
+            self._assign = self.auto_assign
+
+    def _write_all(self, sobject: str, writes: Sequence[RecordWrite], *, create: bool) -> list[WriteOutcome]:
+        check_name(sobject)
+        outcomes: dict[int, WriteOutcome] = {}
+        valid: list[Pending] = []
+        for index, write in enumerate(writes):
+            problem = write_problem(write, create=create)
+            if problem is not None:
+                outcomes[index] = WriteOutcome(write.key, None, problem)
+            else:
+                valid.append((index, write))
+        for chunk in chunks(valid, MAX_WRITE):
+            try:
+                self._write_chunk(sobject, chunk, outcomes, create=create)
+            except SuspendedError as exc:
+                done = [outcomes[i] for i in sorted(outcomes)]
+                raise WriteSuspended(exc, done) from exc
+        return [outcomes[index] for index in range(len(writes))]
+
+    def _write_chunk(
+        self, sobject: str, chunk: Sequence[Pending], done: dict[int, WriteOutcome], *, create: bool
+    ) -> None:
+        """One collection call (again for records that hit transient failures) for <= 200 records;
+        each record's outcome goes into ``done`` as soon as it is known."""
+        operation = "create" if create else "update"
+        method = "POST" if create else "PATCH"
+        budget = self.retrier.budget()
+        started = self._now()
+        pending = list(chunk)
+        ambiguous = False
+        last: Transient | None = None
+        while pending:
+            body = {"allOrNone": False, "records": [payload(sobject, w) for _, w in pending]}
+            try:
+                results = self._attempt(
+                    operation, partial(self._restful, "composite/sobjects", method, body, True)
+                )
+            except Retryable as exc:
+                last = exc.transient
+                if not budget.wait(last):
+                    break
+                if create and last.ambiguous:
+                    ambiguous = True
+                    try:
+                        pending = self._settle_ambiguous(sobject, pending, started, budget, done)
+                    except TransientApiError:
+                        break
+                continue
+            except RequestRejected as exc:
+                done.update({i: WriteOutcome(w.key, None, exc.failure) for i, w in pending})
+                return
+            pending = apply_results(pending, results, done)
+            if pending:
+                last = Transient("UNABLE_TO_LOCK_ROW")
+                if not budget.wait(last):
+                    break
+        failure = gave_up(last, ambiguous)
+        done.update({i: WriteOutcome(w.key, None, failure) for i, w in pending})
+
+    def _settle_ambiguous(
+        self,
+        sobject: str,
+        pending: Sequence[Pending],
+        started: dt.datetime,
+        budget: Budget,
+        done: dict[int, WriteOutcome],
+    ) -> list[Pending]:
+        """Find the pending creates an unanswered attempt applied anyway; return the others."""
+        candidates = by_email(pending)
+        if not candidates:
+            return list(pending)
+        user_id = self.tokens.token().user_id
+        queries = created_since_queries(
+            sobject,
+            sorted(candidates),
+            started - AMBIGUITY_MARGIN,
+            user_id if user_id and looks_like_salesforce_id(user_id) else None,
+        )
+        settled = settle_created(self._query("find_created", queries, budget), candidates, done)
+        return [(i, w) for i, w in pending if i not in settled]
