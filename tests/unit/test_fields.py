@@ -3,6 +3,8 @@ are compared and written where a side does not describe its field."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from shared.config import OPT_OUT_SALESFORCE, FieldMapping, SyncConfig, SyncRule
@@ -32,7 +34,7 @@ FIELDS = ContactFields.from_config(
         ),
     )
 )
-DESCRIBED = {
+DESCRIBED: dict[str, dict[str, Any]] = {
     "email": {"name": "Email", "type": "email"},
     "firstname": {"name": "FirstName", "type": "string", "length": 5},
     "company": {"name": "Company", "type": "string"},
