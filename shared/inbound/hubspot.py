@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from shared.inbound.errors import MalformedPayload
+from shared.inbound.times import parse_epoch_ms
 from shared.models import ChangeEvent, ChangeType, System
-from shared.times import from_epoch_ms
 
 _OBJECTS = {"contact": "contacts", "company": "companies", "deal": "deals"}
 _CHANGES = {
@@ -45,11 +45,7 @@ def parse_notification(event: Any) -> ChangeEvent:
     change = _CHANGES.get(change_name)
     if object_type is None or change is None:
         raise MalformedPayload(f"unsupported subscriptionType {subscription_type!r}")
-    occurred_ms = _require(event, "occurredAt")
-    try:
-        occurred_at = from_epoch_ms(int(occurred_ms))
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise MalformedPayload(f"occurredAt is not epoch milliseconds: {occurred_ms!r}") from exc
+    occurred_at = parse_epoch_ms(_require(event, "occurredAt"), "occurredAt")
 
     related: tuple[str, ...] = ()
     record_id = event.get("objectId")

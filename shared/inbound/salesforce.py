@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.inbound.errors import MalformedPayload
+from shared.inbound.times import parse_epoch_ms
 from shared.models import ChangeEvent, ChangeType, System
-from shared.times import from_epoch_ms
 
 _CHANGES = {
     "CREATE": ChangeType.CREATE,
@@ -54,6 +54,18 @@ def _org_id(event: dict[str, Any], default: str) -> str:
     return default
 
 
+def _event_key(event: dict[str, Any], header: dict[str, Any]) -> str:
+    """The event's own id: its replay id (Event Relay's envelope), else transaction key:sequence."""
+    replay = (
+        (event.get("detail") or {}).get("event", {}).get("replayId")
+        if isinstance(event.get("detail"), dict)
+        else None
+    )
+    return str(
+        replay if replay is not None else f"{header.get('transactionKey')}:{header.get('sequenceNumber')}"
+    )
+
+
 def parse_change_event(event: dict[str, Any], *, org_id: str) -> ParsedChangeEvent:
     payload = _payload(event)
     header = payload["ChangeEventHeader"]
@@ -63,10 +75,7 @@ def parse_change_event(event: dict[str, Any], *, org_id: str) -> ParsedChangeEve
     commit_ms = header.get("commitTimestamp")
     if not entity or not change_name or not isinstance(record_ids, list) or commit_ms is None:
         raise MalformedPayload("ChangeEventHeader lacks entityName, changeType, recordIds or commitTimestamp")
-    try:
-        occurred_at = from_epoch_ms(int(commit_ms))
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise MalformedPayload(f"commitTimestamp is not epoch milliseconds: {commit_ms!r}") from exc
+    occurred_at = parse_epoch_ms(commit_ms, "commitTimestamp")
 
     org = _org_id(event, org_id)
     result = ParsedChangeEvent()
@@ -80,14 +89,7 @@ def parse_change_event(event: dict[str, Any], *, org_id: str) -> ParsedChangeEve
         raise MalformedPayload("change event without recordIds")
 
     origin = header.get("changeOrigin") or None
-    replay = (
-        (event.get("detail") or {}).get("event", {}).get("replayId")
-        if isinstance(event.get("detail"), dict)
-        else None
-    )
-    event_key = str(
-        replay if replay is not None else f"{header.get('transactionKey')}:{header.get('sequenceNumber')}"
-    )
+    event_key = _event_key(event, header)
     changed = tuple(str(f) for f in header.get("changedFields") or ())
     # the owner Salesforce gave a record (its assignment rules on a create): the only payload value
     # hssync keeps, so that its own creations need no read to learn it

@@ -25,6 +25,13 @@ from shared.rules import hubspot_is_newer
 OWNER_PROPERTY = "hubspot_owner_id"
 OWNER_FIELD = "OwnerId"
 
+# sync health codes (category "owners")
+OWNER_NOT_IN_SALESFORCE = "OWNER_NOT_IN_SALESFORCE"
+OWNER_NOT_IN_HUBSPOT = "OWNER_NOT_IN_HUBSPOT"
+OWNER_REJECTED = "OWNER_REJECTED"
+
+Winner = Literal["hubspot", "salesforce"]
+
 
 class OwnerState(BaseModel):
     """The owners of one pair as dedupe read them, carried in the plan to the owners stage."""
@@ -53,64 +60,87 @@ def _blank(value: str | None) -> str | None:
 
 
 def resolve(state: OwnerState, directory: OwnerDirectory) -> OwnerOutcome:
+    """What to write so that the owners of one pair agree, and what to remember as synced."""
     hs, sf = _blank(state.hubspot), _blank(state.salesforce)
     if state.creating == "salesforce":
-        if hs is None:
-            return OwnerOutcome(synced=(None, None))
-        match = directory.salesforce_for(hs)
-        if match.owner_id is not None:
-            return OwnerOutcome(write_salesforce=match.owner_id, synced=(hs, match.owner_id))
-        return OwnerOutcome(
-            synced=(hs, None),
-            code="OWNER_NOT_IN_SALESFORCE",
-            message=f"{match.reason}; Salesforce's assignment rules chose the owner",
-        )
+        return owner_of_new_salesforce_record(hs, directory)
     if state.creating == "hubspot":
-        if sf is None:
-            return OwnerOutcome(synced=(None, None))
-        match = directory.hubspot_for(sf)
-        if match.owner_id is not None:
-            return OwnerOutcome(write_hubspot=match.owner_id, synced=(match.owner_id, sf))
-        return OwnerOutcome(synced=(None, sf), code="OWNER_NOT_IN_HUBSPOT", message=match.reason)
+        return follow_salesforce(None, sf, directory)  # a new contact has no owner yet
+    side = winner(state, hs, sf)
+    if side is None:
+        return OwnerOutcome(synced=(hs, sf))
+    return follow_hubspot(hs, sf, directory) if side == "hubspot" else follow_salesforce(hs, sf, directory)
 
+
+def winner(state: OwnerState, hs: str | None, sf: str | None) -> Winner | None:
+    """The side whose owner the pair takes: the side that changed since the last sync; both changed:
+    the newer change, ties to Salesforce; a first sync: Salesforce. None: neither changed."""
     remembered = state.remembered
     hs_changed = remembered is None or hs != _blank(remembered[0])
     sf_changed = remembered is None or sf != _blank(remembered[1])
     if not hs_changed and not sf_changed:
-        return OwnerOutcome(synced=(hs, sf))
+        return None
     if remembered is None:
-        hubspot_wins = False  # a first sync: Salesforce's owner is the reference
-    elif hs_changed and sf_changed:
-        hubspot_wins = hubspot_is_newer(state.hubspot_changed_at, state.salesforce_changed_at)
-    else:
-        hubspot_wins = hs_changed
+        return "salesforce"  # a first sync: Salesforce's owner is the reference
+    if hs_changed and sf_changed:
+        newer = hubspot_is_newer(state.hubspot_changed_at, state.salesforce_changed_at)
+        return "hubspot" if newer else "salesforce"
+    return "hubspot" if hs_changed else "salesforce"
 
-    if hubspot_wins:
-        wanted = directory.salesforce_for(hs) if hs is not None else None
-        if wanted is not None and wanted.owner_id is not None:
-            if wanted.owner_id == sf:
-                return OwnerOutcome(synced=(hs, sf))
-            return OwnerOutcome(write_salesforce=wanted.owner_id, synced=(hs, wanted.owner_id))
-        why = wanted.reason if wanted is not None else "the HubSpot owner was cleared"
-        reset = directory.hubspot_for(sf) if sf is not None else None
-        if reset is not None and reset.owner_id is not None:
-            return OwnerOutcome(
-                write_hubspot=reset.owner_id if reset.owner_id != hs else None,
-                synced=(reset.owner_id, sf),
-                code="OWNER_REJECTED",
-                message=f"{why}: Salesforce keeps its owner and the HubSpot owner was reset to it",
-            )
-        return OwnerOutcome(
-            synced=(hs, sf),
-            code="OWNER_REJECTED",
-            message=f"{why}: Salesforce keeps its owner ({reset.reason if reset else 'none'})",
-        )
 
+def owner_of_new_salesforce_record(hs: str | None, directory: OwnerDirectory) -> OwnerOutcome:
+    """A record created from HubSpot takes the HubSpot owner's Salesforce user, or none: then
+    Salesforce's assignment rules choose (never the integration user by default)."""
+    if hs is None:
+        return OwnerOutcome(synced=(None, None))
+    match = directory.salesforce_for(hs)
+    if match.owner_id is not None:
+        return OwnerOutcome(write_salesforce=match.owner_id, synced=(hs, match.owner_id))
+    return OwnerOutcome(
+        synced=(hs, None),
+        code=OWNER_NOT_IN_SALESFORCE,
+        message=f"{match.reason}; Salesforce's assignment rules chose the owner",
+    )
+
+
+def follow_salesforce(hs: str | None, sf: str | None, directory: OwnerDirectory) -> OwnerOutcome:
+    """Salesforce wins: its owner becomes the HubSpot owner with the same email; a queue or a user
+    unknown to HubSpot leaves the HubSpot owner as it is (sync health says why)."""
     if sf is None:
         return OwnerOutcome(synced=(hs, sf))
     match = directory.hubspot_for(sf)
     if match.owner_id is None:
-        return OwnerOutcome(synced=(hs, sf), code="OWNER_NOT_IN_HUBSPOT", message=match.reason)
+        return OwnerOutcome(synced=(hs, sf), code=OWNER_NOT_IN_HUBSPOT, message=match.reason)
     if match.owner_id == hs:
         return OwnerOutcome(synced=(hs, sf))
     return OwnerOutcome(write_hubspot=match.owner_id, synced=(match.owner_id, sf))
+
+
+def follow_hubspot(hs: str | None, sf: str | None, directory: OwnerDirectory) -> OwnerOutcome:
+    """HubSpot wins: its owner is written to Salesforce only as an active Salesforce user with its
+    name and email; otherwise Salesforce keeps its owner (:func:`reject_hubspot_owner`)."""
+    wanted = directory.salesforce_for(hs) if hs is not None else None
+    if wanted is None or wanted.owner_id is None:
+        why = wanted.reason if wanted is not None else "the HubSpot owner was cleared"
+        return reject_hubspot_owner(hs, sf, str(why), directory)
+    if wanted.owner_id == sf:
+        return OwnerOutcome(synced=(hs, sf))
+    return OwnerOutcome(write_salesforce=wanted.owner_id, synced=(hs, wanted.owner_id))
+
+
+def reject_hubspot_owner(hs: str | None, sf: str | None, why: str, directory: OwnerDirectory) -> OwnerOutcome:
+    """Salesforce keeps its owner and the HubSpot owner is reset to the one that matches it (when one
+    does); the reset is remembered as synced, so its webhook is an echo."""
+    reset = directory.hubspot_for(sf) if sf is not None else None
+    if reset is not None and reset.owner_id is not None:
+        return OwnerOutcome(
+            write_hubspot=reset.owner_id if reset.owner_id != hs else None,
+            synced=(reset.owner_id, sf),
+            code=OWNER_REJECTED,
+            message=f"{why}: Salesforce keeps its owner and the HubSpot owner was reset to it",
+        )
+    return OwnerOutcome(
+        synced=(hs, sf),
+        code=OWNER_REJECTED,
+        message=f"{why}: Salesforce keeps its owner ({reset.reason if reset else 'none'})",
+    )

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from shared.owners.decide import OWNER_FIELD, OWNER_PROPERTY, OwnerState, resolve
+from shared.owners.decide import OWNER_FIELD, OWNER_NOT_IN_HUBSPOT, OWNER_PROPERTY, OwnerState, resolve
 from shared.owners.directory import OwnerDirectory
 from shared.pipeline.plans import HealthNote, SyncPlan
 from shared.ports import HubSpotPort, SalesforcePort
@@ -128,7 +128,7 @@ class OwnerStage:
     @staticmethod
     def _note(plan: SyncPlan, code: str, message: str, directory: OwnerDirectory) -> HealthNote:
         state = plan.owner
-        if code == "OWNER_NOT_IN_HUBSPOT" and state is not None and state.salesforce:
+        if code == OWNER_NOT_IN_HUBSPOT and state is not None and state.salesforce:
             # one entry per owner, not per record: a queue or the integration user may own thousands
             owner = directory.salesforce.get(state.salesforce)
             sobject = "Group" if owner is not None and owner.kind == "Queue" else "User"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.config import OPT_OUT_HUBSPOT, OPT_OUT_SALESFORCE, FieldMapping, SyncConfig, SyncRule
 from shared.matching import normalize_email
@@ -21,6 +21,10 @@ from shared.pipeline.convert import (
     to_salesforce,
     value_kind,
 )
+from shared.pipeline.convert.booleans import bool_text
+from shared.pipeline.convert.strings import is_blank
+
+T = TypeVar("T")
 
 # HubSpot's own convention for required Salesforce fields it has no value for
 NOT_PROVIDED = "[not provided]"
@@ -84,7 +88,7 @@ def comparable(hubspot_property: str, value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return bool_text(value)
     text = str(value)
     if not text.strip():
         return None
@@ -112,19 +116,17 @@ def creation_values_for_salesforce(
 ) -> tuple[dict[str, Any], list[Refused]]:
     """Salesforce field values for a record created from a HubSpot contact (with its opt-out).
     ``company_placeholder`` None: the org has person accounts, a Lead may have no Company (S10)."""
-    values: dict[str, Any] = {}
-    refused: list[Refused] = []
-    for mapping, field in fields.for_object(sf_object):
-        # a new record has no Salesforce value to prefer: every synced mapping starts from HubSpot's
-        if mapping.rule is SyncRule.DONT_SYNC or not types.has_field(sf_object, field):
-            continue
-        raw = properties.get(mapping.hubspot)
-        if comparable("", raw) is None:
-            continue
-        try:
-            values[field] = types.to_salesforce(mapping.hubspot, sf_object, field, raw)
-        except ConversionError as exc:
-            refused.append(Refused(mapping.hubspot, field, exc.code, exc.message))
+
+    def convert(mapping: FieldMapping, field: str, raw: Any) -> tuple[str, Any]:
+        return field, types.to_salesforce(mapping.hubspot, sf_object, field, raw)
+
+    # a new record has no Salesforce value to prefer: every synced mapping starts from HubSpot's
+    synced = [
+        (mapping, field, properties.get(mapping.hubspot))
+        for mapping, field in fields.for_object(sf_object)
+        if mapping.rule is not SyncRule.DONT_SYNC and types.has_field(sf_object, field)
+    ]
+    values, refused = _convert_each(synced, convert)
     if opted_out(properties.get(OPT_OUT_HUBSPOT)):
         values[OPT_OUT_SALESFORCE] = True
     if not values.get("LastName"):
@@ -139,18 +141,34 @@ def creation_values_for_hubspot(
 ) -> tuple[dict[str, str | None], list[Refused]]:
     """HubSpot property values for a contact created from a Salesforce record (the opt-out is not a
     property write: the plan unsubscribes the new contact instead)."""
-    values: dict[str, str | None] = {}
+
+    def convert(mapping: FieldMapping, field: str, value: Any) -> tuple[str, str | None]:
+        return mapping.hubspot, types.to_hubspot(mapping.hubspot, sf_object, field, value)
+
+    synced = [
+        (mapping, field, record_fields.get(field))
+        for mapping, field in fields.for_object(sf_object)
+        if mapping.rule is not SyncRule.DONT_SYNC
+    ]
+    return _convert_each(synced, convert)
+
+
+def _convert_each(
+    items: Iterable[tuple[FieldMapping, str, Any]], convert: Callable[[FieldMapping, str, Any], tuple[str, T]]
+) -> tuple[dict[str, T], list[Refused]]:
+    """Each (mapping, Salesforce field, value) converted for the other side, keyed as ``convert``
+    says; a blank is left out, and a value the other side would refuse is listed as Refused."""
+    values: dict[str, T] = {}
     refused: list[Refused] = []
-    for mapping, field in fields.for_object(sf_object):
-        if mapping.rule is SyncRule.DONT_SYNC:
-            continue
-        value = record_fields.get(field)
-        if comparable(mapping.hubspot, value) is None:
+    for mapping, field, value in items:
+        if comparable("", value) is None:
             continue
         try:
-            values[mapping.hubspot] = types.to_hubspot(mapping.hubspot, sf_object, field, value)
+            key, converted = convert(mapping, field, value)
         except ConversionError as exc:
             refused.append(Refused(mapping.hubspot, field, exc.code, exc.message))
+        else:
+            values[key] = converted
     return values, refused
 
 
@@ -210,14 +228,11 @@ class FieldTypes:
 
     def to_hubspot(self, prop: str, sf_object: str, sf_field: str, value: Any) -> str | None:
         """The HubSpot value for a Salesforce one; ConversionError when HubSpot would refuse it."""
-        hs, sf = self._pair(prop, sf_object, sf_field)
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if is_blank(value):
             return None
-        if sf is None:
-            if isinstance(value, bool):
-                return "true" if value else "false"
-            text = str(value)
-            return text.strip().lower() if prop == "email" else text
         if prop == "email":
             return str(value).strip().lower()
+        hs, sf = self._pair(prop, sf_object, sf_field)
+        if sf is None:
+            return bool_text(value) if isinstance(value, bool) else str(value)
         return to_hubspot(value, sf, hs)

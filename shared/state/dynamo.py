@@ -33,6 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
@@ -156,8 +157,8 @@ class DynamoState:
             if entry.rev is None:  # decided with no link: stale once one is stored, nothing recorded
                 return entry.hubspot_id if self._get(key) is not None else None
             condition, names, values = _may_write_condition(entry.rev, entry.intent.plan_id, now)
-            try:
-                self.client.update_item(
+            refused = _refused(
+                lambda: self.client.update_item(
                     TableName=self.table_name,
                     Key=_key(key),
                     UpdateExpression="SET #intent = :intent",
@@ -166,13 +167,12 @@ class DynamoState:
                     ExpressionAttributeValues={**values, ":intent": _intent_value(entry.intent)},
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
-            except ClientError as error:
-                if _error_code(error) != _CONDITION_FAILED:
-                    raise
-                # no link stored and none expected (a link moving to a new contact): nothing to guard
-                absent = _returned_item(error) is None and self._get(key) is None
-                return None if absent and entry.rev == 0 else entry.hubspot_id
-            return None
+            )
+            if refused is None:
+                return None
+            # no link stored and none expected (a link moving to a new contact): nothing to guard
+            absent = _returned_item(refused) is None and self._get(key) is None
+            return None if absent and entry.rev == 0 else entry.hubspot_id
 
         return {hubspot_id for hubspot_id in self._each(record, intents) if hubspot_id is not None}
 
@@ -210,7 +210,7 @@ class DynamoState:
             link, content_key, decided = entry
             condition, names, values = _may_write_condition(decided.rev, decided.plan_id, now)
             item = _link_item(content_key, link, (decided.rev or 0) + 1)
-            accepted = self._conditional(
+            refused = _refused(
                 lambda: self.client.put_item(
                     TableName=self.table_name,
                     Item=item,
@@ -219,7 +219,7 @@ class DynamoState:
                     ExpressionAttributeValues=values,
                 )
             )
-            return None if accepted else link.hubspot_id
+            return None if refused is None else link.hubspot_id
 
         entries = [(link, pair[0], c) for link, pair, c in zip(links, own, commits, strict=True)]
         return {hubspot_id for hubspot_id in self._each(commit, entries) if hubspot_id is not None}
@@ -264,16 +264,6 @@ class DynamoState:
             ]
         )
 
-    def _conditional(self, write: Callable[[], object]) -> bool:
-        """Whether a conditional write was accepted (False: its condition did not hold)."""
-        try:
-            write()
-        except ClientError as error:
-            if _error_code(error) != _CONDITION_FAILED:
-                raise
-            return False
-        return True
-
     def _each(self, work: Callable[[T], R], items: Sequence[T]) -> list[R]:
         """``work`` for every item, a few conditional writes at a time (each is one request)."""
         if len(items) <= 1:
@@ -292,8 +282,8 @@ class DynamoState:
             "claimant": {"S": claimant},
             "expires_at": {"N": str(now + int(self._timings.claim_ttl.total_seconds()))},
         }
-        try:
-            self.client.put_item(
+        refused = _refused(
+            lambda: self.client.put_item(
                 TableName=self.table_name,
                 Item=item,
                 # free, expired (TTL deletion is lazy), or already ours and not yet completed
@@ -309,15 +299,14 @@ class DynamoState:
                 ExpressionAttributeValues={":now": {"N": str(now)}, ":claimant": {"S": claimant}},
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except ClientError as error:
-            if _error_code(error) != _CONDITION_FAILED:
-                raise
-            held = _returned_item(error) or self._get(key) or {}
-            holder = _text(held, "record_id") or _text(held, "claimant")
-            if holder is None:  # released between the write and the read: the caller may try again
-                raise TransientApiError(f"claim {key.pk} changed while being read") from error
-            return holder
-        return None
+        )
+        if refused is None:
+            return None
+        held = _returned_item(refused) or self._get(key) or {}
+        holder = _text(held, "record_id") or _text(held, "claimant")
+        if holder is None:  # released between the write and the read: the caller may try again
+            raise TransientApiError(f"claim {key.pk} changed while being read") from refused
+        return holder
 
     def complete_claims(self, portal: str, done: Sequence[ClaimDone]) -> None:
         """The completed claims in batch writes of 25 (puts of the whole item: its claimant, record
@@ -338,17 +327,16 @@ class DynamoState:
     def release_claim(self, portal: str, target: str, email: str, claimant: str) -> None:
         key = keys.claim(portal, target, email)
         keys.require("claimant", claimant)
-        try:
-            self.client.delete_item(
+        # refused: not ours, already completed, or gone; nothing to release
+        _refused(
+            lambda: self.client.delete_item(
                 TableName=self.table_name,
                 Key=_key(key),
                 ConditionExpression="#claimant = :claimant AND attribute_not_exists(#record)",
                 ExpressionAttributeNames={"#claimant": "claimant", "#record": "record_id"},
                 ExpressionAttributeValues={":claimant": {"S": claimant}},
             )
-        except ClientError as error:
-            if _error_code(error) != _CONDITION_FAILED:
-                raise  # otherwise: not ours, already completed, or gone; nothing to release
+        )
 
     # cursors
 
@@ -366,11 +354,7 @@ class DynamoState:
         ttl = self._timings.health_ttl
         expires_at = None if ttl is None else now + int(ttl.total_seconds())
         for update in group_health(entries):
-            try:
-                self._accumulate_health(update, now, expires_at)
-            except ClientError as error:
-                if _error_code(error) != _CONDITION_FAILED:
-                    raise
+            if _refused(partial(self._accumulate_health, update, now, expires_at)) is not None:
                 # the stored entry has expired (TTL deletion is lazy): start it afresh
                 self.client.put_item(TableName=self.table_name, Item=_health_item(update, expires_at))
 
@@ -545,6 +529,18 @@ class DynamoState:
 def _error_code(error: ClientError) -> str | None:
     code: str | None = error.response.get("Error", {}).get("Code")
     return code
+
+
+def _refused(write: Callable[[], object]) -> ClientError | None:
+    """Run a conditional write: None when it was accepted, its error when its condition did not hold
+    (any other error is raised)."""
+    try:
+        write()
+    except ClientError as error:
+        if _error_code(error) != _CONDITION_FAILED:
+            raise
+        return error
+    return None
 
 
 def _returned_item(error: ClientError) -> Item | None:

@@ -446,3 +446,33 @@ def test_the_shared_cache_keeps_a_value_until_it_expires(aws: Any, table: str, k
     assert cache.get(name) is None
     cache.put(name, {"access_token": "t2"}, ttl_seconds=60)
     assert cache.get(name) == {"access_token": "t2"}
+
+
+def _fail(code: str) -> Callable[..., Any]:
+    def hook(operation: Callable[..., Any], **kwargs: Any) -> Any:
+        raise ClientError({"Error": {"Code": code, "Message": code}}, "PutItem")
+
+    return hook
+
+
+def test_a_conditional_write_answers_none_when_accepted_and_its_error_when_its_condition_failed() -> None:
+    from shared.state.dynamo import _refused
+
+    assert _refused(lambda: None) is None
+    failed = _fail("ConditionalCheckFailedException")
+    refused = _refused(lambda: failed(None))
+    assert isinstance(refused, ClientError)
+    assert refused.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    throttled = _fail("ProvisionedThroughputExceededException")
+    with pytest.raises(ClientError, match="ProvisionedThroughputExceeded"):
+        _refused(lambda: throttled(None))
+
+
+def test_a_claim_released_between_the_refused_write_and_the_read_is_a_transient_error(
+    state: DynamoState, spy: SpyClient
+) -> None:
+    spy.hooks["put_item"] = _fail("ConditionalCheckFailedException")  # refused, no item returned
+    with pytest.raises(TransientApiError, match="changed while being read") as caught:
+        state.claim_creation("100", "Lead", "ann@example.com", "event-1")
+    assert isinstance(caught.value.__cause__, ClientError)
+    assert spy.calls == {"put_item": 1, "get_item": 1}
