@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys;print(hashlib.sha1(open('pyproject.toml','rb').read()).hexdigest()[:12])")
 
-.PHONY: setup lint typecheck unit integration e2e test demo bench sandbox validate layer-requirements build clean
+.PHONY: setup lint typecheck unit integration test-sandbox test-runtime e2e test demo bench sandbox validate layer-requirements build clean
 
 setup: $(STAMP)
 
@@ -29,6 +29,13 @@ unit: setup
 
 integration: setup
 	$(BIN)/pytest tests/integration -q -n 2
+
+# the emulators of both CRMs (infra/sandbox) and the local Lambda runtime (infra/runtime)
+test-sandbox: setup
+	$(BIN)/pytest tests/sandbox -q -n 2
+
+test-runtime: setup
+	$(BIN)/pytest tests/runtime -q -n 2
 
 e2e: setup
 	$(BIN)/pytest tests/e2e -q -n 2
