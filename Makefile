@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys;print(hashlib.sha1(open('pyproject.toml','rb').read()).hexdigest()[:12])")
 
-.PHONY: setup lint typecheck unit integration e2e test demo bench sandbox validate build clean
+.PHONY: setup lint typecheck unit integration test-sandbox test-runtime e2e test demo bench sandbox validate layer-requirements build clean
 
 setup: $(STAMP)
 
@@ -30,6 +30,13 @@ unit: setup
 integration: setup
 	$(BIN)/pytest tests/integration -q -n 2
 
+# the emulators of both CRMs (infra/sandbox) and the local Lambda runtime (infra/runtime)
+test-sandbox: setup
+	$(BIN)/pytest tests/sandbox -q -n 2
+
+test-runtime: setup
+	$(BIN)/pytest tests/runtime -q -n 2
+
 e2e: setup
 	$(BIN)/pytest tests/e2e -q -n 2
 
@@ -48,10 +55,15 @@ sandbox: setup
 validate: setup
 	$(BIN)/sam validate --lint --template template.yaml --region us-east-1
 
+# layer/requirements.txt is generated from the pinned [project] dependencies of pyproject.toml.
+layer-requirements: setup
+	$(BIN)/python -m infra.layer_requirements
+
 # sam build needs python3.13 on PATH (the Lambda runtime); with pyenv, 3.13 is selected next to the
 # default Python. The shared layer is built by layer/Makefile (arm64 wheels from PyPI).
 PY313 := $(shell command -v pyenv >/dev/null 2>&1 && pyenv versions --bare 2>/dev/null | grep '^3\.13' | head -1)
 build: setup
+	$(BIN)/python -m infra.layer_requirements --check
 	$(if $(PY313),PYENV_VERSION=$(PY313):$$(pyenv version-name 2>/dev/null | cut -d: -f1),) $(BIN)/sam build --region us-east-1
 
 clean:

@@ -94,7 +94,7 @@ def _soak(seeds: int) -> dict[str, Any]:
     return {"runs": [r.to_json() for r in runs], "totals": totals, "clean": all(r.clean for r in runs)}
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only the 1,000-record sync runs")
     parser.add_argument("--output", type=Path, default=OUTPUT, help=f"JSON results (default {OUTPUT})")
@@ -111,18 +111,18 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help=f"soak runs, seeds 1..N (default {SOAK_SEEDS}; --quick: {QUICK_SOAK_SEEDS})",
     )
-    args = parser.parse_args(argv)
-    quiet_logs()
-    patched = list(moto_speedups.PATCHES)  # applied in the moto server process
-    sizes = QUICK_SIZES if args.quick else FULL_SIZES
-    results: dict[str, Any] = {
+    return parser
+
+
+def _header(quick: bool, patched: list[str]) -> dict[str, Any]:
+    return {
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
         },
-        "quick": args.quick,
+        "quick": quick,
         "targets": {
             "salesforce_calls_per_1000": TARGET_SALESFORCE_PER_1000,
             "hubspot_calls_per_1000": TARGET_HUBSPOT_PER_1000,
@@ -131,46 +131,64 @@ def main(argv: list[str] | None = None) -> int:
         },
         "moto_speedups": patched,
     }
+
+
+def _sync(sizes: tuple[int, ...]) -> list[dict[str, Any]]:
+    _heading("Bulk sync of new records (event path, fresh stack per run)")
+    runs: list[SyncRun] = []
+    for size in sizes:
+        for direction in DIRECTIONS:
+            _note(f"{LABELS[direction]}: {size:,} new records ...")
+            run = sync_run(direction, size, timeout=max(300.0, size * SECONDS_PER_RECORD_ALLOWED))
+            runs.append(run)
+            _note(f"  done in {run.idle_seconds:.1f} s (complete: {run.complete})")
+    print(render_sync(runs))
+    for run in runs:
+        if run.records == min(sizes):
+            print()
+            print(render_breakdown(run))
+    return [r.to_json() for r in runs]
+
+
+def _edits() -> dict[str, Any]:
+    _heading("Single live edits (one at a time, alternating HubSpot and Salesforce users)")
+    edits = edit_run()
+    print(render_edits(edits))
+    return edits.to_json()
+
+
+def _imports() -> dict[str, Any]:
+    _heading("Cold start: handler module import in a fresh interpreter (best of 3)")
+    imports = measure_imports()
+    print(imports.render())
+    return imports.to_json()
+
+
+def _emulators() -> dict[str, Any]:
+    _heading("The sandbox itself: emulator latency")
+    emulators = measure_emulators()
+    print(emulators.render())
+    return emulators.to_json()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    quiet_logs()
+    patched = list(moto_speedups.PATCHES)  # applied in the moto server process
+    sizes = QUICK_SIZES if args.quick else FULL_SIZES
+    results = _header(args.quick, patched)
     began = time.monotonic()
-
     if "sync" not in args.skip:
-        _heading("Bulk sync of new records (event path, fresh stack per run)")
-        runs: list[SyncRun] = []
-        for size in sizes:
-            for direction in DIRECTIONS:
-                _note(f"{LABELS[direction]}: {size:,} new records ...")
-                run = sync_run(direction, size, timeout=max(300.0, size * SECONDS_PER_RECORD_ALLOWED))
-                runs.append(run)
-                _note(f"  done in {run.idle_seconds:.1f} s (complete: {run.complete})")
-        print(render_sync(runs))
-        for run in runs:
-            if run.records == min(sizes):
-                print()
-                print(render_breakdown(run))
-        results["sync"] = [r.to_json() for r in runs]
-
+        results["sync"] = _sync(sizes)
     if "edits" not in args.skip:
-        _heading("Single live edits (one at a time, alternating HubSpot and Salesforce users)")
-        edits = edit_run()
-        print(render_edits(edits))
-        results["edits"] = edits.to_json()
-
+        results["edits"] = _edits()
     if "imports" not in args.skip:
-        _heading("Cold start: handler module import in a fresh interpreter (best of 3)")
-        imports = measure_imports()
-        print(imports.render())
-        results["imports"] = imports.to_json()
-
+        results["imports"] = _imports()
     if "emulators" not in args.skip:
-        _heading("The sandbox itself: emulator latency")
-        emulators = measure_emulators()
-        print(emulators.render())
-        results["emulators"] = emulators.to_json()
-
+        results["emulators"] = _emulators()
     if "soak" not in args.skip:
         seeds = args.soak_seeds or (QUICK_SOAK_SEEDS if args.quick else SOAK_SEEDS)
         results["soak"] = _soak(seeds)
-
     results["total_seconds"] = time.monotonic() - began
     print(f"\n  moto runs in its own process, with {len(patched)} SQS hot spots patched (same answers)")
     print("  (infra/runtime/moto_speedups.py: moto's SQS model is quadratic in the queue depth)")

@@ -15,7 +15,7 @@ from typing import Any
 import requests
 
 from bench.report import percentile, table
-from infra.sandbox.runner import Sandbox
+from infra.sandbox.runner import Sandbox, SandboxInfo
 
 SAMPLES = 500
 WARM_UP = 20
@@ -77,32 +77,8 @@ def measure_emulators() -> EmulatorResults:
         Sandbox(salesforce_port=0, hubspot_port=0, state_dir=Path(tmp), seed="demo") as box,
     ):
         info = box.info
-        sf = requests.Session()
-        sf.verify = info.salesforce["ca_bundle"]
-        sf.trust_env = False
-        token = sf.post(
-            info.salesforce["token_url"],
-            data={
-                "grant_type": "client_credentials",
-                "client_id": info.salesforce["client_id"],
-                "client_secret": info.salesforce["client_secret"],
-            },
-            timeout=10,
-        ).json()
-        sf.headers["Authorization"] = f"Bearer {token['access_token']}"
-        base = f"{token['instance_url']}/services/data/v59.0"
-        lead_id = sf.get(f"{base}/query", params={"q": "SELECT Id FROM Lead LIMIT 1"}).json()["records"][0][
-            "Id"
-        ]
-        # a real portal answers 429 past 190 requests / 10 s; here we measure the emulator itself
-        requests.post(
-            f"{info.hubspot['url']}/_sandbox/settings", json={"rate_limits_enabled": False}, timeout=5
-        )
-        hs = requests.Session()
-        hs.headers["Authorization"] = f"Bearer {info.hubspot['access_token']}"
-        contact_id = hs.get(f"{info.hubspot['url']}/crm/v3/objects/contacts", params={"limit": 1}).json()[
-            "results"
-        ][0]["id"]
+        sf, base, lead_id = _salesforce_session(info)
+        hs, contact_id = _hubspot_session(info)
         cases: list[tuple[str, Callable[[], requests.Response]]] = [
             ("salesforce GET sobjects/Lead/{id} (HTTPS)", lambda: sf.get(f"{base}/sobjects/Lead/{lead_id}")),
             (
@@ -116,20 +92,7 @@ def measure_emulators() -> EmulatorResults:
                 lambda: hs.get(f"{info.hubspot['url']}/crm/v3/objects/contacts/{contact_id}"),
             ),
         ]
-        latencies = []
-        for name, call in cases:
-            for _ in range(WARM_UP):
-                call()
-            samples = _measure(call, SAMPLES)
-            latencies.append(
-                RequestLatency(
-                    name,
-                    len(samples),
-                    percentile(samples, 50),
-                    percentile(samples, 95),
-                    statistics.fmean(samples),
-                )
-            )
+        latencies = [_latency(name, call) for name, call in cases]
         hs_url = f"{info.hubspot['url']}/crm/v3/objects/contacts/{contact_id}"
 
         def threaded_hs() -> requests.Response:
@@ -137,3 +100,46 @@ def measure_emulators() -> EmulatorResults:
             return requests.get(hs_url, headers=auth, timeout=10)
 
         return EmulatorResults(latencies, _concurrent(threaded_hs, 8, 50))
+
+
+def _salesforce_session(info: SandboxInfo) -> tuple[requests.Session, str, str]:
+    """A keep-alive session with a token, the data API's base URL and a seeded lead's id."""
+    sf = requests.Session()
+    sf.verify = info.salesforce["ca_bundle"]
+    sf.trust_env = False
+    token = sf.post(
+        info.salesforce["token_url"],
+        data={
+            "grant_type": "client_credentials",
+            "client_id": info.salesforce["client_id"],
+            "client_secret": info.salesforce["client_secret"],
+        },
+        timeout=10,
+    ).json()
+    sf.headers["Authorization"] = f"Bearer {token['access_token']}"
+    base = f"{token['instance_url']}/services/data/v59.0"
+    lead_id = sf.get(f"{base}/query", params={"q": "SELECT Id FROM Lead LIMIT 1"}).json()["records"][0]["Id"]
+    return sf, base, str(lead_id)
+
+
+def _hubspot_session(info: SandboxInfo) -> tuple[requests.Session, str]:
+    """A keep-alive session with the token (rate limits off) and a seeded contact's id."""
+    # a real portal answers 429 past 190 requests / 10 s; here we measure the emulator itself
+    requests.post(f"{info.hubspot['url']}/_sandbox/settings", json={"rate_limits_enabled": False}, timeout=5)
+    hs = requests.Session()
+    hs.headers["Authorization"] = f"Bearer {info.hubspot['access_token']}"
+    contacts = hs.get(f"{info.hubspot['url']}/crm/v3/objects/contacts", params={"limit": 1}).json()
+    return hs, str(contacts["results"][0]["id"])
+
+
+def _latency(name: str, call: Callable[[], requests.Response]) -> RequestLatency:
+    for _ in range(WARM_UP):
+        call()
+    samples = _measure(call, SAMPLES)
+    return RequestLatency(
+        name,
+        len(samples),
+        percentile(samples, 50),
+        percentile(samples, 95),
+        statistics.fmean(samples),
+    )

@@ -326,49 +326,19 @@ def _sync(
     counters_before = Counter(stack.counters())
 
     started = time.monotonic()
-    if direction == "hubspot_to_salesforce":
-        created = create_hubspot_contacts(sandbox, records, tag)
-
-        def arrived() -> int:
-            return len(wanted & _salesforce_emails(sandbox, "Lead"))
-    else:
-        created = create_salesforce_leads(sandbox, records, tag)
-
-        def arrived() -> int:
-            return len(wanted & _hubspot_emails(sandbox))
-
+    created, arrived = _create(sandbox, direction, records, tag, wanted)
     create_seconds = time.monotonic() - started
-    deadline = started + timeout
-    synced_seconds = idle_seconds = float("nan")
-    done = 0
-    calm = 0
-    last_report = started
-    while time.monotonic() < deadline:
-        now = time.monotonic()
-        if done < records:
-            done = arrived()
-            if done == records:
-                synced_seconds = now - started
-        if done == records:
-            calm = calm + 1 if stack.is_idle() else 0
-            if calm >= 3:
-                idle_seconds = time.monotonic() - started
-                break
-        if now - last_report >= PROGRESS_EVERY:
-            progress(f"{LABELS[direction]} {records:,}: {done:,} synced after {now - started:5.0f} s")
-            last_report = now
-        time.sleep(0.25)
+    label = f"{LABELS[direction]} {records:,}"
+    done, synced_seconds, idle_seconds = _await_sync(
+        stack, arrived, records, started, timeout, label, progress
+    )
     complete = done == records and idle_seconds == idle_seconds  # not NaN
     if not complete:
-        progress(f"{LABELS[direction]} {records:,}: timed out after {timeout:.0f} s with {done:,} synced")
+        progress(f"{label}: timed out after {timeout:.0f} s with {done:,} synced")
         idle_seconds = time.monotonic() - started
 
     sf_after, hs_after = api_calls(sandbox)
-    portal = str(sandbox.hs_creds.portal_id)
-    if direction == "hubspot_to_salesforce":
-        links = _count_links(lambda chunk: stack.state.links_by_hubspot(portal, chunk), created)
-    else:
-        links = _count_links(lambda chunk: stack.state.links_by_salesforce(portal, chunk), created)
+    links = _links(sandbox, stack, direction, created)
     counters = Counter(stack.counters())
     counters.subtract(counters_before)
     return SyncRun(
@@ -391,6 +361,66 @@ def _sync(
         health_entries=len(stack.health()),
         warm_up_calls=warm_calls,
     )
+
+
+def _create(
+    sandbox: Sandbox, direction: Direction, records: int, tag: str, wanted: set[str]
+) -> tuple[list[str], Callable[[], int]]:
+    """Create the records on the source side: their ids, and how many of ``wanted`` (their emails)
+    have arrived on the other side."""
+    if direction == "hubspot_to_salesforce":
+        created = create_hubspot_contacts(sandbox, records, tag)
+
+        def arrived() -> int:
+            return len(wanted & _salesforce_emails(sandbox, "Lead"))
+    else:
+        created = create_salesforce_leads(sandbox, records, tag)
+
+        def arrived() -> int:
+            return len(wanted & _hubspot_emails(sandbox))
+
+    return created, arrived
+
+
+def _await_sync(
+    stack: LocalStack,
+    arrived: Callable[[], int],
+    records: int,
+    started: float,
+    timeout: float,
+    label: str,
+    progress: Callable[[str], None],
+) -> tuple[int, float, float]:
+    """Poll until every record arrived and the stack stayed idle for 3 polls, or the timeout:
+    (records arrived, seconds until the last arrived, seconds until idle), NaN for what did not happen."""
+    deadline = started + timeout
+    synced_seconds = idle_seconds = float("nan")
+    done = 0
+    calm = 0
+    last_report = started
+    while time.monotonic() < deadline:
+        now = time.monotonic()
+        if done < records:
+            done = arrived()
+            if done == records:
+                synced_seconds = now - started
+        if done == records:
+            calm = calm + 1 if stack.is_idle() else 0
+            if calm >= 3:
+                idle_seconds = time.monotonic() - started
+                break
+        if now - last_report >= PROGRESS_EVERY:
+            progress(f"{label}: {done:,} synced after {now - started:5.0f} s")
+            last_report = now
+        time.sleep(0.25)
+    return done, synced_seconds, idle_seconds
+
+
+def _links(sandbox: Sandbox, stack: LocalStack, direction: Direction, created: list[str]) -> int:
+    portal = str(sandbox.hs_creds.portal_id)
+    if direction == "hubspot_to_salesforce":
+        return _count_links(lambda chunk: stack.state.links_by_hubspot(portal, chunk), created)
+    return _count_links(lambda chunk: stack.state.links_by_salesforce(portal, chunk), created)
 
 
 def warm_up(sandbox: Sandbox, stack: LocalStack, tag: str) -> dict[str, int]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.sandbox.config import HubSpotCredentials, SalesforceCredentials
-from infra.sandbox.runner import SandboxInfo
+from infra.sandbox.runner import Sandbox, SandboxInfo
 
 DEMO_CONFIG = Path(__file__).resolve().parents[1] / "config" / "demo.yaml"
 
@@ -58,29 +58,7 @@ def _add_sandbox_up(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _sandbox_up(args: argparse.Namespace) -> int:
-    from infra.sandbox.runner import Sandbox
-
-    sandbox = Sandbox(
-        host=args.host,
-        salesforce_port=args.salesforce_port,
-        hubspot_port=args.hubspot_port,
-        state_dir=args.state_dir,
-        seed=args.seed,
-        salesforce_credentials=SalesforceCredentials(
-            client_id=args.sf_client_id,
-            client_secret=args.sf_client_secret,
-            username=args.sf_username,
-            password=args.sf_password,
-        ),
-        hubspot_credentials=HubSpotCredentials(
-            access_token=args.hs_access_token,
-            portal_id=args.hs_portal_id,
-            developer_api_key=args.hs_developer_key,
-            app_id=args.hs_app_id,
-            client_secret=args.hs_client_secret,
-        ),
-        jwt_public_key_file=args.sf_jwt_public_key,
-    )
+    sandbox = _sandbox(args)
     stop = threading.Event()
 
     def _on_signal(signum: int, _frame: object) -> None:
@@ -102,6 +80,41 @@ def _sandbox_up(args: argparse.Namespace) -> int:
         )
         info.runtime = stack.start().to_dict()
         (sandbox.state_dir / "sandbox.json").write_text(info.to_json())
+    _print_ready(sandbox, info)
+    stop.wait()
+    print("stopping sandbox", flush=True)
+    if stack is not None:
+        stack.stop()
+    sandbox.stop()
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> Sandbox:
+    return Sandbox(
+        host=args.host,
+        salesforce_port=args.salesforce_port,
+        hubspot_port=args.hubspot_port,
+        state_dir=args.state_dir,
+        seed=args.seed,
+        salesforce_credentials=SalesforceCredentials(
+            client_id=args.sf_client_id,
+            client_secret=args.sf_client_secret,
+            username=args.sf_username,
+            password=args.sf_password,
+        ),
+        hubspot_credentials=HubSpotCredentials(
+            access_token=args.hs_access_token,
+            portal_id=args.hs_portal_id,
+            developer_api_key=args.hs_developer_key,
+            app_id=args.hs_app_id,
+            client_secret=args.hs_client_secret,
+        ),
+        jwt_public_key_file=args.sf_jwt_public_key,
+    )
+
+
+def _print_ready(sandbox: Sandbox, info: SandboxInfo) -> None:
+    """The ready line (what tests and scripts wait for), then the credentials and endpoints."""
     sf, hs = info.salesforce, info.hubspot
     runtime = f" runtime={info.runtime['url']}" if info.runtime else ""
     print(f"ready salesforce={sf['url']} hubspot={hs['url']}{runtime}", flush=True)
@@ -125,12 +138,6 @@ def _sandbox_up(args: argparse.Namespace) -> int:
         print(f"  webhooks      {info.runtime['webhook_url']}  (registered with the HubSpot app)")
         print(f"  function logs {sandbox.state_dir / 'logs'}")
     print(f"  details in {sandbox.state_dir / 'sandbox.json'}; Ctrl-C stops", flush=True)
-    stop.wait()
-    print("stopping sandbox", flush=True)
-    if stack is not None:
-        stack.stop()
-    sandbox.stop()
-    return 0
 
 
 def _load_info(state_dir: Path) -> SandboxInfo:
@@ -337,7 +344,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hssync", description="HubSpot <-> Salesforce sync connector")
     parser.add_argument("-v", "--verbose", action="store_true", help="log emulator requests")
     commands = parser.add_subparsers(dest="command", required=True)
+    _add_sandbox(commands)
+    backfill = commands.add_parser("backfill", help="sync every existing record (the initial sync)")
+    _add_poll_target(backfill)
+    backfill.add_argument(
+        "--since", type=_aware_datetime, default=None, help="only records changed since (ISO 8601)"
+    )
+    backfill.set_defaults(func=_backfill)
+    _add_resync(commands)
+    _add_config(commands)
+    demo = commands.add_parser("demo", help="start the seeded sandbox, show what is in it, stop")
+    demo.add_argument("--state-dir", type=Path, default=Path(".hssync/demo"))
+    demo.set_defaults(func=_demo)
+    return parser
 
+
+def _add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sandbox = commands.add_parser("sandbox", help="the local emulators of Salesforce and HubSpot")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
     _add_sandbox_up(sandbox_commands)
@@ -348,13 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
     wait.add_argument("--state-dir", type=Path, default=Path(".hssync"))
     wait.set_defaults(func=_wait_idle)
 
-    backfill = commands.add_parser("backfill", help="sync every existing record (the initial sync)")
-    _add_poll_target(backfill)
-    backfill.add_argument(
-        "--since", type=_aware_datetime, default=None, help="only records changed since (ISO 8601)"
-    )
-    backfill.set_defaults(func=_backfill)
 
+def _add_resync(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     resync = commands.add_parser(
         "resync",
         help="sync records again: by id, a HubSpot list's members, or everything",
@@ -388,6 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_poll_target(resync)
     resync.set_defaults(func=_resync)
 
+
+def _add_config(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     config = commands.add_parser("config", help="the sync configuration")
     config_commands = config.add_subparsers(dest="config_command", required=True)
     validate = config_commands.add_parser(
@@ -397,11 +416,6 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=_config_validate)
     schema = config_commands.add_parser("schema", help="print the configuration's JSON Schema")
     schema.set_defaults(func=_config_schema)
-
-    demo = commands.add_parser("demo", help="start the seeded sandbox, show what is in it, stop")
-    demo.add_argument("--state-dir", type=Path, default=Path(".hssync/demo"))
-    demo.set_defaults(func=_demo)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,12 +1,14 @@
 """Fixtures shared by the test layers.
 
-Unit tests must not open sockets: ``tests/unit/conftest.py`` blocks them. Integration tests get one
-sandbox per test process (each pytest-xdist worker has its own, on free ports) and a reset of both
-emulators before each test that asks for ``sf``/``hs``/``fresh_sandbox``.
+Unit tests must not open sockets: ``no_sockets`` blocks them (every test of ``tests/unit``, and the
+pure modules of ``tests/sandbox``). Tests of the adapters and the emulators get one sandbox per test
+process (each pytest-xdist worker has its own, on free ports) and a reset of both emulators before
+each test that asks for ``sf``/``hs``/``fresh_sandbox``.
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +17,22 @@ import requests
 
 # the public specs and fixtures, vendored byte-identical (tests/specs/README.md, api-specs/SOURCES.md)
 API_SPECS = Path(__file__).resolve().parent / "specs" / "api-specs"
+
+
+class SocketBlockedError(RuntimeError):
+    pass
+
+
+@pytest.fixture
+def no_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to open a network connection fails the test."""
+
+    def guard(*_args: object, **_kwargs: object) -> None:
+        raise SocketBlockedError("unit tests must not use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", guard)
+    monkeypatch.setattr(socket.socket, "connect_ex", guard)
+    monkeypatch.setattr(socket, "create_connection", guard)
 
 
 @pytest.fixture(scope="session")

@@ -31,14 +31,7 @@ def request_event(request: Request, *, url_id: str, account_id: str) -> dict[str
     raw_uri = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path)
     raw_path = raw_uri.split("?", 1)[0] or "/"
     raw_query = str(environ.get("QUERY_STRING", ""))
-    headers: dict[str, str] = {}
-    cookies: list[str] = []
-    for name, value in request.headers.items():
-        key = name.lower()
-        if key == "cookie":
-            cookies.extend(part.strip() for part in value.split(";") if part.strip())
-            continue
-        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    headers, cookies = _headers_and_cookies(request)
     host = headers.get("host", f"{url_id}.lambda-url.local")
     source_ip = request.remote_addr or "127.0.0.1"
     headers.setdefault("x-forwarded-proto", request.scheme)
@@ -78,16 +71,34 @@ def request_event(request: Request, *, url_id: str, account_id: str) -> dict[str
         event["cookies"] = cookies
     if request.args:
         event["queryStringParameters"] = {key: ",".join(request.args.getlist(key)) for key in request.args}
-    body = request.get_data(cache=False)
-    if body:
-        if _is_text(request.content_type or ""):
-            try:
-                event["body"] = body.decode("utf-8")
-            except UnicodeDecodeError:
-                event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
-        else:
-            event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+    event.update(_body(request))
     return event
+
+
+def _headers_and_cookies(request: Request) -> tuple[dict[str, str], list[str]]:
+    """The headers (lower-case names, repeated ones joined with commas) and the cookies apart."""
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in request.headers.items():
+        key = name.lower()
+        if key == "cookie":
+            cookies.extend(part.strip() for part in value.split(";") if part.strip())
+            continue
+        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    return headers, cookies
+
+
+def _body(request: Request) -> dict[str, Any]:
+    """``body`` (text as is, anything else in base64 with ``isBase64Encoded``); nothing if empty."""
+    body = request.get_data(cache=False)
+    if not body:
+        return {}
+    if _is_text(request.content_type or ""):
+        try:
+            return {"body": body.decode("utf-8")}
+        except UnicodeDecodeError:
+            pass
+    return {"body": base64.b64encode(body).decode(), "isBase64Encoded": True}
 
 
 def http_response(result: InvocationResult) -> Response:

@@ -256,21 +256,33 @@ def references(value: Any) -> set[str]:
             found |= references(item)
     elif isinstance(value, dict):
         for key, arg in value.items():
-            if key == "Ref" and isinstance(arg, str):
-                found.add(arg)
-            elif key == "Fn::GetAtt":
-                if isinstance(arg, list) and arg and isinstance(arg[0], str):
-                    found.add(arg[0])
-                elif isinstance(arg, str):
-                    found.add(arg.partition(".")[0])
-            elif key == "Fn::Sub":
-                text = arg[0] if isinstance(arg, list) and arg else arg
-                if isinstance(text, str):
-                    for name in _SUB_VARIABLE.findall(text):
-                        if not name.startswith("!"):
-                            found.add(name.partition(".")[0])
-                if isinstance(arg, list) and len(arg) == 2:
-                    found |= references(arg[1])
-            else:
-                found |= references(arg)
+            found |= _key_references(key, arg)
+    return found
+
+
+def _key_references(key: str, arg: Any) -> set[str]:
+    if key == "Ref" and isinstance(arg, str):
+        return {arg}
+    if key == "Fn::GetAtt":
+        return _get_att_references(arg)
+    if key == "Fn::Sub":
+        return _sub_references(arg)
+    return references(arg)
+
+
+def _get_att_references(arg: Any) -> set[str]:
+    if isinstance(arg, list) and arg and isinstance(arg[0], str):
+        return {arg[0]}
+    if isinstance(arg, str):
+        return {arg.partition(".")[0]}
+    return set()
+
+
+def _sub_references(arg: Any) -> set[str]:
+    found: set[str] = set()
+    text = arg[0] if isinstance(arg, list) and arg else arg
+    if isinstance(text, str):
+        found |= {name.partition(".")[0] for name in _SUB_VARIABLE.findall(text) if not name.startswith("!")}
+    if isinstance(arg, list) and len(arg) == 2:
+        found |= references(arg[1])
     return found

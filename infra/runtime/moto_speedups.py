@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 PATCHES = (
@@ -54,25 +55,46 @@ def apply() -> list[str]:
     from moto.sqs import models
     from moto.sqs.exceptions import ReceiptHandleIsInvalid
 
-    def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
-        queue = self.get_queue(queue_name)
-        return bool(queue.message_retention_period + message.sent_timestamp / 1000 > time.time())
+    backend, queue, message = models.SQSBackend, models.Queue, models.Message
+    backend.is_message_valid_based_on_retention_period = _is_message_valid_based_on_retention_period  # type: ignore[method-assign]
+    backend.get_queue_attributes = _get_queue_attributes(backend.get_queue_attributes)  # type: ignore[method-assign]
+    backend.send_message = _send_message(backend.send_message)  # type: ignore[method-assign]
+    backend.delete_message_batch = _delete_message_batch  # type: ignore[method-assign]
+    queue.delete_message = _delete_message(ReceiptHandleIsInvalid)  # type: ignore[method-assign,assignment]
+    queue.attributes = property(_attributes(camelcase_to_underscores))  # type: ignore[method-assign,assignment]
+    message.visible = property(_visible)  # type: ignore[method-assign,assignment]
+    message.delayed = property(_delayed)  # type: ignore[method-assign,assignment]
+    # the server's dispatcher lists moto's package directory (a stat per module) on every request,
+    # under its global lock
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+    APPLIED.extend(PATCHES)
+    return APPLIED
 
-    original_get_queue_attributes = models.SQSBackend.get_queue_attributes
 
+def _is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
+    queue = self.get_queue(queue_name)
+    return bool(queue.message_retention_period + message.sent_timestamp / 1000 > time.time())
+
+
+def _get_queue_attributes(original: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
     def get_queue_attributes(self: Any, queue_name: str, attribute_names: list[str]) -> dict[str, Any]:
         if not attribute_names or "All" in attribute_names:
-            return dict(original_get_queue_attributes(self, queue_name, attribute_names))
-        valid = original_get_queue_attributes(self, queue_name, [])  # {}: only validates the queue
+            return dict(original(self, queue_name, attribute_names))
+        valid = original(self, queue_name, [])  # {}: only validates the queue
         queue = self.get_queue(queue_name)
         known = set(queue.BASE_ATTRIBUTES + queue.FIFO_ATTRIBUTES + queue.KMS_ATTRIBUTES)
         unknown = next((n for n in attribute_names if n not in known), None)
         if unknown is not None:
-            return dict(original_get_queue_attributes(self, queue_name, attribute_names))  # its error
+            return dict(original(self, queue_name, attribute_names))  # its error
         computed = queue.attributes
         valid.update({n: computed[n] for n in attribute_names if computed.get(n) is not None})
         return dict(valid)
 
+    return get_queue_attributes
+
+
+def _attributes(camelcase_to_underscores: Callable[[str], str]) -> Callable[[Any], dict[str, Any]]:
     def attributes(self: Any) -> dict[str, Any]:
         # moto's Queue.attributes, leaving out the message counts while send_message reads it
         skip = getattr(_sending, "active", False)
@@ -95,48 +117,55 @@ def apply() -> list[str]:
                 result[key] = str(result[key]).lower()
         return result
 
-    original_send_message = models.SQSBackend.send_message
+    return attributes
 
+
+def _send_message(original: Callable[..., Any]) -> Callable[..., Any]:
     def send_message(self: Any, *args: Any, **kwargs: Any) -> Any:
         _sending.active = True
         try:
-            return original_send_message(self, *args, **kwargs)
+            return original(self, *args, **kwargs)
         finally:
             _sending.active = False
 
-    def delete_message_batch(
-        self: Any, queue_name: str, receipts: list[dict[str, Any]]
-    ) -> tuple[list[str], list[dict[str, Any]]]:
-        # one pass over the queue for the whole batch instead of two per entry
-        queue = self.get_queue(queue_name)
-        wanted = {r["ReceiptHandle"] for r in receipts} - queue.deleted_messages
-        if wanted:
-            with queue._messages_lock:  # add_message appends under it: no message is lost meanwhile
-                kept = []
-                for message in queue._messages:
-                    handles = message.all_receipt_handles
-                    if wanted.intersection(handles):
-                        queue.pending_messages.discard(message)
-                        queue.deleted_messages.update(handles)
-                    else:
-                        kept.append(message)
-                queue._messages = kept
-        success, errors = [], []
-        for entry in receipts:
-            handle = entry["ReceiptHandle"]
-            if handle in queue.deleted_messages:
-                success.append(entry["Id"])
-            else:
-                errors.append(
-                    {
-                        "Id": entry["Id"],
-                        "SenderFault": True,
-                        "Code": "ReceiptHandleIsInvalid",
-                        "Message": f'The input receipt handle "{handle}" is not a valid receipt handle.',
-                    }
-                )
-        return success, errors
+    return send_message
 
+
+def _delete_message_batch(
+    self: Any, queue_name: str, receipts: list[dict[str, Any]]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    # one pass over the queue for the whole batch instead of two per entry
+    queue = self.get_queue(queue_name)
+    wanted = {r["ReceiptHandle"] for r in receipts} - queue.deleted_messages
+    if wanted:
+        with queue._messages_lock:  # add_message appends under it: no message is lost meanwhile
+            kept = []
+            for message in queue._messages:
+                handles = message.all_receipt_handles
+                if wanted.intersection(handles):
+                    queue.pending_messages.discard(message)
+                    queue.deleted_messages.update(handles)
+                else:
+                    kept.append(message)
+            queue._messages = kept
+    success, errors = [], []
+    for entry in receipts:
+        handle = entry["ReceiptHandle"]
+        if handle in queue.deleted_messages:
+            success.append(entry["Id"])
+        else:
+            errors.append(
+                {
+                    "Id": entry["Id"],
+                    "SenderFault": True,
+                    "Code": "ReceiptHandleIsInvalid",
+                    "Message": f'The input receipt handle "{handle}" is not a valid receipt handle.',
+                }
+            )
+    return success, errors
+
+
+def _delete_message(receipt_handle_is_invalid: type[Exception]) -> Callable[[Any, str], None]:
     def delete_message(self: Any, receipt_handle: str) -> None:
         if receipt_handle in self.deleted_messages:
             return
@@ -150,26 +179,15 @@ def apply() -> list[str]:
                 else:
                     kept.append(message)
             if not found:
-                raise ReceiptHandleIsInvalid()
+                raise receipt_handle_is_invalid()
             self._messages = kept
 
-    def visible(self: Any) -> bool:
-        return bool(time.time() * 1000.0 > self.visible_at)
+    return delete_message
 
-    def delayed(self: Any) -> bool:
-        return bool(time.time() * 1000.0 < self.delayed_until)
 
-    models.SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]
-    models.SQSBackend.get_queue_attributes = get_queue_attributes  # type: ignore[method-assign]
-    models.SQSBackend.send_message = send_message  # type: ignore[method-assign]
-    models.SQSBackend.delete_message_batch = delete_message_batch  # type: ignore[method-assign]
-    models.Queue.delete_message = delete_message  # type: ignore[method-assign]
-    models.Queue.attributes = property(attributes)  # type: ignore[method-assign,assignment]
-    models.Message.visible = property(visible)  # type: ignore[method-assign,assignment]
-    models.Message.delayed = property(delayed)  # type: ignore[method-assign,assignment]
-    # the server's dispatcher lists moto's package directory (a stat per module) on every request,
-    # under its global lock
-    modules = tuple(backends.list_of_moto_modules())
-    backends.list_of_moto_modules = lambda: modules
-    APPLIED.extend(PATCHES)
-    return APPLIED
+def _visible(self: Any) -> bool:
+    return bool(time.time() * 1000.0 > self.visible_at)
+
+
+def _delayed(self: Any) -> bool:
+    return bool(time.time() * 1000.0 < self.delayed_until)

@@ -38,6 +38,7 @@ from infra.runtime.sqs_poller import SqsPoller
 from infra.runtime.template import (
     EventRuleSpec,
     FunctionSpec,
+    FunctionUrlSpec,
     RuleSpec,
     RuleTarget,
     ScheduleSpec,
@@ -153,35 +154,11 @@ class LocalRuntime:
 
     def _start(self) -> None:
         self.provision()
-        specs = [
-            spec for spec in self.template.functions() if self._only is None or spec.logical_id in self._only
-        ]
-        if self._only is not None:
-            missing = self._only - {spec.logical_id for spec in specs}
-            if missing:
-                raise TemplateError(f"functions not in the template: {', '.join(sorted(missing))}")
+        specs = self._selected_functions()
         if self._log_dir is not None:
             self._log_dir.mkdir(parents=True, exist_ok=True)
         for spec in specs:
-            limit = (
-                self.concurrency
-                if spec.reserved_concurrency is None
-                else min(self.concurrency, spec.reserved_concurrency)
-            )
-            self.pools[spec.logical_id] = FunctionPool(
-                spec,
-                self._environment(spec),
-                concurrency=limit,
-                activity=self.activity,
-                log_sink=self._log_line,
-            )
-            if spec.unsupported_events:
-                self.unsupported_events[spec.logical_id] = spec.unsupported_events
-                log.warning(
-                    "%s: event sources not run locally: %s",
-                    spec.logical_id,
-                    ", ".join(spec.unsupported_events),
-                )
+            self._create_pool(spec)
         self._async = AsyncInvoker(
             activity=self.activity,
             sqs=self.clients.new_sqs(),
@@ -193,32 +170,8 @@ class LocalRuntime:
         for spec in specs:
             pool = self.pools[spec.logical_id]
             if spec.url is not None:
-                url_id = hashlib.sha256(spec.arn.encode()).hexdigest()[:32]
-                account = "anonymous" if spec.url.auth_type == "NONE" else self.template.account_id
-                app = FunctionUrlApp(pool.invoke, url_id=url_id, account_id=account)
-                server = self._serve(
-                    self.host, self._url_ports.get(spec.logical_id, 0), app, f"url-{spec.logical_id}"
-                )
-                self._url_servers[spec.logical_id] = server
-            for event in spec.sqs_events:
-                if not event.enabled:
-                    continue
-                queue_url = self.queue_url_of_arn(event.queue_arn)
-                if queue_url is None:
-                    raise TemplateError(
-                        f"{spec.logical_id}.{event.name}: queue {event.queue_arn} is not in moto"
-                    )
-                limit = min(pool.concurrency, event.maximum_concurrency or pool.concurrency)
-                self.pollers.append(
-                    SqsPoller(
-                        pool=pool,
-                        event=event,
-                        queue_url=queue_url,
-                        sqs=self.clients.new_sqs(),
-                        region=self.template.region,
-                        concurrency=limit,
-                    )
-                )
+                self._serve_function_url(spec, spec.url, pool)
+            self._add_pollers(spec, pool)
             self._rules.extend((pool, rule) for rule in spec.rules if rule.enabled)
             self._schedules.extend((spec, schedule) for schedule in spec.schedules)
         self._event_rules = [rule for rule in self.template.event_rules() if rule.enabled]
@@ -228,15 +181,75 @@ class LocalRuntime:
                     log.warning("%s: target %s is not in the stack", rule.logical_id, target.arn)
         self._scheduler = Scheduler(self._schedules, self._fire_schedule, period=self.schedule_period)
         if self._eager:
-            for pool in self.pools.values():
-                error = pool.warm()
-                if error is not None:
-                    log.warning(
-                        "%s failed to initialise: %s", pool.spec.logical_id, error.get("errorMessage")
-                    )
+            self._warm_pools()
         for poller in self.pollers:
             poller.start()
         self._scheduler.start()
+
+    def _selected_functions(self) -> list[FunctionSpec]:
+        specs = [
+            spec for spec in self.template.functions() if self._only is None or spec.logical_id in self._only
+        ]
+        if self._only is not None:
+            missing = self._only - {spec.logical_id for spec in specs}
+            if missing:
+                raise TemplateError(f"functions not in the template: {', '.join(sorted(missing))}")
+        return specs
+
+    def _create_pool(self, spec: FunctionSpec) -> None:
+        limit = (
+            self.concurrency
+            if spec.reserved_concurrency is None
+            else min(self.concurrency, spec.reserved_concurrency)
+        )
+        self.pools[spec.logical_id] = FunctionPool(
+            spec,
+            self._environment(spec),
+            concurrency=limit,
+            activity=self.activity,
+            log_sink=self._log_line,
+        )
+        if spec.unsupported_events:
+            self.unsupported_events[spec.logical_id] = spec.unsupported_events
+            log.warning(
+                "%s: event sources not run locally: %s",
+                spec.logical_id,
+                ", ".join(spec.unsupported_events),
+            )
+
+    def _serve_function_url(self, spec: FunctionSpec, url: FunctionUrlSpec, pool: FunctionPool) -> None:
+        url_id = hashlib.sha256(spec.arn.encode()).hexdigest()[:32]
+        account = "anonymous" if url.auth_type == "NONE" else self.template.account_id
+        app = FunctionUrlApp(pool.invoke, url_id=url_id, account_id=account)
+        server = self._serve(
+            self.host, self._url_ports.get(spec.logical_id, 0), app, f"url-{spec.logical_id}"
+        )
+        self._url_servers[spec.logical_id] = server
+
+    def _add_pollers(self, spec: FunctionSpec, pool: FunctionPool) -> None:
+        for event in spec.sqs_events:
+            if not event.enabled:
+                continue
+            queue_url = self.queue_url_of_arn(event.queue_arn)
+            if queue_url is None:
+                raise TemplateError(f"{spec.logical_id}.{event.name}: queue {event.queue_arn} is not in moto")
+            limit = min(pool.concurrency, event.maximum_concurrency or pool.concurrency)
+            self.pollers.append(
+                SqsPoller(
+                    pool=pool,
+                    event=event,
+                    queue_url=queue_url,
+                    sqs=self.clients.new_sqs(),
+                    region=self.template.region,
+                    concurrency=limit,
+                )
+            )
+
+    def _warm_pools(self) -> None:
+        for pool in self.pools.values():
+            error = pool.warm()
+            if error is not None:
+                log.warning("%s failed to initialise: %s", pool.spec.logical_id, error.get("errorMessage"))
 
     def stop(self) -> None:
         """Stop polling, schedules and servers; end every worker process."""

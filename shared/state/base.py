@@ -1,7 +1,8 @@
 """What both state stores share: timings, input validation, and the rules that decide results.
 
-Keeping these here (rather than in each store) is what makes ``MemoryState`` and ``DynamoState``
-behave identically; ``tests/integration/test_state_contract.py`` runs one suite against both.
+Keeping these here (rather than in each store) is what makes ``DynamoState`` and its in-memory
+twin for tests (``tests/memory_state.py``) behave identically;
+``tests/integration/test_state_contract.py`` runs one suite against both.
 """
 
 from __future__ import annotations

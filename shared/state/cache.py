@@ -61,23 +61,5 @@ class DynamoCache:
         self.client.put_item(TableName=self.table_name, Item=item)
 
 
-class MemoryCache:
-    """The in-memory twin (tests, and a process without a table)."""
-
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self._items: dict[str, tuple[float, str]] = {}
-        self._clock = clock
-
-    def get(self, name: str) -> dict[str, Any] | None:
-        found = self._items.get(name)
-        if found is None or found[0] <= self._clock():
-            return None
-        value: dict[str, Any] = json.loads(found[1])
-        return value
-
-    def put(self, name: str, value: Mapping[str, Any], ttl_seconds: int) -> None:
-        self._items[name] = (self._clock() + ttl_seconds, json.dumps(value))
-
-
 def _key(name: str) -> dict[str, Any]:
     return {"pk": {"S": CACHE_PARTITION}, "sk": {"S": name}}

@@ -15,8 +15,8 @@ from infra.cli import main
 from shared.adapters.hubspot import HubSpotAdapter
 from shared.models import ChangeEvent
 from shared.pipeline.poll import ListCursor, Poller, list_cursor_name
-from shared.state.memory import MemoryState
 from tests.e2e.conftest import World
+from tests.memory_state import MemoryState
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from shared.adapters.salesforce import CLIENT_NAME, SalesforceAdapter
 from shared.adapters.secrets import SalesforceSecret
 from shared.errors import AuthenticationError, ErrorCategory, SuspendedError
 from shared.ports import RecordWrite
-from shared.state.cache import MemoryCache
+from tests.memory_state import MemoryCache
 
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 POLICY = RetryPolicy(max_attempts=10, base_delay=0.01, max_delay=0.05, max_total_wait=60)

@@ -16,7 +16,7 @@ from shared.adapters.hubspot import HubSpotAdapter
 from shared.adapters.retry import Retrier, RetryPolicy
 from shared.errors import ErrorCategory
 from shared.ports import RecordWrite
-from shared.state.cache import MemoryCache
+from tests.memory_state import MemoryCache
 
 POLICY = RetryPolicy(max_attempts=10, base_delay=0.01, max_delay=0.05, max_total_wait=60)
 MEMBERSHIPS_READ = "POST /crm/v3/lists/records/memberships/batch/read"

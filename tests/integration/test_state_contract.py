@@ -16,8 +16,9 @@ import pytest
 from shared.errors import ErrorCategory
 from shared.intents import IntendedValue, WriteIntent
 from shared.ports import ClaimDone, HealthEntry, IntentRecord, Link, LinkCommit, StatePort
-from shared.state import DynamoState, MemoryState, StateTimings
-from shared.state.schema import create_table_from_template
+from shared.state import DynamoState, StateTimings
+from tests.memory_state import MemoryState
+from tests.template_tables import create_table_from_template
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 START = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)

@@ -18,9 +18,9 @@ from shared.config import parse_config
 from shared.pipeline.dedupe import Deduper
 from shared.pipeline.once import Admission, PowertoolsOnce
 from shared.pipeline.plans import PlanBatch, pack
-from shared.state.memory import MemoryState
-from shared.state.schema import create_table_from_template
 from tests.fakes import APP_ID, PORTAL, Clock, FakeHubSpot, FakeSalesforce
+from tests.memory_state import MemoryState
+from tests.template_tables import create_table_from_template
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 CONFIG = parse_config("portals: [1000001]")

@@ -174,8 +174,8 @@ def _plan(plan_id: str, owner: OwnerState, **extra):
 
 def test_the_stage_reads_owners_once_then_serves_batches_from_the_cache():
     from shared.owners.stage import OwnerStage
-    from shared.state.cache import MemoryCache
     from tests.fakes import Clock, FakeHubSpot, FakeSalesforce
+    from tests.memory_state import MemoryCache
 
     clock = Clock()
     sf, hs = FakeSalesforce(clock), FakeHubSpot(clock)

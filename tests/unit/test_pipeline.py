@@ -13,8 +13,8 @@ from shared.errors import ApiFailure, ErrorCategory
 from shared.models import ChangeEvent, ChangeType, System
 from shared.pipeline.apply import Applier, ApplyResult
 from shared.pipeline.dedupe import Deduper, fill_batches
-from shared.state.memory import MemoryState
 from tests.fakes import APP_ID, PORTAL, Clock, FakeHubSpot, FakeSalesforce
+from tests.memory_state import MemoryState
 
 
 @dataclass

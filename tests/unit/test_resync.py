@@ -32,9 +32,9 @@ from shared.pipeline.resync import (
     salesforce_record,
 )
 from shared.state.keys import salesforce_id18
-from shared.state.memory import MemoryState
 from shared.times import EPOCH
 from tests.fakes import ORG, PORTAL, Clock, FakeHubSpot, FakeSalesforce
+from tests.memory_state import MemoryState
 
 LEAD15 = "00Q5g00000AbCdE"
 CONTACT15 = "0035g00000XyZaB"

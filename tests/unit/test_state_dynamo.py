@@ -18,7 +18,7 @@ from moto import mock_aws
 from shared.errors import TransientApiError
 from shared.ports import ClaimDone, Link
 from shared.state import DynamoState
-from shared.state.schema import create_table_from_template
+from tests.template_tables import create_table_from_template
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 LEAD_1 = "00Q000000000001EAA"
@@ -432,7 +432,8 @@ def test_template_resources_that_cannot_become_tables(
 
 @pytest.mark.parametrize("kind", ["dynamo", "memory"])
 def test_the_shared_cache_keeps_a_value_until_it_expires(aws: Any, table: str, kind: str) -> None:
-    from shared.state.cache import DynamoCache, MemoryCache, cache_name
+    from shared.state.cache import DynamoCache, cache_name
+    from tests.memory_state import MemoryCache
 
     now = [1_000_000.0]
     cache = DynamoCache(table, aws, clock=lambda: now[0]) if kind == "dynamo" else MemoryCache(lambda: now[0])

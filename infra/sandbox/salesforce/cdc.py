@@ -76,13 +76,27 @@ def build_payload(obj: ObjectDef, change: Change) -> tuple[dict[str, Any], list[
     new = change.new
     old = change.old if change.change_type == "UPDATE" else None
     compound_name = _uses_compound_name(obj, new)
+    payload, changed, nulled = _plain_fields(obj, old, new, compound_name)
+    for compound, parts in _compound_parts(obj, compound_name).items():
+        sub, sub_changed, sub_nulled = _compound_fields(compound, parts, old, new)
+        changed += sub_changed
+        nulled += sub_nulled
+        if sub:
+            payload[compound] = sub
+    return payload, changed, nulled
+
+
+def _differs(old: dict[str, Any] | None, new: dict[str, Any], name: str) -> bool:
+    return old is None or old.get(name) != new.get(name)
+
+
+def _plain_fields(
+    obj: ObjectDef, old: dict[str, Any] | None, new: dict[str, Any], compound_name: bool
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """The fields outside compound fields: (payload, changedFields, nulledFields)."""
     payload: dict[str, Any] = {}
     changed: list[str] = []
     nulled: list[str] = []
-
-    def differs(name: str) -> bool:
-        return old is None or old.get(name) != new.get(name)
-
     for f in obj.fields.values():
         if f.name in SKIPPED_FIELDS or f.type == "address" or (compound_name and f.name == "Name"):
             continue
@@ -92,31 +106,42 @@ def build_payload(obj: ObjectDef, change: Change) -> tuple[dict[str, Any], list[
         if old is None:
             if value is not None:
                 payload[f.name] = _cdc_value(f.type, value)
-        elif differs(f.name) or f.name == "LastModifiedDate":
+        elif _differs(old, new, f.name) or f.name == "LastModifiedDate":
             payload[f.name] = _cdc_value(f.type, value)
             changed.append(f.name)
             if value is None:
                 nulled.append(f.name)
+    return payload, changed, nulled
+
+
+def _compound_parts(obj: ObjectDef, compound_name: bool) -> dict[str, list[tuple[str, str]]]:
+    """Each compound field's (part, field name) pairs, e.g. MailingAddress: (City, MailingCity)."""
     compounds: dict[str, list[tuple[str, str]]] = {}
     for f in obj.fields.values():
         if f.compound is not None and (f.compound != "Name" or compound_name):
             part = f.name if f.compound == "Name" else next(p for p in ADDRESS_PARTS if f.name.endswith(p))
             compounds.setdefault(f.compound, []).append((part, f.name))
-    for compound, parts in compounds.items():
-        sub: dict[str, Any] = {}
-        for part, name in parts:
-            value = new.get(name)
-            if old is None:
-                if value is not None:
-                    sub[part] = value
-            elif differs(name):
+    return compounds
+
+
+def _compound_fields(
+    compound: str, parts: list[tuple[str, str]], old: dict[str, Any] | None, new: dict[str, Any]
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """One compound field: (its payload value, changedFields, nulledFields)."""
+    sub: dict[str, Any] = {}
+    changed: list[str] = []
+    nulled: list[str] = []
+    for part, name in parts:
+        value = new.get(name)
+        if old is None:
+            if value is not None:
                 sub[part] = value
-                changed.append(f"{compound}.{part}")
-                if value is None:
-                    nulled.append(f"{compound}.{part}")
-        if sub:
-            payload[compound] = sub
-    return payload, changed, nulled
+        elif _differs(old, new, name):
+            sub[part] = value
+            changed.append(f"{compound}.{part}")
+            if value is None:
+                nulled.append(f"{compound}.{part}")
+    return sub, changed, nulled
 
 
 def schema_id(entity: str) -> str:

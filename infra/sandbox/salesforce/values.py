@@ -89,37 +89,53 @@ def coerce(f: FieldDef, value: Any) -> Any:
     if value is None:
         return False if f.type == "boolean" else None
     if f.type in STRING_TYPES or f.type in ("id", "reference"):
-        if isinstance(value, bool | dict | list):
-            raise RequestError(
-                "JSON_PARSER_ERROR",
-                f"Cannot deserialize instance of string from {type(value).__name__} value",
-            )
-        text = str(value)
-        return text if text != "" else None
+        return _text(value)
     if f.type == "boolean":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        raise _parser_error(f, value)
+        return _boolean(f, value)
     if f.type in NUMBER_TYPES:
         return _number(f, value)
     if f.type == "date":
-        if isinstance(value, str):
-            parsed_date = parse_date(value[:10]) if len(value) >= 10 else None
-            if parsed_date is not None:
-                return parsed_date.isoformat()
-        raise _parser_error(f, value)
+        return _date(f, value)
     if f.type == "datetime":
-        if isinstance(value, str):
-            parsed = parse_datetime(value)
-            if parsed is not None:
-                return format_datetime(parsed)
-            parsed_day = parse_date(value)
-            if parsed_day is not None:
-                return format_datetime(dt.datetime.combine(parsed_day, dt.time(), UTC))
-        raise _parser_error(f, value)
+        return _datetime(f, value)
     raise RequestError("INVALID_FIELD", f"Field {f.name} is not writable")
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bool | dict | list):
+        raise RequestError(
+            "JSON_PARSER_ERROR",
+            f"Cannot deserialize instance of string from {type(value).__name__} value",
+        )
+    text = str(value)
+    return text if text != "" else None
+
+
+def _boolean(f: FieldDef, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise _parser_error(f, value)
+
+
+def _date(f: FieldDef, value: Any) -> str:
+    if isinstance(value, str):
+        parsed_date = parse_date(value[:10]) if len(value) >= 10 else None
+        if parsed_date is not None:
+            return parsed_date.isoformat()
+    raise _parser_error(f, value)
+
+
+def _datetime(f: FieldDef, value: Any) -> str:
+    if isinstance(value, str):
+        parsed = parse_datetime(value)
+        if parsed is not None:
+            return format_datetime(parsed)
+        parsed_day = parse_date(value)
+        if parsed_day is not None:
+            return format_datetime(dt.datetime.combine(parsed_day, dt.time(), UTC))
+    raise _parser_error(f, value)
 
 
 def _number(f: FieldDef, value: Any) -> int | float | None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 
+import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from infra.sandbox import tls
+
+pytestmark = pytest.mark.usefixtures("no_sockets")  # pure: no network, as unit tests
 
 
 def test_server_certificate_is_issued_by_the_written_ca_for_the_requested_hosts(tmp_path):

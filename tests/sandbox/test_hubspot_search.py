@@ -19,6 +19,8 @@ from infra.sandbox.hubspot.search import (
     parse_request,
 )
 
+pytestmark = pytest.mark.usefixtures("no_sockets")  # pure: no network, as unit tests
+
 STRING = Kind("string")
 NUMBER = Kind("number")
 DATETIME = Kind("datetime")

@@ -1,14 +1,20 @@
-"""An in-memory ``StatePort`` for unit tests and dry runs, behaving exactly like ``DynamoState``.
+"""The in-memory twins of the state store and the shared cache, for tests (never deployed).
 
+``MemoryState`` is a ``StatePort`` behaving exactly like ``DynamoState`` (the shared rules are in
+``shared.state.base``; ``tests/integration/test_state_contract.py`` runs one suite against both).
 Thread-safe (one lock), so concurrency tests of the pipeline can use it. Nothing is persisted.
+``MemoryCache`` is the ``SharedCache`` of ``shared.state.cache`` without a table.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from shared.errors import ErrorCategory
 from shared.ports import ClaimDone, HealthEntry, IntentRecord, Link, LinkCommit
@@ -245,3 +251,21 @@ class MemoryState:
         keys.component("portal", portal)
         with self._lock:
             return dict(self._counters.get(portal, {}))
+
+
+class MemoryCache:
+    """The in-memory twin of ``shared.state.cache.DynamoCache``."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._items: dict[str, tuple[float, str]] = {}
+        self._clock = clock
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        found = self._items.get(name)
+        if found is None or found[0] <= self._clock():
+            return None
+        value: dict[str, Any] = json.loads(found[1])
+        return value
+
+    def put(self, name: str, value: Mapping[str, Any], ttl_seconds: int) -> None:
+        self._items[name] = (self._clock() + ttl_seconds, json.dumps(value))

@@ -14,6 +14,8 @@ from infra.sandbox.hubspot.signing import (
     verify_v3,
 )
 
+pytestmark = pytest.mark.usefixtures("no_sockets")  # pure: no network, as unit tests
+
 
 @pytest.fixture(scope="module")
 def vectors(api_specs):

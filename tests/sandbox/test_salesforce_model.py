@@ -14,6 +14,8 @@ from infra.sandbox.salesforce.settings import OrgSettings, ValidationRule
 from infra.sandbox.salesforce.store import Actor, Change, Store
 from infra.sandbox.salesforce.values import cdc_datetime, format_datetime, parse_datetime
 
+pytestmark = pytest.mark.usefixtures("no_sockets")  # pure: no network, as unit tests
+
 USER = ids.make_id("005", 1)
 
 

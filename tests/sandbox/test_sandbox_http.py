@@ -11,6 +11,8 @@ from werkzeug.test import Client
 from infra.sandbox.delivery import Deliverer
 from infra.sandbox.http import Emulator, FaultInjector, json_response, werkzeug_rule_to_template
 
+pytestmark = pytest.mark.usefixtures("no_sockets")  # pure: no network, as unit tests
+
 
 class EchoEmulator(Emulator):
     name = "echo"

@@ -1,4 +1,4 @@
-"""The local runtime running the fixture stack (tests/runtime_fixtures) against moto: real event shapes,
+"""The local runtime running the fixture stack (tests/runtime/fixtures) against moto: real event shapes,
 environments, SQS batching and partial failures with redrive, Function URLs, EventBridge rules,
 schedules, timeouts, idleness and the control endpoint."""
 
@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, Lamb
 from infra.runtime import LocalRuntime, MotoServer, Template
 from infra.runtime.runtime import wait_idle_remote
 
-FIXTURES = Path(__file__).resolve().parents[1] / "runtime_fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 STACK = "rt"
 LEAK = "HSSYNC_RUNTIME_TEST_LEAK"
 

@@ -12,6 +12,8 @@ from infra.sandbox.config import HubSpotCredentials
 from infra.sandbox.hubspot.app import HubSpotEmulator
 from infra.sandbox.hubspot.lists import compile_filter_branch
 
+pytestmark = pytest.mark.usefixtures("no_sockets")  # pure: no network, as unit tests
+
 AUTH = {"Authorization": f"Bearer {HubSpotCredentials().access_token}"}
 
 

@@ -13,6 +13,8 @@ import pytest
 
 from infra.sandbox.salesforce.soql import FieldMeta, QueryResult, SoqlError, execute, parse
 
+pytestmark = pytest.mark.usefixtures("no_sockets")  # pure: no network, as unit tests
+
 NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
 
 

@@ -1,4 +1,4 @@
-"""Tables built from template.yaml, so tests and the local runtime cannot drift from what deploys.
+"""Tables built from template.yaml for the tests, so they cannot drift from what deploys.
 
 ``create_table_from_template`` reads one ``AWS::DynamoDB::Table`` resource and creates the table
 with the same key schema, attribute definitions, billing mode, indexes, stream and TTL setting.

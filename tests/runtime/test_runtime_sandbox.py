@@ -14,7 +14,7 @@ import pytest
 
 from infra.runtime import LocalRuntime, MotoServer, Template
 
-FIXTURES = Path(__file__).resolve().parents[1] / "runtime_fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from infra.runtime.schedules import next_fire
 from infra.runtime.sqs_poller import SqsPoller, failed_message_ids
 from infra.runtime.template import SqsEventSpec, Template, TemplateError
 
-FIXTURES = Path(__file__).resolve().parents[1] / "runtime_fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def _template(text: str, **kwargs: Any) -> Template:
