@@ -8,7 +8,6 @@ Queue queries, and the owners API's pages.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,8 +18,6 @@ from shared.owners.directory import OwnerDirectory
 from shared.pipeline.plans import HealthNote, SyncPlan
 from shared.ports import HubSpotPort, SalesforcePort
 from shared.state.cache import SharedCache, cache_name
-
-log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 24 * 3600  # the schedule refreshes it long before
 REFRESH_ON_MISS_AFTER = 60.0  # an unknown owner refreshes the cache, at most this often

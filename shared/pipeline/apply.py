@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from functools import partial
 from shared.errors import ApiFailure, ErrorCategory, TransientApiError
 from shared.intents import LEASE_MARGIN, WriteIntent, intent_for
 from shared.models import ChangeEvent, ChangeType, System
+from shared.observability import logger
 from shared.pipeline.plans import HealthNote, SyncedPair, SyncPlan, is_claimant
 from shared.ports import (
     ClaimDone,
@@ -38,8 +38,6 @@ from shared.ports import (
     WriteOutcome,
 )
 from shared.state.keys import salesforce_id18
-
-log = logging.getLogger(__name__)
 
 
 def utc_now() -> dt.datetime:
@@ -268,7 +266,7 @@ class Applier:
         try:
             outcomes = self.hubspot.unsubscribe_from_all([str(p.plan.unsubscribe_email) for p in todo])
         except TransientApiError as exc:
-            log.warning("unsubscribing %d contacts failed; decided again: %s", len(todo), exc)
+            logger.warning("unsubscribing %d contacts failed; decided again: %s", len(todo), exc)
             for item in todo:
                 item.transient = True
             return
@@ -312,7 +310,7 @@ class Applier:
         try:
             outcomes = call(writes)
         except TransientApiError as exc:
-            log.warning("batched write of %d records failed; decided again: %s", len(writes), exc)
+            logger.warning("batched write of %d records failed; decided again: %s", len(writes), exc)
             for item in items:
                 item.transient = True
             return None
