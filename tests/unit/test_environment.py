@@ -163,3 +163,33 @@ def test_a_handler_builds_its_stage_from_the_template_environment_without_callin
         stage = app.stage()  # what the first invocation does; unit tests block every socket
     assert isinstance(stage, FUNCTIONS[logical_id][2])
     assert app.stage() is stage  # then kept for the execution environment
+
+
+# what each stage sends where: its attribute -> the template's variable (and the dead-letter source)
+ROUTES: dict[str, tuple[dict[str, str], str]] = {
+    "InboundWebhookFunction": ({"changes": "CHANGES_QUEUE_URL"}, "hubspot-webhook"),
+    "InboundEventsFunction": (
+        {"changes": "CHANGES_QUEUE_URL", "poll_requests": "POLL_REQUESTS_QUEUE_URL"},
+        "salesforce-change-event",
+    ),
+    "PollFunction": ({"changes": "CHANGES_QUEUE_URL"}, "poll"),
+    "DedupeFunction": ({"plans": "OWNERS_QUEUE_URL", "changes": "CHANGES_QUEUE_URL"}, "dedupe"),
+    "OwnersFunction": ({"writes": "WRITES_QUEUE_URL"}, "owners"),
+    "ApplyFunction": ({"writes": "WRITES_QUEUE_URL", "changes": "CHANGES_QUEUE_URL"}, "apply"),
+}
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_each_stage_sends_to_the_queues_the_template_names_and_dead_letters_with_its_source(
+    logical_id, fresh, monkeypatch
+):
+    env = template_environment(logical_id)
+    with environment(monkeypatch, {**env, **LAMBDA}):
+        stage = fresh(logical_id).stage()
+    queues, source = ROUTES[logical_id]
+    assert {attribute: getattr(stage, attribute).url for attribute in queues} == {
+        attribute: env[name] for attribute, name in queues.items()
+    }
+    dead = getattr(stage, "dead_letter_queue", None) or stage.dead_letter
+    (dlq,) = [name for name in function_variables(logical_id) if name.endswith("DEAD_LETTER_QUEUE_URL")]
+    assert (dead.url, dead.source) == (env[dlq], source)

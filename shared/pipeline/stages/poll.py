@@ -33,7 +33,7 @@ class PollStage:
         self.poller = poller
         self.inclusion_list = inclusion_list
         self.changes = changes
-        self.send_to_dead_letter_queue = dead_letter
+        self.dead_letter_queue = dead_letter
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """Requests from the poll requests queue, or the schedule."""
@@ -46,7 +46,7 @@ class PollStage:
         self.changes.send(to_bodies(events))
 
     def dead_letter(self, body: str, reason: str) -> None:
-        self.send_to_dead_letter_queue(body, reason)
+        self.dead_letter_queue(body, reason)
         logger.error("poll request dead-lettered", extra={"body": body[:500], "reason": reason})
 
     def requested(self, items: Sequence[tuple[str, PollRequest]]) -> set[str]:
