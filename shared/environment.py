@@ -13,15 +13,17 @@ from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from shared.state.keys import salesforce_id18
-
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 def _org_id18(value: str) -> str:
     """An 18-character id is taken as given (as Event Relay names the org); a 15-character one
     (as Setup shows it) gets its suffix."""
-    return salesforce_id18(value) if len(value) == 15 else value
+    if len(value) != 15:
+        return value
+    from shared.state.keys import salesforce_id18  # (the state package is not every function's)
+
+    return salesforce_id18(value)
 
 
 OrgId = Annotated[
