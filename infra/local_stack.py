@@ -96,6 +96,7 @@ class LocalStack:
                 "SalesforceEventBusName": EVENT_BUS,
                 "SalesforceLoginUrl": self.sandbox.salesforce_url,
                 "SalesforceSecretName": SALESFORCE_SECRET,
+                "SalesforceOrgId": self.sandbox.sf_creds.org_id,
                 "HubSpotSecretName": HUBSPOT_SECRET,
                 "SyncConfigParameterName": CONFIG_PARAMETER,
             },
@@ -105,7 +106,7 @@ class LocalStack:
             aws_endpoint=endpoint,
             host=self.sandbox.host,
             ca_bundle=self.sandbox.tls.ca_cert,
-            extra_env={"SALESFORCE_ORG_ID": self.sandbox.sf_creds.org_id, **self.extra_env},
+            extra_env=self.extra_env,
             schedule_period=self.schedule_period,
             log_dir=self.log_dir,
         ).start()

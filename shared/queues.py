@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -57,3 +58,32 @@ def dead_letter(sqs: SQSClient, queue_url: str, body: str, reason: str, *, sourc
 def json_body(model: Any) -> str:
     """A pydantic model as a compact JSON message body."""
     return str(model.model_dump_json())
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A queue a stage sends to."""
+
+    sqs: SQSClient
+    url: str
+
+    def send(self, bodies: Sequence[str], *, delay_seconds: int = 0) -> None:
+        send_messages(self.sqs, self.url, bodies, delay_seconds=delay_seconds)
+
+
+@dataclass(frozen=True)
+class DeadLetterQueue:
+    """Where a stage puts what it can never process, with the reason (``source``: the stage), and
+    the metric it counts each one in (None: none)."""
+
+    sqs: SQSClient
+    url: str
+    source: str
+    metric: str | None = "DeadLettered"
+
+    def __call__(self, body: str, reason: str) -> None:
+        dead_letter(self.sqs, self.url, body, reason, source=self.source)
+        if self.metric is not None:
+            from shared.observability import metrics
+
+            metrics.add_metric(name=self.metric, unit="Count", value=1)

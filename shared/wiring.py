@@ -1,103 +1,47 @@
-"""Builds what the handlers need from the function's environment, lazily and once per execution
-environment (so a warm Lambda reuses clients, tokens and the configuration).
+"""Builds each function's stage from the function's environment (``shared.environment``): its
+queues, the CRM adapters, the state, the sync configuration. Clients are built lazily and once per
+execution environment (so a warm Lambda reuses clients, tokens and the configuration).
 
-Nothing here runs at import time: handler modules import fast (cold start) and tests can set the
-environment before the first call.
+Nothing here runs at import time: handler modules import fast (cold start), and the environment is
+validated on a function's first invocation, when its handler asks for its stage.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING
 
 from shared.config import SyncConfig, parse_config
+from shared.environment import (
+    ApplyEnvironment,
+    ChangeEventsEnvironment,
+    DedupeEnvironment,
+    OwnersEnvironment,
+    PollEnvironment,
+    WebhookEnvironment,
+)
+from shared.queues import DeadLetterQueue, Queue
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from shared.adapters.hubspot import HubSpotAdapter
     from shared.adapters.salesforce import SalesforceAdapter
+    from shared.environment import ConfiguredEnvironment, CrmEnvironment
     from shared.pipeline.once import PowertoolsOnce
+    from shared.pipeline.stages.apply import ApplyStage
+    from shared.pipeline.stages.change_events import ChangeEventStage
+    from shared.pipeline.stages.dedupe import DedupeStage
+    from shared.pipeline.stages.owners import OwnersStage
+    from shared.pipeline.stages.poll import PollStage
+    from shared.pipeline.stages.webhook import WebhookStage
     from shared.state.dynamo import DynamoState
 
-# how long a function keeps the sync configuration before reading its SSM parameter again
-CONFIG_TTL_SECONDS = float(os.environ.get("HSSYNC_CONFIG_TTL_SECONDS", "60"))
 
-
-class MissingSetting(RuntimeError):
-    pass
-
-
-@dataclass(frozen=True)
-class Settings:
-    portal: str
-    state_table: str
-    config_parameter: str
-    changes_queue_url: str | None
-    writes_queue_url: str | None
-    poll_requests_queue_url: str | None
-    changes_dead_letter_queue_url: str | None
-    writes_dead_letter_queue_url: str | None
-    poll_requests_dead_letter_queue_url: str | None = None
-    owners_queue_url: str | None = None
-    owners_dead_letter_queue_url: str | None = None
-    idempotency_table: str | None = None
-
-    @classmethod
-    def from_env(cls) -> Settings:
-        def required(name: str) -> str:
-            value = os.environ.get(name)
-            if not value:
-                raise MissingSetting(f"environment variable {name} is not set (see template.yaml)")
-            return value
-
-        return cls(
-            portal=required("HUBSPOT_PORTAL_ID"),
-            state_table=required("STATE_TABLE"),
-            config_parameter=required("SYNC_CONFIG_PARAMETER"),
-            changes_queue_url=os.environ.get("CHANGES_QUEUE_URL"),
-            writes_queue_url=os.environ.get("WRITES_QUEUE_URL"),
-            poll_requests_queue_url=os.environ.get("POLL_REQUESTS_QUEUE_URL"),
-            changes_dead_letter_queue_url=os.environ.get("CHANGES_DEAD_LETTER_QUEUE_URL"),
-            writes_dead_letter_queue_url=os.environ.get("WRITES_DEAD_LETTER_QUEUE_URL"),
-            poll_requests_dead_letter_queue_url=os.environ.get("POLL_REQUESTS_DEAD_LETTER_QUEUE_URL"),
-            owners_queue_url=os.environ.get("OWNERS_QUEUE_URL"),
-            owners_dead_letter_queue_url=os.environ.get("OWNERS_DEAD_LETTER_QUEUE_URL"),
-            idempotency_table=os.environ.get("IDEMPOTENCY_TABLE"),
-        )
-
-
-def require(value: str | None, what: str) -> str:
-    if not value:
-        raise MissingSetting(f"{what} is not configured for this function")
-    return value
-
-
-def dead_letter_sink(setting: str, *, source: str) -> Callable[[str, str], None]:
-    """Puts a message that can never be processed on the dead-letter queue named by ``setting`` (a
-    ``Settings`` field, e.g. ``writes_dead_letter_queue_url``) with the reason, and counts it."""
-
-    def send(body: str, reason: str) -> None:
-        from shared.observability import metrics
-        from shared.queues import dead_letter
-
-        url = require(getattr(settings(), setting), setting.upper())
-        dead_letter(sqs(), url, body, reason, source=source)
-        metrics.add_metric(name="DeadLettered", unit="Count", value=1)
-
-    return send
-
-
-@cache
-def settings() -> Settings:
-    return Settings.from_env()
-
-
+# -- the clients, one per execution environment -----------------------------------------------
 @cache
 def sqs() -> SQSClient:
     import boto3
@@ -106,69 +50,206 @@ def sqs() -> SQSClient:
 
 
 @cache
-def state() -> DynamoState:
+def state(table: str) -> DynamoState:
     from shared.state.dynamo import DynamoState
 
-    return DynamoState(settings().state_table)
+    return DynamoState(table)
 
 
 @cache
-def once() -> PowertoolsOnce:
+def once(table: str) -> PowertoolsOnce:
     """Apply's idempotency records (Powertools, DynamoDB): a writes message is applied once."""
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from shared.pipeline.once import PowertoolsOnce
 
-    table = require(settings().idempotency_table, "IDEMPOTENCY_TABLE")
     return PowertoolsOnce(DynamoDBPersistenceLayer(table_name=table))
 
 
 @cache
-def salesforce() -> SalesforceAdapter:
+def _salesforce(secret: str, table: str) -> SalesforceAdapter:
     from shared.adapters.salesforce import SalesforceAdapter
     from shared.adapters.secrets import default_store
     from shared.state.cache import DynamoCache
 
-    return SalesforceAdapter.from_secret(
-        default_store().salesforce(), cache=DynamoCache(settings().state_table)
-    )
+    return SalesforceAdapter.from_secret(default_store().salesforce(secret), cache=DynamoCache(table))
 
 
 @cache
-def hubspot() -> HubSpotAdapter:
+def _hubspot(secret: str, table: str) -> HubSpotAdapter:
     from shared.adapters.hubspot import HubSpotAdapter
     from shared.adapters.secrets import default_store
     from shared.state.cache import DynamoCache
 
-    return HubSpotAdapter.from_secret(default_store().hubspot(), cache=DynamoCache(settings().state_table))
+    return HubSpotAdapter.from_secret(default_store().hubspot(secret), cache=DynamoCache(table))
 
 
-def hubspot_app_id() -> str | None:
+def salesforce(env: CrmEnvironment) -> SalesforceAdapter:
+    return _salesforce(env.salesforce_secret, env.state_table)
+
+
+def hubspot(env: CrmEnvironment) -> HubSpotAdapter:
+    return _hubspot(env.hubspot_secret, env.state_table)
+
+
+def hubspot_app_id(secret: str) -> str | None:
     """The id of hssync's HubSpot app: the ``sourceId`` of the changes it makes itself."""
     from shared.adapters.secrets import default_store
 
-    return default_store().hubspot().app_id
+    return default_store().hubspot(secret).app_id
 
 
-def hubspot_client_secret() -> str:
+def hubspot_client_secret(secret: str) -> str:
     from shared.adapters.secrets import default_store
 
-    return default_store().hubspot().client_secret.get_secret_value()
+    return default_store().hubspot(secret).client_secret.get_secret_value()
 
 
 _config_lock = threading.Lock()
-_config: tuple[float, SyncConfig] | None = None
+_config: dict[str, tuple[float, SyncConfig]] = {}
 
 
-def sync_config() -> SyncConfig:
+def sync_config(env: ConfiguredEnvironment) -> SyncConfig:
     """The sync configuration from its SSM parameter, re-read at most once a minute."""
-    global _config
     with _config_lock:
-        if _config is not None and time.monotonic() - _config[0] < CONFIG_TTL_SECONDS:
-            return _config[1]
+        cached = _config.get(env.sync_config_parameter)
+        if cached is not None and time.monotonic() - cached[0] < env.config_ttl_seconds:
+            return cached[1]
         import boto3
 
-        text = boto3.client("ssm").get_parameter(Name=settings().config_parameter)["Parameter"]["Value"]
-        config = parse_config(text)
-        _config = (time.monotonic(), config)
+        name = env.sync_config_parameter
+        config = parse_config(boto3.client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
+        _config[name] = (time.monotonic(), config)
         return config
+
+
+# -- one stage per function ---------------------------------------------------------------------
+def webhook_stage(environ: Mapping[str, str] | None = None) -> WebhookStage:
+    from shared.pipeline.stages.webhook import WebhookStage
+
+    env = WebhookEnvironment.from_environ(environ)
+    return WebhookStage(
+        portal=env.portal,
+        client_secret=lambda: hubspot_client_secret(env.hubspot_secret),
+        changes=Queue(sqs(), env.changes_queue_url),
+        dead_letter=DeadLetterQueue(sqs(), env.changes_dead_letter_queue_url, "hubspot-webhook", metric=None),
+    )
+
+
+def change_event_stage(environ: Mapping[str, str] | None = None) -> ChangeEventStage:
+    from shared.pipeline.stages.change_events import ChangeEventStage
+
+    env = ChangeEventsEnvironment.from_environ(environ)
+    return ChangeEventStage(
+        org_id=env.salesforce_org_id,
+        changes=Queue(sqs(), env.changes_queue_url),
+        poll_requests=Queue(sqs(), env.poll_requests_queue_url),
+        dead_letter=DeadLetterQueue(
+            sqs(),
+            env.changes_dead_letter_queue_url,
+            "salesforce-change-event",
+            metric="MalformedChangeEvents",
+        ),
+    )
+
+
+def poll_stage(environ: Mapping[str, str] | None = None) -> PollStage:
+    from shared.pipeline.poll import Poller
+    from shared.pipeline.stages.poll import Enqueue, PollStage
+
+    env = PollEnvironment.from_environ(environ)
+
+    def poller(enqueue: Enqueue) -> Poller:
+        return Poller(
+            portal=env.portal,
+            org_id=env.salesforce_org_id,
+            salesforce=salesforce(env),
+            hubspot=hubspot(env),
+            state=state(env.state_table),
+            enqueue=enqueue,
+        )
+
+    return PollStage(
+        poller=poller,
+        inclusion_list=lambda: sync_config(env).inclusion.list_id,
+        changes=Queue(sqs(), env.changes_queue_url),
+        dead_letter=DeadLetterQueue(sqs(), env.poll_requests_dead_letter_queue_url, "poll"),
+    )
+
+
+def dedupe_stage(environ: Mapping[str, str] | None = None) -> DedupeStage:
+    from shared.pipeline.dedupe import Deduper
+    from shared.pipeline.stages.dedupe import DedupeStage
+
+    env = DedupeEnvironment.from_environ(environ)
+
+    def deduper() -> Deduper:
+        return Deduper(
+            config=sync_config(env),
+            portal=env.portal,
+            salesforce=salesforce(env),
+            hubspot=hubspot(env),
+            state=state(env.state_table),
+            own_app_id=hubspot_app_id(env.hubspot_secret),
+        )
+
+    return DedupeStage(
+        deduper=deduper,
+        state=state(env.state_table),
+        portal=env.portal,
+        plans=Queue(sqs(), env.owners_queue_url),
+        changes=Queue(sqs(), env.changes_queue_url),
+        dead_letter=DeadLetterQueue(sqs(), env.changes_dead_letter_queue_url, "dedupe"),
+    )
+
+
+def owners_stage(environ: Mapping[str, str] | None = None) -> OwnersStage:
+    from shared.owners.stage import OwnerStage
+    from shared.pipeline.stages.owners import OwnersStage
+    from shared.state.cache import DynamoCache
+
+    env = OwnersEnvironment.from_environ(environ)
+
+    def owners() -> OwnerStage:
+        return OwnerStage(
+            portal=env.portal,
+            salesforce=salesforce(env),
+            hubspot=hubspot(env),
+            cache=DynamoCache(env.state_table),
+        )
+
+    return OwnersStage(
+        owners=owners,
+        state=state(env.state_table),
+        portal=env.portal,
+        writes=Queue(sqs(), env.writes_queue_url),
+        dead_letter=DeadLetterQueue(sqs(), env.owners_dead_letter_queue_url, "owners"),
+    )
+
+
+def apply_stage(environ: Mapping[str, str] | None = None) -> ApplyStage:
+    import datetime as dt
+
+    from shared.pipeline.apply import Applier
+    from shared.pipeline.stages.apply import ApplyStage
+
+    env = ApplyEnvironment.from_environ(environ)
+
+    def applier(running_for: dt.timedelta) -> Applier:
+        return Applier(
+            salesforce=salesforce(env),
+            hubspot=hubspot(env),
+            state=state(env.state_table),
+            assignment_rules=sync_config(env).creation.assignment_rules,
+            running_for=running_for,
+        )
+
+    return ApplyStage(
+        applier=applier,
+        once=lambda: once(env.idempotency_table),
+        state=state(env.state_table),
+        portal=env.portal,
+        writes=Queue(sqs(), env.writes_queue_url),
+        changes=Queue(sqs(), env.changes_queue_url),
+        dead_letter=DeadLetterQueue(sqs(), env.writes_dead_letter_queue_url, "apply"),
+    )

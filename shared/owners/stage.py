@@ -8,7 +8,6 @@ Queue queries, and the owners API's pages.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,8 +19,6 @@ from shared.pipeline.plans import HealthNote, SyncPlan
 from shared.ports import HubSpotPort, SalesforcePort
 from shared.state.cache import SharedCache, cache_name
 from shared.state.keys import hubspot_record_key, salesforce_record_key
-
-log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 24 * 3600  # the schedule refreshes it long before
 REFRESH_ON_MISS_AFTER = 60.0  # an unknown owner refreshes the cache, at most this often

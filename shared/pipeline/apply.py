@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from shared.errors import ApiFailure, ErrorCategory, TransientApiError
 from shared.ids import salesforce_id18
 from shared.intents import LEASE_MARGIN, WriteIntent, intent_for
 from shared.models import SALESFORCE_OBJECTS, ChangeEvent, ChangeType, System
+from shared.observability import logger
 from shared.pipeline.plans import HealthNote, SyncedPair, SyncPlan, is_claimant
 from shared.ports import (
     ClaimDone,
@@ -40,9 +40,6 @@ from shared.ports import (
 )
 from shared.state.keys import hubspot_record_key, salesforce_record_key
 from shared.times import utc_now
-
-log = logging.getLogger(__name__)
-
 
 # the longest an apply invocation runs (the template's ApplyFunction timeout): a write lease outlives it
 APPLY_TIMEOUT = dt.timedelta(seconds=180)
@@ -266,7 +263,7 @@ class Applier:
         try:
             outcomes = self.hubspot.unsubscribe_from_all([str(p.plan.unsubscribe_email) for p in todo])
         except TransientApiError as exc:
-            log.warning("unsubscribing %d contacts failed; decided again: %s", len(todo), exc)
+            logger.warning("unsubscribing %d contacts failed; decided again: %s", len(todo), exc)
             for item in todo:
                 item.transient = True
             return
@@ -310,7 +307,7 @@ class Applier:
         try:
             outcomes = call(writes)
         except TransientApiError as exc:
-            log.warning("batched write of %d records failed; decided again: %s", len(writes), exc)
+            logger.warning("batched write of %d records failed; decided again: %s", len(writes), exc)
             for item in items:
                 item.transient = True
             return None

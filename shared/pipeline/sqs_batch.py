@@ -6,6 +6,10 @@ Powertools' BatchProcessor processes records one at a time; the pipeline needs t
 once (that is what makes one API call serve hundreds of records). So the batch is validated with
 Powertools' pydantic SQS record models, the work runs once, and the BatchProcessor then turns the
 work's verdicts into the partial-failure response.
+
+When the work fails with one of the exceptions it is told to retry on (an API that may answer
+later, a suspended CRM), every message of the batch is reported failed: SQS delivers them again
+after the visibility timeout.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import BaseModel, ValidationError
+
+from shared.observability import logger
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -31,9 +37,20 @@ def validation_reason(exc: ValidationError) -> str:
 
 
 class SqsBatch(Generic[M]):
-    def __init__(self, body_model: type[M], *, dead_letter: Callable[[str, str], None]) -> None:
+    def __init__(
+        self,
+        body_model: type[M],
+        *,
+        dead_letter: Callable[[str, str], None],
+        retry_on: tuple[type[Exception], ...] = (),
+        name: str = "batch",
+    ) -> None:
+        """``retry_on``: the exceptions of the work after which the whole batch is delivered again;
+        ``name``: the stage, in the log line that says so."""
         self.body_model = body_model
         self.dead_letter = dead_letter
+        self.retry_on = retry_on
+        self.name = name
 
     def handle(
         self, event: dict[str, Any], context: Any, work: Callable[[Sequence[tuple[str, M]]], set[str]]
@@ -48,7 +65,7 @@ class SqsBatch(Generic[M]):
                 self.dead_letter(str(raw.get("body", "")), validation_reason(exc))
                 continue
             valid.append((message.messageId, body))
-        retry = work(valid) if valid else set()
+        retry = self._run(work, valid) if valid else set()
 
         def verdict(record: SQSRecord) -> None:
             if record.message_id in retry:
@@ -61,3 +78,14 @@ class SqsBatch(Generic[M]):
             context=context,
         )
         return {"batchItemFailures": list(response.get("batchItemFailures", []))}
+
+    def _run(
+        self, work: Callable[[Sequence[tuple[str, M]]], set[str]], valid: list[tuple[str, M]]
+    ) -> set[str]:
+        try:
+            return work(valid)
+        except self.retry_on as exc:
+            logger.warning(
+                f"{self.name} batch will be retried", extra={"error": str(exc), "messages": len(valid)}
+            )
+            return {message_id for message_id, _ in valid}

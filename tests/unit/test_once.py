@@ -12,12 +12,13 @@ import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from moto import mock_aws
 
-from functions.apply import app
-from shared import wiring
 from shared.config import parse_config
+from shared.pipeline.apply import Applier
 from shared.pipeline.dedupe import Deduper
 from shared.pipeline.once import Admission, PowertoolsOnce
 from shared.pipeline.plans import PlanBatch, pack
+from shared.pipeline.stages.apply import ApplyStage
+from shared.queues import DeadLetterQueue, Queue
 from tests.fakes import APP_ID, PORTAL, Clock, FakeHubSpot, FakeSalesforce
 from tests.memory_state import MemoryState
 from tests.template_tables import create_table_from_template
@@ -52,9 +53,9 @@ def _once() -> PowertoolsOnce:
 
 
 class Stack:
-    """apply's handler wired to fakes of both CRMs, a memory state and moto's SQS and DynamoDB."""
+    """apply's stage wired to fakes of both CRMs, a memory state and moto's SQS and DynamoDB."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self) -> None:
         self.clock = Clock()
         self.sf = FakeSalesforce(self.clock)
         self.hs = FakeHubSpot(self.clock)
@@ -62,26 +63,21 @@ class Stack:
         self.once = _once()
         sqs = boto3.client("sqs", region_name="us-east-1")
         urls = {name: sqs.create_queue(QueueName=name)["QueueUrl"] for name in ("changes", "writes", "dlq")}
-        settings = wiring.Settings(
+        self.stage = ApplyStage(
+            applier=lambda running_for: Applier(
+                salesforce=self.sf,
+                hubspot=self.hs,
+                state=self.state,
+                assignment_rules=CONFIG.creation.assignment_rules,
+                running_for=running_for,
+            ),
+            once=lambda: self.once,
+            state=self.state,
             portal=PORTAL,
-            state_table="unused",
-            config_parameter="unused",
-            changes_queue_url=urls["changes"],
-            writes_queue_url=urls["writes"],
-            poll_requests_queue_url=None,
-            changes_dead_letter_queue_url=None,
-            writes_dead_letter_queue_url=urls["dlq"],
+            writes=Queue(sqs, urls["writes"]),
+            changes=Queue(sqs, urls["changes"]),
+            dead_letter=DeadLetterQueue(sqs, urls["dlq"], "apply"),
         )
-        for name, value in {
-            "settings": settings,
-            "salesforce": self.sf,
-            "hubspot": self.hs,
-            "state": self.state,
-            "sync_config": CONFIG,
-            "once": self.once,
-            "sqs": sqs,
-        }.items():
-            monkeypatch.setattr(wiring, name, lambda value=value: value)
 
     def writes_message(self, *emails: str) -> PlanBatch:
         for email in emails:
@@ -99,16 +95,17 @@ class Stack:
 
 
 @pytest.fixture
-def stack(aws: None, monkeypatch: pytest.MonkeyPatch) -> Stack:
-    return Stack(monkeypatch)
+def stack(aws: None) -> Stack:
+    return Stack()
 
 
 def test_a_message_delivered_twice_is_applied_once(stack: Stack) -> None:
     batch = stack.writes_message("a@example.com", "b@example.com")
-    assert app._work([("m1", batch)], Context()) == set()
+    assert stack.stage.work([("m1", batch)], Context()) == set()
     writes = list(stack.sf.writes)
     assert len(stack.sf.rows) == 2
-    assert app._work([("m1", batch)], Context()) == set()  # SQS delivered it again: deleted, not applied
+    # SQS delivered it again: deleted, not applied
+    assert stack.stage.work([("m1", batch)], Context()) == set()
     assert stack.sf.writes == writes
     assert stack.once.begin(batch.model_dump(mode="json"), 1000) is Admission.DONE
 
@@ -116,14 +113,14 @@ def test_a_message_delivered_twice_is_applied_once(stack: Stack) -> None:
 def test_a_message_another_invocation_is_applying_goes_back_to_the_queue(stack: Stack) -> None:
     batch = stack.writes_message("busy@example.com")
     assert stack.once.begin(batch.model_dump(mode="json"), 60_000) is Admission.NEW  # the other one
-    assert app._work([("m1", batch)], Context()) == {"m1"}
+    assert stack.stage.work([("m1", batch)], Context()) == {"m1"}
     assert stack.sf.rows == {}
 
 
 def test_a_message_whose_invocation_ran_out_of_time_is_taken_again(stack: Stack) -> None:
     batch = stack.writes_message("late@example.com")
     assert stack.once.begin(batch.model_dump(mode="json"), 0) is Admission.NEW  # its time is up already
-    assert app._work([("m1", batch)], Context()) == set()
+    assert stack.stage.work([("m1", batch)], Context()) == set()
     assert len(stack.sf.rows) == 1
 
 
@@ -138,19 +135,19 @@ def test_a_failed_apply_frees_its_messages_so_the_next_delivery_applies_them(
     with monkeypatch.context() as patch:
         patch.setattr(stack.sf, "create", broken)
         with pytest.raises(RuntimeError):
-            app._work([("m1", batch)], Context())
+            stack.stage.work([("m1", batch)], Context())
     assert stack.sf.rows == {}
-    assert app._work([("m1", batch)], Context()) == set()
+    assert stack.stage.work([("m1", batch)], Context()) == set()
     assert len(stack.sf.rows) == 1
 
 
 def test_only_the_new_messages_of_a_batch_are_applied_and_together(stack: Stack) -> None:
     first = stack.writes_message("one@example.com")
-    app._work([("m1", first)], Context())
+    stack.stage.work([("m1", first)], Context())
     second = stack.writes_message("two@example.com")
     third = stack.writes_message("three@example.com")
     calls = stack.sf.calls
-    assert app._work([("m1", first), ("m2", second), ("m3", third)], Context()) == set()
+    assert stack.stage.work([("m1", first), ("m2", second), ("m3", third)], Context()) == set()
     assert sorted(r.fields["Email"] for r in stack.sf.rows.values()) == [
         "one@example.com",
         "three@example.com",

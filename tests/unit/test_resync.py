@@ -388,38 +388,52 @@ def _sqs_event(*bodies: str) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def poll_function(monkeypatch: pytest.MonkeyPatch) -> Any:
-    from functions.poll import app
-    from shared import wiring
-    from shared.observability import metrics
+@dataclass
+class PollFunctionWorld:
+    """What the poll function's stage is given: fakes of both CRMs, and the sync configuration."""
 
-    clock = Clock()
-    sqs = RecordingSqs()
-    settings = wiring.Settings(
-        portal=PORTAL,
-        state_table="t",
-        config_parameter="/c",
-        changes_queue_url="changes",
-        writes_queue_url=None,
-        poll_requests_queue_url=None,
-        changes_dead_letter_queue_url=None,
-        writes_dead_letter_queue_url=None,
-        poll_requests_dead_letter_queue_url="poll-dlq",
+    clock: Clock = field(default_factory=Clock)
+    config: Any = None
+
+    def __post_init__(self) -> None:
+        self.hubspot = RejectingHubSpot(self.clock)
+
+
+@pytest.fixture
+def poll_world() -> PollFunctionWorld:
+    return PollFunctionWorld()
+
+
+@pytest.fixture
+def poll_function(poll_world: PollFunctionWorld) -> Any:
+    from functions.poll import app
+    from shared.observability import metrics
+    from shared.pipeline.stages.poll import PollStage
+    from shared.queues import DeadLetterQueue, Queue
+
+    clock = poll_world.clock
+    sqs: Any = RecordingSqs()
+    app.stage.use(
+        PollStage(
+            poller=lambda enqueue: Poller(
+                portal=PORTAL,
+                org_id=ORG,
+                salesforce=FakeSalesforce(clock),
+                hubspot=poll_world.hubspot,
+                state=MemoryState(clock=clock),
+                enqueue=enqueue,
+            ),
+            inclusion_list=lambda: poll_world.config.inclusion.list_id,
+            changes=Queue(sqs, "changes"),
+            dead_letter=DeadLetterQueue(sqs, "poll-dlq", "poll"),
+        )
     )
-    hubspot = RejectingHubSpot(clock)
-    monkeypatch.setattr(wiring, "settings", lambda: settings)
-    monkeypatch.setattr(wiring, "sqs", lambda: sqs)
-    monkeypatch.setattr(wiring, "salesforce", lambda: FakeSalesforce(clock))
-    monkeypatch.setattr(wiring, "hubspot", lambda: hubspot)
-    monkeypatch.setattr(wiring, "state", lambda: MemoryState(clock=clock))
     yield app, sqs
+    app.stage.use(None)
     metrics.clear_metrics()
 
 
 def test_the_poll_function_dead_letters_malformed_and_unservable_requests_with_their_reason(poll_function):
-    from shared.pipeline.sqs_batch import SqsBatch
-
     app, sqs = poll_function
     event = _sqs_event(
         json.dumps({"system": "hubspot", "object_type": "contacts", "ids": ["7"], "reason": "resync"}),
@@ -427,7 +441,7 @@ def test_the_poll_function_dead_letters_malformed_and_unservable_requests_with_t
         json.dumps({"system": "salesforce", "object_type": "Lead", "ids": [CONTACT15]}),
         json.dumps({"list_id": "404", "reason": "resync"}),
     )
-    response = SqsBatch(PollRequest, dead_letter=app._dead_letter).handle(event, None, app._requested)
+    response = app.stage().handle(event, None)
 
     assert response == {"batchItemFailures": []}  # nothing is left to be redelivered
     changes = [json.loads(body) for url, body, _ in sqs.sent if url == "changes"]
@@ -445,7 +459,6 @@ def test_the_poll_function_dead_letters_malformed_and_unservable_requests_with_t
 
 def test_the_poll_function_retries_only_the_request_that_met_a_transient_failure(poll_function, monkeypatch):
     app, sqs = poll_function
-    from shared.pipeline.sqs_batch import SqsBatch
 
     def flaky_list_member_ids(list_id: str) -> list[str]:
         raise TransientApiError("hubspot list_members: 503 after 8 attempts")
@@ -457,7 +470,7 @@ def test_the_poll_function_retries_only_the_request_that_met_a_transient_failure
         json.dumps({"list_id": "12"}),
         json.dumps({"system": "hubspot", "object_type": "contacts", "ids": ["8"]}),
     )
-    response = SqsBatch(PollRequest, dead_letter=app._dead_letter).handle(event, None, app._requested)
+    response = app.stage().handle(event, None)
     assert response == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
     assert [json.loads(b)["record_id"] for url, b, _ in sqs.sent if url == "changes"] == ["8"]
     assert not [1 for url, _, _ in sqs.sent if url == "poll-dlq"]
@@ -469,16 +482,15 @@ def _scheduled(app: Any) -> Any:
     return inspect.unwrap(app.handler)({}, None)  # the handler without Powertools' decorators
 
 
-def test_the_scheduled_poll_queues_the_inclusion_lists_new_members(poll_function, monkeypatch):
-    from shared import wiring
+def test_the_scheduled_poll_queues_the_inclusion_lists_new_members(poll_function, poll_world):
     from shared.config import parse_config
 
     app, sqs = poll_function
-    hubspot = cast(FakeHubSpot, wiring.hubspot())  # the poll_function fixture's fake
+    hubspot = cast(FakeHubSpot, poll_world.hubspot)  # the poll_function fixture's fake
     member, other = hubspot.add(email="in@x.com"), hubspot.add(email="out@x.com")
     list_id = hubspot.add_list(member)
     config = parse_config(f'version: 1\nportals: [{PORTAL}]\ninclusion:\n  list_id: "{list_id}"\n')
-    monkeypatch.setattr(wiring, "sync_config", lambda: config)
+    poll_world.config = config
 
     answer = _scheduled(app)
     assert answer["queued"][list_cursor_name(list_id)] == 1
@@ -488,21 +500,22 @@ def test_the_scheduled_poll_queues_the_inclusion_lists_new_members(poll_function
     assert other in {e["record_id"] for e in events}  # (through the contact poll, not the list)
 
 
-def test_an_unreadable_inclusion_list_does_not_stop_the_scheduled_poll(poll_function, monkeypatch):
-    from shared import wiring
+def test_an_unreadable_inclusion_list_does_not_stop_the_scheduled_poll(
+    poll_function, poll_world, monkeypatch
+):
     from shared.adapters.retry import RequestRejected
     from shared.config import parse_config
 
     app, _sqs = poll_function
-    cast(FakeHubSpot, wiring.hubspot()).add(email="someone@x.com")
+    cast(FakeHubSpot, poll_world.hubspot).add(email="someone@x.com")
     failure = ApiFailure("hubspot", "OBJECT_NOT_FOUND", "List 77 does not exist.", ErrorCategory.OTHER)
 
     def gone(list_id: str, since: dt.datetime) -> list[tuple[str, dt.datetime]]:
         raise RequestRejected(failure)
 
-    monkeypatch.setattr(wiring.hubspot(), "list_members_joined_since", gone)
+    monkeypatch.setattr(poll_world.hubspot, "list_members_joined_since", gone)
     config = parse_config(f'version: 1\nportals: [{PORTAL}]\ninclusion:\n  list_id: "77"\n')
-    monkeypatch.setattr(wiring, "sync_config", lambda: config)
+    poll_world.config = config
     answer = _scheduled(app)
     assert answer["queued"]["poll:hubspot:contacts"] == 1
     assert list_cursor_name("77") not in answer["queued"]

@@ -1,0 +1,139 @@
+"""Each function's environment, validated on its first invocation by its own model.
+
+A model names exactly the variables its function reads (the template's Globals and the function's
+own ``Environment``); a variable that is missing or empty stops the function with an error naming
+it, before any client is built. Nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Annotated, Any, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def _org_id18(value: str) -> str:
+    """An 18-character id is taken as given (as Event Relay names the org); a 15-character one
+    (as Setup shows it) gets its suffix."""
+    if len(value) != 15:
+        return value
+    from shared.state.keys import salesforce_id18  # (the state package is not every function's)
+
+    return salesforce_id18(value)
+
+
+OrgId = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^00D[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$")
+]
+
+
+class MissingSetting(RuntimeError):
+    """The function's environment lacks a variable it needs (or holds an invalid one)."""
+
+
+def _problem(error: Mapping[str, Any]) -> str:
+    name = ".".join(str(part) for part in error["loc"])
+    if error["type"] in ("missing", "string_too_short"):
+        return f"environment variable {name} is not set (see template.yaml)"
+    return f"environment variable {name} is invalid: {error['msg']}"
+
+
+class FunctionEnvironment(BaseModel):
+    """The variables of one function, by their names in the environment."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Self:
+        source = os.environ if environ is None else environ
+        names = {field.alias or name for name, field in cls.model_fields.items()}
+        try:
+            return cls.model_validate({k: v for k, v in source.items() if k in names})
+        except ValidationError as exc:
+            problems = [_problem(error) for error in exc.errors()]
+            raise MissingSetting("; ".join(problems)) from None
+
+    @classmethod
+    def variables(cls) -> dict[str, bool]:
+        """Every variable the model reads -> whether it is required."""
+        return {field.alias or name: field.is_required() for name, field in cls.model_fields.items()}
+
+
+# -- parts several functions share ----------------------------------------------------------
+class _Portal(FunctionEnvironment):
+    portal: Text = Field(alias="HUBSPOT_PORTAL_ID")
+
+
+class _HubSpotSecret(FunctionEnvironment):
+    hubspot_secret: Text = Field(alias="HUBSPOT_SECRET_NAME")
+
+
+class _Changes(FunctionEnvironment):
+    changes_queue_url: Text = Field(alias="CHANGES_QUEUE_URL")
+
+
+class CrmEnvironment(_Portal, _HubSpotSecret):
+    """A function that reads both CRMs, with the shared caches in the state table."""
+
+    state_table: Text = Field(alias="STATE_TABLE")
+    salesforce_secret: Text = Field(alias="SALESFORCE_SECRET_NAME")
+    # where tokens are requested when the Salesforce secret does not say (shared.adapters.secrets)
+    salesforce_login_url: Text | None = Field(default=None, alias="SALESFORCE_LOGIN_URL")
+
+
+class ConfiguredEnvironment(CrmEnvironment):
+    """A function that follows the sync configuration (an SSM parameter, re-read once a minute)."""
+
+    sync_config_parameter: Text = Field(alias="SYNC_CONFIG_PARAMETER")
+    config_ttl_seconds: float = Field(default=60.0, ge=0, alias="HSSYNC_CONFIG_TTL_SECONDS")
+
+
+class _OrgId(FunctionEnvironment):
+    # the org whose changes a Salesforce change event names (the template's SalesforceOrgId)
+    salesforce_org_id: Annotated[OrgId, AfterValidator(_org_id18)] = Field(alias="SALESFORCE_ORG_ID")
+
+
+# -- one model per function -----------------------------------------------------------------
+class WebhookEnvironment(_Portal, _HubSpotSecret, _Changes):
+    """InboundWebhookFunction."""
+
+    changes_dead_letter_queue_url: Text = Field(alias="CHANGES_DEAD_LETTER_QUEUE_URL")
+
+
+class ChangeEventsEnvironment(_OrgId, _Changes):
+    """InboundEventsFunction."""
+
+    poll_requests_queue_url: Text = Field(alias="POLL_REQUESTS_QUEUE_URL")
+    changes_dead_letter_queue_url: Text = Field(alias="CHANGES_DEAD_LETTER_QUEUE_URL")
+
+
+class PollEnvironment(ConfiguredEnvironment, _OrgId, _Changes):
+    """PollFunction."""
+
+    poll_requests_dead_letter_queue_url: Text = Field(alias="POLL_REQUESTS_DEAD_LETTER_QUEUE_URL")
+
+
+class DedupeEnvironment(ConfiguredEnvironment, _Changes):
+    """DedupeFunction: plans go to the owners stage."""
+
+    owners_queue_url: Text = Field(alias="OWNERS_QUEUE_URL")
+    changes_dead_letter_queue_url: Text = Field(alias="CHANGES_DEAD_LETTER_QUEUE_URL")
+
+
+class OwnersEnvironment(CrmEnvironment):
+    """OwnersFunction."""
+
+    writes_queue_url: Text = Field(alias="WRITES_QUEUE_URL")
+    owners_dead_letter_queue_url: Text = Field(alias="OWNERS_DEAD_LETTER_QUEUE_URL")
+
+
+class ApplyEnvironment(ConfiguredEnvironment, _Changes):
+    """ApplyFunction."""
+
+    writes_queue_url: Text = Field(alias="WRITES_QUEUE_URL")
+    writes_dead_letter_queue_url: Text = Field(alias="WRITES_DEAD_LETTER_QUEUE_URL")
+    idempotency_table: Text = Field(alias="IDEMPOTENCY_TABLE")

@@ -1,0 +1,162 @@
+"""The apply function's stage: batches of sync plans -> the fewest batched writes, links, sync
+health. A writes message is applied once however often SQS delivers it (``shared.pipeline.once``);
+plans that failed transiently go round again, a bounded number of times, then to the dead-letter
+queue with the reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from shared.models import ChangeEvent
+from shared.observability import logger, metrics
+from shared.pipeline.apply import APPLY_TIMEOUT, ApplyResult
+from shared.pipeline.once import Admission, OncePort
+from shared.pipeline.plans import PlanBatch, SyncPlan, pack
+from shared.pipeline.sqs_batch import SqsBatch
+from shared.pipeline.stages.base import RETRIED
+from shared.queues import Queue, json_body
+
+if TYPE_CHECKING:
+    from shared.ports import StatePort
+
+RETRY_DELAY_SECONDS = 10
+MAX_ATTEMPTS = 8  # then the plans go to the dead-letter queue with the reason
+
+Admitted = tuple[str, PlanBatch, dict[str, Any]]  # (messageId, batch, its idempotency payload)
+
+
+class Applies(Protocol):
+    def apply(self, plans: Sequence[SyncPlan]) -> ApplyResult: ...
+
+
+class ApplyStage:
+    def __init__(
+        self,
+        *,
+        applier: Callable[[dt.timedelta], Applies],
+        once: Callable[[], OncePort],
+        state: StatePort,
+        portal: str,
+        writes: Queue,
+        changes: Queue,
+        dead_letter: Callable[[str, str], None],
+    ) -> None:
+        """``applier``: a new one per batch, given how long the invocation may still run (a write
+        lease outlives it); ``once``: the idempotency records, built on first use."""
+        self.applier = applier
+        self.once = once
+        self.state = state
+        self.portal = portal
+        self.writes = writes
+        self.changes = changes
+        self.dead_letter = dead_letter
+
+    def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        batch = SqsBatch(PlanBatch, dead_letter=self.dead_letter)
+        return batch.handle(event, context, lambda items: self.work(items, context))
+
+    def work(self, items: Sequence[tuple[str, PlanBatch]], context: Any) -> set[str]:
+        """Takes each message's idempotency record, applies the new ones together, then marks them
+        complete (or frees them, when they are to be delivered again)."""
+        once = self.once()
+        remaining = context.get_remaining_time_in_millis() if context is not None else None
+        fresh, retry = self._admit(once, items, remaining)
+        if not fresh:
+            return retry
+        try:
+            retry |= self._apply([(message_id, batch) for message_id, batch, _ in fresh], remaining)
+        except Exception as exc:
+            for _, _, body in fresh:
+                once.release(body, exc)
+            raise
+        for message_id, batch, body in fresh:
+            if message_id in retry:
+                once.release(body, RuntimeError("delivered again"))
+            else:
+                once.complete(body, {"plans": len(batch.plans)})
+        return retry
+
+    @staticmethod
+    def _admit(
+        once: OncePort, items: Sequence[tuple[str, PlanBatch]], remaining: int | None
+    ) -> tuple[list[Admitted], set[str]]:
+        """The messages to apply now, and the ones another invocation is applying (back to SQS)."""
+        fresh: list[Admitted] = []
+        busy: set[str] = set()
+        for message_id, batch in items:
+            body = batch.model_dump(mode="json")
+            admission = once.begin(body, remaining)
+            if admission is Admission.NEW:
+                fresh.append((message_id, batch, body))
+            elif admission is Admission.BUSY:
+                busy.add(message_id)  # another invocation is applying it
+            else:
+                metrics.add_metric(name="DuplicateWrites", unit="Count", value=1)
+                logger.info("writes message applied before: skipped", extra={"plans": len(batch.plans)})
+        return fresh, busy
+
+    def _apply(self, items: Sequence[tuple[str, PlanBatch]], remaining_ms: int | None) -> set[str]:
+        # a write lease outlives the invocation that holds it
+        running_for = dt.timedelta(milliseconds=remaining_ms) if remaining_ms is not None else APPLY_TIMEOUT
+        applier = self.applier(running_for)
+        plans = [plan for _, batch in items for plan in batch.plans]
+        try:
+            result = applier.apply(plans)
+        except RETRIED as exc:
+            logger.warning("apply batch will be retried", extra={"error": str(exc), "plans": len(plans)})
+            return {message_id for message_id, _ in items}
+        self._retry_failed(items, result.retry_plan_ids)
+        # read again now (a link that changed, a resync); writes that failed: after a pause
+        self.decide_again(result.followups, delay_seconds=0)
+        self.decide_again(result.redecide, delay_seconds=RETRY_DELAY_SECONDS)
+        self._report(result, len(plans))
+        return set()
+
+    def _retry_failed(self, items: Sequence[tuple[str, PlanBatch]], failed: set[str]) -> None:
+        """Only the plans that failed transiently go round again, in a message of their own."""
+        for _message_id, batch in items:
+            again = [p for p in batch.plans if p.plan_id in failed]
+            if not again:
+                continue
+            if batch.attempt + 1 >= MAX_ATTEMPTS:
+                body = PlanBatch(plans=tuple(again), attempt=batch.attempt + 1).model_dump_json()
+                self.dead_letter(
+                    body, f"still failing after {MAX_ATTEMPTS} attempts (API errors that may pass)"
+                )
+                continue
+            self.writes.send(pack(again, attempt=batch.attempt + 1), delay_seconds=RETRY_DELAY_SECONDS)
+
+    def decide_again(self, changes: Sequence[ChangeEvent], *, delay_seconds: int) -> None:
+        """Pairs to decide again go back to dedupe, a bounded number of times (``redecided``); then to
+        the dead-letter queue with the reason."""
+        if not changes:
+            return
+        again = [c for c in changes if c.redecided < MAX_ATTEMPTS]
+        for given_up in (c for c in changes if c.redecided >= MAX_ATTEMPTS):
+            self.dead_letter(
+                given_up.model_dump_json(), f"not written after being decided {MAX_ATTEMPTS} times"
+            )
+        if again:
+            self.changes.send([json_body(c) for c in again], delay_seconds=delay_seconds)
+
+    def _report(self, result: ApplyResult, plans: int) -> None:
+        for entry in result.health:
+            logger.warning(
+                "sync health",
+                extra={
+                    "record": entry.record,
+                    "category": entry.category.value,
+                    "code": entry.code,
+                    "reason": entry.message,
+                },
+            )
+        if result.counters:
+            self.state.add_counters(self.portal, dict(result.counters))
+        for name, value in result.counters.items():
+            metrics.add_metric(name=name.replace(".", "_").replace(" ", "_"), unit="Count", value=value)
+        logger.info(
+            "apply",
+            extra={"plans": plans, "counters": dict(result.counters), "retry": len(result.retry_plan_ids)},
+        )

@@ -1,0 +1,102 @@
+"""The dedupe function's stage: a batch of change events -> sync plans on the owners queue; changes
+that must wait go back to the changes queue, a bounded number of times."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from shared.models import ChangeEvent
+from shared.observability import logger, metrics
+from shared.pipeline.dedupe import DedupeResult
+from shared.pipeline.plans import pack
+from shared.pipeline.sqs_batch import SqsBatch
+from shared.pipeline.stages.base import RETRIED
+from shared.queues import Queue, json_body
+
+if TYPE_CHECKING:
+    from shared.ports import StatePort
+
+RETRY_DELAY_SECONDS = 2
+# a change waits for a creation claim held by another change, or for hssync's write to its pair to
+# be recorded (shared.intents); the pause doubles every 5 deferrals up to 64 s, so 30 deferrals wait
+# about 10 minutes: longer than a write lease (apply's timeout plus a margin), as long as a claim
+MAX_DEFERRALS = 30
+MAX_DELAY_SECONDS = 64
+
+
+def deferral_delay(attempt: int) -> int:
+    """Seconds before a deferred change is looked at again (its ``attempt``-th deferral, from 0)."""
+    delay: int = RETRY_DELAY_SECONDS * 2 ** (attempt // 5)
+    return min(MAX_DELAY_SECONDS, delay)
+
+
+class Dedupes(Protocol):
+    def process(self, events: Sequence[ChangeEvent]) -> DedupeResult: ...
+
+
+class DedupeStage:
+    def __init__(
+        self,
+        *,
+        deduper: Callable[[], Dedupes],
+        state: StatePort,
+        portal: str,
+        plans: Queue,
+        changes: Queue,
+        dead_letter: Callable[[str, str], None],
+    ) -> None:
+        """``deduper``: a new one per batch (it reads the configuration of the moment); ``plans``:
+        the queue of the owners stage, which passes them on to apply."""
+        self.deduper = deduper
+        self.state = state
+        self.portal = portal
+        self.plans = plans
+        self.changes = changes
+        self.dead_letter = dead_letter
+
+    def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        batch = SqsBatch(ChangeEvent, dead_letter=self.dead_letter, retry_on=RETRIED, name="dedupe")
+        return batch.handle(event, context, self.work)
+
+    def work(self, items: Sequence[tuple[str, ChangeEvent]]) -> set[str]:
+        result = self.deduper().process([event for _, event in items])
+        if result.plans:
+            self.plans.send(pack(result.plans))
+        if result.retry:
+            self.defer(result.retry)
+        if result.held:
+            # a part of a bulk load, held back to fill the next batch's API calls (once per event)
+            self.changes.send([json_body(e) for e in result.held])
+            metrics.add_metric(name="Held", unit="Count", value=len(result.held))
+        if result.skipped:
+            self.state.add_counters(self.portal, {f"skipped.{k}": v for k, v in result.skipped.items()})
+        if result.statuses:
+            self.state.set_statuses(self.portal, result.statuses)
+        metrics.add_metric(name="Plans", unit="Count", value=len(result.plans))
+        metrics.add_metric(name="Skipped", unit="Count", value=sum(result.skipped.values()))
+        logger.info(
+            "dedupe",
+            extra={
+                "events": len(items),
+                "plans": len(result.plans),
+                "held": len(result.held),
+                "skipped": dict(result.skipped),
+            },
+        )
+        return set()
+
+    def defer(self, events: Sequence[ChangeEvent]) -> None:
+        """Another change holds the creation claim, or hssync is writing to the pair: look again
+        shortly, when the record exists or the write is recorded."""
+        for given_up in (e for e in events if e.attempt >= MAX_DEFERRALS):
+            self.dead_letter(
+                given_up.model_dump_json(), "waited too long for a creation claim or a write in flight"
+            )
+        by_delay: dict[int, list[str]] = {}
+        for event in events:
+            if event.attempt < MAX_DEFERRALS:
+                later = event.model_copy(update={"attempt": event.attempt + 1})
+                by_delay.setdefault(deferral_delay(event.attempt), []).append(json_body(later))
+        for delay, bodies in by_delay.items():
+            self.changes.send(bodies, delay_seconds=delay)

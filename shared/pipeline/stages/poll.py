@@ -1,0 +1,101 @@
+"""The poll function's stage: on its schedule, poll both CRMs (and the inclusion list's new
+members); on request (gap/overflow events, backfills, resyncs of records or of a HubSpot list),
+serve each request on its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from shared.adapters.retry import RequestRejected
+from shared.models import ChangeEvent
+from shared.observability import logger, metrics
+from shared.pipeline.inbound import to_bodies
+from shared.pipeline.poll import ALL_TARGETS, Poller, PollRequest, PollResult
+from shared.pipeline.sqs_batch import SqsBatch
+from shared.pipeline.stages.base import RETRIED
+from shared.queues import Queue
+
+Enqueue = Callable[[Sequence[ChangeEvent]], object]
+
+
+class PollStage:
+    def __init__(
+        self,
+        *,
+        poller: Callable[[Enqueue], Poller],
+        inclusion_list: Callable[[], str | None],
+        changes: Queue,
+        dead_letter: Callable[[str, str], None],
+    ) -> None:
+        """``poller``: a poller queuing its changes with the given function; ``inclusion_list``: the
+        configuration's HubSpot list, if any."""
+        self.poller = poller
+        self.inclusion_list = inclusion_list
+        self.changes = changes
+        self.dead_letter_queue = dead_letter
+
+    def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """Requests from the poll requests queue, or the schedule."""
+        if "Records" in event:
+            batch = SqsBatch(PollRequest, dead_letter=self.dead_letter)
+            return batch.handle(event, context, self.requested)
+        return {"queued": self.scheduled().queued}
+
+    def _enqueue(self, events: Sequence[ChangeEvent]) -> None:
+        self.changes.send(to_bodies(events))
+
+    def dead_letter(self, body: str, reason: str) -> None:
+        self.dead_letter_queue(body, reason)
+        logger.error("poll request dead-lettered", extra={"body": body[:500], "reason": reason})
+
+    def requested(self, items: Sequence[tuple[str, PollRequest]]) -> set[str]:
+        """Serve each request on its own: a failure retries (or dead-letters) that request only."""
+        poller = self.poller(self._enqueue)
+        retry: set[str] = set()
+        for message_id, request in items:
+            if not self._serve(poller, request):
+                retry.add(message_id)
+        return retry
+
+    def _serve(self, poller: Poller, request: PollRequest) -> bool:
+        """False: the request is to be delivered again."""
+        try:
+            result = poller.serve(request)
+        except RequestRejected as exc:  # e.g. a list that does not exist: asking again cannot help
+            failure = exc.failure
+            self.dead_letter(request.model_dump_json(exclude_none=True), f"{failure.code}: {failure.message}")
+            return True
+        except RETRIED as exc:
+            logger.warning(
+                "poll request will be retried", extra={"reason": request.reason, "error": str(exc)}
+            )
+            return False
+        except Exception:  # SQS delivers it again; after maxReceiveCount its redrive dead-letters it
+            logger.exception("poll request failed", extra={"reason": request.reason, "kind": request.kind})
+            return False
+        queued = sum(result.queued.values())
+        metrics.add_metric(name="PolledChanges", unit="Count", value=queued)
+        logger.info(
+            "poll request served",
+            extra={"reason": request.reason, "kind": request.kind, "queued": result.queued},
+        )
+        return True
+
+    def scheduled(self) -> PollResult:
+        list_id = self.inclusion_list()
+        poller = self.poller(self._enqueue)
+        result = poller.poll(ALL_TARGETS)
+        if list_id:
+            try:
+                result.merge(poller.poll_list_joins(list_id))
+            except RequestRejected as exc:  # e.g. the list was deleted: the other polls still ran
+                logger.error(
+                    "the inclusion list cannot be read",
+                    extra={"list_id": list_id, "code": exc.failure.code, "error": exc.failure.message},
+                )
+                metrics.add_metric(name="InclusionListUnreadable", unit="Count", value=1)
+        queued = sum(result.queued.values())
+        metrics.add_metric(name="PolledChanges", unit="Count", value=queued)
+        logger.info("scheduled poll", extra={"queued": result.queued})
+        return result
