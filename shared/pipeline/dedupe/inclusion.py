@@ -15,6 +15,8 @@ from shared.pipeline.fields import ContactFields
 from shared.ports import HubSpotContact
 
 SUBSCRIBERS_PRESET = "everyone_except_subscribers"
+OUTSIDE = "outside the inclusion list"  # a change of a contact outside it: nothing syncs
+LINKED_OUTSIDE = "linked; the HubSpot contact is outside the inclusion list"  # S5
 
 
 def included(config: SyncConfig, properties: Mapping[str, str | None]) -> bool:

@@ -13,7 +13,7 @@ from shared.pipeline.dedupe import echo, moves
 from shared.pipeline.dedupe.contacts.reads import Reader
 from shared.pipeline.dedupe.contacts.schema import ContactSchema
 from shared.pipeline.dedupe.creation import Creator, creation_pending
-from shared.pipeline.dedupe.inclusion import included_contact
+from shared.pipeline.dedupe.inclusion import OUTSIDE, included_contact
 from shared.pipeline.dedupe.linking import Match, email_pair
 from shared.pipeline.dedupe.outcome import Decision, Planned, Retry, Skip
 from shared.pipeline.dedupe.parts import Batch
@@ -22,8 +22,6 @@ from shared.pipeline.dedupe.records import hs_key, parse_duplicates, sf_object
 from shared.pipeline.fields import SfObject
 from shared.ports import HubSpotContact, Link, SalesforceRecord
 from shared.state.keys import salesforce_id18
-
-OUTSIDE = "outside the inclusion list"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from shared.pipeline.dedupe import echo, moves
 from shared.pipeline.dedupe.contacts.reads import Reader
 from shared.pipeline.dedupe.contacts.schema import ContactSchema
 from shared.pipeline.dedupe.creation import Creator, creation_pending
-from shared.pipeline.dedupe.inclusion import included_contact
+from shared.pipeline.dedupe.inclusion import LINKED_OUTSIDE, OUTSIDE, included_contact
 from shared.pipeline.dedupe.linking import Match, duplicate_note, email_pair, with_duplicate
 from shared.pipeline.dedupe.outcome import Decision, Planned, Retry, Skip
 from shared.pipeline.dedupe.parts import Batch
@@ -23,9 +23,6 @@ from shared.pipeline.dedupe.records import sf_key
 from shared.pipeline.fields import SfObject
 from shared.ports import HubSpotContact, Link, SalesforceRecord
 from shared.state.keys import salesforce_id18
-
-OUTSIDE = "outside the inclusion list"
-LINKED_OUTSIDE = "linked; the HubSpot contact is outside the inclusion list"
 
 
 class Changed(NamedTuple):
