@@ -16,6 +16,7 @@ from shared.pipeline.dedupe.contacts.deleted import Deletions
 from shared.pipeline.dedupe.contacts.from_hubspot import FromHubSpot
 from shared.pipeline.dedupe.contacts.from_salesforce import FromSalesforce
 from shared.pipeline.dedupe.contacts.schema import ContactSchema
+from shared.pipeline.dedupe.contacts.tools import Tools
 from shared.pipeline.dedupe.echo import ECHO, made_in_salesforce_by_hssync
 from shared.pipeline.dedupe.outcome import Decision, Skip
 from shared.pipeline.dedupe.parts import Batch
@@ -32,7 +33,7 @@ class ContactsPart:
 
     def __init__(self, batch: Batch, schema: ContactSchema) -> None:
         self.batch = batch
-        self.schema = schema
+        self.tools = Tools.of(batch, schema)
         self.hubspot: dict[str, list[ChangeEvent]] = {}  # contact id -> its changes
         self.salesforce: dict[SfObject, dict[str, ChangeEvent]] = {o: {} for o in SF_OBJECTS}
         self.deleted: dict[SfObject, dict[str, ChangeEvent]] = {o: {} for o in SF_OBJECTS}
@@ -69,9 +70,9 @@ class ContactsPart:
         if self.created_by_us:
             yield from assigned_owners(self.batch, self.created_by_us)
         if self.hubspot:
-            yield from FromHubSpot(self.batch, self.schema).decide(self.hubspot)
+            yield from FromHubSpot(self.tools).decide(self.hubspot)
         for sobject in SF_OBJECTS:
             if self.salesforce[sobject]:
-                yield from FromSalesforce(self.batch, self.schema).decide(sobject, self.salesforce[sobject])
+                yield from FromSalesforce(self.tools).decide(sobject, self.salesforce[sobject])
             if self.deleted[sobject]:
-                yield from Deletions(self.batch, self.schema).decide(sobject, self.deleted[sobject])
+                yield from Deletions(self.tools).decide(sobject, self.deleted[sobject])

@@ -7,12 +7,8 @@ from collections.abc import Iterator, Mapping
 
 from shared.models import ChangeEvent
 from shared.pipeline.dedupe import echo, moves
-from shared.pipeline.dedupe.contacts.reads import Reader
-from shared.pipeline.dedupe.contacts.schema import ContactSchema
-from shared.pipeline.dedupe.inclusion import included_contact
+from shared.pipeline.dedupe.contacts.tools import Tools
 from shared.pipeline.dedupe.outcome import Decision, Skip
-from shared.pipeline.dedupe.parts import Batch
-from shared.pipeline.dedupe.reconcile import Reconciler
 from shared.pipeline.dedupe.records import sf_key
 from shared.pipeline.fields import SfObject
 from shared.state.keys import salesforce_id18
@@ -23,10 +19,10 @@ ARCHIVE_SETTING = "archive_hubspot_contact"
 class Deletions:
     """Decides one batch's deletions of one Salesforce object."""
 
-    def __init__(self, batch: Batch, schema: ContactSchema) -> None:
-        self.batch = batch
-        self.read = Reader(batch, schema)
-        self.reconciler = Reconciler(schema, batch.portal)
+    def __init__(self, tools: Tools) -> None:
+        self.tools = tools
+        self.batch = tools.batch
+        self.read = tools.read
 
     def decide(self, sf_object: SfObject, events: Mapping[str, ChangeEvent]) -> Iterator[Decision]:
         """``events``: record id -> its deletion."""
@@ -59,7 +55,7 @@ class Deletions:
             )
             yield moves.deleted(
                 deletion,
-                self.reconciler,
+                self.tools.reconciler,
                 archive=archive,
-                included=lambda c: included_contact(batch.config, c, members),
+                included=lambda c: self.tools.included(c, members),
             )

@@ -10,14 +10,12 @@ from dataclasses import dataclass
 from shared.matching import normalize_email
 from shared.models import ChangeEvent, ChangeType
 from shared.pipeline.dedupe import echo, moves
-from shared.pipeline.dedupe.contacts.reads import Reader
-from shared.pipeline.dedupe.contacts.schema import ContactSchema
-from shared.pipeline.dedupe.creation import Creator, creation_pending
-from shared.pipeline.dedupe.inclusion import OUTSIDE, included_contact
+from shared.pipeline.dedupe.contacts.tools import Tools
+from shared.pipeline.dedupe.creation import creation_pending
+from shared.pipeline.dedupe.inclusion import OUTSIDE
 from shared.pipeline.dedupe.linking import Match, email_pair
 from shared.pipeline.dedupe.outcome import Decision, Planned, Retry, Skip
-from shared.pipeline.dedupe.parts import Batch
-from shared.pipeline.dedupe.reconcile import Pair, Reconciler
+from shared.pipeline.dedupe.reconcile import Pair
 from shared.pipeline.dedupe.records import hs_key, parse_duplicates, sf_object
 from shared.pipeline.fields import SfObject
 from shared.ports import HubSpotContact, Link, SalesforceRecord
@@ -45,19 +43,18 @@ def representative(events: Sequence[ChangeEvent]) -> ChangeEvent:
 class FromHubSpot:
     """Decides one batch's HubSpot contact changes."""
 
-    def __init__(self, batch: Batch, schema: ContactSchema) -> None:
-        self.batch = batch
-        self.schema = schema
-        self.read = Reader(batch, schema)
-        self.reconciler = Reconciler(schema, batch.portal)
-        self.creator = Creator(schema, batch.config, batch.portal, batch.state)
+    def __init__(self, tools: Tools) -> None:
+        self.tools = tools
+        self.batch = tools.batch
+        self.schema = tools.schema
+        self.read = tools.read
 
     def decide(self, changed: Mapping[str, list[ChangeEvent]]) -> Iterator[Decision]:
         """``changed``: contact id -> its notifications of the batch."""
         state, portal = self.batch.state, self.batch.portal
         links = state.links_by_hubspot(portal, list(changed))
-        firsts = {cid: representative(group) for cid, group in changed.items()}
-        busy, links, retries = echo.hold_writes_in_flight(links, firsts, self.batch.clock)
+        representatives = {cid: representative(group) for cid, group in changed.items()}
+        busy, links, retries = echo.hold_writes_in_flight(links, representatives, self.batch.clock)
         yield from retries
         events: dict[str, ChangeEvent] = {}
         for contact_id, group in changed.items():
@@ -113,11 +110,7 @@ class FromHubSpot:
             members=members,
             linked_records=self.read.linked_records(_linked_ids(links.values())),
             candidates=self.read.people_by_email(
-                [
-                    c.properties.get("email")
-                    for c in unlinked
-                    if included_contact(self.batch.config, c, members)
-                ]
+                [c.properties.get("email") for c in unlinked if self.tools.included(c, members)]
             ),
         )
         for contact_id, contact in contacts.items():
@@ -125,7 +118,7 @@ class FromHubSpot:
 
     def _decide_contact(self, changes: HubSpotChanges, contact_id: str, contact: HubSpotContact) -> Decision:
         event = changes.events[contact_id]
-        if not included_contact(self.batch.config, contact, changes.members):
+        if not self.tools.included(contact, changes.members):
             return Skip(OUTSIDE, hs_key(contact_id))
         link = changes.links.get(contact_id)
         if link is not None:
@@ -135,11 +128,11 @@ class FromHubSpot:
             return Skip("no email", hs_key(contact_id))
         match = changes.candidates.get(email)
         if match is None:
-            return self.creator.in_salesforce(contact, email, event)
+            return self.tools.creator.in_salesforce(contact, email, event)
         found = {"salesforce": {match.link_to.id, match.sync_with.id}, "hubspot": {contact.id}}
         if creation_pending(self.batch.state, self.batch.portal, email, found, event):
             return Retry(event)
-        return Planned(self.reconciler.plan(email_pair(self.batch.portal, contact, match, event)))
+        return Planned(self.tools.reconciler.plan(email_pair(self.batch.portal, contact, match, event)))
 
     def _linked(
         self, changes: HubSpotChanges, contact: HubSpotContact, link: Link, event: ChangeEvent
@@ -153,7 +146,7 @@ class FromHubSpot:
             return Skip("linked Salesforce record deleted", hs_key(contact.id))
         newest = max(alive, key=lambda r: (r.last_modified, r.id))
         target = moves.following_conversion(link, newest, records)
-        return Planned(self.reconciler.plan(Pair(contact, newest, link.synced, event, link=target)))
+        return Planned(self.tools.reconciler.plan(Pair(contact, newest, link.synced, event, link=target)))
 
 
 def _linked_ids(links: Iterable[Link]) -> dict[SfObject, list[str]]:

@@ -11,14 +11,12 @@ from typing import NamedTuple
 from shared.matching import normalize_email
 from shared.models import ChangeEvent
 from shared.pipeline.dedupe import echo, moves
-from shared.pipeline.dedupe.contacts.reads import Reader
-from shared.pipeline.dedupe.contacts.schema import ContactSchema
-from shared.pipeline.dedupe.creation import Creator, creation_pending
-from shared.pipeline.dedupe.inclusion import LINKED_OUTSIDE, OUTSIDE, included_contact
+from shared.pipeline.dedupe.contacts.tools import Tools
+from shared.pipeline.dedupe.creation import creation_pending
+from shared.pipeline.dedupe.inclusion import LINKED_OUTSIDE, OUTSIDE
 from shared.pipeline.dedupe.linking import Match, duplicate_note, email_pair, with_duplicate
 from shared.pipeline.dedupe.outcome import Decision, Planned, Retry, Skip
-from shared.pipeline.dedupe.parts import Batch
-from shared.pipeline.dedupe.reconcile import Pair, Reconciler
+from shared.pipeline.dedupe.reconcile import Pair
 from shared.pipeline.dedupe.records import sf_key
 from shared.pipeline.fields import SfObject
 from shared.ports import HubSpotContact, Link, SalesforceRecord
@@ -56,15 +54,10 @@ class SalesforceChanges:
 class FromSalesforce:
     """Decides one batch's changed records of one Salesforce object."""
 
-    def __init__(self, batch: Batch, schema: ContactSchema) -> None:
-        self.batch = batch
-        self.schema = schema
-        self.read = Reader(batch, schema)
-        self.reconciler = Reconciler(schema, batch.portal)
-        self.creator = Creator(schema, batch.config, batch.portal, batch.state)
-
-    def _included(self, contact: HubSpotContact, members: set[str] | None) -> bool:
-        return included_contact(self.batch.config, contact, members)
+    def __init__(self, tools: Tools) -> None:
+        self.tools = tools
+        self.batch = tools.batch
+        self.read = tools.read
 
     def decide(self, sf_object: SfObject, events: dict[str, ChangeEvent]) -> Iterator[Decision]:
         """``events``: record id -> its latest change of the batch."""
@@ -108,8 +101,8 @@ class FromSalesforce:
                 link,
                 by_event_id[lead],
                 found,
-                self.reconciler,
-                included=lambda c: self._included(c, members),
+                self.tools.reconciler,
+                included=lambda c: self.tools.included(c, members),
             )
 
     def _read(
@@ -161,9 +154,9 @@ class FromSalesforce:
             contact = changes.linked_contacts.get(link.hubspot_id)
             if contact is None:
                 return Skip("linked HubSpot contact archived", key)
-            if not self._included(contact, changes.members):
+            if not self.tools.included(contact, changes.members):
                 return Skip(OUTSIDE, key)
-            return Planned(self.reconciler.plan(Pair(contact, record, link.synced, event, link=link)))
+            return Planned(self.tools.reconciler.plan(Pair(contact, record, link.synced, event, link=link)))
         email = normalize_email(record.fields.get("Email"))
         if email is None:
             return Skip("no email", key)
@@ -172,7 +165,7 @@ class FromSalesforce:
             return self._matched(changes, Changed(record_id, record, event), contact, email)
         if self.batch.config.creation.salesforce_to_hubspot == "do_nothing":
             return Skip("contact creation disabled", key)
-        return self.creator.in_hubspot(changes.sf_object, record, email, event)
+        return self.tools.creator.in_hubspot(changes.sf_object, record, email, event)
 
     def _matched(
         self, changes: SalesforceChanges, changed: Changed, contact: HubSpotContact, email: str
@@ -181,19 +174,19 @@ class FromSalesforce:
         record_id, record, event = changed
         other = changes.links_of_matches.get(contact.id)
         if other is not None and changes.conversions.get(salesforce_id18(other.sf_id)) == record_id:
+            # the Contact that the Lead the contact is linked to became: it takes over the link
             target = replace(other, sf_object=changes.sf_object, sf_id=record_id)
             pair = Pair(contact, record, other.synced, event, link=target)
-            return Planned(
-                moves.moved(self.reconciler, pair, included=self._included(contact, changes.members))
-            )
+            included = self.tools.included(contact, changes.members)
+            return Planned(moves.moved(self.tools.reconciler, pair, included=included))
         if other is not None and salesforce_id18(other.sf_id) != record_id:
             # a same-email duplicate in Salesforce, updated after the linked record: it syncs
             note = duplicate_note(changes.sf_object, record_id, other.sf_object, other.sf_id)
-            if not self._included(contact, changes.members):
+            if not self.tools.included(contact, changes.members):
                 return Skip(OUTSIDE, sf_key(changes.sf_object, record_id))
             target = with_duplicate(other, changes.sf_object, record_id)
             pair = Pair(contact, record, other.synced, event, link=target, notes=(note,))
-            return Planned(self.reconciler.plan(pair))
+            return Planned(self.tools.reconciler.plan(pair))
         return self._first_link(changes, changed, contact, email)
 
     def _first_link(
@@ -208,15 +201,15 @@ class FromSalesforce:
             return Retry(event)
         changes.linked_now.add(contact.id)
         portal, key = self.batch.portal, sf_key(changes.sf_object, record_id)
-        if not self._included(contact, changes.members):
+        if not self.tools.included(contact, changes.members):
             # S5: the Salesforce record de-duplicates to the contact, nothing syncs yet
             target = Link(portal, contact.id, changes.sf_object, record_id)
             pair = Pair(contact, record, None, event, link=target, new_link=True, link_only=True)
-            return Planned(self.reconciler.plan(pair), status=(key, LINKED_OUTSIDE))
+            return Planned(self.tools.reconciler.plan(pair), status=(key, LINKED_OUTSIDE))
         match = changes.siblings.get(email)
         if match is None:  # not found by SOQL yet (e.g. just created): link the record itself
             target = Link(portal, contact.id, changes.sf_object, record_id)
             return Planned(
-                self.reconciler.plan(Pair(contact, record, None, event, link=target, new_link=True))
+                self.tools.reconciler.plan(Pair(contact, record, None, event, link=target, new_link=True))
             )
-        return Planned(self.reconciler.plan(email_pair(portal, contact, match, event)))
+        return Planned(self.tools.reconciler.plan(email_pair(portal, contact, match, event)))
