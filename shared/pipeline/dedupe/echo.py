@@ -2,7 +2,9 @@
 writes carry and of the checks that read them.
 
 - Salesforce: every request hssync makes carries ``Sforce-Call-Options: client=hssync``
-  (:data:`CALL_OPTIONS`), so the change events of its writes carry it in ``changeOrigin``.
+  (:data:`CALL_OPTIONS`), so the change events of its writes carry it in ``changeOrigin``. The
+  Salesforce adapter still spells the header itself; tests/unit/test_dedupe_echo.py holds the two
+  equal until it imports :data:`CALL_OPTIONS` from here.
 - HubSpot: a change made through the API by an app has ``changeSource`` ``INTEGRATION`` and the
   app's id as ``sourceId``; hssync's app id is configuration (``own_app_id``).
 - A notification that only reports values hssync last synced is answered from the link, without
