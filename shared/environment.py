@@ -21,7 +21,7 @@ def _org_id18(value: str) -> str:
     (as Setup shows it) gets its suffix."""
     if len(value) != 15:
         return value
-    from shared.state.keys import salesforce_id18  # (the state package is not every function's)
+    from shared.ids import salesforce_id18
 
     return salesforce_id18(value)
 

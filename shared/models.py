@@ -26,6 +26,11 @@ LEAD: Final = "Lead"
 CONTACT: Final = "Contact"
 SALESFORCE_OBJECTS: tuple[SfObject, ...] = (LEAD, CONTACT)
 
+# The mark of hssync's own Salesforce writes: every request carries ``Sforce-Call-Options`` with
+# this client name, and Salesforce repeats it in the ``changeOrigin`` of the change events they cause.
+SALESFORCE_CLIENT_NAME: Final = "hssync"
+SALESFORCE_CALL_OPTIONS: Final = f"client={SALESFORCE_CLIENT_NAME}"
+
 
 class ChangeType(StrEnum):
     CREATE = "create"

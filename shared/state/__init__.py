@@ -4,8 +4,8 @@
 twin for tests is ``tests/memory_state.py``. Importing this package creates no client.
 """
 
+from shared.ids import salesforce_id18
 from shared.state.base import HealthSummary, StateTimings
 from shared.state.dynamo import DynamoState
-from shared.state.keys import salesforce_id18
 
 __all__ = ["DynamoState", "HealthSummary", "StateTimings", "salesforce_id18"]

@@ -25,6 +25,7 @@ from shared.owners.directory import HubSpotOwner, SalesforceOwner
 from shared.owners.stage import OwnerStage
 from shared.pipeline.apply import Applier, ApplyResult
 from shared.pipeline.dedupe import Deduper, DedupeResult
+from shared.pipeline.dedupe.outcome import Skip
 from shared.pipeline.plans import PlanBatch, SyncPlan, pack
 from shared.pipeline.poll import Poller
 from shared.pipeline.stages.apply import MAX_ATTEMPTS, RETRY_DELAY_SECONDS, ApplyStage
@@ -320,7 +321,7 @@ def test_dedupe_defers_changes_with_a_growing_pause_then_gives_up_with_the_reaso
     waiting = [_change("1"), _change("2", attempt=5), _change("3", attempt=MAX_DEFERRALS)]
     held = [_change("4")]
     result = DedupeResult(retry=waiting, held=held)
-    result.skip("outside the inclusion list", "hubspot:contacts:5")
+    result.record(Skip("outside the inclusion list", "hubspot:contacts:5"))
     handler = _dedupe(world, use, deduper=lambda: _Returns(result))
     assert handler(sqs_event(_change("9").model_dump_json())) == {"batchItemFailures": []}
     again = [(s.json["record_id"], s.json["attempt"], s.delay) for s in world.sqs.to("changes")]

@@ -25,14 +25,15 @@ from shared.adapters.salesforce.errors import (
     session_refused,
 )
 from shared.adapters.salesforce.parse import SfError, parse_errors, parse_limit_info
+from shared.models import SALESFORCE_CALL_OPTIONS, SALESFORCE_CLIENT_NAME
 
 if TYPE_CHECKING:
     from simple_salesforce.api import Salesforce
 
 T = TypeVar("T")
 
-CLIENT_NAME = "hssync"  # Sforce-Call-Options client=...; appears in changeOrigin of our writes
-CALL_OPTIONS = f"client={CLIENT_NAME}"
+CLIENT_NAME = SALESFORCE_CLIENT_NAME  # Sforce-Call-Options client=...; in changeOrigin of our writes
+CALL_OPTIONS = SALESFORCE_CALL_OPTIONS
 API_VERSION = "59.0"
 MAX_COMPOSITE_SUBREQUESTS = 25  # subrequests per Composite call
 

@@ -1,0 +1,98 @@
+"""The dedupe coordinator: a batch of change events in, a :class:`DedupeResult` out.
+
+It holds part of a bulk load back for the next batch (``batching``), offers every other event to
+the object parts (``parts``), answers the events no part takes, and gathers the parts' decisions in
+order. It reads and writes nothing itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+from shared.config import SyncConfig
+from shared.models import ChangeEvent, ChangeType, System
+from shared.pipeline.dedupe.batching import fill_batches
+from shared.pipeline.dedupe.contacts import ContactSchema, ContactsPart
+from shared.pipeline.dedupe.outcome import Decision, DedupeResult, Skip
+from shared.pipeline.dedupe.parts import Batch, ObjectPart, PartFactory
+from shared.pipeline.dedupe.records import READABLE, hs_key
+from shared.pipeline.fields import FieldTypes
+from shared.ports import HubSpotPort, SalesforcePort, StatePort
+
+HUBSPOT_DELETION = "HubSpot deletion (never deletes in Salesforce)"
+
+
+class Deduper:
+    def __init__(
+        self,
+        *,
+        config: SyncConfig,
+        portal: str,
+        salesforce: SalesforcePort,
+        hubspot: HubSpotPort,
+        state: StatePort,
+        own_app_id: str | None = None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.clock = clock
+        self.config = config
+        self.own_app_id = own_app_id
+        self.portal = portal
+        self.salesforce = salesforce
+        self.hubspot = hubspot
+        self.state = state
+        self._contact_schema: ContactSchema | None = None
+        # the kinds of synced objects, in the order their decisions go to apply
+        self.parts: tuple[PartFactory, ...] = (self._contacts,)
+
+    @property
+    def contact_schema(self) -> ContactSchema:
+        """The contact mappings and field types (described once per deduper)."""
+        if self._contact_schema is None:
+            self._contact_schema = ContactSchema(self.config, self.salesforce, self.hubspot)
+        return self._contact_schema
+
+    @property
+    def types(self) -> FieldTypes:
+        """The contact field types of both sides (described once per process by the adapters)."""
+        return self.contact_schema.types
+
+    def _contacts(self, batch: Batch) -> ObjectPart:
+        return ContactsPart(batch, self.contact_schema)
+
+    def process(self, events: Sequence[ChangeEvent]) -> DedupeResult:
+        result = DedupeResult()
+        events, result.held = fill_batches(events)
+        batch = Batch(
+            config=self.config,
+            portal=self.portal,
+            salesforce=self.salesforce,
+            hubspot=self.hubspot,
+            state=self.state,
+            own_app_id=self.own_app_id,
+            clock=self.clock,
+        )
+        parts = [make(batch) for make in self.parts]
+        for event in events:
+            result.record(_sort(event, parts))
+        for part in parts:
+            for decision in part.decide():
+                result.record(decision)
+        return result
+
+
+def _sort(event: ChangeEvent, parts: Sequence[ObjectPart]) -> Decision:
+    """Hands ``event`` to the part it is about; answers it when no part takes it."""
+    if event.change_type is ChangeType.DELETE and event.system is System.HUBSPOT:
+        # HubSpot never deletes Salesforce leads or contacts
+        return Skip(HUBSPOT_DELETION, hs_key(event.record_id))
+    for part in parts:
+        taken = part.take(event)
+        if not isinstance(taken, bool):
+            return taken  # answered from the event alone
+        if taken:
+            return None
+    if event.change_type not in READABLE:
+        return Skip(f"{event.change_type.value} not synced")
+    return Skip(f"{event.system.value} {event.object_type} not synced")
