@@ -4,7 +4,7 @@ here; a request is verified, split into events and queued, and answered quickly.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,5 +119,3 @@ def relay_batch(records: Sequence[Mapping[str, Any]], *, org_id: str) -> RelayBa
 def to_bodies(events: Sequence[ChangeEvent]) -> list[str]:
     return [e.model_dump_json() for e in events]
 
-
-Sender = Callable[[Sequence[str]], object]
