@@ -118,4 +118,3 @@ def relay_batch(records: Sequence[Mapping[str, Any]], *, org_id: str) -> RelayBa
 
 def to_bodies(events: Sequence[ChangeEvent]) -> list[str]:
     return [e.model_dump_json() for e in events]
-
