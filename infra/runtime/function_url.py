@@ -1,6 +1,7 @@
 """Lambda Function URLs: an HTTP request becomes a payload format 2.0 event; the handler's answer
 becomes the HTTP response, by the Function URL rules (a dict with ``statusCode`` is a full response;
-anything else is a 200 ``application/json`` response whose body is the JSON of the return value)."""
+anything else is a 200 ``application/json`` response whose body is the JSON of the return value).
+A request whose event exceeds Lambda's 6 MB invocation payload is answered 413 without invoking."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from infra.runtime.functions import InvocationResult
+
+# Lambda's synchronous invocation payload quota (6 MB): a Function URL request whose event is larger
+# never reaches the function; AWS answers 413
+MAX_REQUEST_PAYLOAD = 6 * 1024 * 1024
+TOO_LARGE_MESSAGE = (
+    f"Request must be smaller than {MAX_REQUEST_PAYLOAD} bytes for the InvokeFunction operation"
+)
 
 _TEXT_TYPES = ("application/json", "application/javascript", "application/xml", "application/yaml")
 
@@ -139,6 +147,26 @@ class FunctionUrlApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
+        if (request.content_length or 0) > MAX_REQUEST_PAYLOAD:
+            _discard(request)  # read (not kept), so that the client is not cut off while sending
+            return too_large()(environ, start_response)
         event = request_event(request, url_id=self.url_id, account_id=self.account_id)
+        if payload_bytes(event) > MAX_REQUEST_PAYLOAD:
+            return too_large()(environ, start_response)
         response = http_response(self._invoke(event))
         return response(environ, start_response)
+
+
+def _discard(request: Request) -> None:
+    while request.stream.read(1 << 16):
+        pass
+
+
+def payload_bytes(event: dict[str, Any]) -> int:
+    """The size of the invocation payload: the event as compact UTF-8 JSON."""
+    return len(json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def too_large() -> Response:
+    """AWS's answer to a request over the payload quota (the function is not invoked)."""
+    return Response(json.dumps({"Message": TOO_LARGE_MESSAGE}), status=413, content_type="application/json")

@@ -1,6 +1,7 @@
 """HubSpot webhook notifications -> ChangeEvents.
 
-A request body is a JSON array of notifications (fewer than 100). Each names one object and one
+A request body is a JSON array of notifications (HubSpot sends at most 100; see the bounds
+below), each validated strictly (``shared.inbound.notification``). Each names one object and one
 change; HubSpot may repeat or reorder them, which is harmless downstream. Creating a contact with
 six properties sends seven notifications: :func:`merge_notifications` folds the creations and
 property changes of one object into one event, so one new contact is one record downstream.
@@ -13,70 +14,40 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from shared.inbound.errors import MalformedPayload
-from shared.inbound.times import parse_epoch_ms
+from shared.inbound.errors import MalformedPayload, RequestTooLarge
+from shared.inbound.notification import validate_notification
 from shared.models import ChangeEvent, ChangeType, System
+from shared.times import from_epoch_ms
 
-_OBJECTS = {"contact": "contacts", "company": "companies", "deal": "deals"}
-_CHANGES = {
-    "creation": ChangeType.CREATE,
-    "propertyChange": ChangeType.UPDATE,
-    "deletion": ChangeType.DELETE,
-    "privacyDeletion": ChangeType.DELETE,
-    "restore": ChangeType.UNDELETE,
-    "merge": ChangeType.MERGE,
-    "associationChange": ChangeType.ASSOCIATION,
-}
+# A request's bounds. HubSpot sends at most 100 notifications a request; ten times that leaves room
+# and still queues in well under the function's timeout. No body can be larger than a Function URL
+# passes on (AWS's 6 MB invocation payload); the function checks it too, whatever invokes it.
+MAX_NOTIFICATIONS = 1_000
+MAX_BODY_BYTES = 6 * 1024 * 1024
 
 
-def _require(event: dict[str, Any], key: str) -> Any:
-    value = event.get(key)
-    if value is None or value == "":
-        raise MalformedPayload(f"notification without {key}: {json.dumps(event)[:200]}")
-    return value
-
-
-def parse_notification(event: Any) -> ChangeEvent:
-    if not isinstance(event, dict):
-        raise MalformedPayload(f"notification is not an object: {str(event)[:200]}")
-    subscription_type = str(_require(event, "subscriptionType"))
-    object_name, _, change_name = subscription_type.partition(".")
-    object_type = _OBJECTS.get(object_name)
-    change = _CHANGES.get(change_name)
-    if object_type is None or change is None:
-        raise MalformedPayload(f"unsupported subscriptionType {subscription_type!r}")
-    occurred_at = parse_epoch_ms(_require(event, "occurredAt"), "occurredAt")
-
-    related: tuple[str, ...] = ()
-    record_id = event.get("objectId")
-    if change is ChangeType.MERGE:
-        # the surviving record; the others are merged into it
-        record_id = event.get("newObjectId") or event.get("primaryObjectId") or record_id
-        related = tuple(str(i) for i in event.get("mergedObjectIds") or ())
-    elif change is ChangeType.ASSOCIATION:
-        record_id = event.get("fromObjectId") or record_id
-        if event.get("toObjectId") is not None:
-            related = (str(event["toObjectId"]),)
-    if record_id is None:
-        raise MalformedPayload(f"notification without objectId: {json.dumps(event)[:200]}")
-    prop = event.get("propertyName")
+def parse_notification(raw: Any) -> ChangeEvent:
+    """The change a notification reports; MalformedPayload (with the reason) if it is not a valid
+    notification of a supported subscription (``shared.inbound.notification``)."""
+    note = validate_notification(raw)
+    change = note.change_type
+    prop = note.property_name
     reported: dict[str, str | None] = {}
-    if prop and change is ChangeType.UPDATE and "propertyValue" in event:
-        value = event["propertyValue"]
-        reported[str(prop)] = None if value is None else str(value)
-    source_id = event.get("sourceId")
+    if prop and change is ChangeType.UPDATE and "property_value" in note.model_fields_set:
+        reported[prop] = note.property_value
+    source_id = note.source_id
     return ChangeEvent(
         system=System.HUBSPOT,
-        account=str(_require(event, "portalId")),
-        object_type=object_type,
-        record_id=str(record_id),
+        account=str(note.portal_id),
+        object_type=note.object_type,
+        record_id=str(note.record_id),
         change_type=change,
-        occurred_at=occurred_at,
-        origin=event.get("changeSource"),
+        occurred_at=from_epoch_ms(note.occurred_at),
+        origin=note.change_source,
         origin_id=str(source_id) if source_id not in (None, "") else None,
-        source_event_id=str(_require(event, "eventId")),
-        changed_fields=(str(prop),) if prop else (),
-        related_ids=related,
+        source_event_id=str(note.event_id),
+        changed_fields=(prop,) if prop else (),
+        related_ids=note.related_ids,
         reported=reported,
     )
 
@@ -90,11 +61,16 @@ def merge_notifications(events: Iterable[ChangeEvent]) -> list[ChangeEvent]:
     The merged event is a creation if any notification was one; its changed fields are the union,
     each reported value the latest one (by ``occurredAt``, then event id); its time the latest; its
     origin kept only when every notification shares it. Its source event id is derived from all the
-    notification ids, so HubSpot's redelivery of the same request yields the same id.
+    notification ids, so HubSpot's redelivery of the same request yields the same id. A notification
+    repeated within the request (the same event id about the same record) counts once.
     """
     out: list[ChangeEvent] = []
     groups: dict[tuple[str, str, str], list[ChangeEvent]] = {}
+    seen: set[str] = set()
     for event in events:
+        if event.change_id in seen:
+            continue
+        seen.add(event.change_id)
         if event.change_type in _FOLDABLE:
             key = (event.account, event.object_type, event.record_id)
             if key not in groups:
@@ -138,11 +114,20 @@ def _numeric(event_id: str) -> tuple[int, str]:
 
 
 def parse_webhook_body(body: str | bytes) -> list[Any]:
-    """The notifications of one webhook request; raises MalformedPayload for anything but a JSON array."""
+    """The notifications of one webhook request; RequestTooLarge beyond :data:`MAX_BODY_BYTES` or
+    :data:`MAX_NOTIFICATIONS`, MalformedPayload for anything but a JSON array."""
+    size = len(body.encode("utf-8")) if isinstance(body, str) else len(body)
+    if size > MAX_BODY_BYTES:
+        raise RequestTooLarge(f"request body of {size} bytes: more than the {MAX_BODY_BYTES} accepted")
     try:
         data = json.loads(body)
     except ValueError as exc:
         raise MalformedPayload(f"body is not JSON: {exc}") from exc
     if not isinstance(data, list):
         raise MalformedPayload("body is not a JSON array of notifications")
+    if len(data) > MAX_NOTIFICATIONS:
+        raise RequestTooLarge(
+            f"request of {len(data)} notifications: more than the {MAX_NOTIFICATIONS} accepted"
+            " (HubSpot sends at most 100)"
+        )
     return data

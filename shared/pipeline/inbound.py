@@ -8,19 +8,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.inbound.errors import MalformedPayload
+from shared.inbound.errors import MalformedPayload, RequestTooLarge
 from shared.inbound.hubspot import merge_notifications, parse_notification, parse_webhook_body
 from shared.inbound.salesforce import parse_change_event
 from shared.models import ChangeEvent
+from shared.pipeline.change_messages import change_body
 from shared.webhook_signature import SignatureError, SignedRequest, verify_v3
 
 
 @dataclass
 class WebhookOutcome:
+    """What to answer, what to queue and what to dead-letter (body, reason)."""
+
     status: int
     message: str
     events: list[ChangeEvent] = field(default_factory=list)
     malformed: list[tuple[str, str]] = field(default_factory=list)  # (notification JSON, reason)
+    refused: str | None = None  # a signed request refused whole (400, 413): its body, dead-lettered
 
 
 def request_url(headers: Mapping[str, str], raw_path: str, raw_query: str) -> str:
@@ -41,17 +45,26 @@ def receive_webhook(
     now_ms: int,
     portal: str,
 ) -> WebhookOutcome:
-    """Verify and split one HubSpot webhook request. 401: not from HubSpot (or replayed, or stale);
-    400: not a JSON array; 200 otherwise, with the notifications that parse, while the ones that do
-    not (or belong to another portal) are returned for the dead-letter queue with their reason."""
+    """Verify and split one HubSpot webhook request. 401: not from HubSpot (or replayed, or stale):
+    nothing else happens. A signed request that is not a JSON array (400) or beyond the bounds (413)
+    is refused whole, and dead-lettered. Otherwise 200, with the changes of the notifications that
+    validate, while the ones that do not (or belong to another portal) are returned for the
+    dead-letter queue with their reason: HubSpot would retry an error, and they never succeed."""
     try:
         verify_v3(SignedRequest(method, url, body, headers), client_secret, now_ms=now_ms)
     except SignatureError as exc:
         return WebhookOutcome(401, f"invalid signature: {exc.reason}")
     try:
         notifications = parse_webhook_body(body)
+    except RequestTooLarge as exc:
+        return WebhookOutcome(413, str(exc), refused=body)
     except MalformedPayload as exc:
-        return WebhookOutcome(400, str(exc))
+        return WebhookOutcome(400, str(exc), refused=body)
+    return accept_notifications(notifications, portal=portal)
+
+
+def accept_notifications(notifications: Sequence[Any], *, portal: str) -> WebhookOutcome:
+    """The changes of the valid notifications of ``portal``; the others with their reason."""
     outcome = WebhookOutcome(200, "accepted")
     for raw in notifications:
         try:
@@ -117,4 +130,5 @@ def relay_batch(records: Sequence[Mapping[str, Any]], *, org_id: str) -> RelayBa
 
 
 def to_bodies(events: Sequence[ChangeEvent]) -> list[str]:
-    return [e.model_dump_json() for e in events]
+    """The changes' message bodies, each fitting a message (``shared.pipeline.change_messages``)."""
+    return [change_body(e) for e in events]

@@ -7,8 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.chunking import weighed_chunks
 from shared.models import SfObject
 from shared.owners.decide import OwnerState
+from shared.queues import MAX_BYTES
 
 SyncedPair = tuple[str | None, str | None]
 
@@ -98,22 +100,28 @@ class PlanBatch(BaseModel):
     attempt: int = Field(default=0, ge=0, description="how often these plans were retried already")
 
 
-MAX_MESSAGE_BYTES = 200_000  # under SQS's 256 KiB
+MAX_MESSAGE_BYTES = MAX_BYTES  # a writes message is one SQS message
 MAX_PLANS_PER_MESSAGE = 200  # one sObject Collection
 
 
+class PlanTooLarge(ValueError):
+    """A plan larger than a message holds on its own (nothing was packed)."""
+
+
 def pack(plans: list[SyncPlan], *, attempt: int = 0) -> list[str]:
-    """Message bodies holding ``plans``, each under the SQS size limit."""
-    bodies: list[str] = []
-    chunk: list[SyncPlan] = []
-    size = 0
-    for plan in plans:
-        encoded = len(plan.model_dump_json())
-        if chunk and (size + encoded > MAX_MESSAGE_BYTES or len(chunk) >= MAX_PLANS_PER_MESSAGE):
-            bodies.append(PlanBatch(plans=tuple(chunk), attempt=attempt).model_dump_json())
-            chunk, size = [], 0
-        chunk.append(plan)
-        size += encoded + 1
-    if chunk:
-        bodies.append(PlanBatch(plans=tuple(chunk), attempt=attempt).model_dump_json())
-    return bodies
+    """Message bodies holding ``plans`` in order, each at most :data:`MAX_PLANS_PER_MESSAGE` plans
+    and :data:`MAX_MESSAGE_BYTES` bytes (UTF-8, as SQS counts them); PlanTooLarge for a plan that
+    does not fit a message even alone."""
+    if not plans:
+        return []
+    encoded = [len(plan.model_dump_json().encode("utf-8")) for plan in plans]
+    # the message around its plans: {"plans":[...],"attempt":N}, and a comma between two plans
+    frame = len(PlanBatch(plans=(plans[0],), attempt=attempt).model_dump_json().encode("utf-8")) - encoded[0]
+    room = MAX_MESSAGE_BYTES - frame + 1
+    for plan, size in zip(plans, encoded, strict=True):
+        if size + 1 > room:
+            raise PlanTooLarge(f"plan {plan.plan_id} is {size} bytes: more than a message holds ({room - 1})")
+    pieces = weighed_chunks(
+        plans, [size + 1 for size in encoded], max_count=MAX_PLANS_PER_MESSAGE, max_weight=room
+    )
+    return [PlanBatch(plans=tuple(piece), attempt=attempt).model_dump_json() for piece in pieces]

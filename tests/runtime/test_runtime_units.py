@@ -14,7 +14,13 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from infra.runtime.cfn_yaml import load_cfn_yaml
-from infra.runtime.function_url import http_response, request_event
+from infra.runtime.function_url import (
+    MAX_REQUEST_PAYLOAD,
+    FunctionUrlApp,
+    http_response,
+    payload_bytes,
+    request_event,
+)
 from infra.runtime.functions import Activity, InvocationResult
 from infra.runtime.patterns import PatternError, matches
 from infra.runtime.schedules import next_fire
@@ -406,6 +412,30 @@ def test_response_mapping_follows_the_function_url_rules():
     text = http_response(_result(True, "hello"))
     assert text.get_data() == b'"hello"'
     assert http_response(_result(False, {"errorType": "X"})).status_code == 502
+
+
+def test_a_request_over_lambdas_payload_quota_is_413_and_the_function_is_not_invoked():
+    from werkzeug.test import Client
+
+    invoked: list[dict[str, Any]] = []
+
+    def invoke(event: Any) -> InvocationResult:
+        invoked.append(event)
+        return _result(True, {"statusCode": 200, "body": "ok"})
+
+    client = Client(FunctionUrlApp(invoke, url_id="abc", account_id="anonymous"))
+    headers = {"Content-Type": "application/json"}
+    # the event around a body: headers, request context (the quota counts the whole payload)
+    frame = payload_bytes(request_event(_request(method="POST", data=b"", headers=headers), url_id="abc",
+                                        account_id="anonymous"))  # fmt: skip
+    fits = b"x" * (MAX_REQUEST_PAYLOAD - frame - 1000)
+    assert client.post("/", data=fits, headers=headers).status_code == 200
+    escaped = b'"' * (MAX_REQUEST_PAYLOAD // 2 + 1)  # under the quota as raw bytes, over it as JSON
+    for body in (b"x" * (MAX_REQUEST_PAYLOAD + 1), escaped):
+        response = client.post("/", data=body, headers=headers)
+        assert response.status_code == 413
+        assert "smaller than 6291456 bytes" in response.get_json()["Message"]
+    assert len(invoked) == 1
 
 
 def test_properties_the_runtime_does_not_need_are_not_resolved():

@@ -108,7 +108,10 @@ class Sqs:
         if self.fail is not None:
             raise self.fail
         for entry in Entries:
-            self.sent.append(Sent(QueueUrl, entry["MessageBody"], int(entry.get("DelaySeconds", 0))))
+            attributes = dict(entry.get("MessageAttributes") or {})
+            self.sent.append(
+                Sent(QueueUrl, entry["MessageBody"], int(entry.get("DelaySeconds", 0)), attributes)
+            )
         return {"Successful": [{"Id": e["Id"]} for e in Entries], "Failed": []}
 
     def to(self, url: str) -> list[Sent]:

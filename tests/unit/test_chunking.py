@@ -1,10 +1,10 @@
-"""chunks() (shared/chunking.py): API-sized pieces of a sequence."""
+"""chunks() and weighed_chunks() (shared/chunking.py): API-sized pieces of a sequence."""
 
 from __future__ import annotations
 
 import pytest
 
-from shared.chunking import chunks
+from shared.chunking import chunks, weighed_chunks
 
 
 def test_pieces_keep_order_and_every_item():
@@ -22,3 +22,21 @@ def test_exact_multiple_and_empty():
 def test_size_must_be_positive():
     with pytest.raises(ValueError, match="positive"):
         chunks([1, 2], 0)
+
+
+def test_weighed_pieces_are_cut_by_count_and_by_weight():
+    items = list("abcdefg")
+    assert weighed_chunks(items, [1] * 7, max_count=3, max_weight=100) == [list("abc"), list("def"), ["g"]]
+    assert weighed_chunks(items, [4, 4, 2, 5, 4, 1, 9], max_count=10, max_weight=10) == [
+        list("abc"),
+        list("def"),
+        ["g"],
+    ]
+    assert weighed_chunks([], [], max_count=1, max_weight=1) == []
+
+
+def test_an_item_heavier_than_a_piece_is_refused():
+    with pytest.raises(ValueError, match="item 1 weighs 11"):
+        weighed_chunks(["a", "b"], [1, 11], max_count=5, max_weight=10)
+    with pytest.raises(ValueError, match="one weight per item"):
+        weighed_chunks(["a", "b"], [1], max_count=5, max_weight=10)

@@ -1,6 +1,9 @@
 """The inbound webhook function's stage: HubSpot webhooks behind a Lambda Function URL. Verify
 signature v3, queue one change per notification, answer fast. Invalid signature or stale
-timestamp: 401 and nothing queued; a notification that cannot be synced: the dead-letter queue."""
+timestamp: 401 and nothing queued. A signed request that is not a JSON array (400) or beyond the
+bounds (413, ``shared.inbound.hubspot``): dead-lettered whole, nothing queued. A notification that
+cannot be synced (invalid, or another portal's): the dead-letter queue with its reason, while the
+request's valid ones are queued and the answer is 200 (HubSpot would retry an error in vain)."""
 
 from __future__ import annotations
 
@@ -12,8 +15,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import LambdaFunctionUrlEvent
 
 from shared.observability import logger, metrics
-from shared.pipeline.inbound import receive_webhook, request_url, to_bodies
-from shared.queues import Queue
+from shared.pipeline.change_messages import change_bodies
+from shared.pipeline.inbound import WebhookOutcome, receive_webhook, request_url
+from shared.queues import DeadLetters, Queue
 
 
 def answer(status: int, message: str) -> dict[str, Any]:
@@ -35,7 +39,7 @@ class WebhookStage:
         portal: str,
         client_secret: Callable[[], str],
         changes: Queue,
-        dead_letter: Callable[[str, str], None],
+        dead_letter: DeadLetters,
         clock_ms: Callable[[], int] = now_ms,
     ) -> None:
         """``client_secret``: the HubSpot app's, read when a request comes (it signs them)."""
@@ -57,12 +61,22 @@ class WebhookStage:
             portal=self.portal,
         )
         if outcome.status != 200:
-            logger.warning("webhook refused", extra={"status": outcome.status, "reason": outcome.message})
-            metrics.add_metric(name="WebhooksRefused", unit="Count", value=1)
-            return answer(outcome.status, outcome.message)
-        if outcome.events:
-            self.changes.send(to_bodies(outcome.events))
-        for raw, reason in outcome.malformed:
-            self.dead_letter(raw, reason)
+            return self.refuse(outcome)
+        bodies, unsendable = change_bodies(outcome.events)
+        if bodies:
+            self.changes.send(bodies)
+        dead = outcome.malformed + unsendable
+        if dead:
+            self.dead_letter.many(dead)
+            logger.warning("notifications dead-lettered", extra={"count": len(dead), "reason": dead[0][1]})
         metrics.add_metric(name="WebhookNotifications", unit="Count", value=len(outcome.events))
         return answer(200, outcome.message)
+
+    def refuse(self, outcome: WebhookOutcome) -> dict[str, Any]:
+        """Not from HubSpot (401): nothing is kept. A signed request refused whole (400, 413): its
+        body goes to the dead-letter queue with the reason."""
+        logger.warning("webhook refused", extra={"status": outcome.status, "reason": outcome.message})
+        metrics.add_metric(name="WebhooksRefused", unit="Count", value=1)
+        if outcome.refused is not None:
+            self.dead_letter(outcome.refused, outcome.message)
+        return answer(outcome.status, outcome.message)
