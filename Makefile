@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys;print(hashlib.sha1(open('pyproject.toml','rb').read()).hexdigest()[:12])")
 
-.PHONY: setup lint typecheck unit integration test-sandbox test-runtime e2e test demo bench sandbox validate layer-requirements build clean
+.PHONY: setup lint iac typecheck unit integration test-sandbox test-runtime e2e test demo bench sandbox validate layer-requirements build clean
 
 setup: $(STAMP)
 
@@ -20,6 +20,23 @@ $(STAMP): pyproject.toml
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# static checks of template.yaml: cfn-lint, and checkov with the justified skips of .checkov.yaml and
+# of the template's Metadata. checkov pins boto3, urllib3 and packaging older than the project's, so it
+# lives in a virtualenv of its own (.venv/iac) with the [iac] extra of pyproject.toml.
+IAC_VENV  := $(VENV)/iac
+IAC_STAMP := $(IAC_VENV)/$(notdir $(STAMP))
+
+$(IAC_STAMP): pyproject.toml
+	@test -x $(IAC_VENV)/bin/python || $(PYTHON) -m venv $(IAC_VENV)
+	$(IAC_VENV)/bin/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["iac"]))' > $(IAC_VENV)/requirements.txt
+	$(IAC_VENV)/bin/python -m pip install --quiet -r $(IAC_VENV)/requirements.txt
+	@rm -f $(IAC_VENV)/.installed-*
+	@touch $@
+
+iac: setup $(IAC_STAMP)
+	$(BIN)/cfn-lint template.yaml
+	$(IAC_VENV)/bin/checkov --config-file .checkov.yaml
 
 typecheck: setup
 	$(BIN)/mypy shared infra functions tests bench
@@ -40,7 +57,7 @@ test-runtime: setup
 e2e: setup
 	$(BIN)/pytest tests/e2e -q -n 2
 
-test: lint typecheck
+test: lint iac typecheck
 	$(BIN)/pytest -q -n 2
 
 demo: setup

@@ -49,7 +49,11 @@ def test_every_consumer_reports_partial_failures_and_its_queue_outlives_six_time
 
 
 def test_every_work_queue_has_a_dead_letter_queue_with_an_alarm():
-    alarms = [r for r in RESOURCES.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    alarms = [
+        r
+        for r in RESOURCES.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"]["Namespace"] == "AWS/SQS"
+    ]
     watched = {a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in alarms}
     work = {name for name, q in QUEUES.items() if "RedrivePolicy" in q["Properties"]}
     dead = {q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] for q in QUEUES.values()
