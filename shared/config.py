@@ -18,6 +18,12 @@ OPT_OUT_HUBSPOT = "hs_email_optout"
 OPT_OUT_SALESFORCE = "HasOptedOutOfEmail"
 
 
+def same_salesforce_field(name: str | None, field: str) -> bool:
+    """Salesforce field names are case-insensitive (``hasoptedoutofemail`` is ``HasOptedOutOfEmail``);
+    HubSpot property names are not."""
+    return name is not None and name.lower() == field.lower()
+
+
 class SyncRule(StrEnum):
     PREFER_SALESFORCE_UNLESS_BLANK = "prefer_salesforce_unless_blank"
     """HubSpot writes only into an empty Salesforce field; Salesforce always overwrites HubSpot."""
@@ -120,14 +126,19 @@ class SyncConfig(_Strict):
     @classmethod
     def _no_opt_out_override(cls, mappings: tuple[FieldMapping, ...]) -> tuple[FieldMapping, ...]:
         for m in mappings:
-            if OPT_OUT_HUBSPOT in {m.hubspot} or OPT_OUT_SALESFORCE in {m.lead, m.contact}:
+            if m.hubspot == OPT_OUT_HUBSPOT or any(
+                same_salesforce_field(f, OPT_OUT_SALESFORCE) for f in (m.lead, m.contact)
+            ):
                 raise ValueError(
                     f"the email opt-out mapping ({OPT_OUT_HUBSPOT} <-> {OPT_OUT_SALESFORCE}) is mandatory "
-                    "and fixed (CAN-SPAM); remove it from contact_mappings"
+                    "and fixed (CAN-SPAM); remove it from contact_mappings (Salesforce field names "
+                    "in any letter case)"
                 )
         seen: set[str] = set()
         for m in mappings:
-            if m.hubspot == "company" and (m.contact or (m.lead and m.lead != "Company")):
+            if m.hubspot == "company" and (
+                m.contact or (m.lead and not same_salesforce_field(m.lead, "Company"))
+            ):
                 raise ValueError(
                     "company (text) syncs only with Lead.Company: a Salesforce Contact has an Account "
                     "lookup instead (remove 'contact' from the company mapping)"

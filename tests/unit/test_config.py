@@ -64,11 +64,24 @@ def test_defaults_sync_every_contact_both_ways_and_create_leads():
     [
         "{hubspot: hs_email_optout, lead: HasOptedOutOfEmail}",
         "{hubspot: my_optout, contact: HasOptedOutOfEmail, rule: dont_sync}",
+        # Salesforce field names are case-insensitive: any letter case names the opt-out (issue 11)
+        "{hubspot: my_flag, lead: hasoptedoutofemail, contact: HASOPTEDOUTOFEMAIL}",
+        "{hubspot: my_flag, contact: hasOptedOutOfEmail}",
+        "{hubspot: my_flag, lead: HASOPTEDOUTOFEMAIL}",
     ],
 )
 def test_the_opt_out_mapping_cannot_be_redefined(mapping):
     with pytest.raises(ConfigError, match=r"opt-out mapping .* is mandatory"):
         parse_config(f"portals: [1]\ncontact_mappings:\n  - {{hubspot: email, lead: Email}}\n  - {mapping}\n")
+
+
+def test_hubspot_property_names_are_case_sensitive_salesforce_field_names_are_not():
+    # HS_EMAIL_OPTOUT is another (custom) HubSpot property; Lead.company is Lead.Company
+    config = parse_config(
+        "portals: [1]\ncontact_mappings:\n  - {hubspot: email, lead: email}\n"
+        "  - {hubspot: HS_EMAIL_OPTOUT, lead: Legacy_Optout__c}\n  - {hubspot: company, lead: company}\n"
+    )
+    assert [m.lead for m in config.contact_mappings] == ["email", "Legacy_Optout__c", "company"]
 
 
 def test_several_portals_with_automatic_creation_is_accepted_with_a_warning():
