@@ -9,13 +9,33 @@ mandatory (CAN-SPAM) and a configuration may neither remove nor redefine it.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
+
+from shared import bounded_yaml
 
 OPT_OUT_HUBSPOT = "hs_email_optout"
 OPT_OUT_SALESFORCE = "HasOptedOutOfEmail"
+
+
+def same_salesforce_field(name: str | None, field: str) -> bool:
+    """Salesforce field names are case-insensitive (``hasoptedoutofemail`` is ``HasOptedOutOfEmail``);
+    HubSpot property names are not."""
+    return name is not None and name.lower() == field.lower()
 
 
 class SyncRule(StrEnum):
@@ -32,10 +52,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _an_integer(value: Any) -> Any:
+    # Literal[1] alone takes true and 1.0 for 1 (they are equal in Python)
+    if type(value) is not int:
+        raise ValueError("the version is the number 1")
+    return value
+
+
+# what YAML gives is what counts: no true for 1, "12" for 12, "yes" for true (issue 11)
+PortalId = Annotated[StrictInt, Field(gt=0)]
+Version = Annotated[Literal[1], BeforeValidator(_an_integer)]
+
+
 class FieldMapping(_Strict):
-    hubspot: str = Field(min_length=1, description="HubSpot contact property name")
-    lead: str | None = Field(default=None, description="Salesforce Lead field; omit if it has none")
-    contact: str | None = Field(default=None, description="Salesforce Contact field; omit if it has none")
+    hubspot: StrictStr = Field(min_length=1, description="HubSpot contact property name")
+    lead: StrictStr | None = Field(default=None, description="Salesforce Lead field; omit if it has none")
+    contact: StrictStr | None = Field(
+        default=None, description="Salesforce Contact field; omit if it has none"
+    )
     rule: SyncRule = SyncRule.TWO_WAY
 
     @model_validator(mode="after")
@@ -46,16 +80,16 @@ class FieldMapping(_Strict):
 
 
 class PropertyFilter(_Strict):
-    property: str = Field(min_length=1)
+    property: StrictStr = Field(min_length=1)
     operator: Literal["EQ", "NEQ", "HAS_PROPERTY", "NOT_HAS_PROPERTY", "IN", "NOT_IN"]
-    value: str | None = None
-    values: tuple[str, ...] = ()
+    value: StrictStr | None = None
+    values: tuple[StrictStr, ...] = ()
 
 
 class InclusionList(_Strict):
     """Which HubSpot contacts sync to Salesforce. Nothing set: every contact (the default)."""
 
-    list_id: str | None = Field(
+    list_id: StrictStr | None = Field(
         default=None,
         pattern=r"^[0-9]+$",
         description="a HubSpot list (lists v3 id): only its members sync to Salesforce",
@@ -75,12 +109,12 @@ class InclusionList(_Strict):
 class Creation(_Strict):
     hubspot_to_salesforce: Literal["lead", "contact"] = "lead"
     salesforce_to_hubspot: Literal["create_or_update", "do_nothing"] = "create_or_update"
-    lead_company_placeholder: str = Field(
+    lead_company_placeholder: StrictStr = Field(
         default="[not provided]",
         min_length=1,
         description="Lead.Company when the contact has none, in orgs without person accounts",
     )
-    assignment_rules: bool = Field(
+    assignment_rules: StrictBool = Field(
         default=True,
         description="a record created from HubSpot without a valid owner gets its owner from Salesforce's "
         "assignment rules (Sforce-Auto-Assign: TRUE); false: the integration user owns it",
@@ -109,8 +143,8 @@ DEFAULT_CONTACT_MAPPINGS: tuple[FieldMapping, ...] = (
 
 
 class SyncConfig(_Strict):
-    version: Literal[1] = 1
-    portals: tuple[int, ...] = Field(min_length=1, description="HubSpot portal ids synced with this org")
+    version: Version = 1
+    portals: tuple[PortalId, ...] = Field(min_length=1, description="HubSpot portal ids synced with this org")
     creation: Creation = Creation()
     inclusion: InclusionList = InclusionList()
     contact_mappings: tuple[FieldMapping, ...] = DEFAULT_CONTACT_MAPPINGS
@@ -120,14 +154,19 @@ class SyncConfig(_Strict):
     @classmethod
     def _no_opt_out_override(cls, mappings: tuple[FieldMapping, ...]) -> tuple[FieldMapping, ...]:
         for m in mappings:
-            if OPT_OUT_HUBSPOT in {m.hubspot} or OPT_OUT_SALESFORCE in {m.lead, m.contact}:
+            if m.hubspot == OPT_OUT_HUBSPOT or any(
+                same_salesforce_field(f, OPT_OUT_SALESFORCE) for f in (m.lead, m.contact)
+            ):
                 raise ValueError(
                     f"the email opt-out mapping ({OPT_OUT_HUBSPOT} <-> {OPT_OUT_SALESFORCE}) is mandatory "
-                    "and fixed (CAN-SPAM); remove it from contact_mappings"
+                    "and fixed (CAN-SPAM); remove it from contact_mappings (Salesforce field names "
+                    "in any letter case)"
                 )
         seen: set[str] = set()
         for m in mappings:
-            if m.hubspot == "company" and (m.contact or (m.lead and m.lead != "Company")):
+            if m.hubspot == "company" and (
+                m.contact or (m.lead and not same_salesforce_field(m.lead, "Company"))
+            ):
                 raise ValueError(
                     "company (text) syncs only with Lead.Company: a Salesforce Contact has an Account "
                     "lookup instead (remove 'contact' from the company mapping)"
@@ -163,8 +202,12 @@ class ConfigError(ValueError):
 
 
 def parse_config(text: str) -> SyncConfig:
+    """The configuration in ``text`` (YAML); ConfigError says what is wrong and where. A document
+    over 64 KB, nested over 20 levels or over 10,000 values with its aliases expanded is refused."""
     try:
-        data: Any = yaml.safe_load(text)
+        data: Any = bounded_yaml.load(text)
+    except bounded_yaml.BoundsError as exc:
+        raise ConfigError(f"configuration refused: {exc}") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
@@ -172,10 +215,25 @@ def parse_config(text: str) -> SyncConfig:
     try:
         return SyncConfig.model_validate(data)
     except ValidationError as exc:
-        problems = [
-            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
-        ]
+        problems = [_problem(err) for err in _reported(exc.errors())]
         raise ConfigError("invalid sync configuration:\n  " + "\n  ".join(problems)) from exc
+
+
+def _reported(errors: list[ErrorDetails]) -> list[ErrorDetails]:
+    """The errors, but a list's "too short" when its items were refused (it is empty only for that)."""
+    refused_items = {err["loc"][:-1] for err in errors if len(err["loc"]) > 1}
+    return [err for err in errors if not (err["type"] == "too_short" and err["loc"] in refused_items)]
+
+
+def _problem(err: ErrorDetails) -> str:
+    where = ".".join(str(p) for p in err["loc"]) or "<root>"
+    given = err.get("input")
+    shown = (
+        f" (given: {given!r})"
+        if isinstance(given, str | int | float | bool) and len(repr(given)) <= 40
+        else ""
+    )
+    return f"{where}: {err['msg']}{shown}"
 
 
 def json_schema() -> dict[str, Any]:

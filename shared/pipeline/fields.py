@@ -77,6 +77,24 @@ class ContactFields:
     def hubspot_properties(self) -> list[str]:
         return sorted({"email", OPT_OUT_HUBSPOT, OWNER_PROPERTY, *(m.hubspot for m in self.mappings)})
 
+    def spelled_as_described(self, types: FieldTypes) -> ContactFields:
+        """These mappings with each Salesforce field named as the describe spells it (``title`` ->
+        ``Title``): Salesforce accepts a field name in any case, but its records, change events and
+        answers use the describe's spelling. A field the describe lacks is left as written."""
+
+        def spelled(mapping: FieldMapping) -> FieldMapping:
+            update = {
+                side: types.salesforce_spelling(sf_object, field)
+                for side, sf_object, field in (
+                    ("lead", LEAD, mapping.lead),
+                    ("contact", CONTACT, mapping.contact),
+                )
+                if field
+            }
+            return mapping.model_copy(update=update)
+
+        return ContactFields(tuple(spelled(m) for m in self.mappings))
+
     def salesforce_fields(self, sf_object: SfObject) -> list[str]:
         fields = {f for _, f in self.for_object(sf_object)}
         return sorted(fields | set(SALESFORCE_SYSTEM_FIELDS[sf_object]))
@@ -204,6 +222,11 @@ class FieldTypes:
     def has_field(self, sf_object: str, sf_field: str) -> bool:
         """False only when ``sf_object`` was described and lacks the field (not deployed in this org)."""
         return not self.described(sf_object) or sf_field.lower() in self._sf[sf_object]
+
+    def salesforce_spelling(self, sf_object: str, sf_field: str) -> str:
+        """``sf_field`` as the describe of ``sf_object`` spells it; as given when it does not know it."""
+        described = self._sf.get(sf_object, {}).get(sf_field.lower())
+        return described.name if described is not None else sf_field
 
     def _pair(
         self, prop: str, sf_object: str, sf_field: str

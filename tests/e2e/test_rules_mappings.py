@@ -136,3 +136,37 @@ def test_two_way_conflicts_the_newer_change_wins_and_ties_go_to_salesforce(world
         "the later Salesforce edit lost to an earlier HubSpot edit of the same second"
     )
     assert len(world.hubspot_contacts()) == 2
+
+
+def test_a_mapping_may_name_salesforce_fields_in_any_letter_case(world: World) -> None:
+    """Issue 11: Salesforce field names are case-insensitive, and records answer in the describe's
+    spelling: a mapping naming ``title`` reads and writes ``Title`` (no field read as blank, no
+    duplicate field in a query)."""
+    world.use_config(
+        "contact_mappings:\n"
+        "  - {hubspot: email, lead: EMAIL, contact: email}\n"
+        "  - {hubspot: lastname, lead: lastname, contact: LASTNAME}\n"
+        "  - {hubspot: jobtitle, lead: title, contact: TITLE}\n"
+        "  - {hubspot: phone, lead: PHONE, contact: phone}\n"
+    )
+    lead_id = world.salesforce_create(
+        "Lead", LastName="Case", Company="Case Co", Email="case@example.com", Title="VP", Phone="+1 555 0100"
+    )
+    world.settle()
+    [contact] = world.hubspot_with_email("case@example.com")
+    created = world.hubspot_contact(contact.id)
+    assert (created.get("lastname"), created.get("jobtitle"), created.get("phone")) == (
+        "Case",
+        "VP",
+        "+1 555 0100",
+    )
+
+    world.salesforce_update("Lead", lead_id, Title="SVP")
+    world.hubspot_edit(contact.id, phone="+1 555 0200")
+    world.settle()
+    props, lead = world.hubspot_contact(contact.id), world.salesforce_row("Lead", lead_id)
+    assert (props.get("jobtitle"), lead["Title"]) == ("SVP", "SVP")
+    assert (props.get("phone"), lead["Phone"]) == ("+1 555 0200", "+1 555 0200")
+    assert (props.get("email"), props.get("lastname")) == ("case@example.com", "Case")
+    assert (lead["Email"], lead["LastName"]) == ("case@example.com", "Case")
+    assert world.health() == []

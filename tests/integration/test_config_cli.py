@@ -41,6 +41,17 @@ def test_validate_refuses_removing_the_opt_out_mapping_with_the_reason(tmp_path)
     assert "CAN-SPAM" in result.stderr
 
 
+def test_validate_refuses_the_opt_out_field_in_another_letter_case(tmp_path):
+    path = tmp_path / "case.yaml"
+    path.write_text(
+        "portals: [1]\ncontact_mappings:\n  - {hubspot: email, lead: Email}\n"
+        "  - {hubspot: my_flag, lead: hasoptedoutofemail, contact: HASOPTEDOUTOFEMAIL}\n"
+    )
+    result = _hssync("config", "validate", str(path))
+    assert result.returncode == 1
+    assert "CAN-SPAM" in result.stderr
+
+
 def test_schema_is_json():
     result = _hssync("config", "schema")
     assert json.loads(result.stdout)["title"] == "SyncConfig"

@@ -252,3 +252,29 @@ def test_the_configured_rules_apply_per_field():
     )
     assert plan.hubspot_writes == {"jobtitle": "SF"}
     assert plan.salesforce_writes == {"LastName": "Lovelace"}
+
+
+def test_a_mapping_naming_a_field_in_another_letter_case_reads_and_writes_the_described_field():
+    # the configuration says lead: title; Salesforce answers (and takes writes) as Title (issue 11)
+    org = FakeSalesforce(Clock(NOW))
+    for name in ("Email", "Title", "LastName"):
+        org.field_types[("Lead", name)] = {"name": name, "type": "string", "length": 80}
+    lowercase = config(
+        "contact_mappings:\n  - {hubspot: email, lead: email}\n  - {hubspot: jobtitle, lead: title}\n"
+    )
+    reconciler = Reconciler(schema(lowercase, salesforce=org), PORTAL)
+    assert reconciler.schema.fields.salesforce_fields("Lead").count("Email") == 1
+    edited_in_salesforce = _plan(
+        contact(email="ada@example.com", jobtitle="CTO", changed_at=at(0)),
+        record(Email="ada@example.com", Title="VP", modified=at(10)),
+        _synced(jobtitle=("CTO", "CTO")),
+        reconciler=reconciler,
+    )
+    assert edited_in_salesforce.hubspot_writes == {"jobtitle": "VP"}  # not a clearing: Title was read
+    edited_in_hubspot = _plan(
+        contact(email="ada@example.com", jobtitle="CEO", changed_at=at(10)),
+        record(Email="ada@example.com", Title="CTO", modified=at(0)),
+        _synced(jobtitle=("CTO", "CTO")),
+        reconciler=reconciler,
+    )
+    assert edited_in_hubspot.salesforce_writes == {"Title": "CEO"}

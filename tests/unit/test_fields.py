@@ -56,6 +56,24 @@ TYPES = FieldTypes(
 )
 
 
+def test_mappings_are_spelled_as_the_describe_spells_their_salesforce_fields():
+    configured = ContactFields(
+        (
+            FieldMapping(hubspot="email", lead="EMAIL", contact="email"),
+            FieldMapping(hubspot="score", lead="score__C"),
+            FieldMapping(hubspot="legacy", lead="legacy__c", contact="Legacy__c"),  # not in this org
+        )
+    )
+    spelled = configured.spelled_as_described(TYPES)
+    assert [(m.hubspot, m.lead, m.contact) for m in spelled.mappings] == [
+        ("email", "Email", "Email"),
+        ("score", "Score__c", None),
+        ("legacy", "legacy__c", "Legacy__c"),
+    ]
+    assert spelled.salesforce_fields("Lead").count("Email") == 1
+    assert configured.spelled_as_described(FieldTypes.untyped()) == configured  # nothing described
+
+
 def test_a_record_created_from_hubspot_starts_from_every_synced_hubspot_value():
     values, refused = creation_values_for_salesforce(
         FIELDS,

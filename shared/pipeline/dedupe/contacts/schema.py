@@ -18,14 +18,23 @@ class ContactSchema:
 
     def __init__(self, config: SyncConfig, salesforce: SalesforcePort, hubspot: HubSpotPort) -> None:
         self.config = config
-        self.fields = ContactFields.from_config(config)
+        self._configured = ContactFields.from_config(config)
         self.hubspot_properties = watched_properties(config)  # what a contact is read with
-        self.mapped = set(self.fields.hubspot_properties())
+        self.mapped = set(self._configured.hubspot_properties())
         self.inclusion = inclusion_properties(config)
         self._salesforce = salesforce
         self._hubspot = hubspot
         self._types: FieldTypes | None = None
+        self._fields: ContactFields | None = None
         self._person_accounts = False
+
+    @property
+    def fields(self) -> ContactFields:
+        """The configured mappings, each Salesforce field spelled as the describe spells it (a
+        configuration may name ``title`` for ``Title``; records answer with ``Title``)."""
+        if self._fields is None:
+            self._fields = self._configured.spelled_as_described(self.types)
+        return self._fields
 
     @property
     def types(self) -> FieldTypes:
