@@ -99,8 +99,9 @@ class _OrgId(FunctionEnvironment):
 
 # -- one model per function -----------------------------------------------------------------
 class WebhookEnvironment(_Portal, _HubSpotSecret, _Changes):
-    """InboundWebhookFunction."""
+    """InboundWebhookFunction: the signed requests it received are kept in the state table."""
 
+    state_table: Text = Field(alias="STATE_TABLE")
     changes_dead_letter_queue_url: Text = Field(alias="CHANGES_DEAD_LETTER_QUEUE_URL")
 
 

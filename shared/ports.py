@@ -229,6 +229,15 @@ class ClaimDone:
     record_id: str
 
 
+class RequestLog(Protocol):
+    """The signed webhook requests already received, so that a replay queues nothing (their
+    signature is only checked against a time window, within which a copy verifies as well)."""
+
+    def first_receipt(self, portal: str, fingerprint: str, expires_at: dt.datetime) -> bool:
+        """Records the request; False when it was received before (and not expired)."""
+        ...
+
+
 class StatePort(Protocol):
     def links_by_hubspot(self, portal: str, ids: Sequence[str]) -> dict[str, Link]: ...
 

@@ -9,11 +9,14 @@ comparison is constant-time.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote
+
+from shared.times import from_epoch_ms
 
 MAX_AGE_MS = 5 * 60 * 1000
 SIGNATURE_HEADER = "x-hubspot-signature-v3"
@@ -74,3 +77,21 @@ def verify_v3(request: SignedRequest, client_secret: str, *, now_ms: int) -> Non
     ]
     if not any(hmac.compare_digest(e.encode(), signature.encode()) for e in expected):
         raise SignatureError("signature does not match")
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What identifies a signed request among copies of it: its signature and timestamp (they cover
+    method, URL, body and time), and until when a copy could still verify."""
+
+    fingerprint: str
+    expires_at: dt.datetime
+
+
+def receipt(headers: Mapping[str, str]) -> Receipt:
+    """The receipt of a request whose signature verified (:func:`verify_v3`)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    signature, timestamp = lowered[SIGNATURE_HEADER], lowered[TIMESTAMP_HEADER]
+    digest = hashlib.sha256(f"{signature}:{timestamp}".encode()).hexdigest()[:40]
+    # a copy verifies while its timestamp is at most MAX_AGE_MS old; a minute more for clock skew
+    return Receipt(digest, from_epoch_ms(int(timestamp) + MAX_AGE_MS + 60_000))

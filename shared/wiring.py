@@ -133,6 +133,7 @@ def webhook_stage(environ: Mapping[str, str] | None = None) -> WebhookStage:
         client_secret=lambda: hubspot_client_secret(env.hubspot_secret),
         changes=Queue(sqs(), env.changes_queue_url),
         dead_letter=DeadLetterQueue(sqs(), env.changes_dead_letter_queue_url, "hubspot-webhook", metric=None),
+        received=state(env.state_table),
     )
 
 

@@ -9,6 +9,7 @@ Thread-safe (one lock), so concurrency tests of the pipeline can use it. Nothing
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import threading
 import time
@@ -56,6 +57,7 @@ class MemoryState:
         self._by_hubspot: dict[tuple[str, str], Link] = {}
         self._by_salesforce: dict[tuple[str, str], Link] = {}
         self._claims: dict[keys.Key, _Claim] = {}
+        self._requests: dict[keys.Key, int] = {}  # webhook requests received -> expires_at
         self._cursors: dict[keys.Key, str] = {}
         self._health: dict[keys.Key, _Health] = {}
         self._counters: dict[str, dict[str, int]] = {}
@@ -134,6 +136,16 @@ class MemoryState:
         self._by_salesforce[salesforce_key] = stored
 
     # creation claims
+
+    def first_receipt(self, portal: str, fingerprint: str, expires_at: dt.datetime) -> bool:
+        key = keys.webhook_request(portal, fingerprint)
+        now = epoch_seconds(self._clock())
+        with self._lock:
+            seen = self._requests.get(key)
+            if seen is not None and not is_expired(seen, now):
+                return False
+            self._requests[key] = epoch_seconds(expires_at)
+            return True
 
     def claim_creation(self, portal: str, target: str, email: str, claimant: str) -> str | None:
         key = keys.claim(portal, target, email)

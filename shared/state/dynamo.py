@@ -273,6 +273,21 @@ class DynamoState:
 
     # creation claims
 
+    def first_receipt(self, portal: str, fingerprint: str, expires_at: dt.datetime) -> bool:
+        """One conditional put: refused while an unexpired record of the same request exists."""
+        key = keys.webhook_request(portal, fingerprint)
+        now = epoch_seconds(self._clock())
+        refused = _refused(
+            lambda: self.client.put_item(
+                TableName=self.table_name,
+                Item={**_key(key), "expires_at": {"N": str(epoch_seconds(expires_at))}},
+                ConditionExpression="attribute_not_exists(pk) OR #expires < :now",
+                ExpressionAttributeNames={"#expires": "expires_at"},
+                ExpressionAttributeValues={":now": {"N": str(now)}},
+            )
+        )
+        return refused is None
+
     def claim_creation(self, portal: str, target: str, email: str, claimant: str) -> str | None:
         key = keys.claim(portal, target, email)
         keys.require("claimant", claimant)

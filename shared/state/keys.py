@@ -10,6 +10,7 @@ item                       pk                                       sk
 link (content)             ``P#<portal>#HS#<hubspot id>``           ``LINK``
 link (pointer)             ``P#<portal>#SF#<18-char id>``           ``LINK`` (names the HubSpot id)
 creation claim             ``P#<portal>#CLAIM#<target>#<email>``    ``CLAIM``
+webhook request received   ``P#<portal>#WEBHOOK#<fingerprint>``     ``SEEN``
 poll cursor                ``P#<portal>#CURSOR``                    ``<cursor name>``
 sync-health entry          ``P#<portal>#HEALTH``                    ``<category>#<record>#<code>``
 counters                   ``P#<portal>#COUNTERS``                  ``TOTAL`` (one number per counter)
@@ -97,6 +98,11 @@ def link_by_salesforce(portal: str, salesforce_id: str) -> Key:
 
 def claim(portal: str, target: str, email: str) -> Key:
     return Key(f"{_portal(portal)}#CLAIM#{component('target', target)}#{claim_email(email)}", CLAIM_SORT_KEY)
+
+
+def webhook_request(portal: str, fingerprint: str) -> Key:
+    """A signed webhook request already received (replay protection), by its fingerprint."""
+    return Key(f"{_portal(portal)}#WEBHOOK#{component('fingerprint', fingerprint)}", "SEEN")
 
 
 def cursor(portal: str, name: str) -> Key:

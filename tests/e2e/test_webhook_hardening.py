@@ -243,7 +243,7 @@ def test_long_text_values_are_queued_within_sqs_limits(world: World) -> None:
     assert _dead_letters(world) == []
 
 
-def test_a_replayed_request_writes_nothing_twice(world: World) -> None:
+def test_a_replayed_request_is_queued_once_and_writes_nothing_twice(world: World) -> None:
     contact = world.hubspot_create(email="replay@example.com", lastname="Replay", jobtitle="Engineer")
     world.settle()
     (lead,) = world.salesforce_with_email("Lead", "replay@example.com")
@@ -259,14 +259,14 @@ def test_a_replayed_request_writes_nothing_twice(world: World) -> None:
     world.settle()
 
     assert (first.status_code, replay.status_code) == (200, 200)
-    # queued again (as HubSpot's own retry would be), under the same change id (the other changes
-    # received: the Salesforce change events of hssync's write, its echo) ...
-    assert (_changes_received(world) - received) - (_salesforce_events(world) - relayed) == 2
+    assert replay.json()["message"] == "already received"
+    # queued once (the other changes received: the Salesforce change events of hssync's write)
+    assert (_changes_received(world) - received) - (_salesforce_events(world) - relayed) == 1
     # ... and written once
     assert world.salesforce_row("Lead", lead["Id"])["Title"] == "Architect"
     after = world.pipeline_writes()
     assert (after["salesforce"] - before["salesforce"], after["hubspot"] - before["hubspot"]) == (1, 0)
-    # replayed once more, after the pipeline went quiet: still nothing written
+    # replayed once more, after the pipeline went quiet: still nothing queued or written
     assert _post(world, body, headers).status_code == 200
     world.settle()
     assert world.pipeline_writes() == after

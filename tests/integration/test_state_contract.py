@@ -596,3 +596,16 @@ def test_an_intent_for_a_link_not_stored_yet_is_accepted_at_revision_0_only(
     assert store.record_intents("100", [IntentRecord("888", 0, _intent("p1", until))]) == set()
     assert store.links_by_hubspot("100", ["888"]) == {}
     assert store.record_intents("100", [IntentRecord("888", 2, _intent("p1", until))]) == {"888"}
+
+
+# webhook requests received (replay protection)
+
+
+def test_a_webhook_request_is_received_once_until_it_expires(store: Store, clock: FakeClock) -> None:
+    expires = clock() + dt.timedelta(minutes=6)
+    assert store.first_receipt("100", "abc", expires) is True
+    assert store.first_receipt("100", "abc", expires) is False  # a copy
+    assert store.first_receipt("100", "abd", expires) is True  # another request
+    assert store.first_receipt("200", "abc", expires) is True  # another portal's
+    clock.advance(minutes=7)  # past its expiry: no copy of it could verify any more
+    assert store.first_receipt("100", "abc", clock() + dt.timedelta(minutes=6)) is True

@@ -15,7 +15,9 @@ from shared.observability import metrics
 from shared.pipeline.stages.webhook import WebhookStage
 from shared.queues import MAX_BYTES, DeadLetterQueue, Queue, message_bytes
 from shared.webhook_signature import sign_v3
+from shared.times import from_epoch_ms
 from tests.fakes import PORTAL
+from tests.memory_state import MemoryState
 from tests.unit.handler_kit import LambdaContext, Sqs, function_url_event
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -37,7 +39,12 @@ def sqs() -> Sqs:
 
 
 @pytest.fixture
-def post(sqs: Sqs) -> Iterator[Any]:
+def received() -> MemoryState:
+    return MemoryState(clock=lambda: from_epoch_ms(NOW_MS))
+
+
+@pytest.fixture
+def post(sqs: Sqs, received: MemoryState) -> Iterator[Any]:
     from functions.inbound_webhook import app
 
     app.stage.use(
@@ -46,14 +53,15 @@ def post(sqs: Sqs) -> Iterator[Any]:
             client_secret=lambda: SECRET,
             changes=Queue(sqs, "changes"),  # type: ignore[arg-type]
             dead_letter=DeadLetterQueue(sqs, "dlq", "hubspot-webhook", metric=None),  # type: ignore[arg-type]
+            received=received,
             clock_ms=lambda: NOW_MS,
         )
     )
 
-    def call(body: str, *, secret: str = SECRET) -> tuple[int, str]:
+    def call(body: str, *, secret: str = SECRET, sent_ms: int = NOW_MS) -> tuple[int, str]:
         headers = {
-            "x-hubspot-signature-v3": sign_v3(secret, "POST", "https://hooks.example/", body, str(NOW_MS)),
-            "x-hubspot-request-timestamp": str(NOW_MS),
+            "x-hubspot-signature-v3": sign_v3(secret, "POST", "https://hooks.example/", body, str(sent_ms)),
+            "x-hubspot-request-timestamp": str(sent_ms),
         }
         answer = app.handler(function_url_event(body, headers), LambdaContext())
         return int(answer["statusCode"]), str(json.loads(answer["body"])["message"])
@@ -138,3 +146,21 @@ def test_a_change_too_large_for_a_message_is_queued_with_its_ids_only(sqs, post)
     assert small.reported == {"jobtitle": "CTO"}
     assert all(message_bytes(s.body) <= MAX_BYTES for s in sqs.sent)
     assert _dead(sqs) == []
+
+
+def test_a_copy_of_a_signed_request_queues_nothing_while_hubspots_own_retry_is_queued(sqs, post):
+    body = json.dumps([_note(1), {"eventId": 2}])
+    assert post(body)[0] == 200
+    assert post(body) == (200, "already received")  # a replay within the signature's window
+    assert [c.record_id for c in _changes(sqs)] == ["1"]
+    assert len(_dead(sqs)) == 1  # the invalid one of the first receipt, not again
+    # HubSpot retries with a new timestamp, so a new signature: that request is received anew
+    assert post(body, sent_ms=NOW_MS - 1)[0] == 200
+    assert [c.record_id for c in _changes(sqs)] == ["1", "1"]
+
+
+def test_a_request_whose_signature_fails_is_never_recorded_as_received(sqs, post, received):
+    body = json.dumps([_note(1)])
+    assert post(body, secret="forged")[0] == 401
+    assert post(body)[0] == 200  # the genuine request, same timestamp, is not taken for a replay
+    assert [c.record_id for c in _changes(sqs)] == ["1"]

@@ -17,7 +17,11 @@ from aws_lambda_powertools.utilities.data_classes import LambdaFunctionUrlEvent
 from shared.observability import logger, metrics
 from shared.pipeline.change_messages import change_bodies
 from shared.pipeline.inbound import WebhookOutcome, receive_webhook, request_url
+from shared.ports import RequestLog
 from shared.queues import DeadLetters, Queue
+from shared.webhook_signature import receipt
+
+UNAUTHORIZED = 401  # the signature did not verify: nothing about the request can be trusted
 
 
 def answer(status: int, message: str) -> dict[str, Any]:
@@ -40,13 +44,16 @@ class WebhookStage:
         client_secret: Callable[[], str],
         changes: Queue,
         dead_letter: DeadLetters,
+        received: RequestLog | None = None,
         clock_ms: Callable[[], int] = now_ms,
     ) -> None:
-        """``client_secret``: the HubSpot app's, read when a request comes (it signs them)."""
+        """``client_secret``: the HubSpot app's, read when a request comes (it signs them).
+        ``received``: the signed requests already received (a copy of one queues nothing)."""
         self.portal = portal
         self.client_secret = client_secret
         self.changes = changes
         self.dead_letter = dead_letter
+        self.received = received
         self.clock_ms = clock_ms
 
     def handle(self, event: LambdaFunctionUrlEvent) -> dict[str, Any]:
@@ -60,6 +67,8 @@ class WebhookStage:
             now_ms=self.clock_ms(),
             portal=self.portal,
         )
+        if outcome.status != UNAUTHORIZED and self.replayed(headers):
+            return answer(200, "already received")
         if outcome.status != 200:
             return self.refuse(outcome)
         bodies, unsendable = change_bodies(outcome.events)
@@ -71,6 +80,18 @@ class WebhookStage:
             logger.warning("notifications dead-lettered", extra={"count": len(dead), "reason": dead[0][1]})
         metrics.add_metric(name="WebhookNotifications", unit="Count", value=len(outcome.events))
         return answer(200, outcome.message)
+
+    def replayed(self, headers: dict[str, str]) -> bool:
+        """Whether this signed request was received before: a replay within the signature's time
+        window (HubSpot's own retries are signed anew, so they are never taken for one)."""
+        if self.received is None:
+            return False
+        seen = receipt(headers)
+        if self.received.first_receipt(self.portal, seen.fingerprint, seen.expires_at):
+            return False
+        logger.warning("webhook request received before: nothing queued")
+        metrics.add_metric(name="WebhookReplays", unit="Count", value=1)
+        return True
 
     def refuse(self, outcome: WebhookOutcome) -> dict[str, Any]:
         """Not from HubSpot (401): nothing is kept. A signed request refused whole (400, 413): its
