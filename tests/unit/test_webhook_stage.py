@@ -14,8 +14,8 @@ from shared.models import ChangeEvent
 from shared.observability import metrics
 from shared.pipeline.stages.webhook import WebhookStage
 from shared.queues import MAX_BYTES, DeadLetterQueue, Queue, message_bytes
-from shared.webhook_signature import sign_v3
 from shared.times import from_epoch_ms
+from shared.webhook_signature import sign_v3
 from tests.fakes import PORTAL
 from tests.memory_state import MemoryState
 from tests.unit.handler_kit import LambdaContext, Sqs, function_url_event
