@@ -125,6 +125,7 @@ class LocalRuntime:
         self.enforce_iam = enforce_iam
         self.roles: dict[str, ExecutionRole | None] = {}
         self.credentials: dict[str, Credentials] = {}  # function logical id -> its role session's
+        self._sqs_clients: dict[str, Any] = {}
         self.clients = AwsClients(self.aws_endpoint, template.region)
         self.activity = Activity()
         self.queues: dict[str, ProvisionedQueue] = {}
@@ -182,6 +183,15 @@ class LocalRuntime:
             session = str(self.template.physical[function].ref)  # Lambda names the session after the function
             self.credentials[function] = assume(self.clients.sts, role_arns[role.name], session)
 
+    def _function_sqs(self, pool: FunctionPool) -> Any:
+        """An SQS client with a function's credentials (its destinations are sent with its role)."""
+        function = pool.spec.logical_id
+        client = self._sqs_clients.get(function)
+        if client is None:  # two threads may both build one: either will do
+            credentials = self.credentials.get(function, LOCAL_CREDENTIALS)
+            client = self._sqs_clients.setdefault(function, self.clients.new_sqs(credentials))
+        return client
+
     def function_credentials(self, name: str) -> Credentials:
         """What a function (logical id or physical name) calls AWS with: its role session's
         credentials, or the runtime's own when IAM is not enforced."""
@@ -213,7 +223,7 @@ class LocalRuntime:
             self._create_pool(spec)
         self._async = AsyncInvoker(
             activity=self.activity,
-            sqs=self.clients.new_sqs(),
+            sqs_of=self._function_sqs,
             queue_url_of=self.queue_url_of_arn,
             pool_of_arn=self._pool_of_arn,
             retry_delays=self._async_retry_delays,
