@@ -4,7 +4,8 @@ An accepted event is invoked in the background; on an error it is retried up to 
 (default 2) after a delay (1 and 2 minutes in AWS; shortened locally), unless it is older than
 MaximumEventAgeInSeconds. Then the invocation record goes to the OnSuccess/OnFailure destination
 (SQS queue or another function of the stack) and a failed event to the function's DeadLetterQueue,
-when the template declares them.
+when the template declares them; as Lambda does, it sends to a queue with the function's execution
+role (``sqs_of``: the SQS client of a function).
 """
 
 from __future__ import annotations
@@ -46,14 +47,14 @@ class AsyncInvoker:
         self,
         *,
         activity: Activity,
-        sqs: Any,
+        sqs_of: Callable[[FunctionPool], Any],
         queue_url_of: QueueUrlOf,
         pool_of_arn: Callable[[str], FunctionPool | None],
         retry_delays: Sequence[float] = (1.0, 2.0),
         max_workers: int = 16,
     ) -> None:
         self._activity = activity
-        self._sqs = sqs
+        self._sqs_of = sqs_of
         self._queue_url_of = queue_url_of
         self._pool_of_arn = pool_of_arn
         self.retry_delays = tuple(retry_delays) or (1.0,)
@@ -121,19 +122,19 @@ class AsyncInvoker:
         destination = config.on_success if result.ok else config.on_failure
         if destination is not None:
             record = _destination_record(pool, event, result, attempts, "Success" if result.ok else condition)
-            self._send(destination, record)
+            self._send(pool, destination, record)
             with self._lock:
                 stats.destinations += 1
         if not result.ok and config.dead_letter is not None:
-            self._send(config.dead_letter, event)
+            self._send(pool, config.dead_letter, event)
 
-    def _send(self, destination: Destination, payload: Any) -> None:
+    def _send(self, pool: FunctionPool, destination: Destination, payload: Any) -> None:
         if destination.type == "SQS":
             url = self._queue_url_of(destination.arn)
             if url is None:
                 log.warning("destination queue %s is not part of the local stack", destination.arn)
                 return
-            self._sqs.send_message(QueueUrl=url, MessageBody=json.dumps(payload))
+            self._sqs_of(pool).send_message(QueueUrl=url, MessageBody=json.dumps(payload))
         elif destination.type == "Lambda":
             target = self._pool_of_arn(destination.arn)
             if target is None:

@@ -20,9 +20,22 @@ LOCAL_ACCESS_KEY = "testing"
 LOCAL_SECRET_KEY = "testing"  # noqa: S105 - moto accepts any credentials
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """AWS credentials: the runtime's own (the account's administrator) or a role session's."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+
+
+LOCAL_CREDENTIALS = Credentials(LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY)
+
+
 class MotoServer:
     """moto's server on ``host:port`` (port 0 picks a free one): in a child process by default (see
-    ``infra.runtime.moto_process``), or in a background thread of this process (``isolated=False``)."""
+    ``infra.runtime.moto_process``), or in a background thread of this process (``isolated=False``).
+    Either way it enforces the IAM policies of role sessions (``infra.runtime.iam``)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 5005, *, isolated: bool = True) -> None:
         self.host = host
@@ -39,12 +52,13 @@ class MotoServer:
             if self.isolated:
                 self._start_process()
             else:
-                from moto.server import ThreadedMotoServer
+                from infra.runtime.moto_process import moto_app
+                from infra.sandbox.serving import EmulatorServer
 
-                server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
+                server = EmulatorServer(moto_app(), self.host, self.port)
                 server.start()
                 self._server = server
-                self.port = server.get_host_and_port()[1]
+                self.port = server.port
         return self.endpoint_url
 
     def _start_process(self, timeout: float = 60.0) -> None:
@@ -109,19 +123,24 @@ class MotoServer:
 
 @dataclass
 class AwsClients:
-    """Lazily built boto3 clients against ``endpoint_url`` with the local credentials."""
+    """Lazily built boto3 clients against ``endpoint_url`` with the local credentials (or others)."""
 
     endpoint_url: str
     region: str
 
-    def _client(self, service: str) -> Any:
+    def client(self, service: str, credentials: Credentials = LOCAL_CREDENTIALS) -> Any:
+        """A new client of ``service`` signing with ``credentials``."""
         return boto3.session.Session().client(
             service,  # type: ignore[call-overload]
             endpoint_url=self.endpoint_url,
             region_name=self.region,
-            aws_access_key_id=LOCAL_ACCESS_KEY,
-            aws_secret_access_key=LOCAL_SECRET_KEY,
+            aws_access_key_id=credentials.access_key_id,
+            aws_secret_access_key=credentials.secret_access_key,
+            aws_session_token=credentials.session_token,
         )
+
+    def _client(self, service: str) -> Any:
+        return self.client(service)
 
     @cached_property
     def sqs(self) -> Any:
@@ -139,6 +158,14 @@ class AwsClients:
     def ssm(self) -> Any:
         return self._client("ssm")
 
-    def new_sqs(self) -> Any:
+    @cached_property
+    def iam(self) -> Any:
+        return self._client("iam")
+
+    @cached_property
+    def sts(self) -> Any:
+        return self._client("sts")
+
+    def new_sqs(self, credentials: Credentials = LOCAL_CREDENTIALS) -> Any:
         """A client of its own (one per poller thread: long polls must not queue behind each other)."""
-        return self._client("sqs")
+        return self.client("sqs", credentials)

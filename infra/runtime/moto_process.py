@@ -7,14 +7,48 @@ cheroot with HTTP/1.1 keep-alive (moto's own werkzeug server opens a connection 
 request, which cost more than most of the calls themselves). It prints
 ``ready <port>`` once it accepts connections and stops when its standard input closes (the parent
 exited or stopped it) or on SIGTERM.
+
+Every request passes the IAM check first (``infra.runtime.iam.enforcer``): a function's calls are
+authorized against its execution role. moto loads the AWS managed policies, so the roles can have
+the ones SAM attaches.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
+from typing import Any
+
+
+def _managed_policies_in_the_aws_partition() -> None:
+    """moto loads the AWS managed policies (AWSLambdaBasicExecutionRole and the like) into each IAM
+    backend it creates, and creates one per partition on the first request of an account: load them
+    into the ``aws`` partition's only (0.5 s less at start)."""
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    from moto.iam.models import IAMBackend
+
+    load = IAMBackend._init_aws_policies
+    if getattr(load, "hssync_patched", False):
+        return
+
+    def init_aws_policies(self: Any) -> Any:
+        return load(self) if self.region_name == "aws" else []
+
+    init_aws_policies.hssync_patched = True  # type: ignore[attr-defined]
+    IAMBackend._init_aws_policies = init_aws_policies  # type: ignore[method-assign]
+
+
+def moto_app() -> Any:
+    """moto's WSGI application behind the IAM check."""
+    _managed_policies_in_the_aws_partition()
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from infra.runtime.iam.enforcer import IamEnforcer
+
+    return IamEnforcer(DomainDispatcherApplication(create_backend_app))
 
 
 def main(argv: list[str]) -> int:
@@ -23,11 +57,9 @@ def main(argv: list[str]) -> int:
 
     moto_speedups.apply()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
     from infra.sandbox.serving import EmulatorServer
 
-    server = EmulatorServer(DomainDispatcherApplication(create_backend_app), host, port, threads=32)
+    server = EmulatorServer(moto_app(), host, port, threads=32)
     server.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -5,6 +5,11 @@ parameters in moto, then runs every function in its own worker processes with th
 would give it (plus ``AWS_ENDPOINT_URL``), and wires the event sources: SQS pollers, schedules,
 EventBridge rules (fed through an HTTP ingress) and Function URLs (each on its own local port).
 
+IAM is enforced (``infra.runtime.iam``): each function's execution role, as SAM makes it from the
+template, is created in moto's IAM; the function's workers and its SQS event source mappings call AWS
+with the temporary credentials of a session of that role, and moto's IAM check denies whatever the
+role does not allow, as AWS does.
+
 Its own HTTP port serves ``GET /_runtime/idle``, ``GET /_runtime/stats`` (``DELETE`` resets the
 counters) and the EventBridge ingress ``POST /_runtime/events[/<event-bus-name>]`` (one event or a
 JSON array of events, as Salesforce Event Relay or a test would put them on the bus).
@@ -28,14 +33,17 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from infra.runtime.async_invoke import AsyncInvoker
-from infra.runtime.aws import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, AwsClients
+from infra.runtime.aws import LOCAL_CREDENTIALS, AwsClients, Credentials
 from infra.runtime.function_url import FunctionUrlApp
 from infra.runtime.functions import Activity, FunctionPool, InvocationResult
+from infra.runtime.iam.enforcer import STATUS_PATH
+from infra.runtime.iam.roles import ExecutionRole
 from infra.runtime.patterns import matches
 from infra.runtime.provision import ProvisionedQueue, SecretValue, provision
 from infra.runtime.schedules import Scheduler, scheduled_event
 from infra.runtime.sqs_poller import SqsPoller
 from infra.runtime.template import (
+    SAM_FUNCTION,
     EventRuleSpec,
     FunctionSpec,
     FunctionUrlSpec,
@@ -73,6 +81,8 @@ class LocalRuntime:
     - ``functions``: run only these logical ids; ``eager``: start one worker per function at start.
     - ``log_dir``: append each function's log to ``<log_dir>/<LogicalId>.log`` (default: the logger
       ``infra.runtime.function.<LogicalId>`` at INFO).
+    - ``enforce_iam``: functions call AWS as their execution roles (the endpoint must enforce IAM, as
+      ``MotoServer`` does); False: with the runtime's own (administrator) credentials.
     """
 
     def __init__(
@@ -94,6 +104,7 @@ class LocalRuntime:
         functions: Collection[str] | None = None,
         eager: bool = False,
         log_dir: Path | None = None,
+        enforce_iam: bool = True,
     ) -> None:
         self.template = template
         self.aws_endpoint = aws_endpoint.rstrip("/")
@@ -111,6 +122,10 @@ class LocalRuntime:
         self._only = set(functions) if functions is not None else None
         self._eager = eager
         self._log_dir = log_dir
+        self.enforce_iam = enforce_iam
+        self.roles: dict[str, ExecutionRole | None] = {}
+        self.credentials: dict[str, Credentials] = {}  # function logical id -> its role session's
+        self._sqs_clients: dict[str, Any] = {}
         self.clients = AwsClients(self.aws_endpoint, template.region)
         self.activity = Activity()
         self.queues: dict[str, ProvisionedQueue] = {}
@@ -136,8 +151,55 @@ class LocalRuntime:
             self.queues = provision(
                 self.template, self.clients, secrets=self._secrets, ssm_values=self._ssm_values
             )
+            if self.enforce_iam:
+                self._provision_roles()
             self._provisioned = True
         return self.queues
+
+    def _provision_roles(self) -> None:
+        """Each function's execution role in moto's IAM, and a session of it for the function."""
+        import requests
+
+        from infra.runtime.iam.roles import execution_roles
+        from infra.runtime.iam.sessions import assume, put_role
+
+        try:
+            enforcing = requests.get(f"{self.aws_endpoint}{STATUS_PATH}", timeout=10).json()["enforcing"]
+        except (requests.RequestException, ValueError, KeyError, TypeError):
+            enforcing = False
+        if enforcing is not True:
+            raise RuntimeError(
+                f"{self.aws_endpoint} does not enforce IAM (run moto with MotoServer), "
+                "or pass enforce_iam=False to run the functions unrestricted"
+            )
+        self.roles = execution_roles(self.template)
+        role_arns: dict[str, str] = {}
+        for function, role in self.roles.items():
+            if role is None:
+                log.warning("%s: its Role is not a role of the template; it calls AWS unrestricted", function)
+                continue
+            if role.name not in role_arns:
+                role_arns[role.name] = put_role(self.clients.iam, role)
+            session = str(self.template.physical[function].ref)  # Lambda names the session after the function
+            self.credentials[function] = assume(self.clients.sts, role_arns[role.name], session)
+
+    def _function_sqs(self, pool: FunctionPool) -> Any:
+        """An SQS client with a function's credentials (its destinations are sent with its role)."""
+        function = pool.spec.logical_id
+        client = self._sqs_clients.get(function)
+        if client is None:  # two threads may both build one: either will do
+            credentials = self.credentials.get(function, LOCAL_CREDENTIALS)
+            client = self._sqs_clients.setdefault(function, self.clients.new_sqs(credentials))
+        return client
+
+    def function_credentials(self, name: str) -> Credentials:
+        """What a function (logical id or physical name) calls AWS with: its role session's
+        credentials, or the runtime's own when IAM is not enforced."""
+        self.provision()
+        for function in self.template.logical_ids(SAM_FUNCTION):
+            if name in (function, str(self.template.physical[function].ref)):
+                return self.credentials.get(function, LOCAL_CREDENTIALS)
+        raise KeyError(f"no function {name!r} in the template")
 
     def start(self) -> LocalRuntime:
         if self._started:
@@ -161,7 +223,7 @@ class LocalRuntime:
             self._create_pool(spec)
         self._async = AsyncInvoker(
             activity=self.activity,
-            sqs=self.clients.new_sqs(),
+            sqs_of=self._function_sqs,
             queue_url_of=self.queue_url_of_arn,
             pool_of_arn=self._pool_of_arn,
             retry_delays=self._async_retry_delays,
@@ -239,7 +301,7 @@ class LocalRuntime:
                     pool=pool,
                     event=event,
                     queue_url=queue_url,
-                    sqs=self.clients.new_sqs(),
+                    sqs=self.clients.new_sqs(self.credentials.get(spec.logical_id, LOCAL_CREDENTIALS)),
                     region=self.template.region,
                     concurrency=limit,
                 )
@@ -288,6 +350,7 @@ class LocalRuntime:
         """What Lambda puts in a function's environment, the template's variables, and the local wiring."""
         region = self.template.region
         today = f"{dt.datetime.now(dt.UTC):%Y/%m/%d}"
+        credentials = self.credentials.get(spec.logical_id, LOCAL_CREDENTIALS)
         env = {name: os.environ[name] for name in _INHERITED if name in os.environ}
         env.update(
             {
@@ -295,9 +358,10 @@ class LocalRuntime:
                 "TZ": ":UTC",
                 "AWS_REGION": region,
                 "AWS_DEFAULT_REGION": region,
-                "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY,
-                "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET_KEY,
-                "AWS_SESSION_TOKEN": "local",
+                # the function's role session (Lambda puts its execution role's credentials here)
+                "AWS_ACCESS_KEY_ID": credentials.access_key_id,
+                "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key,
+                "AWS_SESSION_TOKEN": credentials.session_token or "local",
                 "AWS_ENDPOINT_URL": self.aws_endpoint,
                 # never the developer's own AWS profile
                 "AWS_CONFIG_FILE": os.devnull,

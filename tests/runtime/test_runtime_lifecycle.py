@@ -155,7 +155,12 @@ Globals:
 Resources:
   Instrumented:
     Type: AWS::Serverless::Function
-    Properties: {CodeUri: instrumented/, Handler: app.handler, Runtime: python3.13}
+    Properties:
+      CodeUri: instrumented/
+      Handler: app.handler
+      Runtime: python3.13
+      Policies:
+        - Statement: [{Effect: Allow, Action: sqs:ListQueues, Resource: "*"}]
 """
 
 POWERTOOLS_HANDLER = """
