@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -108,16 +109,45 @@ class PlanTooLarge(ValueError):
     """A plan larger than a message holds on its own (nothing was packed)."""
 
 
+def pack_sendable(plans: list[SyncPlan], *, attempt: int = 0) -> tuple[list[str], list[tuple[str, str]]]:
+    """:func:`pack` for the plans that fit a message, and for each one that does not (a record with
+    very long text values: a plan carries them with its before and after pairs) what to dead-letter:
+    the pair's ids and the reason. One such record never holds back the rest of its batch."""
+    if not plans:
+        return [], []
+    sizes = [_bytes(plan) for plan in plans]
+    frame = _frame(plans[0], sizes[0], attempt)
+    fitting: list[SyncPlan] = []
+    refused: list[tuple[str, str]] = []
+    for plan, size in zip(plans, sizes, strict=True):
+        if size + frame <= MAX_MESSAGE_BYTES:
+            fitting.append(plan)
+            continue
+        ids = {"plan_id": plan.plan_id, "portal": plan.portal, "hubspot_id": plan.hubspot_id,
+               "sf_object": plan.sf_object, "sf_id": plan.sf_id, "bytes": size}  # fmt: skip
+        reason = f"sync plan of {size:,} bytes: more than an SQS message holds (values too long)"
+        refused.append((json.dumps(ids), reason))
+    return pack(fitting, attempt=attempt), refused
+
+
+def _bytes(plan: SyncPlan) -> int:
+    return len(plan.model_dump_json().encode("utf-8"))
+
+
+def _frame(plan: SyncPlan, size: int, attempt: int) -> int:
+    """The bytes of a message around its plans: {"plans":[...],"attempt":N}."""
+    return len(PlanBatch(plans=(plan,), attempt=attempt).model_dump_json().encode("utf-8")) - size
+
+
 def pack(plans: list[SyncPlan], *, attempt: int = 0) -> list[str]:
     """Message bodies holding ``plans`` in order, each at most :data:`MAX_PLANS_PER_MESSAGE` plans
     and :data:`MAX_MESSAGE_BYTES` bytes (UTF-8, as SQS counts them); PlanTooLarge for a plan that
     does not fit a message even alone."""
     if not plans:
         return []
-    encoded = [len(plan.model_dump_json().encode("utf-8")) for plan in plans]
-    # the message around its plans: {"plans":[...],"attempt":N}, and a comma between two plans
-    frame = len(PlanBatch(plans=(plans[0],), attempt=attempt).model_dump_json().encode("utf-8")) - encoded[0]
-    room = MAX_MESSAGE_BYTES - frame + 1
+    encoded = [_bytes(plan) for plan in plans]
+    # the message around its plans, and a comma between two plans
+    room = MAX_MESSAGE_BYTES - _frame(plans[0], encoded[0], attempt) + 1
     for plan, size in zip(plans, encoded, strict=True):
         if size + 1 > room:
             raise PlanTooLarge(f"plan {plan.plan_id} is {size} bytes: more than a message holds ({room - 1})")

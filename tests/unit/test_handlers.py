@@ -337,6 +337,22 @@ def test_dedupe_defers_changes_with_a_growing_pause_then_gives_up_with_the_reaso
     assert world.sqs.to("owners") == []
 
 
+def test_dedupe_sends_what_fits_and_dead_letters_a_plan_too_large_for_a_message(world, use):
+    def plan(i: int, text: str) -> SyncPlan:
+        writes = {"LastName": "L", "Description": text}
+        return SyncPlan(plan_id=f"p{i}", portal=PORTAL, hubspot_id=str(i), sf_object="Lead", sf_id=None,
+                        create="salesforce", salesforce_writes=writes)  # fmt: skip
+
+    result = DedupeResult(plans=[plan(1, "short"), plan(2, "ü" * 200_000), plan(3, "short")])
+    handler = _dedupe(world, use, deduper=lambda: _Returns(result))
+    assert handler(sqs_event(_change("9").model_dump_json())) == {"batchItemFailures": []}
+    (message,) = world.sqs.to("owners")
+    assert [p["hubspot_id"] for p in message.json["plans"]] == ["1", "3"]
+    (dead,) = world.sqs.to("dlq")
+    assert (dead.json["hubspot_id"], dead.json["plan_id"]) == ("2", "p2")
+    assert "more than an SQS message holds" in dead.reason
+
+
 @dataclass
 class _Returns:
     """A deduper (or applier) whose answer, or failure, the test chose."""

@@ -3,6 +3,8 @@ bytes and one sObject Collection of plans."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from shared.pipeline.plans import (
@@ -12,6 +14,7 @@ from shared.pipeline.plans import (
     PlanTooLarge,
     SyncPlan,
     pack,
+    pack_sendable,
 )
 from shared.queues import message_bytes
 
@@ -60,3 +63,19 @@ def test_a_plan_too_large_for_any_message_is_refused():
     assert pack([]) == []
     with pytest.raises(PlanTooLarge, match="plan p1"):
         pack([_plan(0), _plan(1, "x" * MAX_MESSAGE_BYTES)])
+
+
+def test_a_plan_too_large_is_set_aside_with_its_ids_and_the_rest_is_packed():
+    one = pack([_plan(0)])[0]
+    exactly = _plan(2, "x" * (MAX_MESSAGE_BYTES - message_bytes(one)))  # fills a message alone: sent
+    plans = [_plan(0), _plan(1, "x" * MAX_MESSAGE_BYTES), exactly, _plan(3)]
+    bodies, refused = pack_sendable(plans, attempt=1)
+    assert _unpacked(bodies) == [plans[0], exactly, plans[3]]
+    [(body, reason)] = refused
+    assert json.loads(body) == {
+        "plan_id": "p1", "portal": "1000001", "hubspot_id": "1", "sf_object": "Lead", "sf_id": None,
+        "bytes": len(plans[1].model_dump_json().encode()),
+    }  # fmt: skip
+    assert message_bytes(body) < 1000  # the ids, not the values: a dead letter fits
+    assert "more than an SQS message holds" in reason
+    assert pack_sendable([]) == ([], [])

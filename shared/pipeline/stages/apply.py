@@ -13,7 +13,7 @@ from shared.models import ChangeEvent
 from shared.observability import logger, metrics
 from shared.pipeline.apply import APPLY_TIMEOUT, ApplyResult
 from shared.pipeline.once import Admission, OncePort
-from shared.pipeline.plans import PlanBatch, SyncPlan, pack
+from shared.pipeline.plans import PlanBatch, SyncPlan, pack_sendable
 from shared.pipeline.sqs_batch import SqsBatch
 from shared.pipeline.stages.base import RETRIED
 from shared.queues import Queue, json_body
@@ -126,7 +126,10 @@ class ApplyStage:
                     body, f"still failing after {MAX_ATTEMPTS} attempts (API errors that may pass)"
                 )
                 continue
-            self.writes.send(pack(again, attempt=batch.attempt + 1), delay_seconds=RETRY_DELAY_SECONDS)
+            bodies, too_large = pack_sendable(again, attempt=batch.attempt + 1)
+            self.writes.send(bodies, delay_seconds=RETRY_DELAY_SECONDS)
+            for body, reason in too_large:
+                self.dead_letter(body, reason)
 
     def decide_again(self, changes: Sequence[ChangeEvent], *, delay_seconds: int) -> None:
         """Pairs to decide again go back to dedupe, a bounded number of times (``redecided``); then to

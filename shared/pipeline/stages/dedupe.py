@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from shared.models import ChangeEvent
 from shared.observability import logger, metrics
 from shared.pipeline.dedupe import DedupeResult
-from shared.pipeline.plans import pack
+from shared.pipeline.plans import pack_sendable
 from shared.pipeline.sqs_batch import SqsBatch
 from shared.pipeline.stages.base import RETRIED
 from shared.queues import Queue, json_body
@@ -62,7 +62,10 @@ class DedupeStage:
     def work(self, items: Sequence[tuple[str, ChangeEvent]]) -> set[str]:
         result = self.deduper().process([event for _, event in items])
         if result.plans:
-            self.plans.send(pack(result.plans))
+            bodies, too_large = pack_sendable(result.plans)
+            self.plans.send(bodies)
+            for body, reason in too_large:
+                self.dead_letter(body, reason)
         if result.retry:
             self.defer(result.retry)
         if result.held:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.observability import logger
 from shared.owners.stage import OwnerStage
-from shared.pipeline.plans import PlanBatch, pack
+from shared.pipeline.plans import PlanBatch, pack_sendable
 from shared.pipeline.sqs_batch import SqsBatch
 from shared.pipeline.stages.base import RETRIED
 from shared.queues import Queue
@@ -44,7 +44,10 @@ class OwnersStage:
     def work(self, items: Sequence[tuple[str, PlanBatch]]) -> set[str]:
         result = self.owners().process([plan for _, batch in items for plan in batch.plans])
         attempt = max(batch.attempt for _, batch in items)
-        self.writes.send(pack(result.plans, attempt=attempt))
+        bodies, too_large = pack_sendable(result.plans, attempt=attempt)
+        self.writes.send(bodies)
+        for body, reason in too_large:
+            self.dead_letter(body, reason)
         if result.counters:
             self.state.add_counters(self.portal, result.counters)
         logger.info(
