@@ -27,6 +27,8 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from shared import bounded_yaml
+from shared.email_events.events import DEFAULT_KINDS, EventKind
+from shared.email_events.start import NOW, check_start
 
 OPT_OUT_HUBSPOT = "hs_email_optout"
 OPT_OUT_SALESFORCE = "HasOptedOutOfEmail"
@@ -121,6 +123,45 @@ class Creation(_Strict):
     )
 
 
+class EmailEventsSettings(_Strict):
+    """Marketing-email events (HubSpot email events API) as Salesforce Tasks, one per event."""
+
+    enabled: StrictBool = Field(default=True, description="turn email events into Salesforce Tasks")
+    types: tuple[EventKind, ...] = Field(
+        default=DEFAULT_KINDS,
+        min_length=1,
+        description="the event types that become tasks (UNSUBSCRIBED: a subscription status change)",
+    )
+    start: StrictStr = Field(
+        default=NOW,
+        description="where the first read starts: 'now', an ISO date (2026-11-01) or a lookback (P30D)",
+    )
+    event_id_field: StrictStr | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z][A-Za-z0-9_]*__c$",
+        description="a custom external-id field on Task holding the HubSpot event id: tasks are "
+        "upserted by it, so even a lost state table cannot duplicate a task",
+    )
+    overlap_minutes: StrictInt = Field(
+        default=60, ge=0, le=1440, description="each read re-reads this much before the last one ended"
+    )
+    unsynced_retry_hours: StrictInt = Field(
+        default=24, ge=0, le=168, description="how long an event of a recipient not synced yet is retried"
+    )
+
+    @field_validator("start")
+    @classmethod
+    def _valid_start(cls, value: str) -> str:
+        return check_start(value)
+
+    @field_validator("types")
+    @classmethod
+    def _unique_types(cls, types: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(types)) != len(types):
+            raise ValueError("an event type is listed twice")
+        return types
+
+
 class Deletes(_Strict):
     salesforce_delete: Literal["do_nothing", "archive_hubspot_contact"] = "do_nothing"
 
@@ -149,6 +190,7 @@ class SyncConfig(_Strict):
     inclusion: InclusionList = InclusionList()
     contact_mappings: tuple[FieldMapping, ...] = DEFAULT_CONTACT_MAPPINGS
     deletes: Deletes = Deletes()
+    email_events: EmailEventsSettings = EmailEventsSettings()
 
     @field_validator("contact_mappings")
     @classmethod
