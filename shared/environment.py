@@ -138,3 +138,7 @@ class ApplyEnvironment(ConfiguredEnvironment, _Changes):
     writes_queue_url: Text = Field(alias="WRITES_QUEUE_URL")
     writes_dead_letter_queue_url: Text = Field(alias="WRITES_DEAD_LETTER_QUEUE_URL")
     idempotency_table: Text = Field(alias="IDEMPOTENCY_TABLE")
+
+
+class EmailEventsEnvironment(ConfiguredEnvironment):
+    """EmailEventsFunction: it writes its tasks itself; its state is in the state table."""

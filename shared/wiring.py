@@ -19,6 +19,7 @@ from shared.environment import (
     ApplyEnvironment,
     ChangeEventsEnvironment,
     DedupeEnvironment,
+    EmailEventsEnvironment,
     OwnersEnvironment,
     PollEnvironment,
     WebhookEnvironment,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from shared.pipeline.stages.apply import ApplyStage
     from shared.pipeline.stages.change_events import ChangeEventStage
     from shared.pipeline.stages.dedupe import DedupeStage
+    from shared.pipeline.stages.email_events import EmailEventsStage
     from shared.pipeline.stages.owners import OwnersStage
     from shared.pipeline.stages.poll import PollStage
     from shared.pipeline.stages.webhook import WebhookStage
@@ -254,3 +256,22 @@ def apply_stage(environ: Mapping[str, str] | None = None) -> ApplyStage:
         changes=Queue(sqs(), env.changes_queue_url),
         dead_letter=DeadLetterQueue(sqs(), env.writes_dead_letter_queue_url, "apply"),
     )
+
+
+def email_events_stage(environ: Mapping[str, str] | None = None) -> EmailEventsStage:
+    from shared.config import EmailEventsSettings
+    from shared.pipeline.email_events import EmailEventSync
+    from shared.pipeline.stages.email_events import EmailEventsStage
+
+    env = EmailEventsEnvironment.from_environ(environ)
+
+    def sync(settings: EmailEventsSettings) -> EmailEventSync:
+        return EmailEventSync(
+            portal=env.portal,
+            settings=settings,
+            reader=hubspot(env),
+            salesforce=salesforce(env),
+            state=state(env.state_table),
+        )
+
+    return EmailEventsStage(settings=lambda: sync_config(env).email_events, sync=sync)

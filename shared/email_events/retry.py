@@ -6,8 +6,19 @@ counted."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from shared.times import epoch_ms
+
+
+@dataclass(frozen=True)
+class WaitingEvent:
+    """An event kept for another try: the API's event (JSON), when it was first skipped, and why."""
+
+    event_id: str
+    raw: str
+    first_skipped_ms: int
+    reason: str
 
 
 def retrying(first_skipped_ms: int, now: dt.datetime, window: dt.timedelta) -> bool:

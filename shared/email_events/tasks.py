@@ -102,3 +102,9 @@ def task_fields(
     if event_id_field:
         fields[event_id_field] = event.id
     return fields
+
+
+def task_owner(owner_id: Any) -> str | None:
+    """The owner a task takes from its record: a user (``005``); a queue or anything else cannot own a
+    task, so the task is left to its default owner (the integration user)."""
+    return owner_id if isinstance(owner_id, str) and owner_id.startswith("005") else None

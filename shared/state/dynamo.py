@@ -38,8 +38,10 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
+from shared.email_events.retry import WaitingEvent
 from shared.errors import ErrorCategory, TransientApiError
 from shared.intents import IntendedValue, WriteIntent, WrittenSide
+from shared.matching import normalize_email
 from shared.ports import ClaimDone, HealthEntry, IntentRecord, Link, LinkCommit
 from shared.state import keys
 from shared.state.base import (
@@ -134,6 +136,21 @@ class DynamoState:
                 found[given] = _link_from_item(content)
         return found
 
+    def links_by_email(self, portal: str, emails: Sequence[str]) -> dict[str, Link]:
+        """The links holding each of ``emails`` (normalised; as either side's synced email), by email:
+        two ``BatchGetItem`` rounds more than ``links_by_hubspot``."""
+        keys.component("portal", portal)
+        wanted = {e: keys.link_by_email(portal, e) for e in {normalize_email(x) for x in emails} if e}
+        pointers = self._batch_get(wanted.values())
+        hubspot_ids = {email: _text(pointers.get(key), "hubspot_id") for email, key in wanted.items()}
+        links = self.links_by_hubspot(portal, sorted({i for i in hubspot_ids.values() if i}))
+        found: dict[str, Link] = {}
+        for email, hubspot_id in hubspot_ids.items():
+            link = links.get(hubspot_id or "")
+            if link is not None and email in link_emails(link):
+                found[email] = link
+        return found
+
     def save_links(self, links: Sequence[Link]) -> None:
         prepared = prepare_links(links)
         for start in range(0, len(prepared), LINKS_PER_ROUND):
@@ -187,7 +204,8 @@ class DynamoState:
             )
             for link in links
         ]
-        current = self._batch_get({key for pair in own for key in pair})
+        by_email = [key for link in links for key in _email_keys(link)]
+        current = self._batch_get([*(key for pair in own for key in pair), *by_email])
         refused: set[str] = set()
         if commits is not None:
             refused = self._commit_contents(links, own, commits, current)
@@ -252,6 +270,8 @@ class DynamoState:
             for key in pair:
                 stale.pop(key, None)
         candidates = self._batch_get(stale)
+        # links by email are hints (their readers check them), written first and never removed
+        self._batch_write([{"PutRequest": {"Item": item}} for item in _email_pointers(kept, current)])
         # Pointers first, then contents: a link switches to its new counterpart in the single write of
         # its content item, so an interrupted save leaves the old link or the new one, never a mix.
         self._batch_write([{"PutRequest": {"Item": item}} for item in pointers])
@@ -487,6 +507,87 @@ class DynamoState:
         found = self._batch_get(keys.status(portal, r) for r in records)
         return {key.sk: str(item["reason"]["S"]) for key, item in found.items()}
 
+    # email events (shared.pipeline.email_events)
+
+    def email_events_done(self, portal: str, event_ids: Sequence[str]) -> set[str]:
+        """Which of ``event_ids`` already became a task."""
+        found = self._batch_get(keys.email_event_done(portal, i) for i in event_ids)
+        now = epoch_seconds(self._clock())
+        return {
+            key.pk.rsplit("#EMAILEVENT#", 1)[1]
+            for key, item in found.items()
+            if not is_expired(_number(item, "expires_at"), now)
+        }
+
+    def record_email_events_done(self, portal: str, tasks: Mapping[str, str], keep: dt.timedelta) -> None:
+        """Event id -> the task it became, kept for ``keep``."""
+        expires = str(epoch_seconds(self._clock()) + int(keep.total_seconds()))
+        self._batch_write(
+            [
+                {
+                    "PutRequest": {
+                        "Item": {
+                            **_key(keys.email_event_done(portal, event_id)),
+                            "task_id": {"S": task_id},
+                            "expires_at": {"N": expires},
+                        }
+                    }
+                }
+                for event_id, task_id in tasks.items()
+            ]
+        )
+
+    def waiting_email_events(self, portal: str) -> list[WaitingEvent]:
+        """The events kept for another try (their recipient was not synced)."""
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": keys.email_events_waiting(portal)}},
+            "ConsistentRead": True,
+        }
+        found: list[WaitingEvent] = []
+        while True:
+            page = self.client.query(**query)
+            for item in page.get("Items", []):
+                found.append(
+                    WaitingEvent(
+                        event_id=item["sk"]["S"],
+                        raw=item["event"]["S"],
+                        first_skipped_ms=int(item["first_skipped"]["N"]),
+                        reason=item["reason"]["S"],
+                    )
+                )
+            if "LastEvaluatedKey" not in page:
+                return found
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def keep_waiting_email_events(
+        self, portal: str, events: Sequence[WaitingEvent], keep: dt.timedelta
+    ) -> None:
+        partition = keys.email_events_waiting(portal)
+        requests = []
+        for event in events:
+            expires = event.first_skipped_ms // 1000 + int(keep.total_seconds())
+            item: Item = {
+                "pk": {"S": partition},
+                "sk": {"S": keys.require("event id", event.event_id)},
+                "event": {"S": event.raw},
+                "first_skipped": {"N": str(event.first_skipped_ms)},
+                "reason": {"S": event.reason},
+                "expires_at": {"N": str(expires)},
+            }
+            requests.append({"PutRequest": {"Item": item}})
+        self._batch_write(requests)
+
+    def drop_waiting_email_events(self, portal: str, event_ids: Sequence[str]) -> None:
+        partition = keys.email_events_waiting(portal)
+        self._batch_write(
+            [
+                {"DeleteRequest": {"Key": {"pk": {"S": partition}, "sk": {"S": i}}}}
+                for i in dict.fromkeys(event_ids)
+            ]
+        )
+
     # table access
 
     def _get(self, key: keys.Key) -> Item | None:
@@ -634,6 +735,24 @@ def _link_item(key: keys.Key, link: Link, rev: int) -> Item:
     if link.updated_at is not None:
         item["updated_at"] = {"S": link.updated_at.isoformat()}
     return item
+
+
+def link_emails(link: Link) -> list[str]:
+    """The emails a link is found by: both sides' synced email, normalised."""
+    hubspot, salesforce = link.synced.get("email", (None, None))
+    return list(dict.fromkeys(e for e in (normalize_email(hubspot), normalize_email(salesforce)) if e))
+
+
+def _email_keys(link: Link) -> list[keys.Key]:
+    return [keys.link_by_email(link.portal, email) for email in link_emails(link)]
+
+
+def _email_pointers(
+    kept: Sequence[tuple[Link, tuple[keys.Key, keys.Key]]], current: Mapping[keys.Key, Item]
+) -> list[Item]:
+    """The links by email that are missing or lead elsewhere (two links with one email: the last)."""
+    wanted = {key: _pointer_item(key, link) for link, _pair in kept for key in _email_keys(link)}
+    return [item for key, item in wanted.items() if current.get(key) != item]
 
 
 def _pointer_item(key: keys.Key, link: Link) -> Item:

@@ -14,9 +14,14 @@ webhook request received   ``P#<portal>#WEBHOOK#<fingerprint>``     ``SEEN``
 poll cursor                ``P#<portal>#CURSOR``                    ``<cursor name>``
 sync-health entry          ``P#<portal>#HEALTH``                    ``<category>#<record>#<code>``
 counters                   ``P#<portal>#COUNTERS``                  ``TOTAL`` (one number per counter)
+link (by email)            ``P#<portal>#EMAIL#<email>``             ``LINK`` (names the HubSpot id)
+email event done           ``P#<portal>#EMAILEVENT#<event id>``     ``DONE`` (the task it became)
+email event waiting        ``P#<portal>#EMAILWAIT``                 ``<event id>`` (recipient unsynced)
 =========================  =======================================  ===================================
 
-The content item holds the whole link (counterpart, ``synced`` values, times); the pointer leads
+A link by email leads from a synced email (either side's, normalised) to the HubSpot id; it is a hint,
+not a link: whoever follows it checks that the link still holds that email, so a stale one is
+harmless. The content item holds the whole link (counterpart, ``synced`` values, times); the pointer leads
 from a Salesforce id to it. A link exists while both name each other (see ``dynamo.py``). Health
 entries are sorted by category first, so one portal's entries of one category are a single
 ``begins_with`` query. The ``<record>`` of a health entry is a record key
@@ -133,3 +138,21 @@ def counters(portal: str) -> Key:
 
 def counter_attribute(name: str) -> str:
     return COUNTER_ATTRIBUTE_PREFIX + require("counter name", name)
+
+
+def link_by_email(portal: str, email: str) -> Key:
+    """Where a synced email leads to its HubSpot contact (the email normalised; it comes last)."""
+    normalised = normalize_email(email)
+    if normalised is None:
+        raise ValueError("a link by email needs a non-blank email")
+    return Key(f"{_portal(portal)}#EMAIL#{normalised}", LINK_SORT_KEY)
+
+
+def email_event_done(portal: str, event_id: str) -> Key:
+    """A HubSpot marketing-email event that became a task (one task per event)."""
+    return Key(f"{_portal(portal)}#EMAILEVENT#{require('event id', event_id)}", "DONE")
+
+
+def email_events_waiting(portal: str) -> str:
+    """The partition of the email events whose recipient is not synced yet (sort key: event id)."""
+    return f"{_portal(portal)}#EMAILWAIT"

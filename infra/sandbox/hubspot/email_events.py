@@ -7,6 +7,7 @@ the forward are still reported with the original recipient: HubSpot cannot tell 
 
 Events are listed newest first. The ``offset`` paging token is opaque; it points just past the last
 event returned, so events added meanwhile (always newer) do not shift later pages.
+``GET /email/public/v1/campaigns/{id}`` describes a campaign (name, subject, counters).
 ``POST /_sandbox/email-events`` adds events for a recipient, creating the message's SENT and
 DELIVERED events first when they are missing.
 """
@@ -133,6 +134,7 @@ class Campaign:
     id: int
     group_id: int
     subject: str
+    name: str | None = None
 
 
 @dataclass
@@ -180,6 +182,7 @@ class EmailEvents:
     def register_routes(self) -> None:
         self.emulator.route("GET", "/email/public/v1/events", self._list)
         self.emulator.route("GET", "/email/public/v1/events/<int:created>/<eventId>", self._get)
+        self.emulator.route("GET", "/email/public/v1/campaigns/<int:campaignId>", self._campaign)
         self.emulator.control("POST", "email-events", self._control_add)
 
     def reset(self) -> None:
@@ -311,6 +314,7 @@ class EmailEvents:
         with self.emulator.lock:
             for index, (subject, days_ago) in enumerate(DEMO_CAMPAIGNS):
                 campaign = self.campaign(FIRST_CAMPAIGN_ID + index, subject)
+                campaign.name = subject
                 sent_at = now - days_ago * DAY_MS
                 for position, email in enumerate(recipients):
                     if (position + index) % 3 == 2 and index > 0:
@@ -388,6 +392,36 @@ class EmailEvents:
                 if event.id == eventId and event.created == created:
                     return json_response(event.to_api(self.emulator.credentials.portal_id))
         raise not_found(f"Email event {created}/{eventId} not found")
+
+    def _campaign(self, _request: Request, campaignId: int) -> Response:
+        """A campaign as the v1 campaigns API describes it (its counters from the events so far)."""
+        with self.emulator.lock:
+            campaign = self._campaigns.get(campaignId)
+            if campaign is None:
+                raise not_found(f"Email campaign {campaignId} not found")
+            counters: dict[str, int] = {}
+            for event in self._events:
+                if event.campaign.id == campaignId:
+                    name = event.type.lower()
+                    counters[name] = counters.get(name, 0) + 1
+            return json_response(
+                {
+                    "id": campaign.id,
+                    "appId": MARKETING_APP_ID,
+                    "appName": MARKETING_APP_NAME,
+                    "contentId": campaign.group_id,
+                    "name": campaign.name or campaign.subject,
+                    "subject": campaign.subject,
+                    "type": "BATCH_EMAIL",
+                    "subType": "batch",
+                    "numIncluded": counters.get("sent", 0),
+                    "numQueued": 0,
+                    "counters": counters,
+                    "lastUpdatedTime": max(
+                        (e.created for e in self._events if e.campaign.id == campaignId), default=0
+                    ),
+                }
+            )
 
     # -- control --------------------------------------------------------------------------------------
     def _control_add(self, request: Request) -> Response:

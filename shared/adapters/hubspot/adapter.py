@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from shared.adapters.hubspot.email_events import HubSpotEmailEvents
 from shared.adapters.hubspot.lists import HubSpotLists
 from shared.adapters.hubspot.owners import HubSpotOwners
 from shared.adapters.hubspot.preferences import HubSpotPreferences
@@ -17,7 +18,9 @@ from shared.adapters.secrets import HubSpotSecret
 from shared.state.cache import SharedCache
 
 
-class HubSpotAdapter(HubSpotPreferences, HubSpotSearch, HubSpotLists, HubSpotOwners, HubSpotProperties):
+class HubSpotAdapter(
+    HubSpotPreferences, HubSpotSearch, HubSpotLists, HubSpotOwners, HubSpotProperties, HubSpotEmailEvents
+):
     """:class:`~shared.ports.HubSpotPort` over hubspot-api-client, for one portal's private-app
     token. Not thread-safe (a Lambda handles one event at a time)."""
 

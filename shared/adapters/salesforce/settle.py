@@ -31,10 +31,13 @@ Pending = tuple[int, RecordWrite]  # (position in the caller's list, the write)
 MAX_WRITE = 200  # records per sObject Collections create/update
 
 
-def write_problem(write: RecordWrite, *, create: bool) -> ApiFailure | None:
-    """Why a write cannot be sent (a create with an id, a bad field name...); None when it can."""
+def write_problem(write: RecordWrite, *, create: bool, key_field: str | None = None) -> ApiFailure | None:
+    """Why a write cannot be sent (a create with an id, an upsert without its key, a bad field
+    name...); None when it can."""
     if create != (write.record_id is None):
         return invalid_write(create=create)
+    if key_field is not None and not write.fields.get(key_field):
+        return invalid_field(key_field)
     for name in write.fields:
         if not is_name(name) or name.lower() == "id":
             return invalid_field(name)
@@ -78,6 +81,27 @@ def by_email(pending: Sequence[Pending]) -> dict[str, list[Pending]]:
         if email:
             found.setdefault(email, []).append((index, write))
     return found
+
+
+def settle_by_content(
+    rows: Iterable[Mapping[str, Any]], pending: Sequence[Pending], done: dict[int, WriteOutcome]
+) -> set[int]:
+    """Each row found settles the first pending create of the same ``WhoId``, ``Subject`` and
+    ``Description`` as a success (a row settles one create only); returns the positions settled."""
+    waiting: dict[tuple[str, str, str], list[Pending]] = {}
+    for index, write in pending:
+        who = salesforce_id18(str(write.fields.get("WhoId") or "")) if write.fields.get("WhoId") else ""
+        content = (who, str(write.fields.get("Subject") or ""), str(write.fields.get("Description") or ""))
+        waiting.setdefault(content, []).append((index, write))
+    settled: set[int] = set()
+    for row in rows:
+        who = salesforce_id18(str(row.get("WhoId"))) if row.get("WhoId") else ""
+        queue = waiting.get((who, str(row.get("Subject") or ""), str(row.get("Description") or "")), [])
+        if queue:
+            index, write = queue.pop(0)
+            done[index] = WriteOutcome(write.key, salesforce_id18(str(row["Id"])))
+            settled.add(index)
+    return settled
 
 
 def settle_created(

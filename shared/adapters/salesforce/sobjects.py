@@ -1,7 +1,7 @@
 """sObject Collections: ``retrieve`` (up to 2,000 ids per call; SOQL ``Id IN`` would need several
-calls for as many ids, because of the URL length) and ``create`` / ``update`` (200 records per call,
-``allOrNone`` false, each record's result mapped to a :class:`~shared.ports.WriteOutcome`, see
-:mod:`shared.adapters.salesforce.settle`).
+calls for as many ids, because of the URL length) and ``create`` / ``update`` / ``upsert`` by an
+external-id field (200 records per call, ``allOrNone`` false, each record's result mapped to a
+:class:`~shared.ports.WriteOutcome`, see :mod:`shared.adapters.salesforce.settle`).
 
 Writes never lose what already succeeded: records still failing when the retry budget is spent come
 back as failures with ``retryable=True``. A create that could not be settled after an ambiguous
@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
+from typing import NamedTuple
 
 from shared.adapters.retry import Budget, RequestRejected, Retryable, Transient, WriteSuspended
 from shared.adapters.salesforce.errors import gave_up
@@ -25,17 +26,25 @@ from shared.adapters.salesforce.settle import (
     apply_results,
     by_email,
     payload,
+    settle_by_content,
     settle_created,
     write_problem,
 )
-from shared.adapters.salesforce.soql import BASE_FIELDS, check_name, created_since_queries, select_list
+from shared.adapters.salesforce.soql import (
+    BASE_FIELDS,
+    check_name,
+    created_since_queries,
+    select_list,
+    tasks_created_since_queries,
+)
 from shared.chunking import chunks
 from shared.errors import SuspendedError, TransientApiError
 from shared.ids import looks_like_salesforce_id, salesforce_id18_or_none
 from shared.ports import RecordWrite, SalesforceRecord, WriteOutcome
 
 MAX_RETRIEVE = 2000  # ids per sObject Collections retrieve
-AMBIGUITY_MARGIN = dt.timedelta(minutes=5)  # clock skew allowed when looking for our own creates
+AMBIGUITY_MARGIN = dt.timedelta(minutes=5)
+TASK = "Task"  # clock skew allowed when looking for our own creates
 
 
 class SalesforceCollections(SalesforceQueries):
@@ -76,41 +85,50 @@ class SalesforceCollections(SalesforceQueries):
             sobject, writes, create=False, assign=False if self.auto_assign is not None else None
         )
 
+    def upsert(self, sobject: str, external_field: str, writes: Sequence[RecordWrite]) -> list[WriteOutcome]:
+        """Create or update each record by its value of ``external_field`` (an external-id field),
+        200 per call. Sending a record again is harmless, so a call whose answer was lost is simply
+        sent again: nothing is created twice."""
+        check_name(external_field)
+        self._assign = False if self.auto_assign is not None else None
+        try:
+            return self._write_all(sobject, writes, call=_upsert_call(sobject, external_field))
+        finally:
+            self._assign = self.auto_assign
+
     # -- writes --------------------------------------------------------------------------------
     def _write(
         self, sobject: str, writes: Sequence[RecordWrite], *, create: bool, assign: bool | None
     ) -> list[WriteOutcome]:
         self._assign = assign
         try:
-            return self._write_all(sobject, writes, create=create)
+            return self._write_all(sobject, writes, call=CREATE if create else UPDATE)
         finally:
             self._assign = self.auto_assign
 
-    def _write_all(self, sobject: str, writes: Sequence[RecordWrite], *, create: bool) -> list[WriteOutcome]:
+    def _write_all(self, sobject: str, writes: Sequence[RecordWrite], *, call: _Call) -> list[WriteOutcome]:
         check_name(sobject)
         outcomes: dict[int, WriteOutcome] = {}
         valid: list[Pending] = []
         for index, write in enumerate(writes):
-            problem = write_problem(write, create=create)
+            problem = write_problem(write, create=call.creates, key_field=call.key_field)
             if problem is not None:
                 outcomes[index] = WriteOutcome(write.key, None, problem)
             else:
                 valid.append((index, write))
         for chunk in chunks(valid, MAX_WRITE):
             try:
-                self._write_chunk(sobject, chunk, outcomes, create=create)
+                self._write_chunk(sobject, chunk, outcomes, call=call)
             except SuspendedError as exc:
                 done = [outcomes[i] for i in sorted(outcomes)]
                 raise WriteSuspended(exc, done) from exc
         return [outcomes[index] for index in range(len(writes))]
 
     def _write_chunk(
-        self, sobject: str, chunk: Sequence[Pending], done: dict[int, WriteOutcome], *, create: bool
+        self, sobject: str, chunk: Sequence[Pending], done: dict[int, WriteOutcome], *, call: _Call
     ) -> None:
         """One collection call (again for records that hit transient failures) for <= 200 records;
         each record's outcome goes into ``done`` as soon as it is known."""
-        operation = "create" if create else "update"
-        method = "POST" if create else "PATCH"
         budget = self.retrier.budget()
         started = self._now()
         pending = list(chunk)
@@ -120,13 +138,13 @@ class SalesforceCollections(SalesforceQueries):
             body = {"allOrNone": False, "records": [payload(sobject, w) for _, w in pending]}
             try:
                 results = self._attempt(
-                    operation, partial(self._restful, "composite/sobjects", method, body, True)
+                    call.operation, partial(self._restful, call.path, call.method, body, True)
                 )
             except Retryable as exc:
                 last = exc.transient
                 if not budget.wait(last):
                     break
-                if create and last.ambiguous:
+                if call.settles and last.ambiguous:
                     ambiguous = True
                     try:
                         pending = self._settle_ambiguous(sobject, pending, started, budget, done)
@@ -153,6 +171,8 @@ class SalesforceCollections(SalesforceQueries):
         done: dict[int, WriteOutcome],
     ) -> list[Pending]:
         """Find the pending creates an unanswered attempt applied anyway; return the others."""
+        if sobject == TASK:
+            return self._settle_tasks(pending, started, budget, done)
         candidates = by_email(pending)
         if not candidates:
             return list(pending)
@@ -165,3 +185,38 @@ class SalesforceCollections(SalesforceQueries):
         )
         settled = settle_created(self._query("find_created", queries, budget), candidates, done)
         return [(i, w) for i, w in pending if i not in settled]
+
+    def _settle_tasks(
+        self, pending: Sequence[Pending], started: dt.datetime, budget: Budget, done: dict[int, WriteOutcome]
+    ) -> list[Pending]:
+        """Tasks have no email: a pending create was applied when a task of the same record with the
+        same subject and description was created by this user since the attempt began."""
+        who = sorted({str(w.fields["WhoId"]) for _, w in pending if w.fields.get("WhoId")})
+        if not who:
+            return list(pending)
+        user_id = self.tokens.token().user_id
+        queries = tasks_created_since_queries(
+            who,
+            started - AMBIGUITY_MARGIN,
+            user_id if user_id and looks_like_salesforce_id(user_id) else None,
+        )
+        settled = settle_by_content(self._query("find_created", queries, budget), pending, done)
+        return [(i, w) for i, w in pending if i not in settled]
+
+
+class _Call(NamedTuple):
+    operation: str
+    method: str
+    path: str
+    creates: bool
+    settles: bool  # a create whose answer was lost is looked for before it is sent again
+    key_field: str | None = None
+
+
+CREATE = _Call("create", "POST", "composite/sobjects", creates=True, settles=True)
+UPDATE = _Call("update", "PATCH", "composite/sobjects", creates=False, settles=False)
+
+
+def _upsert_call(sobject: str, external_field: str) -> _Call:
+    path = f"composite/sobjects/{sobject}/{external_field}"
+    return _Call("upsert", "PATCH", path, creates=True, settles=False, key_field=external_field)

@@ -117,6 +117,16 @@ def created_since_queries(
     return _in_queries(head, [soql_literal(e) for e in emails], f"){conditions} ORDER BY CreatedDate, Id")
 
 
+def tasks_created_since_queries(who_ids: Sequence[str], since: dt.datetime, user_id: str | None) -> list[str]:
+    """Tasks of the records ``who_ids`` created at or after ``since`` (by ``user_id``, when given),
+    oldest first: where a task create whose answer was lost is looked for."""
+    conditions = f" AND CreatedDate >= {soql_datetime(since)}"
+    if user_id:
+        conditions += f" AND CreatedById = {soql_literal(user_id)}"
+    head = "SELECT Id, WhoId, Subject, Description, CreatedDate FROM Task WHERE WhoId IN ("
+    return _in_queries(head, [soql_literal(i) for i in who_ids], f"){conditions} ORDER BY CreatedDate, Id")
+
+
 def merged_away_queries(sobject: str, ids: Sequence[str]) -> list[str]:
     """The deleted records among ``ids`` with the record they were merged into (for queryAll)."""
     head = f"SELECT Id, MasterRecordId FROM {check_name(sobject)} WHERE IsDeleted = true AND Id IN ("  # noqa: S608

@@ -1,0 +1,22 @@
+"""Marketing email events -> Salesforce Tasks, on its schedule (``shared.pipeline.stages.email_events``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared import wiring
+from shared.observability import logger, metrics, tracer
+from shared.pipeline.stages.base import StageSlot
+from shared.pipeline.stages.email_events import EmailEventsStage
+
+# built on the first invocation, from the function's environment
+stage: StageSlot[EmailEventsStage] = StageSlot(wiring.email_events_stage)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return stage().handle(event, context)

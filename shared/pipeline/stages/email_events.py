@@ -1,0 +1,44 @@
+"""The email events function's stage: on its schedule, one run of the email events sync
+(``shared.pipeline.email_events``). A CRM that is suspended or answers later is not a failure: the
+cursor did not move, so the next scheduled run covers the same window. Anything else fails the
+invocation (its errors alarm, and the function's dead-letter queue once Lambda's retries are spent)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from shared.config import EmailEventsSettings
+from shared.observability import logger, metrics
+from shared.pipeline.email_events import EmailEventSync
+from shared.pipeline.stages.base import RETRIED
+
+
+class EmailEventsStage:
+    def __init__(
+        self,
+        *,
+        settings: Callable[[], EmailEventsSettings],
+        sync: Callable[[EmailEventsSettings], EmailEventSync],
+    ) -> None:
+        """``settings``: the configuration's ``email_events`` section (re-read as it changes);
+        ``sync``: a run with those settings."""
+        self.settings = settings
+        self.sync = sync
+
+    def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        settings = self.settings()
+        if not settings.enabled:
+            logger.info("email events are turned off (email_events.enabled)")
+            return {"enabled": False}
+        try:
+            result = self.sync(settings).run()
+        except RETRIED as exc:
+            logger.warning("email events will be read again on the next run", extra={"error": str(exc)})
+            metrics.add_metric(name="EmailEventsDeferred", unit="Count", value=1)
+            return {"enabled": True, "deferred": str(exc)}
+        metrics.add_metric(name="EmailTasksCreated", unit="Count", value=result.tasks)
+        metrics.add_metric(name="EmailEventsSkipped", unit="Count", value=sum(result.skipped.values()))
+        logger.info("email events run", extra={"result": asdict(result)})
+        return {"enabled": True, **asdict(result)}
