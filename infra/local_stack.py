@@ -133,7 +133,7 @@ class LocalStack:
         queues = {
             name: runtime.queue_url(name)
             for name in ("ChangesQueue", "WritesQueue", "PollRequestsQueue", "ChangesDeadLetterQueue",
-                         "WritesDeadLetterQueue", "PollRequestsDeadLetterQueue")
+                         "WritesDeadLetterQueue", "PollRequestsDeadLetterQueue", "EmailEventsDeadLetterQueue")
         }  # fmt: skip
         return RuntimeInfo(
             url=runtime.url,
@@ -255,6 +255,14 @@ class LocalStack:
         for body in requests_:
             sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
         return len(requests_)
+
+    def run_email_events(self) -> dict[str, Any]:
+        """One run of the email events function now (as its schedule runs it), and what it did."""
+        result = self.runtime.invoke_schedule("EmailEventsFunction")
+        if getattr(result, "error", None):
+            raise RuntimeError(f"the email events run failed: {result.error}")
+        payload: dict[str, Any] = result.payload
+        return payload
 
     def pending(self) -> int:
         return self.sandbox.pending_deliveries()

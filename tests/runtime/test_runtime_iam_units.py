@@ -213,6 +213,10 @@ def test_a_function_may_send_to_every_queue_it_is_given(roles):
     for function, role in roles.items():
         raw = template.properties(function)["Environment"]["Variables"]
         queues = [v["Ref"] for k, v in raw.items() if k.endswith("_QUEUE_URL")]
+        # a function that hands nothing on sends its failed runs to its own dead-letter queue
+        dead_letter = template.properties(function).get("DeadLetterQueue")
+        if dead_letter:
+            queues.append(dead_letter["TargetArn"]["Fn::GetAtt"][0])
         assert queues, function
         for queue in queues:
             assert _may(role, "sqs:SendMessage", "queue", queue), (function, queue)
@@ -229,6 +233,10 @@ def test_a_function_may_send_to_every_queue_it_is_given(roles):
         ("ApplyFunction", "dynamodb:Scan", "table", "IdempotencyTable"),
         ("ApplyFunction", "ssm:PutParameter", "parameter", "/hssync/config"),
         ("PollFunction", "sqs:SendMessage", "queue", "OwnersQueue"),
+        ("EmailEventsFunction", "sqs:SendMessage", "queue", "WritesQueue"),
+        ("EmailEventsFunction", "dynamodb:Scan", "table", "StateTable"),
+        ("EmailEventsFunction", "dynamodb:DeleteItem", "table", "StateTable"),
+        ("EmailEventsFunction", "dynamodb:GetItem", "table", "IdempotencyTable"),
     ],
 )
 def test_what_a_role_does_not_allow(roles, function, action, kind, name):

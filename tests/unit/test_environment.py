@@ -13,6 +13,7 @@ from shared.environment import (
     ApplyEnvironment,
     ChangeEventsEnvironment,
     DedupeEnvironment,
+    EmailEventsEnvironment,
     FunctionEnvironment,
     MissingSetting,
     OwnersEnvironment,
@@ -23,6 +24,7 @@ from shared.observability import metrics
 from shared.pipeline.stages.apply import ApplyStage
 from shared.pipeline.stages.change_events import ChangeEventStage
 from shared.pipeline.stages.dedupe import DedupeStage
+from shared.pipeline.stages.email_events import EmailEventsStage
 from shared.pipeline.stages.owners import OwnersStage
 from shared.pipeline.stages.poll import PollStage
 from shared.pipeline.stages.webhook import WebhookStage
@@ -47,6 +49,7 @@ FUNCTIONS: dict[str, tuple[str, type[FunctionEnvironment], type]] = {
     "DedupeFunction": ("functions.dedupe.app", DedupeEnvironment, DedupeStage),
     "OwnersFunction": ("functions.owners.app", OwnersEnvironment, OwnersStage),
     "ApplyFunction": ("functions.apply.app", ApplyEnvironment, ApplyStage),
+    "EmailEventsFunction": ("functions.email_events.app", EmailEventsEnvironment, EmailEventsStage),
 }
 # read by the adapters or tunable, never set by the template
 OPTIONAL = {"HSSYNC_CONFIG_TTL_SECONDS", "SALESFORCE_LOGIN_URL"}
@@ -177,9 +180,17 @@ ROUTES: dict[str, tuple[dict[str, str], str]] = {
     "OwnersFunction": ({"writes": "WRITES_QUEUE_URL"}, "owners"),
     "ApplyFunction": ({"writes": "WRITES_QUEUE_URL", "changes": "CHANGES_QUEUE_URL"}, "apply"),
 }
+# functions that hand nothing on: they write themselves (their failed runs go to Lambda's DLQ)
+SENDS_NOTHING = {"EmailEventsFunction"}
 
 
-@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_every_function_routes_its_work_or_hands_nothing_on():
+    assert set(ROUTES) | SENDS_NOTHING == set(FUNCTIONS)
+    for logical_id in SENDS_NOTHING:
+        assert not [name for name in function_variables(logical_id) if name.endswith("QUEUE_URL")]
+
+
+@pytest.mark.parametrize("logical_id", sorted(ROUTES))
 def test_each_stage_sends_to_the_queues_the_template_names_and_dead_letters_with_its_source(
     logical_id, fresh, monkeypatch
 ):

@@ -58,6 +58,9 @@ def test_every_work_queue_has_a_dead_letter_queue_with_an_alarm():
     work = {name for name, q in QUEUES.items() if "RedrivePolicy" in q["Properties"]}
     dead = {q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] for q in QUEUES.values()
             if "RedrivePolicy" in q["Properties"]}  # fmt: skip
+    # a scheduled function's failed asynchronous invocations (Lambda's DeadLetterQueue)
+    dead |= {f["Properties"]["DeadLetterQueue"]["TargetArn"]["Fn::GetAtt"][0] for f in FUNCTIONS.values()
+             if "DeadLetterQueue" in f["Properties"]}  # fmt: skip
     assert work | dead == set(QUEUES)  # every queue is either worked or a dead-letter queue
     assert dead == watched
 
