@@ -7,7 +7,9 @@
 2. 200 single live edits, alternating a HubSpot user and a Salesforce user: latency p50/p95.
 3. Cold start: each handler module imported in a fresh interpreter.
 4. The sandbox itself: each emulator's latency for a simple request.
-5. The soak (bench/soak.py): per seed, on a fresh stack, 1,000 new records and 300 live user edits
+5. Email events (bench/email_events.py): 10,000 opens and clicks of 2,000 synced contacts become
+   Salesforce Tasks in one run of the email events function: API calls on each side, tasks/s.
+6. The soak (bench/soak.py): per seed, on a fresh stack, 1,000 new records and 300 live user edits
    at 10/s under injected faults; lost, duplicated, diverged records, lost updates, writes after idle
    (``--soak-seeds N``, default 10; ``--quick``: 3).
 
@@ -27,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.email_events import email_events_run, render_email_events
 from bench.emulators import measure_emulators
 from bench.imports import TARGET_MS, measure_imports
 from bench.pipeline import (
@@ -102,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
         "--skip",
         action="append",
         default=[],
-        choices=["sync", "edits", "imports", "emulators", "soak"],
+        choices=["sync", "edits", "imports", "emulators", "email_events", "soak"],
         help="leave a section out (repeatable)",
     )
     parser.add_argument(
@@ -171,6 +174,13 @@ def _emulators() -> dict[str, Any]:
     return emulators.to_json()
 
 
+def _email_events() -> dict[str, Any]:
+    _heading("Email events -> Salesforce Tasks (10,000 events, 2,000 synced contacts, fresh stack)")
+    run = email_events_run()
+    print(render_email_events(run))
+    return run.to_json()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     quiet_logs()
@@ -186,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         results["imports"] = _imports()
     if "emulators" not in args.skip:
         results["emulators"] = _emulators()
+    if "email_events" not in args.skip:
+        results["email_events"] = _email_events()
     if "soak" not in args.skip:
         seeds = args.soak_seeds or (QUICK_SOAK_SEEDS if args.quick else SOAK_SEEDS)
         results["soak"] = _soak(seeds)

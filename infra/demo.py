@@ -4,8 +4,10 @@
    (moto for SQS/DynamoDB/Secrets Manager/SSM, the functions of template.yaml unchanged).
 2. Backfill: the initial sync of every existing record, through the pipeline.
 3. Live edits on both sides, as users make them, each timed until it shows on the other side.
-4. A summary: per direction created / updated / linked by email / skipped / errors, API calls per
-   system, echo writes, and the latency of the live edits.
+4. Marketing email events: the seeded opens and clicks become Salesforce Tasks (one run of the
+   email events function).
+5. A summary: per direction created / updated / linked by email / skipped / errors, API calls per
+   system, echo writes, the latency of the live edits, and the tasks made from email events.
 
 The emulators' state is observed in-process (never through their APIs) so that the API-call counts
 are the pipeline's alone.
@@ -146,6 +148,14 @@ class Demo:
         self.stack.wait_idle(EDIT_TIMEOUT)
         return latencies, before, self.snapshot()
 
+    def email_events(self) -> tuple[dict[str, Any], Snapshot, Snapshot, int]:
+        """One run of the email events function over the seeded events; the Tasks now in the org."""
+        before = self.snapshot()
+        result = self.stack.run_email_events()
+        after = self.snapshot()
+        tasks = len(list(self.sandbox.salesforce.store.rows("Task", include_deleted=False)))
+        return result, before, after, tasks
+
     def _linked_pairs(self, count: int) -> list[tuple[str, str, str]]:
         """Linked pairs whose HubSpot contact is in the inclusion list (only those sync both ways)."""
         contacts = self.sandbox.hubspot.store.records("contacts")
@@ -216,6 +226,24 @@ def render_summary(
     return "\n".join(lines)
 
 
+def render_email_events(run: tuple[dict[str, Any], Snapshot, Snapshot, int]) -> str:
+    result, before, after, tasks = run
+    skipped = result.get("skipped") or {}
+    return "\n".join(
+        [
+            "",
+            "Marketing email events -> Salesforce Tasks (one run of the email events function)",
+            f"  events read: {result.get('read', 0)}; tasks created: {result.get('tasks', 0)} "
+            f"(Tasks in the org: {tasks})",
+            f"  skipped: {sum(skipped.values())} "
+            f"({', '.join(f'{k}: {v}' for k, v in sorted(skipped.items())) or 'none'}); "
+            f"kept for another try: {result.get('waiting', 0)}",
+            f"  API calls: Salesforce {after.salesforce_calls - before.salesforce_calls}, "
+            f"HubSpot {after.hubspot_calls - before.hubspot_calls}",
+        ]
+    )
+
+
 def run_demo(state_dir: Path, config_file: Path = DEMO_CONFIG) -> int:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     print("starting the sandbox (seeded) and the hssync stack in the local runtime ...", flush=True)
@@ -231,7 +259,9 @@ def run_demo(state_dir: Path, config_file: Path = DEMO_CONFIG) -> int:
             backfill = demo.backfill()
             live = demo.live_edits()
             health = len(stack.health())
+            emails = demo.email_events()
             print(render_summary(backfill, live, health))
+            print(render_email_events(emails))
             latencies, before, after = live
             echo = _delta(after, before)
             updates = echo.get("hubspot_to_salesforce.updated", 0) + echo.get(

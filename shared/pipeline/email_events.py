@@ -34,6 +34,7 @@ from shared.ports import Link, RecordWrite, SalesforceRecord, WriteOutcome
 from shared.times import epoch_ms, utc_now
 
 TASK = "Task"
+USER = "User"
 TASKS_PER_CALL = 200
 DONE_KEPT = dt.timedelta(days=400)  # longer than any window a read covers again
 RECORD_MISSING = "salesforce_record_missing"
@@ -176,13 +177,21 @@ class EmailEventSync:
         return [e for e in chosen if e.id not in done]
 
     def _owners(self, targets: Sequence[Target]) -> dict[str, str | None]:
-        """Each existing record's owner (None: one a task cannot have, such as a queue)."""
+        """Each existing record's owner (None: one a task cannot have: a queue, an inactive user)."""
         owners: dict[str, str | None] = {}
         for sobject in sorted({t.sf_object for t in targets}):
             ids = sorted({t.sf_id for t in targets if t.sf_object == sobject})
             for record_id, record in self.salesforce.retrieve(sobject, ids, ["OwnerId"]).items():
                 owners[record_id] = task_owner(record.fields.get("OwnerId"))
-        return owners
+        users = sorted({owner for owner in owners.values() if owner is not None})
+        active = {
+            user_id
+            for user_id, user in (
+                self.salesforce.retrieve(USER, users, ["IsActive"]) if users else {}
+            ).items()
+            if user.fields.get("IsActive") is True
+        }
+        return {record_id: owner if owner in active else None for record_id, owner in owners.items()}
 
     def _write(
         self,

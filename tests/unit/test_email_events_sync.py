@@ -57,6 +57,7 @@ class Salesforce:
         self.tasks: dict[str, dict[str, Any]] = {}
         self.missing_fields = set(fields)
         self.fail: set[str] = set()
+        self.inactive: set[str] = set()
         self.calls = 0
 
     def create(
@@ -93,6 +94,10 @@ class Salesforce:
     def retrieve(
         self, sobject: str, ids: Sequence[str], fields: Sequence[str]
     ) -> dict[str, SalesforceRecord]:
+        if sobject == "User":
+            return {
+                i: SalesforceRecord(sobject, i, {"IsActive": i not in self.inactive}, NOW, NOW) for i in ids
+            }
         return {
             i: SalesforceRecord(sobject, i, {"OwnerId": OWNER}, NOW, NOW)
             for i in ids
@@ -241,3 +246,11 @@ def test_many_events_are_written_200_per_call_and_campaigns_read_once(world):
     assert run(world).tasks == 450
     assert salesforce.calls == 3
     assert reader.campaign_reads == 1
+
+
+def test_a_task_of_a_record_owned_by_an_inactive_user_is_left_to_its_default_owner(world):
+    reader, salesforce, _state = world
+    salesforce.inactive.add(OWNER)
+    reader.add("OPEN", NOW - dt.timedelta(hours=1))
+    assert run(world).tasks == 1
+    assert "OwnerId" not in next(iter(salesforce.tasks.values()))
