@@ -60,7 +60,7 @@ class TaskWriter(Protocol):
         self, sobject: str, ids: Sequence[str], fields: Sequence[str]
     ) -> dict[str, SalesforceRecord]: ...
 
-    def existing_fields(self, sobject: str, fields: Sequence[str]) -> list[str]: ...
+    def describe_fields(self, sobject: str) -> dict[str, Mapping[str, Any]]: ...
 
 
 class EmailEventState(Protocol):
@@ -246,10 +246,18 @@ class EmailEventSync:
         return {campaign_id: c for campaign_id, c in found.items() if c is not None}
 
     def _allowed_fields(self, id_field: str | None) -> set[str]:
-        """The Task fields this org has (TaskSubtype needs a feature some orgs lack)."""
+        """The Task fields this org has (TaskSubtype needs a feature some orgs lack); upserting, only
+        those an update may write too (an upsert that finds its task updates it: TaskSubtype cannot
+        be updated, so it is left out)."""
         names = ["Subject", "WhoId", "ActivityDate", "Status", "Priority", "TaskSubtype", "Type"]
         names += ["Description", "OwnerId", *([id_field] if id_field else [])]
-        return set(self.salesforce.existing_fields(TASK, names))
+        described = self.salesforce.describe_fields(TASK)
+        return {
+            name
+            for name in names
+            if name.lower() in described
+            and (id_field is None or described[name.lower()].get("updateable") is not False)
+        }
 
     def _settle_waiting(
         self,

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import World
+from infra.sandbox.salesforce.schema import DEFAULT_CUSTOM_FIELDS
+from shared.state import keys
+from tests.e2e.conftest import World, recycle_workers
 
 CAMPAIGN = 2150000101
 FAULTS = {"rate": 0.1, "seed": 20261207, "timeout_seconds": 0.5}
 ROUNDS = 8
 # read from an hour back: the events of a test are made just before its first run
 SETTINGS = "email_events: {start: PT1H, overlap_minutes: 60}\n"
+EVENT_FIELD = "HubSpot_Email_Event_Id__c"
 
 
 def _events(world: World, recipient: str, *kinds: str, **spec: Any) -> list[dict[str, Any]]:
@@ -140,3 +143,28 @@ def test_types_outside_the_setting_make_nothing(world: World) -> None:
     _events(world, "ann@example.com", "SPAMREPORT")
     assert _run(world)["tasks"] == 0
     assert _tasks(world) == []
+
+
+def test_with_an_event_id_field_even_a_lost_state_table_makes_no_second_task(world: World) -> None:
+    field = {"object": "Task", "name": EVENT_FIELD, "type": "string", "length": 64, "external_id": True}
+    world.sandbox_post(
+        "salesforce", "settings", {"custom_fields": [*DEFAULT_CUSTOM_FIELDS, {**field, "unique": True}]}
+    )
+    recycle_workers(world, "EmailEventsFunction")  # the org's Task is described afresh
+    world.use_config("email_events: {start: PT1H, event_id_field: HubSpot_Email_Event_Id__c}\n")
+    _synced_lead(world, "ann@example.com")
+    made = [e["id"] for e in _events(world, "ann@example.com", "OPEN", "CLICK") if e["type"] != "SENT"]
+    assert _run(world)["tasks"] == 2
+    # the state table loses what it knew: the events done and the cursor
+    client = world.stack.state.client
+    for event_id in made:
+        key = keys.email_event_done(world.portal, event_id)
+        client.delete_item(
+            TableName=world.stack.state.table_name, Key={"pk": {"S": key.pk}, "sk": {"S": key.sk}}
+        )
+    world.stack.state.set_cursor(world.portal, "email-events", "0")
+    again = _run(world)
+    assert again["tasks"] == 2, (again, _tasks(world))  # written again: upserted onto the same tasks
+    tasks = _tasks(world)
+    assert len(tasks) == 2
+    assert {t[EVENT_FIELD] for t in tasks} <= set(made)

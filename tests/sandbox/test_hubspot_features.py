@@ -470,3 +470,20 @@ def test_opens_and_clicks_after_a_forward_are_attributed_to_the_original_recipie
 
 def test_email_events_need_credentials(url):
     assert requests.get(f"{url}/email/public/v1/events", timeout=5).status_code == 401
+
+
+def test_a_campaign_has_its_name_subject_and_counters(url, auth):
+    body = {
+        "recipient": "c@example.com",
+        "campaignId": 801,
+        "subject": "Spring news",
+        "events": [{"type": "OPEN"}],
+    }
+    requests.post(f"{url}/_sandbox/email-events", json=body, timeout=5).raise_for_status()
+    answer = requests.get(f"{url}/email/public/v1/campaigns/801", headers=auth, timeout=5)
+    assert answer.status_code == 200
+    campaign = answer.json()
+    assert (campaign["id"], campaign["subject"], campaign["name"]) == (801, "Spring news", "Spring news")
+    assert campaign["counters"] == {"sent": 1, "delivered": 1, "open": 1}
+    assert requests.get(f"{url}/email/public/v1/campaigns/802", headers=auth, timeout=5).status_code == 404
+    assert requests.get(f"{url}/email/public/v1/campaigns/801", timeout=5).status_code == 401

@@ -104,8 +104,14 @@ class Salesforce:
             if i.startswith(("00Q", "003"))
         }
 
-    def existing_fields(self, sobject: str, fields: Sequence[str]) -> list[str]:
-        return [f for f in fields if f not in self.missing_fields]
+    def describe_fields(self, sobject: str) -> dict[str, Mapping[str, Any]]:
+        names = ["Subject", "WhoId", "ActivityDate", "Status", "Priority", "TaskSubtype", "Type"]
+        names += ["Description", "OwnerId", "HS_Event__c"]
+        return {
+            n.lower(): {"name": n, "updateable": n != "TaskSubtype"}
+            for n in names
+            if n not in self.missing_fields
+        }
 
 
 class State:
@@ -219,15 +225,17 @@ def test_a_failed_task_is_tried_again_on_the_next_run(world):
 
 def test_fields_the_org_lacks_are_left_out_and_the_event_id_field_upserts(world):
     reader, salesforce, state = world
-    salesforce.missing_fields = {"TaskSubtype"}
+    salesforce.missing_fields = {"Type"}
     reader.add("OPEN", NOW - dt.timedelta(hours=1))
     run(world, event_id_field="HS_Event__c")
     state.done.clear()  # a lost state table
     run(world, NOW + dt.timedelta(minutes=1), event_id_field="HS_Event__c")
     assert len(salesforce.tasks) == 1
     task = next(iter(salesforce.tasks.values()))
-    assert "TaskSubtype" not in task
+    assert "Type" not in task  # the org lacks it
+    assert "TaskSubtype" not in task  # an upsert may update: TaskSubtype cannot be
     assert task["HS_Event__c"] == "ev0"
+    assert task["Status"] == "Completed"
 
 
 def test_opens_after_a_forward_go_to_the_original_recipient_and_say_so(world):
