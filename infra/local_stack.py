@@ -259,8 +259,8 @@ class LocalStack:
     def run_email_events(self) -> dict[str, Any]:
         """One run of the email events function now (as its schedule runs it), and what it did."""
         result = self.runtime.invoke_schedule("EmailEventsFunction")
-        if getattr(result, "error", None):
-            raise RuntimeError(f"the email events run failed: {result.error}")
+        if not result.ok:
+            raise RuntimeError(f"the email events run failed ({result.error_kind}): {result.payload}")
         payload: dict[str, Any] = result.payload
         return payload
 
