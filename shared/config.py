@@ -4,6 +4,9 @@ Kept as YAML (an SSM parameter in AWS, a file locally), validated by these pydan
 Schema comes from the same models (``hssync config schema``). Field mappings are configuration, with
 one exception: the email opt-out mapping (``hs_email_optout`` <-> ``HasOptedOutOfEmail``) is
 mandatory (CAN-SPAM) and a configuration may neither remove nor redefine it.
+
+Account sync (HubSpot companies <-> Salesforce Accounts, DESIGN S7, S9, S13) is off unless
+``accounts.enabled``; off, none of its settings changes anything.
 """
 
 from __future__ import annotations
@@ -108,9 +111,13 @@ class InclusionList(_Strict):
         return self
 
 
+# what a record of one side does when it has no counterpart: create it, or only update linked ones
+CreationMode = Literal["create_or_update", "do_nothing"]
+
+
 class Creation(_Strict):
     hubspot_to_salesforce: Literal["lead", "contact"] = "lead"
-    salesforce_to_hubspot: Literal["create_or_update", "do_nothing"] = "create_or_update"
+    salesforce_to_hubspot: CreationMode = "create_or_update"
     lead_company_placeholder: StrictStr = Field(
         default="[not provided]",
         min_length=1,
@@ -120,6 +127,16 @@ class Creation(_Strict):
         default=True,
         description="a record created from HubSpot without a valid owner gets its owner from Salesforce's "
         "assignment rules (Sforce-Auto-Assign: TRUE); false: the integration user owns it",
+    )
+    companies_to_salesforce: CreationMode = Field(
+        default="create_or_update",
+        description="with account sync on: a HubSpot company with no Account creates one "
+        "(do_nothing: companies only update the Accounts they are linked or matched to)",
+    )
+    accounts_to_hubspot: CreationMode = Field(
+        default="create_or_update",
+        description="with account sync on: a Salesforce Account with no company creates one "
+        "(do_nothing: Accounts only update the companies they are linked or matched to)",
     )
 
 
@@ -164,6 +181,37 @@ class EmailEventsSettings(_Strict):
 
 class Deletes(_Strict):
     salesforce_delete: Literal["do_nothing", "archive_hubspot_contact"] = "do_nothing"
+    salesforce_account_delete: Literal["keep", "archive"] = Field(
+        default="keep",
+        description="with account sync on: a deleted Account keeps its HubSpot company (the link is "
+        "forgotten) or archives it; a HubSpot company deletion never deletes an Account",
+    )
+
+
+class AccountsSettings(_Strict):
+    """Account sync: HubSpot companies <-> Salesforce Accounts, and contact <-> company associations."""
+
+    enabled: StrictBool = Field(
+        default=False,
+        description="sync companies with Accounts, a Contact's AccountId with its contact's primary "
+        "company, and person accounts; false: nothing of accounts syncs (contacts as before)",
+    )
+
+
+class CompanyMapping(_Strict):
+    """A HubSpot company property <-> a Salesforce Account field, with its sync rule (the same rules
+    and the same typed conversion as the contact mappings)."""
+
+    hubspot: StrictStr = Field(min_length=1, description="HubSpot company property name")
+    account: StrictStr = Field(min_length=1, description="Salesforce Account field")
+    rule: SyncRule = SyncRule.TWO_WAY
+
+
+# the Account fields a company mapping may not name: ids and the owner (owners sync through the
+# owners stage, S16/S17), and the person account's flag (S9)
+RESERVED_ACCOUNT_FIELDS = ("Id", "OwnerId", "IsPersonAccount", "MasterRecordId", "ParentId")
+RESERVED_COMPANY_PROPERTIES = ("hs_object_id", "hubspot_owner_id")
+ACCOUNT_NAME_FIELD = "Name"
 
 
 DEFAULT_CONTACT_MAPPINGS: tuple[FieldMapping, ...] = (
@@ -183,6 +231,48 @@ DEFAULT_CONTACT_MAPPINGS: tuple[FieldMapping, ...] = (
 )
 
 
+DEFAULT_COMPANY_MAPPINGS: tuple[CompanyMapping, ...] = (
+    CompanyMapping(hubspot="name", account=ACCOUNT_NAME_FIELD),
+    CompanyMapping(hubspot="domain", account="Website"),
+    CompanyMapping(hubspot="phone", account="Phone"),
+    CompanyMapping(hubspot="address", account="BillingStreet"),
+    CompanyMapping(hubspot="city", account="BillingCity"),
+    CompanyMapping(hubspot="state", account="BillingState"),
+    CompanyMapping(hubspot="zip", account="BillingPostalCode"),
+    CompanyMapping(hubspot="country", account="BillingCountry"),
+    CompanyMapping(hubspot="industry", account="Industry"),
+    CompanyMapping(hubspot="annualrevenue", account="AnnualRevenue"),
+    CompanyMapping(hubspot="numberofemployees", account="NumberOfEmployees"),
+)
+
+
+def check_company_mappings(mappings: tuple[CompanyMapping, ...]) -> tuple[CompanyMapping, ...]:
+    """The company mappings, or ValueError: each property and each field mapped once, none of the
+    reserved ones, and the Account's Name synced (an Account cannot exist without one)."""
+    properties: set[str] = set()
+    fields: set[str] = set()
+    for m in mappings:
+        if m.hubspot in RESERVED_COMPANY_PROPERTIES or any(
+            same_salesforce_field(m.account, f) for f in RESERVED_ACCOUNT_FIELDS
+        ):
+            raise ValueError(
+                f"{m.hubspot!r} <-> {m.account!r} cannot be mapped: ids, owners (synced by the owners "
+                "stage) and IsPersonAccount are not field mappings"
+            )
+        if m.hubspot in properties:
+            raise ValueError(f"HubSpot company property {m.hubspot!r} is mapped twice")
+        if m.account.lower() in fields:
+            raise ValueError(f"Account field {m.account!r} is mapped twice")
+        properties.add(m.hubspot)
+        fields.add(m.account.lower())
+    if not any(
+        same_salesforce_field(m.account, ACCOUNT_NAME_FIELD) and m.rule is not SyncRule.DONT_SYNC
+        for m in mappings
+    ):
+        raise ValueError("a mapping to the Account's Name is required: an Account needs a name")
+    return mappings
+
+
 class SyncConfig(_Strict):
     version: Version = 1
     portals: tuple[PortalId, ...] = Field(min_length=1, description="HubSpot portal ids synced with this org")
@@ -191,6 +281,17 @@ class SyncConfig(_Strict):
     contact_mappings: tuple[FieldMapping, ...] = DEFAULT_CONTACT_MAPPINGS
     deletes: Deletes = Deletes()
     email_events: EmailEventsSettings = EmailEventsSettings()
+    accounts: AccountsSettings = AccountsSettings()
+    company_mappings: tuple[CompanyMapping, ...] = Field(
+        default=DEFAULT_COMPANY_MAPPINGS,
+        min_length=1,
+        description="HubSpot company property <-> Account field, each with its rule (account sync on)",
+    )
+
+    @field_validator("company_mappings")
+    @classmethod
+    def _valid_company_mappings(cls, mappings: tuple[CompanyMapping, ...]) -> tuple[CompanyMapping, ...]:
+        return check_company_mappings(mappings)
 
     @field_validator("contact_mappings")
     @classmethod
@@ -235,6 +336,12 @@ class SyncConfig(_Strict):
                 "several portals share this Salesforce org and Salesforce->HubSpot creation is "
                 "'create_or_update': a lead created from portal A will also create a contact in portal B. "
                 "Set creation.salesforce_to_hubspot: do_nothing (recommended with several portals)."
+            )
+        if self.accounts.enabled and self.creation.hubspot_to_salesforce == "lead":
+            out.append(
+                "account sync is on and new HubSpot contacts become Leads: a Lead has no Account, so "
+                "their companies' Accounts are linked only once the lead is converted "
+                "(creation.hubspot_to_salesforce: contact links them at once)."
             )
         return out
 
