@@ -26,6 +26,15 @@ LEAD: Final = "Lead"
 CONTACT: Final = "Contact"
 SALESFORCE_OBJECTS: tuple[SfObject, ...] = (LEAD, CONTACT)
 
+# The kinds of linked pairs, named as HubSpot names its objects: HubSpot contacts <-> Leads and
+# Contacts, HubSpot companies <-> Accounts. HubSpot's contact ids and company ids are separate id
+# spaces, so each kind's links live apart (``shared/state/keys.py``).
+LinkKind = Literal["contacts", "companies"]
+CONTACTS: Final = "contacts"
+COMPANIES: Final = "companies"
+LINK_KINDS: tuple[LinkKind, ...] = (CONTACTS, COMPANIES)
+ACCOUNT: Final = "Account"  # the Salesforce object of a company link
+
 # The mark of hssync's own Salesforce writes: every request carries ``Sforce-Call-Options`` with
 # this client name, and Salesforce repeats it in the ``changeOrigin`` of the change events they cause.
 SALESFORCE_CLIENT_NAME: Final = "hssync"

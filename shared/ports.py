@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from shared.errors import ApiFailure, ErrorCategory
 from shared.intents import WriteIntent
+from shared.models import CONTACTS, LinkKind
 from shared.owners.directory import HubSpotOwner, SalesforceOwner
 
 
@@ -239,15 +240,26 @@ class RequestLog(Protocol):
 
 
 class StatePort(Protocol):
-    def links_by_hubspot(self, portal: str, ids: Sequence[str]) -> dict[str, Link]: ...
+    """Every link method takes the ``kind`` of the pairs it is about: contact links (HubSpot contact
+    <-> Lead or Contact, the default) or company links (HubSpot company <-> Account, with
+    ``Link.hubspot_id`` the company id and ``Link.sf_object`` "Account"). Each kind's links are apart:
+    the same id may be linked in both (a person account's Account, S9)."""
 
-    def links_by_salesforce(self, portal: str, ids: Sequence[str]) -> dict[str, Link]: ...
+    def links_by_hubspot(
+        self, portal: str, ids: Sequence[str], *, kind: LinkKind = CONTACTS
+    ) -> dict[str, Link]: ...
 
-    def save_links(self, links: Sequence[Link]) -> None:
+    def links_by_salesforce(
+        self, portal: str, ids: Sequence[str], *, kind: LinkKind = CONTACTS
+    ) -> dict[str, Link]: ...
+
+    def save_links(self, links: Sequence[Link], *, kind: LinkKind = CONTACTS) -> None:
         """Upsert links (both directions), each as a new revision without an intent."""
         ...
 
-    def record_intents(self, portal: str, intents: Sequence[IntentRecord]) -> set[str]:
+    def record_intents(
+        self, portal: str, intents: Sequence[IntentRecord], *, kind: LinkKind = CONTACTS
+    ) -> set[str]:
         """Record each intent on its link, when the link is still at the intent's ``rev`` and holds no
         live intent of another plan (``shared.intents``). Returns the HubSpot ids refused. No link
         stored at revision 0 (a link moving to a new contact) is accepted with nothing recorded; a
@@ -255,7 +267,7 @@ class StatePort(Protocol):
         with nothing recorded."""
         ...
 
-    def commit_links(self, commits: Sequence[LinkCommit]) -> set[str]:
+    def commit_links(self, commits: Sequence[LinkCommit], *, kind: LinkKind = CONTACTS) -> set[str]:
         """``save_links`` for plans: each link is saved only when the stored one is still at the
         revision the plan was decided on (decided with no link: none is stored) and holds no live
         intent of another plan. Returns the HubSpot ids refused."""
@@ -288,8 +300,8 @@ class StatePort(Protocol):
 
     def counters(self, portal: str) -> dict[str, int]: ...
 
-    def delete_links(self, portal: str, hubspot_ids: Sequence[str]) -> None:
-        """Forget these contacts' links (both directions)."""
+    def delete_links(self, portal: str, hubspot_ids: Sequence[str], *, kind: LinkKind = CONTACTS) -> None:
+        """Forget these contacts' (or companies') links (both directions)."""
         ...
 
     def set_statuses(self, portal: str, statuses: Mapping[str, str]) -> None:

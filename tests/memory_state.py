@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.errors import ErrorCategory
+from shared.models import CONTACTS, LINK_KINDS, LinkKind
 from shared.ports import ClaimDone, HealthEntry, IntentRecord, Link, LinkCommit
 from shared.state import keys
 from shared.state.base import (
@@ -54,8 +55,10 @@ class MemoryState:
         self._timings = timings or StateTimings()
         self._clock = clock
         self._lock = threading.Lock()
-        self._by_hubspot: dict[tuple[str, str], Link] = {}
-        self._by_salesforce: dict[tuple[str, str], Link] = {}
+        # per kind of link: (by HubSpot id, by Salesforce id), each keyed (portal, id)
+        self._links: dict[LinkKind, tuple[dict[tuple[str, str], Link], dict[tuple[str, str], Link]]] = {
+            kind: ({}, {}) for kind in LINK_KINDS
+        }
         self._claims: dict[keys.Key, _Claim] = {}
         self._requests: dict[keys.Key, int] = {}  # webhook requests received -> expires_at
         self._cursors: dict[keys.Key, str] = {}
@@ -65,51 +68,62 @@ class MemoryState:
 
     # links
 
-    def links_by_hubspot(self, portal: str, ids: Sequence[str]) -> dict[str, Link]:
+    def links_by_hubspot(
+        self, portal: str, ids: Sequence[str], *, kind: LinkKind = CONTACTS
+    ) -> dict[str, Link]:
         keys.component("portal", portal)
         wanted = {hubspot_id: (portal, keys.component("HubSpot id", hubspot_id)) for hubspot_id in ids}
+        by_hubspot, _ = self._links[kind]
         with self._lock:
-            found = {given: self._by_hubspot.get(key) for given, key in wanted.items()}
+            found = {given: by_hubspot.get(key) for given, key in wanted.items()}
         return {given: copy.deepcopy(link) for given, link in found.items() if link is not None}
 
-    def links_by_salesforce(self, portal: str, ids: Sequence[str]) -> dict[str, Link]:
+    def links_by_salesforce(
+        self, portal: str, ids: Sequence[str], *, kind: LinkKind = CONTACTS
+    ) -> dict[str, Link]:
         keys.component("portal", portal)
         wanted = {sf_id: (portal, keys.salesforce_id18(sf_id)) for sf_id in ids}
+        _, by_salesforce = self._links[kind]
         with self._lock:
-            found = {given: self._by_salesforce.get(key) for given, key in wanted.items()}
+            found = {given: by_salesforce.get(key) for given, key in wanted.items()}
         return {given: copy.deepcopy(link) for given, link in found.items() if link is not None}
 
-    def save_links(self, links: Sequence[Link]) -> None:
+    def save_links(self, links: Sequence[Link], *, kind: LinkKind = CONTACTS) -> None:
         prepared = prepare_links(links)
+        by_hubspot, _ = self._links[kind]
         with self._lock:
             for link in prepared:
-                current = self._by_hubspot.get((link.portal, link.hubspot_id))
+                current = by_hubspot.get((link.portal, link.hubspot_id))
                 unchanged = current is not None and current == link and current.intent is None
                 if not unchanged:  # a change: a new revision
-                    self._store(link)
+                    self._store(link, kind)
 
-    def commit_links(self, commits: Sequence[LinkCommit]) -> set[str]:
+    def commit_links(self, commits: Sequence[LinkCommit], *, kind: LinkKind = CONTACTS) -> set[str]:
         prepared = prepare_links([c.link for c in commits])
         decided = {(c.link.portal, c.link.hubspot_id): c for c in commits}
         now = self._clock()
         refused: set[str] = set()
+        by_hubspot, _ = self._links[kind]
         with self._lock:
             for link in prepared:
                 commit = decided[(link.portal, link.hubspot_id)]
-                stored = self._by_hubspot.get((link.portal, link.hubspot_id))
+                stored = by_hubspot.get((link.portal, link.hubspot_id))
                 if may_write(stored, commit.rev, commit.plan_id, now):
-                    self._store(link)
+                    self._store(link, kind)
                 else:
                     refused.add(link.hubspot_id)
         return refused
 
-    def record_intents(self, portal: str, intents: Sequence[IntentRecord]) -> set[str]:
+    def record_intents(
+        self, portal: str, intents: Sequence[IntentRecord], *, kind: LinkKind = CONTACTS
+    ) -> set[str]:
         keys.component("portal", portal)
         now = self._clock()
         refused: set[str] = set()
+        by_hubspot, _ = self._links[kind]
         with self._lock:
             for record in intents:
-                stored = self._by_hubspot.get((portal, record.hubspot_id))
+                stored = by_hubspot.get((portal, record.hubspot_id))
                 if stored is None and record.rev in (0, None):
                     continue  # no link yet (a first link, a merge's survivor): nothing to guard
                 if stored is None or not may_write(stored, record.rev, record.intent.plan_id, now):
@@ -118,22 +132,23 @@ class MemoryState:
                 stored.intent = record.intent  # the pointer shares the object
         return refused
 
-    def _store(self, link: Link) -> None:
+    def _store(self, link: Link, kind: LinkKind) -> None:
         """One link as a new revision without an intent (the caller holds the lock)."""
+        by_hubspot, by_salesforce = self._links[kind]
         hubspot_key = (link.portal, link.hubspot_id)
         salesforce_key = (link.portal, link.sf_id)
-        old = self._by_hubspot.get(hubspot_key)
+        old = by_hubspot.get(hubspot_key)
         if old is not None and old.sf_id != link.sf_id:
-            self._by_salesforce.pop((link.portal, old.sf_id), None)
-        old = self._by_salesforce.get(salesforce_key)
+            by_salesforce.pop((link.portal, old.sf_id), None)
+        old = by_salesforce.get(salesforce_key)
         if old is not None and old.hubspot_id != link.hubspot_id:
-            self._by_hubspot.pop((link.portal, old.hubspot_id), None)
-        current = self._by_hubspot.get(hubspot_key)
+            by_hubspot.pop((link.portal, old.hubspot_id), None)
+        current = by_hubspot.get(hubspot_key)
         stored = copy.deepcopy(link)
         stored.rev = (current.rev if current is not None else 0) + 1
         stored.intent = None
-        self._by_hubspot[hubspot_key] = stored
-        self._by_salesforce[salesforce_key] = stored
+        by_hubspot[hubspot_key] = stored
+        by_salesforce[salesforce_key] = stored
 
     # creation claims
 
@@ -235,15 +250,16 @@ class MemoryState:
             for name, amount in counters.items():
                 totals[name] = totals.get(name, 0) + amount
 
-    def delete_links(self, portal: str, hubspot_ids: Sequence[str]) -> None:
+    def delete_links(self, portal: str, hubspot_ids: Sequence[str], *, kind: LinkKind = CONTACTS) -> None:
+        by_hubspot, by_salesforce = self._links[kind]
         with self._lock:
             for hubspot_id in hubspot_ids:
-                link = self._by_hubspot.pop((portal, hubspot_id), None)
+                link = by_hubspot.pop((portal, hubspot_id), None)
                 if link is None:
                     continue
-                pointer = self._by_salesforce.get((portal, link.sf_id))
+                pointer = by_salesforce.get((portal, link.sf_id))
                 if pointer is not None and pointer.hubspot_id == hubspot_id:
-                    del self._by_salesforce[(portal, link.sf_id)]
+                    del by_salesforce[(portal, link.sf_id)]
 
     def set_statuses(self, portal: str, statuses: Mapping[str, str]) -> None:
         with self._lock:

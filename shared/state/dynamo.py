@@ -20,6 +20,9 @@ Plans write links conditionally (``commit_links``, ``record_intents``; ``shared.
 conditional single-item write per link, run a few at a time. A conditional write costs the same
 write units as a batched one; only the request count differs.
 
+Company links (HubSpot company <-> Account) are the same items under their own keys (``kind``
+"companies" of every link method); links by email are kept for contact links only.
+
 Claims, cursors, health entries and counters are single-item conditional writes or atomic updates.
 Reads that decide something are strongly consistent. Expired items (TTL deletion is lazy) are
 treated as absent, by the conditions and by the readers.
@@ -42,6 +45,7 @@ from shared.email_events.retry import WaitingEvent
 from shared.errors import ErrorCategory, TransientApiError
 from shared.intents import IntendedValue, WriteIntent, WrittenSide
 from shared.matching import normalize_email
+from shared.models import CONTACTS, LinkKind
 from shared.ports import ClaimDone, HealthEntry, IntentRecord, Link, LinkCommit
 from shared.state import keys
 from shared.state.base import (
@@ -111,28 +115,32 @@ class DynamoState:
 
     # links
 
-    def links_by_hubspot(self, portal: str, ids: Sequence[str]) -> dict[str, Link]:
+    def links_by_hubspot(
+        self, portal: str, ids: Sequence[str], *, kind: LinkKind = CONTACTS
+    ) -> dict[str, Link]:
         keys.component("portal", portal)
-        wanted = {hubspot_id: keys.link_by_hubspot(portal, hubspot_id) for hubspot_id in ids}
+        wanted = {hubspot_id: keys.link_by_hubspot(portal, hubspot_id, kind) for hubspot_id in ids}
         contents = self._batch_get(wanted.values())
-        pointers = self._batch_get(_pointer_key(content) for content in contents.values())
+        pointers = self._batch_get(_pointer_key(content, kind) for content in contents.values())
         found: dict[str, Link] = {}
         for given, key in wanted.items():
             content = contents.get(key)
-            if content is not None and _agree(content, pointers.get(_pointer_key(content))):
+            if content is not None and _agree(content, pointers.get(_pointer_key(content, kind))):
                 found[given] = _link_from_item(content)
         return found
 
-    def links_by_salesforce(self, portal: str, ids: Sequence[str]) -> dict[str, Link]:
+    def links_by_salesforce(
+        self, portal: str, ids: Sequence[str], *, kind: LinkKind = CONTACTS
+    ) -> dict[str, Link]:
         keys.component("portal", portal)
-        wanted = {sf_id: keys.link_by_salesforce(portal, sf_id) for sf_id in ids}
+        wanted = {sf_id: keys.link_by_salesforce(portal, sf_id, kind) for sf_id in ids}
         pointers = self._batch_get(wanted.values())
-        contents = self._batch_get(_content_key(pointer) for pointer in pointers.values())
+        contents = self._batch_get(_content_key(pointer, kind) for pointer in pointers.values())
         found: dict[str, Link] = {}
         for given, key in wanted.items():
             pointer = pointers.get(key)
-            content = contents.get(_content_key(pointer)) if pointer is not None else None
-            if content is not None and _agree(content, pointer) and _pointer_key(content) == key:
+            content = contents.get(_content_key(pointer, kind)) if pointer is not None else None
+            if content is not None and _agree(content, pointer) and _pointer_key(content, kind) == key:
                 found[given] = _link_from_item(content)
         return found
 
@@ -151,26 +159,29 @@ class DynamoState:
                 found[email] = link
         return found
 
-    def save_links(self, links: Sequence[Link]) -> None:
+    def save_links(self, links: Sequence[Link], *, kind: LinkKind = CONTACTS) -> None:
         prepared = prepare_links(links)
         for start in range(0, len(prepared), LINKS_PER_ROUND):
-            self._save_round(prepared[start : start + LINKS_PER_ROUND])
+            self._save_round(prepared[start : start + LINKS_PER_ROUND], kind=kind)
 
-    def commit_links(self, commits: Sequence[LinkCommit]) -> set[str]:
+    def commit_links(self, commits: Sequence[LinkCommit], *, kind: LinkKind = CONTACTS) -> set[str]:
         prepared = prepare_links([c.link for c in commits])
         decided = {(c.link.portal, c.link.hubspot_id): c for c in commits}
         refused: set[str] = set()
         for start in range(0, len(prepared), LINKS_PER_ROUND):
             chunk = prepared[start : start + LINKS_PER_ROUND]
-            refused |= self._save_round(chunk, [decided[(link.portal, link.hubspot_id)] for link in chunk])
+            committed = [decided[(link.portal, link.hubspot_id)] for link in chunk]
+            refused |= self._save_round(chunk, committed, kind=kind)
         return refused
 
-    def record_intents(self, portal: str, intents: Sequence[IntentRecord]) -> set[str]:
+    def record_intents(
+        self, portal: str, intents: Sequence[IntentRecord], *, kind: LinkKind = CONTACTS
+    ) -> set[str]:
         keys.component("portal", portal)
         now = self._clock()
 
         def record(entry: IntentRecord) -> str | None:
-            key = keys.link_by_hubspot(portal, entry.hubspot_id)
+            key = keys.link_by_hubspot(portal, entry.hubspot_id, kind)
             if entry.rev is None:  # decided with no link: stale once one is stored, nothing recorded
                 return entry.hubspot_id if self._get(key) is not None else None
             condition, names, values = _may_write_condition(entry.rev, entry.intent.plan_id, now)
@@ -193,24 +204,26 @@ class DynamoState:
 
         return {hubspot_id for hubspot_id in self._each(record, intents) if hubspot_id is not None}
 
-    def _save_round(self, links: list[Link], commits: Sequence[LinkCommit] | None = None) -> set[str]:
+    def _save_round(
+        self, links: list[Link], commits: Sequence[LinkCommit] | None = None, *, kind: LinkKind
+    ) -> set[str]:
         """Read the items the links touch; write what differs and remove confirmed stale pointers.
         With ``commits``, each content item is a conditional write first, and only the links it
         accepted go on (their pointers, the stale items they leave)."""
         own = [
             (
-                keys.link_by_hubspot(link.portal, link.hubspot_id),
-                keys.link_by_salesforce(link.portal, link.sf_id),
+                keys.link_by_hubspot(link.portal, link.hubspot_id, kind),
+                keys.link_by_salesforce(link.portal, link.sf_id, kind),
             )
             for link in links
         ]
-        by_email = [key for link in links for key in _email_keys(link)]
+        by_email = [key for link in links for key in _email_keys(link, kind)]
         current = self._batch_get([*(key for pair in own for key in pair), *by_email])
         refused: set[str] = set()
         if commits is not None:
             refused = self._commit_contents(links, own, commits, current)
         kept = [(link, pair) for link, pair in zip(links, own, strict=True) if link.hubspot_id not in refused]
-        self._write_rest(kept, current, contents=commits is None)
+        self._write_rest(kept, current, contents=commits is None, kind=kind)
         return refused
 
     def _commit_contents(
@@ -248,6 +261,7 @@ class DynamoState:
         current: Mapping[keys.Key, Item],
         *,
         contents: bool,
+        kind: LinkKind,
     ) -> None:
         """Pointers (and, unless committed already, contents) that differ; then the stale items."""
         pointers: list[Item] = []
@@ -262,16 +276,17 @@ class DynamoState:
                 items.append(_link_item(content_key, link, _rev(stored) + 1))  # a change: a new revision
             old_sf = _text(current.get(content_key), "sf_id")
             if old_sf is not None and old_sf != link.sf_id:
-                stale[keys.link_by_salesforce(link.portal, old_sf)] = ("hubspot_id", link.hubspot_id)
+                stale[keys.link_by_salesforce(link.portal, old_sf, kind)] = ("hubspot_id", link.hubspot_id)
             old_hs = _text(current.get(pointer_key), "hubspot_id")
             if old_hs is not None and old_hs != link.hubspot_id:
-                stale[keys.link_by_hubspot(link.portal, old_hs)] = ("sf_id", link.sf_id)
+                stale[keys.link_by_hubspot(link.portal, old_hs, kind)] = ("sf_id", link.sf_id)
         for _link, pair in kept:
             for key in pair:
                 stale.pop(key, None)
         candidates = self._batch_get(stale)
         # links by email are hints (their readers check them), written first and never removed
-        self._batch_write([{"PutRequest": {"Item": item}} for item in _email_pointers(kept, current)])
+        by_email = _email_pointers(kept, current, kind)
+        self._batch_write([{"PutRequest": {"Item": item}} for item in by_email])
         # Pointers first, then contents: a link switches to its new counterpart in the single write of
         # its content item, so an interrupted save leaves the old link or the new one, never a mix.
         self._batch_write([{"PutRequest": {"Item": item}} for item in pointers])
@@ -470,14 +485,14 @@ class DynamoState:
 
     # links removed, record statuses
 
-    def delete_links(self, portal: str, hubspot_ids: Sequence[str]) -> None:
-        contents = self._batch_get(keys.link_by_hubspot(portal, i) for i in dict.fromkeys(hubspot_ids))
+    def delete_links(self, portal: str, hubspot_ids: Sequence[str], *, kind: LinkKind = CONTACTS) -> None:
+        contents = self._batch_get(keys.link_by_hubspot(portal, i, kind) for i in dict.fromkeys(hubspot_ids))
         requests: list[dict[str, Any]] = []
         for key, item in contents.items():
             requests.append({"DeleteRequest": {"Key": _key(key)}})
             sf_id = _text(item, "sf_id")
             if sf_id is not None:
-                pointer = keys.link_by_salesforce(portal, sf_id)
+                pointer = keys.link_by_salesforce(portal, sf_id, kind)
                 current = self._get(pointer)
                 if current is not None and _text(current, "hubspot_id") == _text(item, "hubspot_id"):
                     requests.append({"DeleteRequest": {"Key": _key(pointer)}})
@@ -674,12 +689,12 @@ def _key_of(item: Item) -> keys.Key:
     return keys.Key(item["pk"]["S"], item["sk"]["S"])
 
 
-def _pointer_key(content: Item) -> keys.Key:
-    return keys.link_by_salesforce(content["portal"]["S"], content["sf_id"]["S"])
+def _pointer_key(content: Item, kind: LinkKind) -> keys.Key:
+    return keys.link_by_salesforce(content["portal"]["S"], content["sf_id"]["S"], kind)
 
 
-def _content_key(pointer: Item) -> keys.Key:
-    return keys.link_by_hubspot(pointer["portal"]["S"], pointer["hubspot_id"]["S"])
+def _content_key(pointer: Item, kind: LinkKind) -> keys.Key:
+    return keys.link_by_hubspot(pointer["portal"]["S"], pointer["hubspot_id"]["S"], kind)
 
 
 def _agree(content: Item, pointer: Item | None) -> bool:
@@ -743,15 +758,18 @@ def link_emails(link: Link) -> list[str]:
     return list(dict.fromkeys(e for e in (normalize_email(hubspot), normalize_email(salesforce)) if e))
 
 
-def _email_keys(link: Link) -> list[keys.Key]:
+def _email_keys(link: Link, kind: LinkKind) -> list[keys.Key]:
+    """Where a link is found by email: contact links only (a company is found through its contacts)."""
+    if kind != CONTACTS:
+        return []
     return [keys.link_by_email(link.portal, email) for email in link_emails(link)]
 
 
 def _email_pointers(
-    kept: Sequence[tuple[Link, tuple[keys.Key, keys.Key]]], current: Mapping[keys.Key, Item]
+    kept: Sequence[tuple[Link, tuple[keys.Key, keys.Key]]], current: Mapping[keys.Key, Item], kind: LinkKind
 ) -> list[Item]:
     """The links by email that are missing or lead elsewhere (two links with one email: the last)."""
-    wanted = {key: _pointer_item(key, link) for link, _pair in kept for key in _email_keys(link)}
+    wanted = {key: _pointer_item(key, link) for link, _pair in kept for key in _email_keys(link, kind)}
     return [item for key, item in wanted.items() if current.get(key) != item]
 
 

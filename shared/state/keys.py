@@ -9,6 +9,8 @@ item                       pk                                       sk
 =========================  =======================================  ===================================
 link (content)             ``P#<portal>#HS#<hubspot id>``           ``LINK``
 link (pointer)             ``P#<portal>#SF#<18-char id>``           ``LINK`` (names the HubSpot id)
+company link (content)     ``P#<portal>#CO#<company id>``           ``LINK``
+company link (pointer)     ``P#<portal>#ACCT#<18-char id>``         ``LINK`` (names the company id)
 creation claim             ``P#<portal>#CLAIM#<target>#<email>``    ``CLAIM``
 webhook request received   ``P#<portal>#WEBHOOK#<fingerprint>``     ``SEEN``
 poll cursor                ``P#<portal>#CURSOR``                    ``<cursor name>``
@@ -21,8 +23,11 @@ email event waiting        ``P#<portal>#EMAILWAIT``                 ``<event id>
 
 A link by email leads from a synced email (either side's, normalised) to the HubSpot id; it is a hint,
 not a link: whoever follows it checks that the link still holds that email, so a stale one is
-harmless. The content item holds the whole link (counterpart, ``synced`` values, times); the pointer leads
-from a Salesforce id to it. A link exists while both name each other (see ``dynamo.py``). Health
+harmless. A company link (a HubSpot company <-> a Salesforce Account) has the same items as a
+contact link under its own keys: HubSpot's contact and company ids are separate id spaces, and a
+person account's Account is linked both to a contact (as its person) and to a company. The content
+item holds the whole link (counterpart, ``synced`` values, times); the pointer leads from a
+Salesforce id to it. A link exists while both name each other (see ``dynamo.py``). Health
 entries are sorted by category first, so one portal's entries of one category are a single
 ``begins_with`` query. The ``<record>`` of a health entry is a record key
 (:func:`hubspot_record_key`, :func:`salesforce_record_key`), the form ``hssync resync`` takes. Emails
@@ -39,6 +44,7 @@ from shared.ids import (
     salesforce_id18 as salesforce_id18,
 )  # re-exported: the one normalisation (shared/ids.py)
 from shared.matching import normalize_email
+from shared.models import COMPANIES, CONTACTS, LinkKind
 
 LINK_SORT_KEY = "LINK"
 CLAIM_SORT_KEY = "CLAIM"
@@ -60,7 +66,12 @@ def record_key(system: str, object_type: str, record_id: str) -> str:
 
 def hubspot_record_key(contact_id: str) -> str:
     """A HubSpot contact's record key: ``hubspot:contacts:<id>``."""
-    return record_key("hubspot", "contacts", contact_id)
+    return record_key("hubspot", CONTACTS, contact_id)
+
+
+def hubspot_company_key(company_id: str) -> str:
+    """A HubSpot company's record key: ``hubspot:companies:<id>``."""
+    return record_key("hubspot", COMPANIES, company_id)
 
 
 def salesforce_record_key(sobject: str, record_id: str) -> str:
@@ -93,12 +104,18 @@ def _portal(portal: str) -> str:
     return f"P{_SEPARATOR}{component('portal', portal)}"
 
 
-def link_by_hubspot(portal: str, hubspot_id: str) -> Key:
-    return Key(f"{_portal(portal)}#HS#{component('HubSpot id', hubspot_id)}", LINK_SORT_KEY)
+# per kind of link: the tags of its content keys (HubSpot id) and of its pointer keys (Salesforce id)
+LINK_TAGS: dict[LinkKind, tuple[str, str]] = {CONTACTS: ("HS", "SF"), COMPANIES: ("CO", "ACCT")}
 
 
-def link_by_salesforce(portal: str, salesforce_id: str) -> Key:
-    return Key(f"{_portal(portal)}#SF#{salesforce_id18(salesforce_id)}", LINK_SORT_KEY)
+def link_by_hubspot(portal: str, hubspot_id: str, kind: LinkKind = CONTACTS) -> Key:
+    tag = LINK_TAGS[kind][0]
+    return Key(f"{_portal(portal)}#{tag}#{component('HubSpot id', hubspot_id)}", LINK_SORT_KEY)
+
+
+def link_by_salesforce(portal: str, salesforce_id: str, kind: LinkKind = CONTACTS) -> Key:
+    tag = LINK_TAGS[kind][1]
+    return Key(f"{_portal(portal)}#{tag}#{salesforce_id18(salesforce_id)}", LINK_SORT_KEY)
 
 
 def claim(portal: str, target: str, email: str) -> Key:

@@ -15,8 +15,9 @@ import pytest
 
 from shared.errors import ErrorCategory
 from shared.intents import IntendedValue, WriteIntent
+from shared.models import ACCOUNT, COMPANIES
 from shared.ports import ClaimDone, HealthEntry, IntentRecord, Link, LinkCommit, StatePort
-from shared.state import DynamoState, StateTimings
+from shared.state import DynamoState, StateTimings, keys
 from tests.memory_state import MemoryState
 from tests.template_tables import create_table_from_template
 
@@ -609,3 +610,84 @@ def test_a_webhook_request_is_received_once_until_it_expires(store: Store, clock
     assert store.first_receipt("200", "abc", expires) is True  # another portal's
     clock.advance(minutes=7)  # past its expiry: no copy of it could verify any more
     assert store.first_receipt("100", "abc", clock() + dt.timedelta(minutes=6)) is True
+
+
+# company links (a HubSpot company <-> a Salesforce Account): their own id space beside the contact
+# links, found from both sides, moved, committed, guarded and forgotten the same way
+
+PORTAL = "100"
+ACCOUNT_1 = "001000000000001"  # 15 characters
+ACCOUNT_1_18 = "001000000000001AAA"
+ACCOUNT_2 = "001000000000002AAA"
+
+
+def company_link(company_id: str = "501", account_id: str = ACCOUNT_1_18, **extra: object) -> Link:
+    return Link(portal=PORTAL, hubspot_id=company_id, sf_object=ACCOUNT, sf_id=account_id, **extra)  # type: ignore[arg-type]
+
+
+def test_the_keys_of_company_links_are_apart_from_those_of_contact_links() -> None:
+    assert keys.link_by_hubspot("1", "501", COMPANIES) == ("P#1#CO#501", "LINK")
+    assert keys.link_by_salesforce("1", ACCOUNT_1, COMPANIES) == (f"P#1#ACCT#{ACCOUNT_1_18}", "LINK")
+    assert keys.link_by_hubspot("1", "501") == ("P#1#HS#501", "LINK")
+    assert keys.hubspot_company_key("501") == "hubspot:companies:501"
+
+
+def test_a_company_link_is_found_from_both_sides_and_only_as_a_company_link(store: Store) -> None:
+    saved = company_link(synced={"name": ("Acme", "Acme")}, linked_at=START)
+    store.save_links([saved], kind=COMPANIES)
+    assert store.links_by_hubspot(PORTAL, ["501"], kind=COMPANIES) == {"501": saved}
+    assert store.links_by_salesforce(PORTAL, [ACCOUNT_1], kind=COMPANIES) == {ACCOUNT_1: saved}
+    # contact 501 is another record than company 501
+    assert store.links_by_hubspot(PORTAL, ["501"]) == {}
+    assert store.links_by_salesforce(PORTAL, [ACCOUNT_1]) == {}
+
+
+def test_the_same_ids_can_be_a_contact_link_and_a_company_link(store: Store) -> None:
+    # a person account: its Account is linked to a company, and contact 501 to the person's Contact
+    person = Link(portal=PORTAL, hubspot_id="501", sf_object="Contact", sf_id=CONTACT_1)
+    company = company_link("501", ACCOUNT_1_18)
+    store.save_links([person])
+    store.save_links([company], kind=COMPANIES)
+    assert store.links_by_hubspot(PORTAL, ["501"]) == {"501": person}
+    assert store.links_by_hubspot(PORTAL, ["501"], kind=COMPANIES) == {"501": company}
+    store.delete_links(PORTAL, ["501"], kind=COMPANIES)
+    assert store.links_by_hubspot(PORTAL, ["501"], kind=COMPANIES) == {}
+    assert store.links_by_salesforce(PORTAL, [ACCOUNT_1], kind=COMPANIES) == {}
+    assert store.links_by_hubspot(PORTAL, ["501"]) == {"501": person}
+
+
+def test_a_company_link_moved_to_a_surviving_account_leaves_nothing_of_the_old_one(store: Store) -> None:
+    store.save_links([company_link("501", ACCOUNT_1_18)], kind=COMPANIES)
+    store.save_links([company_link("501", ACCOUNT_2)], kind=COMPANIES)
+    assert store.links_by_salesforce(PORTAL, [ACCOUNT_1_18, ACCOUNT_2], kind=COMPANIES) == {
+        ACCOUNT_2: company_link("501", ACCOUNT_2)
+    }
+    # a merge of companies: the Account's link moves to the surviving company
+    store.save_links([company_link("777", ACCOUNT_2)], kind=COMPANIES)
+    assert store.links_by_hubspot(PORTAL, ["501", "777"], kind=COMPANIES) == {
+        "777": company_link("777", ACCOUNT_2)
+    }
+
+
+def test_company_links_are_committed_and_guarded_by_their_revision_and_intents(
+    store: Store,
+    clock: FakeClock,
+) -> None:
+    store.save_links([company_link(synced={"name": ("A", "A")})], kind=COMPANIES)
+    (stored,) = store.links_by_hubspot(PORTAL, ["501"], kind=COMPANIES).values()
+    intent = WriteIntent(
+        plan_id="p1",
+        lease_until=clock.now + dt.timedelta(minutes=1),
+        values={"name": IntendedValue("salesforce", "B", "B")},
+    )
+    assert store.record_intents(PORTAL, [IntentRecord("501", stored.rev, intent)], kind=COMPANIES) == set()
+    # another plan decided on the same revision is refused while the intent lives
+    other = LinkCommit(company_link(synced={"name": ("C", "C")}), "p2", stored.rev)
+    assert store.commit_links([other], kind=COMPANIES) == {"501"}
+    mine = LinkCommit(company_link(synced={"name": ("B", "B")}), "p1", stored.rev)
+    assert store.commit_links([mine], kind=COMPANIES) == set()
+    (after,) = store.links_by_hubspot(PORTAL, ["501"], kind=COMPANIES).values()
+    assert after.synced == {"name": ("B", "B")}
+    assert after.rev == stored.rev + 1
+    # the contact link of the same HubSpot id knows nothing of it
+    assert store.record_intents(PORTAL, [IntentRecord("501", 1, intent)]) == {"501"}

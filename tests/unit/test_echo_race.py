@@ -13,7 +13,7 @@ import pytest
 from shared.config import parse_config
 from shared.errors import TransientApiError
 from shared.intents import WriteIntent
-from shared.models import ChangeEvent
+from shared.models import CONTACTS, ChangeEvent, LinkKind
 from shared.pipeline.dedupe import DedupeResult
 from shared.ports import ClaimDone, IntentRecord, Link, LinkCommit, RecordWrite, WriteOutcome
 from tests.fakes import APP_ID, PORTAL, FakeSalesforce
@@ -142,7 +142,11 @@ class _Frozen:
     def __init__(self, state: Any, links: dict[str, Link]) -> None:
         self._state, self._links = state, links
 
-    def links_by_hubspot(self, portal: str, ids: Sequence[str]) -> dict[str, Link]:
+    def links_by_hubspot(
+        self, portal: str, ids: Sequence[str], *, kind: LinkKind = CONTACTS
+    ) -> dict[str, Link]:
+        if kind != CONTACTS:
+            return self._state.links_by_hubspot(portal, ids, kind=kind)  # type: ignore[no-any-return]
         return {i: self._links[i] for i in ids if i in self._links}
 
     def __getattr__(self, name: str) -> Any:
