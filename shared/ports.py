@@ -37,6 +37,27 @@ class HubSpotContact:
     archived: bool = False
 
 
+# a HubSpot company reads as a contact does (properties, their change times, updatedAt)
+HubSpotCompany = HubSpotContact
+
+
+@dataclass(frozen=True)
+class Association:
+    """A HubSpot record's association to a record of another object: the other's id, and whether it
+    is the primary one (a contact's primary company)."""
+
+    to_id: str
+    primary: bool = False
+
+
+@dataclass(frozen=True)
+class AssociationPair:
+    """An association to write or remove, from a record to another (contact -> company)."""
+
+    from_id: str
+    to_id: str
+
+
 @dataclass(frozen=True)
 class RecordWrite:
     key: str  # the caller's correlation key, echoed in the outcome
@@ -162,6 +183,55 @@ class HubSpotPort(Protocol):
     def contact_property_types(self, names: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Definitions of the named contact properties that exist, as HubSpot's JSON has them
         (``type``, ``fieldType``, ``options``, ``modificationMetadata``...)."""
+        ...
+
+
+class HubSpotCompaniesPort(Protocol):
+    """What account sync reads and writes in HubSpot: companies (batch API, 100 per call, 50 with
+    property history) and contact <-> company associations (associations v4: 1,000 ids per read)."""
+
+    def read_companies(self, ids: Sequence[str], properties: Sequence[str]) -> dict[str, HubSpotCompany]:
+        """Current companies by id; missing or archived ids are absent."""
+        ...
+
+    def companies_modified_since(
+        self, since: dt.datetime, properties: Sequence[str], limit: int
+    ) -> list[HubSpotCompany]:
+        """Companies with hs_lastmodifieddate > since, oldest first (the poller's read)."""
+        ...
+
+    def create_companies(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]: ...
+
+    def update_companies(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]: ...
+
+    def archive_companies(self, ids: Sequence[str]) -> list[WriteOutcome]:
+        """One outcome per id (``key`` = the id as given); an id already gone is a success."""
+        ...
+
+    def associations(self, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list[Association]]:
+        """Each record's associations to ``to_type`` ("contacts" or "companies"); none: absent."""
+        ...
+
+    def associate_primary(self, pairs: Sequence[AssociationPair]) -> list[WriteOutcome]:
+        """Associates each contact with the company as its primary company (``key`` and
+        ``record_id``: "<contact id>:<company id>")."""
+        ...
+
+    def dissociate(
+        self, from_type: str, to_type: str, pairs: Sequence[AssociationPair]
+    ) -> list[WriteOutcome]:
+        """Removes the associations of each pair; one already gone is a success."""
+        ...
+
+
+class SalesforceAccountsPort(Protocol):
+    """What account sync reads in Salesforce beyond ``SalesforcePort`` (Accounts are read, created
+    and updated through its ``retrieve``, ``create`` and ``update``, a Contact's AccountId too)."""
+
+    def contacts_of_accounts(
+        self, account_ids: Sequence[str], fields: Sequence[str]
+    ) -> list[SalesforceRecord]:
+        """The Contacts whose AccountId is one of ``account_ids`` (batched queries)."""
         ...
 
 

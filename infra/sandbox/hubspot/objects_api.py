@@ -72,6 +72,14 @@ def inputs_of(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     return inputs
 
 
+def _traced(result: dict[str, Any], trace: Any) -> dict[str, Any]:
+    """A batch write's result with the input's ``objectWriteTraceId``, as HubSpot echoes it (the
+    way a caller maps results to inputs that have no unique property, e.g. companies)."""
+    if isinstance(trace, str) and trace:
+        return {**result, "objectWriteTraceId": trace}
+    return result
+
+
 def batch_body(
     results: list[dict[str, Any]], started: datetime, errs: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -292,12 +300,13 @@ class ObjectsApi:
                             context={"email": [email]},
                         )
                     seen[email] = index
-                prepared.append((values, self._associations(object_type, item.get("associations"))))
+                pairs = self._associations(object_type, item.get("associations"))
+                prepared.append((values, pairs, item.get("objectWriteTraceId")))
             results = []
-            for values, pairs in prepared:
+            for values, pairs, trace in prepared:
                 record = self.store.create(object_type, values)
                 self._associate(object_type, record.id, pairs)
-                results.append(self._public(record, all_values=True))
+                results.append(_traced(self._public(record, all_values=True), trace))
         return json_response(batch_body(results, started, []), status=201)
 
     def batch_update(self, request: Request, object_type: str) -> Response:
@@ -318,11 +327,11 @@ class ObjectsApi:
                     missing.append(str(item.get("id", "")))
                     continue
                 self.store.check_unique(object_type, values, record.id)
-                planned.append((record, values))
+                planned.append((record, values, item.get("objectWriteTraceId")))
             results = []
-            for record, values in planned:
+            for record, values, trace in planned:
                 self.store.update(object_type, record, values)
-                results.append(self._public(record, all_values=True))
+                results.append(_traced(self._public(record, all_values=True), trace))
         errs = [
             errors.batch_error("OBJECT_NOT_FOUND", f"Object not found. objectId={i}", {"ids": [i]})
             for i in missing

@@ -1,5 +1,6 @@
 """The HubSpot port over hubspot-api-client. Each API module (``hubspot.crm.contacts``, and for the
-methods that need them ``hubspot.crm.lists``, ``hubspot.crm.properties``, ``hubspot.crm.owners`` and
+methods that need them ``hubspot.crm.companies``, ``hubspot.crm.associations.v4``,
+``hubspot.crm.lists``, ``hubspot.crm.properties``, ``hubspot.crm.owners`` and
 ``hubspot.communication_preferences``) is imported only when its first call is made.
 
 HubSpot refuses a whole batch for one bad input (400 ``VALIDATION_ERROR``, or 409 for an existing
@@ -14,7 +15,9 @@ The package, one concern a module:
 - :mod:`.transport`: the API packages' clients, retries around every call, raw calls, pacing;
 - :mod:`.batch` (pure): batches without duplicate keys, settling an answer, isolating culprits;
 - :mod:`.objects`: the contacts batch API (read, read by email, create, update, archive);
-- :mod:`.search`: ``contacts_modified_since`` past the 10,000-result cap;
+- :mod:`.companies`: the companies batch API (read, create, update, archive);
+- :mod:`.associations`: associations v4 between contacts and companies (batch read, create, archive);
+- :mod:`.search`: ``contacts_modified_since`` and ``companies_modified_since`` past the 10,000-result cap;
 - :mod:`.lists`: lists v3 memberships;
 - :mod:`.owners`: the owners API;
 - :mod:`.properties`: contact property definitions (cached);

@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from shared.adapters.hubspot.associations import HubSpotAssociations
+from shared.adapters.hubspot.companies import HubSpotCompanies
 from shared.adapters.hubspot.email_events import HubSpotEmailEvents
 from shared.adapters.hubspot.lists import HubSpotLists
 from shared.adapters.hubspot.owners import HubSpotOwners
@@ -19,10 +21,18 @@ from shared.state.cache import SharedCache
 
 
 class HubSpotAdapter(
-    HubSpotPreferences, HubSpotSearch, HubSpotLists, HubSpotOwners, HubSpotProperties, HubSpotEmailEvents
+    HubSpotPreferences,
+    HubSpotCompanies,
+    HubSpotAssociations,
+    HubSpotSearch,
+    HubSpotLists,
+    HubSpotOwners,
+    HubSpotProperties,
+    HubSpotEmailEvents,
 ):
-    """:class:`~shared.ports.HubSpotPort` over hubspot-api-client, for one portal's private-app
-    token. Not thread-safe (a Lambda handles one event at a time)."""
+    """:class:`~shared.ports.HubSpotPort` (and :class:`~shared.ports.HubSpotCompaniesPort`) over
+    hubspot-api-client, for one portal's private-app token. Not thread-safe (a Lambda handles one
+    event at a time)."""
 
     def __init__(
         self,

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -28,7 +29,7 @@ from shared.adapters.hubspot.batch import (
 )
 from shared.adapters.hubspot.errors import blank_id, invalid_write, retries_spent
 from shared.adapters.hubspot.parse import to_contact
-from shared.adapters.hubspot.transport import HubSpotTransport
+from shared.adapters.hubspot.transport import CONTACTS, HubSpotTransport
 from shared.adapters.retry import RequestRejected, Transient, WriteSuspended
 from shared.chunking import chunks
 from shared.errors import ApiFailure, SuspendedError, TransientApiError
@@ -37,6 +38,12 @@ from shared.ports import HubSpotContact, RecordWrite, WriteOutcome
 
 MAX_BATCH = 100
 MAX_HISTORY_BATCH = 50
+
+
+def operation_name(operation: str, package: str) -> str:
+    """How calls are counted: contacts' by the operation ("create"), other objects' prefixed with
+    the object ("companies_create")."""
+    return operation if package == CONTACTS else f"{package.rsplit('.', 1)[-1]}_{operation}"
 
 
 class HubSpotObjects(HubSpotTransport):
@@ -101,6 +108,9 @@ class HubSpotObjects(HubSpotTransport):
 
     def archive_contacts(self, ids: Sequence[str]) -> list[WriteOutcome]:
         """Archives (100 per call); an id that is already archived or unknown is a success."""
+        return self._archive(ids, CONTACTS)
+
+    def _archive(self, ids: Sequence[str], package: str) -> list[WriteOutcome]:
         settled: dict[str, ApiFailure | None] = {}
         wanted = list(dict.fromkeys(s for s in (str(i).strip() for i in ids) if s))
 
@@ -116,12 +126,14 @@ class HubSpotObjects(HubSpotTransport):
 
         try:
             for chunk in chunks(wanted, MAX_BATCH):
-                self._archive_batch(list(chunk), settled)
+                self._archive_batch(list(chunk), settled, package)
         except SuspendedError as exc:
             raise WriteSuspended(exc, outcomes()) from exc
         return outcomes()
 
-    def _write(self, writes: Sequence[RecordWrite], *, create: bool) -> list[WriteOutcome]:
+    def _write(
+        self, writes: Sequence[RecordWrite], *, create: bool, package: str = CONTACTS
+    ) -> list[WriteOutcome]:
         done: Done = {}
         valid: list[Item] = []
         for index, write in enumerate(writes):
@@ -132,12 +144,12 @@ class HubSpotObjects(HubSpotTransport):
         key = email_of if create else (lambda w: str(w.record_id))
         try:
             for batch in batches(valid, MAX_BATCH, key):
-                self._write_batch(batch, done, create=create)
+                self._write_batch(batch, done, create=create, package=package)
         except SuspendedError as exc:
             raise WriteSuspended(exc, [done[i] for i in sorted(done)]) from exc
         return [done[index] for index in range(len(writes))]
 
-    def _write_batch(self, batch: list[Item], done: Done, *, create: bool) -> None:
+    def _write_batch(self, batch: list[Item], done: Done, *, create: bool, package: str) -> None:
         """Write one batch; refused batches are split (see :mod:`.batch`) until settled."""
         ambiguous: set[int] = set()
         queue = [batch]
@@ -147,7 +159,7 @@ class HubSpotObjects(HubSpotTransport):
                 continue
             try:
                 try:
-                    answer = self._send(group, ambiguous, create=create)
+                    answer = self._send(group, ambiguous, create=create, package=package)
                 except RequestRejected as exc:
                     queue.extend(isolate(group, exc, done, ambiguous, self._contact_ids))
                     continue
@@ -157,31 +169,39 @@ class HubSpotObjects(HubSpotTransport):
                 continue
             queue.extend(settle(group, answer, done, ambiguous, create=create))
 
-    def _send(self, group: list[Item], ambiguous: set[int], *, create: bool) -> Any:
+    def _send(self, group: list[Item], ambiguous: set[int], *, create: bool, package: str) -> Any:
         """One batch create or update (retried); a create whose attempt may have been applied
         without an answer is marked ``ambiguous``."""
-        operation = "create" if create else "update"
-        call = partial(self._batch_call, operation, _create_body(group) if create else _update_body(group))
+        method = "create" if create else "update"
+        body = _create_body(group, package) if create else _update_body(group, package)
+        call = partial(self._batch_call, method, body, package)
+        operation = operation_name(method, package)
 
         def note(transient: Transient) -> None:
             if create and transient.ambiguous:
+                if package != CONTACTS:  # no unique property tells a lost create: never sent blindly again
+                    raise TransientApiError(
+                        f"hubspot {operation}: no answer ({transient.reason}); not resent"
+                    )
                 ambiguous.update(i for i, _ in group)
 
         return self.retrier.run(
-            lambda: self._attempt(operation, call), what=f"hubspot {operation}", on_retryable=note
+            lambda: self._attempt(operation, call, package), what=f"hubspot {operation}", on_retryable=note
         )
 
-    def _archive_batch(self, ids: list[str], settled: dict[str, ApiFailure | None]) -> None:
+    def _archive_batch(self, ids: list[str], settled: dict[str, ApiFailure | None], package: str) -> None:
         """Archive one batch; a batch refused for its inputs (400/404) is halved until each bad id
         fails alone (a lone 404 means it is already gone: a success)."""
-        from hubspot.crm.contacts import BatchInputSimplePublicObjectId, SimplePublicObjectId
-
+        models: Any = importlib.import_module(package)
+        operation = operation_name("archive", package)
         queue = [ids]
         while queue:
             group = queue.pop()
-            body = BatchInputSimplePublicObjectId(inputs=[SimplePublicObjectId(id=i) for i in group])
+            body = models.BatchInputSimplePublicObjectId(
+                inputs=[models.SimplePublicObjectId(id=i) for i in group]
+            )
             try:
-                self._read("archive", partial(self._batch_call, "archive", body))
+                self._read(operation, partial(self._batch_call, "archive", body, package), package)
             except RequestRejected as exc:
                 status = exc.failure.http_status
                 if len(group) > 1 and status in (400, 404):
@@ -200,15 +220,12 @@ def _values(write: RecordWrite) -> dict[str, str]:
     return {name: hubspot_value(value) for name, value in write.fields.items()}
 
 
-def _create_body(group: list[Item]) -> Any:
-    from hubspot.crm.contacts import (
-        BatchInputSimplePublicObjectBatchInputForCreate,
-        SimplePublicObjectBatchInputForCreate,
-    )
-
-    return BatchInputSimplePublicObjectBatchInputForCreate(
+def _create_body(group: list[Item], package: str) -> Any:
+    """A batch create of the package's objects (contacts and companies share the model names)."""
+    models: Any = importlib.import_module(package)
+    return models.BatchInputSimplePublicObjectBatchInputForCreate(
         inputs=[
-            SimplePublicObjectBatchInputForCreate(
+            models.SimplePublicObjectBatchInputForCreate(
                 properties=_values(w), object_write_trace_id=str(i), associations=[]
             )
             for i, w in group
@@ -216,12 +233,11 @@ def _create_body(group: list[Item]) -> Any:
     )
 
 
-def _update_body(group: list[Item]) -> Any:
-    from hubspot.crm.contacts import BatchInputSimplePublicObjectBatchInput, SimplePublicObjectBatchInput
-
-    return BatchInputSimplePublicObjectBatchInput(
+def _update_body(group: list[Item], package: str) -> Any:
+    models: Any = importlib.import_module(package)
+    return models.BatchInputSimplePublicObjectBatchInput(
         inputs=[
-            SimplePublicObjectBatchInput(
+            models.SimplePublicObjectBatchInput(
                 id=str(w.record_id), properties=_values(w), object_write_trace_id=str(i)
             )
             for i, w in group

@@ -1,4 +1,5 @@
-"""Contacts search: ``contacts_modified_since``, the poller's read.
+"""Contacts and companies search: ``contacts_modified_since`` and ``companies_modified_since``, the
+poller's reads (companies with account sync on; their calls are counted as ``companies_search``).
 
 Search on ``hs_lastmodifieddate`` (``GT``, ascending, 200 per page, paged with ``after``). Search stops
 at 10,000 results per query: the adapter then starts a new query from the last timestamp seen (``GTE``,
@@ -9,12 +10,14 @@ HubSpot's 4-5 per token (a 429 is still honoured).
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from shared.adapters.hubspot.parse import MODIFIED, modified, to_contact
-from shared.adapters.hubspot.transport import HubSpotTransport, Pacer
-from shared.ports import HubSpotContact
+from shared.adapters.hubspot.transport import COMPANIES, CONTACTS, HubSpotTransport, Pacer
+from shared.ports import HubSpotCompany, HubSpotContact
 from shared.times import epoch_ms
 
 SEARCH_PAGE = 200
@@ -33,14 +36,26 @@ class HubSpotSearch(HubSpotTransport):
         May return more than ``limit`` contacts: those sharing the last one's modification time are
         all included, so that a cursor kept as "the newest timestamp processed" never skips any.
         """
+        return self._modified_since(since, properties, limit, CONTACTS)
+
+    def companies_modified_since(
+        self, since: dt.datetime, properties: Sequence[str], limit: int
+    ) -> list[HubSpotCompany]:
+        """:meth:`contacts_modified_since` for companies."""
+        return self._modified_since(since, properties, limit, COMPANIES)
+
+    def _modified_since(
+        self, since: dt.datetime, properties: Sequence[str], limit: int, package: str
+    ) -> list[HubSpotContact]:
         if limit < 1:
             raise ValueError("limit must be positive")
         props = list(dict.fromkeys([*properties, MODIFIED]))
         collected: list[HubSpotContact] = []
         seen: set[str] = set()
         operator, floor, after = "GT", epoch_ms(since), 0
+        search = self._search if package == CONTACTS else partial(self._search_in, package)
         while True:
-            page = self._search(props, operator, floor, after)
+            page = search(props, operator, floor, after)
             fresh = [to_contact(o, props) for o in page.results or () if str(o.id) not in seen]
             seen.update(c.id for c in fresh)
             collected.extend(fresh)
@@ -56,11 +71,15 @@ class HubSpotSearch(HubSpotTransport):
         return _trim(collected, limit)
 
     def _search(self, props: list[str], operator: str, floor: int, after: int) -> Any:
-        from hubspot.crm.contacts import Filter, FilterGroup, PublicObjectSearchRequest
+        return self._search_in(CONTACTS, props, operator, floor, after)
 
-        request = PublicObjectSearchRequest(
+    def _search_in(self, package: str, props: list[str], operator: str, floor: int, after: int) -> Any:
+        models: Any = importlib.import_module(package)
+        request = models.PublicObjectSearchRequest(
             filter_groups=[
-                FilterGroup(filters=[Filter(property_name=MODIFIED, operator=operator, value=str(floor))])
+                models.FilterGroup(
+                    filters=[models.Filter(property_name=MODIFIED, operator=operator, value=str(floor))]
+                )
             ],
             sorts=[{"propertyName": MODIFIED, "direction": "ASCENDING"}],
             properties=props,
@@ -68,11 +87,13 @@ class HubSpotSearch(HubSpotTransport):
             after=str(after) if after else None,
         )
 
+        searcher = self._searcher() if package == CONTACTS else models.SearchApi(self._client(package))
+
         def call() -> Any:
             self._pacer.wait()
-            return self._searcher().do_search(request, **self._opts())
+            return searcher.do_search(request, **self._opts())
 
-        return self._read("search", call)
+        return self._read("search" if package == CONTACTS else "companies_search", call, package)
 
 
 def _complete(collected: Sequence[HubSpotContact], limit: int) -> bool:

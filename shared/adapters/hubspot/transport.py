@@ -18,6 +18,8 @@ T = TypeVar("T")
 DEFAULT_HOST = "https://api.hubapi.com"
 USER_AGENT = "hssync"
 CONTACTS = "hubspot.crm.contacts"
+COMPANIES = "hubspot.crm.companies"
+ASSOCIATIONS = "hubspot.crm.associations.v4"
 LISTS = "hubspot.crm.lists"
 PROPERTIES = "hubspot.crm.properties"
 COMM_PREFS = "hubspot.communication_preferences"
@@ -68,6 +70,7 @@ class HubSpotTransport:
         self._search_api: Any = None
         self._memberships_api: Any = None
         self._properties_api: Any = None
+        self._other_batch_apis: dict[str, Any] = {}  # API package (companies, associations) -> BatchApi
 
     def _opts(self) -> dict[str, Any]:
         return {"_request_timeout": self.timeout}
@@ -118,11 +121,21 @@ class HubSpotTransport:
             self._properties_api = CoreApi(self._client(PROPERTIES))
         return self._properties_api
 
-    def _batch_read(self, body: Any) -> Any:
-        return self._batch().read(body, archived=False, **self._opts())
+    def _batch_of(self, package: str) -> Any:
+        """The ``BatchApi`` of an API package (contacts, companies, associations v4)."""
+        if package == CONTACTS:
+            return self._batch()
+        api = self._other_batch_apis.get(package)
+        if api is None:
+            api = importlib.import_module(package).BatchApi(self._client(package))
+            self._other_batch_apis[package] = api
+        return api
 
-    def _batch_call(self, method: str, body: Any) -> Any:
-        return getattr(self._batch(), method)(body, **self._opts())
+    def _batch_read(self, body: Any, package: str = CONTACTS) -> Any:
+        return self._batch_of(package).read(body, archived=False, **self._opts())
+
+    def _batch_call(self, method: str, body: Any, package: str = CONTACTS) -> Any:
+        return getattr(self._batch_of(package), method)(body, **self._opts())
 
     def _raw(
         self,

@@ -1,4 +1,5 @@
-"""SOQL reads: find by email, owners, merged-away records, and the poller's ``modified_since``.
+"""SOQL reads: find by email, the Contacts of Accounts, owners, merged-away records, and the poller's
+``modified_since``.
 
 ``Email IN (...)`` lists are cut to keep each query URL under ~14,000 characters; several such
 queries travel in one Composite call (at most 5 query subrequests each), so 1,000 emails cost one
@@ -18,6 +19,7 @@ from shared.adapters.salesforce.describe import SalesforceDescribe
 from shared.adapters.salesforce.parse import text, to_record
 from shared.adapters.salesforce.soql import (
     BASE_FIELDS,
+    by_account_queries,
     by_email_queries,
     check_name,
     merged_away_queries,
@@ -64,6 +66,21 @@ class SalesforceQueries(SalesforceDescribe):
         for (sobject, _), rows in zip(queries, pages, strict=True):
             records += [to_record(sobject, row) for row in rows]
         return [r for r in records if normalize_email(text(r.fields.get("Email"))) in found]
+
+    def contacts_of_accounts(
+        self, account_ids: Sequence[str], fields: Sequence[str]
+    ) -> list[SalesforceRecord]:
+        """The Contacts whose AccountId is one of ``account_ids``: ``AccountId IN (...)`` queries cut
+        like the email lists, travelling together in Composite calls (1,000 Accounts: one call)."""
+        wanted = list(dict.fromkeys(i for i in (salesforce_id18_or_none(raw) for raw in account_ids) if i))
+        if not wanted:
+            return []
+        self._describe_all(["Contact"])
+        select = select_list(self.existing_fields("Contact", fields), (*BASE_FIELDS, "AccountId"))
+        return [
+            to_record("Contact", row)
+            for row in self._query("contacts_of_accounts", by_account_queries(select, wanted))
+        ]
 
     def owners(self) -> list[SalesforceOwner]:
         """The users that can own synced records (Standard, PowerPartner, Guest) and the queues: one

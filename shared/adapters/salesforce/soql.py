@@ -127,6 +127,12 @@ def tasks_created_since_queries(who_ids: Sequence[str], since: dt.datetime, user
     return _in_queries(head, [soql_literal(i) for i in who_ids], f"){conditions} ORDER BY CreatedDate, Id")
 
 
+def by_account_queries(select: Sequence[str], account_ids: Sequence[str]) -> list[str]:
+    """The Contacts whose AccountId is one of ``account_ids`` (their Accounts' people)."""
+    head = f"SELECT {', '.join(select)} FROM Contact WHERE AccountId IN ("  # noqa: S608 (names checked)
+    return _in_queries(head, [soql_literal(i) for i in account_ids], ")")
+
+
 def merged_away_queries(sobject: str, ids: Sequence[str]) -> list[str]:
     """The deleted records among ``ids`` with the record they were merged into (for queryAll)."""
     head = f"SELECT Id, MasterRecordId FROM {check_name(sobject)} WHERE IsDeleted = true AND Id IN ("  # noqa: S608
