@@ -1,0 +1,57 @@
+"""S9: a person account's fields for the contact mappings, its company's name, and that HubSpot never
+creates one."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.accounts import person
+
+
+@pytest.mark.parametrize(
+    ("contact_field", "account_field"),
+    [
+        ("Email", "PersonEmail"),
+        ("Title", "PersonTitle"),
+        ("MobilePhone", "PersonMobilePhone"),
+        ("MailingStreet", "PersonMailingStreet"),
+        ("MailingPostalCode", "PersonMailingPostalCode"),
+        ("HasOptedOutOfEmail", "PersonHasOptedOutOfEmail"),
+        ("FirstName", "FirstName"),
+        ("LastName", "LastName"),
+        ("Salutation", "Salutation"),
+        ("Phone", "Phone"),
+        ("Lifecycle_Stage__c", "Lifecycle_Stage__pc"),
+        ("lastname", "lastname"),
+    ],
+)
+def test_a_contact_field_on_a_person_account(contact_field, account_field):
+    assert person.person_field(contact_field) == account_field
+
+
+def test_contact_mappings_become_person_account_fields():
+    assert person.person_fields({"email": "Email", "jobtitle": "Title", "lifecyclestage": "Stage__c"}) == {
+        "email": "PersonEmail",
+        "jobtitle": "PersonTitle",
+        "lifecyclestage": "Stage__pc",
+    }
+
+
+def test_the_company_of_a_person_is_named_after_the_person():
+    assert person.person_name({"FirstName": "Ada", "LastName": "Lovelace", "Name": "Ada Lovelace"}) == (
+        "Ada Lovelace"
+    )
+    assert person.person_name({"FirstName": None, "LastName": "Byron"}) == "Byron"
+    assert person.person_name({"Name": " Acme "}) == "Acme"
+    assert person.person_name({}) is None
+
+
+def test_a_person_account_is_told_by_its_flag():
+    assert person.is_person_account({"IsPersonAccount": True})
+    assert person.is_person_account({"IsPersonAccount": "true"})
+    assert not person.is_person_account({"IsPersonAccount": False})
+    assert not person.is_person_account({})
+
+
+def test_hubspot_never_creates_a_person_account():
+    assert person.HUBSPOT_CREATES_PERSON_ACCOUNTS is False
