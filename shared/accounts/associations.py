@@ -1,10 +1,10 @@
 """S13 with account sync: a Contact's ``AccountId`` <-> its HubSpot contact's primary company.
 
-The pair is kept like a two-way field: the contact link remembers the company and the Account last
-synced (``Remembered``), so hssync's own writes coming back are no change. Of the two sides, the one
-that changed since then wins; both changed, or never synced: Salesforce wins when it has an Account
-(HubSpot's company otherwise). A side's value moves to the other through the company links: an
-Account becomes the company it is linked to, a company the Account it is linked to; one not linked
+The side whose change is being synced wins (a HubSpot association change, a Contact's AccountId
+edit); when that is not known (a resync, a first sync), Salesforce wins when it has an Account, and
+HubSpot's primary company otherwise. The decision compares both sides' current state, so hssync's own
+writes coming back find the pair in line. A side's value moves to the other through the company links:
+an Account becomes the company it is linked to, a company the Account it is linked to; one not linked
 yet must be created (or linked) first, when the creation settings allow.
 
 Leads have no Account and never get one: a contact linked to a Lead keeps its companies untouched,
@@ -17,8 +17,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 from shared.models import CONTACT
+
+Changed = Literal["hubspot", "salesforce"] | None  # the side whose change is synced; None: unknown
 
 
 class Move(StrEnum):
@@ -27,14 +30,6 @@ class Move(StrEnum):
     SET_COMPANY = "set_company"  # make the company the contact's primary company
     NEEDS_ACCOUNT = "needs_account"  # the company has no Account yet: create or link it first
     NEEDS_COMPANY = "needs_company"  # the Account has no company yet: create or link it first
-
-
-@dataclass(frozen=True)
-class Remembered:
-    """The company and the Account last synced for a contact pair (from its link)."""
-
-    company_id: str | None
-    account_id: str | None
 
 
 @dataclass(frozen=True)
@@ -51,7 +46,7 @@ def decide_association(
     primary_company: str | None,
     company_of_account: Mapping[str, str],
     account_of_company: Mapping[str, str],
-    remembered: Remembered | None,
+    changed: Changed,
 ) -> AssociationMove:
     """What brings a linked contact pair's Account and primary company in line.
 
@@ -63,14 +58,12 @@ def decide_association(
     account_company = company_of_account.get(account_id) if account_id else None
     if account_id is not None and account_company is not None and account_company == primary_company:
         return AssociationMove(Move.NONE, primary_company, account_id, "in line")
-    hs_changed = remembered is None or primary_company != remembered.company_id
-    sf_changed = remembered is None or account_id != remembered.account_id
-    from_salesforce = account_id is not None and (sf_changed or not hs_changed)
-    if from_salesforce:
-        return _to_hubspot(account_id, account_company, sf_changed)
-    if primary_company is not None and hs_changed:
+    from_salesforce = changed == "salesforce" or (changed is None and account_id is not None)
+    if from_salesforce and account_id is not None:
+        return _to_hubspot(account_id, account_company, changed is not None)
+    if not from_salesforce and primary_company is not None:
         return _to_salesforce(primary_company, account_of_company.get(primary_company))
-    return AssociationMove(Move.NONE, reason="nothing changed, or a removal (never propagated)")
+    return AssociationMove(Move.NONE, reason="a removal (never propagated)")
 
 
 def _to_hubspot(account_id: str | None, company: str | None, changed: bool) -> AssociationMove:

@@ -9,11 +9,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.chunking import weighed_chunks
-from shared.models import SfObject
+from shared.models import CONTACTS, LinkKind, SfObject
 from shared.owners.decide import OwnerState
 from shared.queues import MAX_BYTES
 
 SyncedPair = tuple[str | None, str | None]
+# the Salesforce object a plan writes: a Lead or a Contact (contact pairs), an Account (company pairs)
+PlanObject = SfObject | Literal["Account"]
 
 # a creation claim held for a moment by dedupe to learn whether hssync is creating a record
 LOOKUP_CLAIMANT = "lookup:"
@@ -37,7 +39,9 @@ class HealthNote(BaseModel):
 
 
 class SyncPlan(BaseModel):
-    """Writes that bring one HubSpot contact and one Salesforce Lead/Contact in line.
+    """Writes that bring one HubSpot contact and one Salesforce Lead/Contact in line (``kind``
+    "contacts"), or one HubSpot company and one Salesforce Account (``kind`` "companies": then
+    ``hubspot_id`` is the company's id, and the plan may also associate contacts with the pair).
 
     Exactly one of: both ids known (update either side as listed), ``create="salesforce"`` (no
     ``sf_id`` yet), or ``create="hubspot"`` (no ``hubspot_id`` yet). A plan with no writes still
@@ -48,8 +52,9 @@ class SyncPlan(BaseModel):
 
     plan_id: str
     portal: str
+    kind: LinkKind = CONTACTS
     hubspot_id: str | None
-    sf_object: SfObject
+    sf_object: PlanObject
     sf_id: str | None  # the record written (for a same-email duplicate: the most recently updated)
     link_sf_object: SfObject | None = None  # the record the pair is linked to,
     link_sf_id: str | None = None  # when it is not the one written (S6); None: sf_id itself
@@ -74,6 +79,10 @@ class SyncPlan(BaseModel):
     source: Literal["hubspot", "salesforce"] = "hubspot"  # whose change led to this plan
     linked_by_email: bool = False
     link_only: bool = False  # the pair is linked but does not sync (its contact is outside the list)
+    # company pairs (S13): HubSpot contacts to make primary contacts of the company, and Salesforce
+    # Contacts whose AccountId becomes the Account (once created, when the plan creates it)
+    contacts_to_company: tuple[str, ...] = ()
+    contacts_to_account: tuple[str, ...] = ()
 
     @property
     def has_writes(self) -> bool:
@@ -83,6 +92,8 @@ class SyncPlan(BaseModel):
             or self.create
             or self.unsubscribe_email
             or self.archive_hubspot
+            or self.contacts_to_company
+            or self.contacts_to_account
         )
 
 
