@@ -208,6 +208,10 @@ class HubSpotCompaniesPort(Protocol):
         """One outcome per id (``key`` = the id as given); an id already gone is a success."""
         ...
 
+    def company_property_types(self, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Definitions of the named company properties that exist (``type``, ``fieldType``, ...)."""
+        ...
+
     def associations(self, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list[Association]]:
         """Each record's associations to ``to_type`` ("contacts" or "companies"); none: absent."""
         ...

@@ -194,6 +194,8 @@ def dedupe_stage(environ: Mapping[str, str] | None = None) -> DedupeStage:
             hubspot=hubspot(env),
             state=state(env.state_table),
             own_app_id=hubspot_app_id(env.hubspot_secret),
+            companies=hubspot(env),
+            accounts=salesforce(env),
         )
 
     return DedupeStage(
@@ -245,6 +247,7 @@ def apply_stage(environ: Mapping[str, str] | None = None) -> ApplyStage:
             state=state(env.state_table),
             assignment_rules=sync_config(env).creation.assignment_rules,
             running_for=running_for,
+            companies=hubspot(env),
         )
 
     return ApplyStage(

@@ -23,12 +23,13 @@ from functools import partial
 from shared.errors import ApiFailure, ErrorCategory, TransientApiError
 from shared.ids import salesforce_id18
 from shared.intents import LEASE_MARGIN, WriteIntent, intent_for
-from shared.models import SALESFORCE_OBJECTS, ChangeEvent, ChangeType, System
+from shared.models import COMPANIES, SALESFORCE_OBJECTS, ChangeEvent, ChangeType, System
 from shared.observability import logger
 from shared.pipeline.plans import HealthNote, SyncedPair, SyncPlan, is_claimant
 from shared.ports import (
     ClaimDone,
     HealthEntry,
+    HubSpotCompaniesPort,
     HubSpotPort,
     IntentRecord,
     Link,
@@ -53,6 +54,14 @@ class ApplyResult:
     followups: list[ChangeEvent] = field(default_factory=list)  # records to re-read and sync again
     # pairs whose writes failed transiently (their outcome unknown): decided again after a pause
     redecide: list[ChangeEvent] = field(default_factory=list)
+
+    def merge(self, other: ApplyResult) -> None:
+        """Adds what another applier (the company plans') did."""
+        self.retry_plan_ids |= other.retry_plan_ids
+        self.counters.update(other.counters)
+        self.health += other.health
+        self.followups += other.followups
+        self.redecide += other.redecide
 
 
 @dataclass
@@ -80,7 +89,11 @@ class Applier:
         clock: Callable[[], dt.datetime] = utc_now,
         assignment_rules: bool = True,
         running_for: dt.timedelta = APPLY_TIMEOUT,
+        companies: HubSpotCompaniesPort | None = None,
     ) -> None:
+        """``companies``: the account sync port (the HubSpot adapter) for company plans, which are
+        applied after the contact plans (``shared.pipeline.apply_companies``)."""
+        self.companies = companies
         self.assignment_rules = assignment_rules
         self.running_for = running_for  # the invocation's remaining time: the write leases outlive it
         self.salesforce = salesforce
@@ -89,7 +102,26 @@ class Applier:
         self.clock = clock
 
     def apply(self, plans: Sequence[SyncPlan]) -> ApplyResult:
+        company_plans = [p for p in plans if p.kind == COMPANIES]
+        result = self._apply_contacts([p for p in plans if p.kind != COMPANIES])
+        if company_plans:
+            result.merge(self._apply_companies(company_plans))
+        return result
+
+    def _apply_companies(self, plans: Sequence[SyncPlan]) -> ApplyResult:
+        from shared.pipeline.apply_companies import CompanyApplier
+
+        if self.companies is None:
+            raise RuntimeError("company plans need the companies port (account sync)")
+        applier = CompanyApplier(
+            salesforce=self.salesforce, companies=self.companies, state=self.state, clock=self.clock
+        )
+        return applier.apply(plans)
+
+    def _apply_contacts(self, plans: Sequence[SyncPlan]) -> ApplyResult:
         result = ApplyResult()
+        if not plans:
+            return result
         latest = _latest_per_pair(plans, result, self.clock())
         progress = {p.plan_id: _Progress(p, p.hubspot_id, p.sf_id) for p in latest}
         self._confirm_claims(progress, result)

@@ -80,7 +80,9 @@ class SyncPlan(BaseModel):
     linked_by_email: bool = False
     link_only: bool = False  # the pair is linked but does not sync (its contact is outside the list)
     # company pairs (S13): HubSpot contacts to make primary contacts of the company, and Salesforce
-    # Contacts whose AccountId becomes the Account (once created, when the plan creates it)
+    # Contacts whose AccountId becomes the Account (once created, when the plan creates it). A contact
+    # not linked yet when decided (a contact plan of the same batch creates its counterpart) is named
+    # by the record key of the side that exists (``pending_contact``); apply resolves it by its link
     contacts_to_company: tuple[str, ...] = ()
     contacts_to_account: tuple[str, ...] = ()
 
@@ -95,6 +97,18 @@ class SyncPlan(BaseModel):
             or self.contacts_to_company
             or self.contacts_to_account
         )
+
+
+def pending_contact(record_key: str) -> str:
+    """A company plan's contact not linked yet, by the record key of its existing side."""
+    if ":" not in record_key:
+        raise ValueError(f"not a record key: {record_key!r}")
+    return record_key
+
+
+def is_pending(contact: str) -> bool:
+    """Whether a company plan's contact is a record key to resolve (not an id)."""
+    return ":" in contact
 
 
 def plan_id(*parts: str) -> str:

@@ -82,6 +82,10 @@ def test_companies_round_trip_with_history_in_batches(hubspot_adapter, hs_box):
     assert all(o.ok for o in archived)
     assert ids[1] not in hubspot_adapter.read_companies([ids[1]], ["name"])
 
+    types = hubspot_adapter.company_property_types(["name", "numberofemployees", "nope"])
+    assert set(types) == {"name", "numberofemployees"}
+    assert types["numberofemployees"]["type"] == "number"
+
     modified = hubspot_adapter.companies_modified_since(EPOCH, ["name"], 500)
     assert {c.id for c in modified} == set(ids) - {ids[1]}
     assert hubspot_adapter.calls.by_operation["companies_create"] == 2

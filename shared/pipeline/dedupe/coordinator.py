@@ -12,13 +12,14 @@ from collections.abc import Callable, Sequence
 
 from shared.config import SyncConfig
 from shared.models import ChangeEvent, ChangeType, System
+from shared.pipeline.dedupe.accounts import AccountsPart, CompanySchema
 from shared.pipeline.dedupe.batching import fill_batches
 from shared.pipeline.dedupe.contacts import ContactSchema, ContactsPart
 from shared.pipeline.dedupe.outcome import Decision, DedupeResult, Skip
 from shared.pipeline.dedupe.parts import Batch, ObjectPart, PartFactory
 from shared.pipeline.dedupe.records import READABLE, hs_key
 from shared.pipeline.fields import FieldTypes
-from shared.ports import HubSpotPort, SalesforcePort, StatePort
+from shared.ports import HubSpotCompaniesPort, HubSpotPort, SalesforceAccountsPort, SalesforcePort, StatePort
 
 HUBSPOT_DELETION = "HubSpot deletion (never deletes in Salesforce)"
 
@@ -34,7 +35,11 @@ class Deduper:
         state: StatePort,
         own_app_id: str | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        companies: HubSpotCompaniesPort | None = None,
+        accounts: SalesforceAccountsPort | None = None,
     ) -> None:
+        """``companies`` and ``accounts``: the account sync ports (the same adapters); without
+        them, or with account sync off, companies and Accounts are not synced."""
         self.clock = clock
         self.config = config
         self.own_app_id = own_app_id
@@ -43,8 +48,14 @@ class Deduper:
         self.hubspot = hubspot
         self.state = state
         self._contact_schema: ContactSchema | None = None
-        # the kinds of synced objects, in the order their decisions go to apply
+        self._company_schema: CompanySchema | None = None
+        self.companies = companies
+        self.accounts = accounts
+        # the kinds of synced objects, each offered every change in this order (the accounts part
+        # notes the Contacts whose Account changed and leaves them to the contacts part)
         self.parts: tuple[PartFactory, ...] = (self._contacts,)
+        if companies is not None and accounts is not None:
+            self.parts = (self._accounts, self._contacts)
 
     @property
     def contact_schema(self) -> ContactSchema:
@@ -60,6 +71,14 @@ class Deduper:
 
     def _contacts(self, batch: Batch) -> ObjectPart:
         return ContactsPart(batch, self.contact_schema)
+
+    def _accounts(self, batch: Batch) -> ObjectPart:
+        companies, accounts = self.companies, self.accounts
+        if companies is None or accounts is None:  # not offered as a part without them (__init__)
+            raise RuntimeError("account sync needs the companies and accounts ports")
+        if self._company_schema is None:
+            self._company_schema = CompanySchema(self.config, self.salesforce, companies)
+        return AccountsPart(batch, self._company_schema, companies, accounts)
 
     def process(self, events: Sequence[ChangeEvent]) -> DedupeResult:
         result = DedupeResult()

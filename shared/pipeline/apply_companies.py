@@ -1,0 +1,368 @@
+"""Apply for company pairs (HubSpot company <-> Salesforce Account, DESIGN S7, S13): the creates and
+updates of both sides, then the contacts' associations, then the links. Every write is batched:
+Accounts and Contacts' AccountIds as sObject Collections (200 a call), companies as batch writes (100
+a call), primary associations as associations v4 batch creates (2,000 a call).
+
+It runs after the contact plans of the same batch, so a contact whose counterpart a contact plan
+just created is found by its new link (a plan names such a contact by its record key,
+``shared.pipeline.plans.pending_contact``); one still unlinked is decided again later. A creation
+runs only while its plan holds the creation claim (keyed by the id of the record it is created for),
+so two changes of one new record never create two counterparts. Company links carry no write intents
+(``shared.intents``): a company plan's writes are checked against the link's revision when the link
+is committed; a refused commit decides the pair again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from shared.errors import ApiFailure, ErrorCategory, TransientApiError
+from shared.models import ACCOUNT, COMPANIES, CONTACT, CONTACTS, ChangeEvent, ChangeType, System
+from shared.observability import logger
+from shared.pipeline.apply import ApplyResult
+from shared.pipeline.plans import SyncedPair, SyncPlan, is_claimant, is_pending
+from shared.ports import (
+    AssociationPair,
+    ClaimDone,
+    HealthEntry,
+    HubSpotCompaniesPort,
+    Link,
+    LinkCommit,
+    RecordWrite,
+    SalesforcePort,
+    StatePort,
+    WriteOutcome,
+)
+from shared.state.keys import hubspot_company_key, salesforce_record_key
+from shared.times import utc_now
+
+CLAIM_TARGETS = {"salesforce": "salesforce:Account", "hubspot": "hubspot:companies"}
+
+
+@dataclass
+class _Pair:
+    plan: SyncPlan
+    company_id: str | None
+    account_id: str | None
+    hubspot_ok: bool = True
+    salesforce_ok: bool = True
+    transient: bool = False
+    claimed: bool = False
+    contacts_to_company: list[str] = field(default_factory=list)
+    contacts_to_account: list[str] = field(default_factory=list)
+
+
+class CompanyApplier:
+    def __init__(
+        self,
+        *,
+        salesforce: SalesforcePort,
+        companies: HubSpotCompaniesPort,
+        state: StatePort,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        self.salesforce = salesforce
+        self.companies = companies
+        self.state = state
+        self.clock = clock
+
+    def apply(self, plans: Sequence[SyncPlan]) -> ApplyResult:
+        result = ApplyResult()
+        if not plans:
+            return result
+        portal = plans[0].portal
+        pairs = [_Pair(p, p.hubspot_id, p.sf_id) for p in plans]
+        pairs = self._confirm_claims(portal, pairs, result)
+        self._create_accounts(portal, pairs, result)
+        self._create_companies(portal, pairs, result)
+        self._update(pairs, result)
+        self._resolve_contacts(portal, pairs, result)
+        self._move_contacts(pairs, result)
+        self._record(portal, pairs, result)
+        return result
+
+    def _confirm_claims(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> list[_Pair]:
+        """A create runs only while its plan holds the claim; a record created already is linked."""
+        kept: list[_Pair] = []
+        for pair in pairs:
+            plan = pair.plan
+            if plan.create and plan.claim_email and plan.claimant:
+                target = CLAIM_TARGETS[plan.create]
+                holder = self.state.claim_creation(portal, target, plan.claim_email, plan.claimant)
+                if holder is not None and is_claimant(holder):
+                    result.retry_plan_ids.add(plan.plan_id)
+                    continue
+                if holder is not None:
+                    result.counters["already created"] += 1
+                    created = plan.model_copy(
+                        update={"create": None, "hubspot_writes": {}, "salesforce_writes": {}}
+                    )
+                    is_account = plan.create == "salesforce"
+                    pair = _Pair(
+                        created,
+                        pair.company_id if is_account else holder,
+                        holder if is_account else pair.account_id,
+                    )
+            kept.append(pair)
+        return kept
+
+    # -- writes --------------------------------------------------------------------------------
+    def _create_accounts(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
+        todo = [p for p in pairs if p.plan.create == "salesforce"]
+        if not todo:
+            return
+        writes = [RecordWrite(p.plan.plan_id, None, p.plan.salesforce_writes) for p in todo]
+        outcomes = self._call(lambda w: self.salesforce.create(ACCOUNT, w), writes, todo)
+        for pair, outcome in zip(todo, outcomes or [], strict=False):
+            if outcome.ok:
+                pair.account_id = outcome.record_id
+                result.counters["hubspot_to_salesforce.accounts_created"] += 1
+            else:
+                pair.salesforce_ok = False
+                self._failure(pair, "salesforce", outcome, result)
+        self._complete_claims(portal, todo)
+
+    def _create_companies(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
+        todo = [p for p in pairs if p.plan.create == "hubspot"]
+        if not todo:
+            return
+        writes = [RecordWrite(p.plan.plan_id, None, p.plan.hubspot_writes) for p in todo]
+        outcomes = self._call(self.companies.create_companies, writes, todo)
+        for pair, outcome in zip(todo, outcomes or [], strict=False):
+            if outcome.ok:
+                pair.company_id = outcome.record_id
+                result.counters["salesforce_to_hubspot.companies_created"] += 1
+            else:
+                pair.hubspot_ok = False
+                self._failure(pair, "hubspot", outcome, result)
+        self._complete_claims(portal, todo)
+
+    def _complete_claims(self, portal: str, created: list[_Pair]) -> None:
+        done = []
+        for pair in created:
+            plan = pair.plan
+            record_id = pair.account_id if plan.create == "salesforce" else pair.company_id
+            if record_id and plan.create and plan.claim_email and plan.claimant:
+                done.append(ClaimDone(CLAIM_TARGETS[plan.create], plan.claim_email, plan.claimant, record_id))
+                pair.claimed = True
+        if done:
+            self.state.complete_claims(portal, done)
+
+    def _update(self, pairs: list[_Pair], result: ApplyResult) -> None:
+        accounts = [p for p in pairs if p.plan.create is None and p.plan.salesforce_writes and p.account_id]
+        if accounts:
+            writes = [RecordWrite(p.plan.plan_id, p.account_id, p.plan.salesforce_writes) for p in accounts]
+            for pair, outcome in zip(
+                accounts,
+                self._call(lambda w: self.salesforce.update(ACCOUNT, w), writes, accounts) or [],
+                strict=False,
+            ):
+                self._count(pair, "salesforce", outcome, "hubspot_to_salesforce.accounts_updated", result)
+        companies = [p for p in pairs if p.plan.create is None and p.plan.hubspot_writes and p.company_id]
+        if companies:
+            writes = [RecordWrite(p.plan.plan_id, p.company_id, p.plan.hubspot_writes) for p in companies]
+            for pair, outcome in zip(
+                companies, self._call(self.companies.update_companies, writes, companies) or [], strict=False
+            ):
+                self._count(pair, "hubspot", outcome, "salesforce_to_hubspot.companies_updated", result)
+
+    def _count(
+        self, pair: _Pair, system: str, outcome: WriteOutcome, counter: str, result: ApplyResult
+    ) -> None:
+        if outcome.ok:
+            result.counters[counter] += 1
+            return
+        if system == "salesforce":
+            pair.salesforce_ok = False
+        else:
+            pair.hubspot_ok = False
+        self._failure(pair, system, outcome, result)
+
+    # -- associations --------------------------------------------------------------------------
+    def _resolve_contacts(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
+        """Each plan's contacts as ids: a pending one by its link (created by a contact plan now)."""
+        by_salesforce = [
+            c.rsplit(":", 1)[1] for p in pairs for c in p.plan.contacts_to_company if is_pending(c)
+        ]
+        by_hubspot = [c.rsplit(":", 1)[1] for p in pairs for c in p.plan.contacts_to_account if is_pending(c)]
+        sf_links = self.state.links_by_salesforce(portal, by_salesforce) if by_salesforce else {}
+        hs_links = self.state.links_by_hubspot(portal, by_hubspot) if by_hubspot else {}
+        now = self.clock()
+        for pair in pairs:
+            for contact in pair.plan.contacts_to_company:
+                found = _resolved(contact, sf_links, hubspot_side=True)
+                if found is not None:
+                    pair.contacts_to_company.append(found)
+                elif is_pending(contact):
+                    result.followups.append(_again(pair.plan, System.SALESFORCE, CONTACT, contact, now))
+            for contact in pair.plan.contacts_to_account:
+                found = _resolved(contact, hs_links, hubspot_side=False)
+                if found is not None:
+                    pair.contacts_to_account.append(found)
+                elif is_pending(contact):
+                    result.followups.append(_again(pair.plan, System.HUBSPOT, CONTACTS, contact, now))
+
+    def _move_contacts(self, pairs: list[_Pair], result: ApplyResult) -> None:
+        """Contacts' AccountIds (one Collections call per 200) and primary companies (one call)."""
+        ready = [p for p in pairs if p.company_id and p.account_id and not p.transient]
+        writes = [
+            RecordWrite(f"{p.plan.plan_id}:{c}", c, {"AccountId": p.account_id})
+            for p in ready
+            for c in p.contacts_to_account
+        ]
+        if writes:
+            outcomes = self._call(lambda w: self.salesforce.update(CONTACT, w), writes, ready)
+            for outcome in outcomes or []:
+                result.counters["hubspot_to_salesforce.contacts_moved" if outcome.ok else "errors"] += 1
+        associations = [AssociationPair(c, str(p.company_id)) for p in ready for c in p.contacts_to_company]
+        if associations:
+            try:
+                done = self.companies.associate_primary(associations)
+            except TransientApiError as exc:
+                logger.warning("associating %d contacts failed; decided again: %s", len(associations), exc)
+                for pair in ready:
+                    pair.transient = True
+                return
+            for outcome in done:
+                result.counters["salesforce_to_hubspot.contacts_associated" if outcome.ok else "errors"] += 1
+
+    def _call(
+        self,
+        call: Callable[[Sequence[RecordWrite]], list[WriteOutcome]],
+        writes: Sequence[RecordWrite],
+        items: Sequence[_Pair],
+    ) -> list[WriteOutcome] | None:
+        try:
+            outcomes = {o.key: o for o in call(writes)}
+        except TransientApiError as exc:
+            logger.warning("batched write of %d records failed; decided again: %s", len(writes), exc)
+            for item in items:
+                item.transient = True
+            return None
+        missing = ApiFailure(
+            "hssync", "NO_RESULT", "the API returned no result for this record", ErrorCategory.OTHER
+        )
+        return [outcomes.get(w.key) or WriteOutcome(w.key, None, missing) for w in writes]
+
+    def _failure(self, pair: _Pair, system: str, outcome: WriteOutcome, result: ApplyResult) -> None:
+        failure = outcome.failure
+        if failure is None:
+            return
+        if failure.retryable:
+            pair.transient = True
+            return
+        record = (
+            hubspot_company_key(str(pair.company_id))
+            if system == "salesforce" and pair.company_id
+            else salesforce_record_key(ACCOUNT, str(pair.account_id))
+        )
+        result.counters["errors"] += 1
+        result.health.append(
+            HealthEntry(
+                pair.plan.portal,
+                system,
+                record,
+                failure.category,
+                failure.code,
+                failure.message,
+                self.clock(),
+                f"hssync resync {record}",
+            )
+        )
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+    def _record(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
+        now = self.clock()
+        commits: list[LinkCommit] = []
+        for pair in pairs:
+            plan = pair.plan
+            if plan.claim_email and plan.claimant and not pair.claimed:
+                target = CLAIM_TARGETS.get(plan.create or "", CLAIM_TARGETS["salesforce"])
+                self.state.release_claim(portal, target, plan.claim_email, plan.claimant)
+            if pair.transient:
+                result.counters["decided again (writes failed)"] += 1
+                result.redecide.append(_again_pair(pair, now))
+                continue
+            if not pair.company_id or not pair.account_id or not _saves_link(plan):
+                continue
+            link = Link(
+                portal=portal,
+                hubspot_id=pair.company_id,
+                sf_object=ACCOUNT,
+                sf_id=pair.account_id,
+                synced=_synced(pair),
+                linked_at=now if plan.create or plan.linked_by_email else None,
+                updated_at=now,
+            )
+            commits.append(LinkCommit(link, plan.plan_id, plan.link_rev))
+        refused = self.state.commit_links(commits, kind=COMPANIES) if commits else set()
+        for commit in commits:
+            if commit.link.hubspot_id in refused:
+                result.counters["decided again (the link changed)"] += 1
+                result.followups.append(_again_pair(_pair_of(pairs, commit.plan_id), now))
+        if result.health:
+            self.state.record_health(result.health)
+
+
+def _resolved(contact: str, links: dict[str, Link], *, hubspot_side: bool) -> str | None:
+    """A plan's contact as the id to write: itself, or a pending one's counterpart by its link."""
+    if not is_pending(contact):
+        return contact
+    link = links.get(contact.rsplit(":", 1)[1])
+    if link is None:
+        return None
+    if hubspot_side:
+        return link.hubspot_id
+    return link.sf_id if link.sf_object == CONTACT else None  # a Lead has no Account
+
+
+def _saves_link(plan: SyncPlan) -> bool:
+    return bool(plan.create or plan.linked_by_email or plan.synced_after != plan.synced_before)
+
+
+def _synced(pair: _Pair) -> dict[str, SyncedPair]:
+    plan = pair.plan
+    synced: dict[str, SyncedPair] = {}
+    for prop, (hs_after, sf_after) in plan.synced_after.items():
+        hs_before, sf_before = plan.synced_before.get(prop, (None, None))
+        written_hs = prop in plan.hubspot_writes
+        synced[prop] = (
+            hs_after if pair.hubspot_ok or not written_hs else hs_before,
+            sf_after if pair.salesforce_ok else sf_before,
+        )
+    return synced
+
+
+def _pair_of(pairs: Sequence[_Pair], plan_id: str) -> _Pair:
+    return next(p for p in pairs if p.plan.plan_id == plan_id)
+
+
+def _again_pair(pair: _Pair, now: dt.datetime) -> ChangeEvent:
+    """A company pair decided again (its writes failed, or its link changed): from its company,
+    else from its Account."""
+    if pair.company_id:
+        return _again(pair.plan, System.HUBSPOT, COMPANIES, pair.company_id, now, failed=True)
+    return _again(pair.plan, System.SALESFORCE, ACCOUNT, str(pair.account_id), now, failed=True)
+
+
+def _again(
+    plan: SyncPlan, system: System, object_type: str, record: str, now: dt.datetime, *, failed: bool = False
+) -> ChangeEvent:
+    """A change of hssync's own that makes dedupe decide a record again: a company pair (by its
+    company, else its Account), or a contact whose company or Account is still to set."""
+    record_id = record.rsplit(":", 1)[1] if is_pending(record) else record
+    change = ChangeType.ASSOCIATION if object_type == CONTACTS else ChangeType.RESYNC
+    redecided = plan.redecided + int(failed)
+    return ChangeEvent(
+        system=system,
+        account=plan.portal,
+        object_type=object_type,
+        record_id=record_id,
+        change_type=change,
+        occurred_at=now,
+        origin="hssync:decide-again",
+        source_event_id=f"again:{plan.plan_id}:{record_id}:{redecided}",
+        redecided=redecided,
+    )

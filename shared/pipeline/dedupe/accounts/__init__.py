@@ -1,0 +1,112 @@
+"""The accounts part of dedupe (account sync on): HubSpot companies <-> Salesforce Accounts, and the
+association of contacts with them (DESIGN S7, S13).
+
+It takes a batch's changes of companies and Accounts, HubSpot association changes, and notes the
+Salesforce Contacts whose AccountId changed (those stay the contacts part's too), and decides them
+in this order: the contacts that moved (``moves``), the changed companies (``from_hubspot``), the
+changed Accounts (``from_salesforce``). Each group is read in batched calls first. With account sync
+off it takes nothing: every such change is answered as before (not synced).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from shared.models import ACCOUNT, COMPANIES, CONTACT, CONTACTS, ChangeEvent, ChangeType, System
+from shared.pipeline.dedupe.accounts.from_hubspot import FromHubSpot
+from shared.pipeline.dedupe.accounts.from_salesforce import FromSalesforce
+from shared.pipeline.dedupe.accounts.moves import Moves
+from shared.pipeline.dedupe.accounts.schema import CompanySchema
+from shared.pipeline.dedupe.accounts.tools import AccountTools
+from shared.pipeline.dedupe.echo import ECHO, made_in_salesforce_by_hssync
+from shared.pipeline.dedupe.outcome import Decision, Skip
+from shared.pipeline.dedupe.parts import Batch
+from shared.pipeline.dedupe.records import READABLE
+from shared.ports import HubSpotCompaniesPort, SalesforceAccountsPort
+
+__all__ = ["AccountsPart", "CompanySchema"]
+
+ACCOUNT_DELETED = "Account deleted"
+ACCOUNT_ID = "AccountId"
+
+
+class AccountsPart:
+    """One batch's changes of companies, Accounts and contacts' associations."""
+
+    def __init__(
+        self,
+        batch: Batch,
+        schema: CompanySchema,
+        companies: HubSpotCompaniesPort,
+        accounts: SalesforceAccountsPort,
+    ) -> None:
+        self.batch = batch
+        self.tools = AccountTools(batch, schema, companies, accounts)
+        self.enabled = batch.config.accounts.enabled
+        self.companies: dict[str, ChangeEvent] = {}
+        self.accounts: dict[str, ChangeEvent] = {}
+        self.deleted: dict[str, ChangeEvent] = {}
+        self.moved_in_hubspot: dict[str, ChangeEvent] = {}  # contact id -> its association change
+        self.moved_in_salesforce: dict[str, ChangeEvent] = {}  # Contact id -> its AccountId change
+
+    def take(self, event: ChangeEvent) -> Decision | bool:
+        if not self.enabled:
+            return False
+        if event.system is System.HUBSPOT:
+            return self._take_hubspot(event)
+        if event.object_type == CONTACT:
+            self._note_contact(event)
+            return False  # the contacts part's change as well
+        if event.object_type != ACCOUNT:
+            return False
+        if event.change_type is ChangeType.DELETE:
+            self.deleted[event.record_id] = event
+            return True
+        if event.change_type not in READABLE:
+            return False
+        if made_in_salesforce_by_hssync(event):
+            return Skip(ECHO)
+        self.accounts[event.record_id] = event
+        return True
+
+    def _take_hubspot(self, event: ChangeEvent) -> bool:
+        if event.change_type is ChangeType.ASSOCIATION:
+            contact = _associated_contact(event)
+            if contact is not None:
+                self.moved_in_hubspot[contact] = event
+            return contact is not None
+        if event.object_type == COMPANIES and event.change_type in READABLE:
+            self.companies[event.record_id] = event
+            return True
+        return False
+
+    def _note_contact(self, event: ChangeEvent) -> None:
+        """A Contact whose Account a person changed (or a new one): its company follows (S13)."""
+        if made_in_salesforce_by_hssync(event) or event.change_type not in READABLE:
+            return
+        if event.change_type is not ChangeType.UPDATE or ACCOUNT_ID in event.changed_fields:
+            self.moved_in_salesforce[event.record_id] = event
+
+    def decide(self) -> Iterator[Decision]:
+        if self.moved_in_hubspot or self.moved_in_salesforce:
+            moves = Moves(self.tools)
+            yield from moves.decide(self.moved_in_hubspot, self.moved_in_salesforce)
+            for company, event in moves.needs_account.items():
+                self.companies.setdefault(company, event)
+            for account, event in moves.needs_company.items():
+                self.accounts.setdefault(account, event)
+        if self.companies:
+            yield from FromHubSpot(self.tools).decide(self.companies)
+        if self.accounts:
+            yield from FromSalesforce(self.tools).decide(self.accounts)
+        for record_id in self.deleted:
+            yield Skip(ACCOUNT_DELETED, f"salesforce:{ACCOUNT}:{record_id}")
+
+
+def _associated_contact(event: ChangeEvent) -> str | None:
+    """The contact of a contact <-> company association change (from either side)."""
+    if event.object_type == CONTACTS:
+        return event.record_id
+    if event.object_type == COMPANIES and event.related_ids:
+        return event.related_ids[0]
+    return None

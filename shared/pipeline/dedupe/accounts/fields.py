@@ -1,0 +1,149 @@
+"""Field values of a company pair: reconciling a linked pair field by field (the same sync rules and
+echo suppression as contacts, ``shared.rules``), and the values of a record created on the other
+side. A value the other side would refuse is kept out and reported, never retried."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from shared.config import ACCOUNT_NAME_FIELD, CompanyMapping, SyncRule
+from shared.intents import WrittenSide
+from shared.models import ACCOUNT
+from shared.owners.decide import OWNER_FIELD, OWNER_PROPERTY, OwnerState
+from shared.pipeline.convert import ConversionError
+from shared.pipeline.dedupe.accounts.schema import CompanySchema
+from shared.pipeline.dedupe.reconcile import whole_seconds
+from shared.pipeline.dedupe.records import id_or_none
+from shared.pipeline.fields import NOT_PROVIDED, comparable
+from shared.pipeline.plans import SyncedPair
+from shared.ports import HubSpotCompany, SalesforceRecord
+from shared.rules import FieldState, Remembered, Side, decide
+
+
+@dataclass
+class CompanyWrites:
+    """What reconciling (or creating) one company pair writes, and what it will have synced."""
+
+    after: dict[str, SyncedPair] = field(default_factory=dict)
+    hubspot: dict[str, str | None] = field(default_factory=dict)
+    salesforce: dict[str, Any] = field(default_factory=dict)
+    written: dict[str, WrittenSide] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str, str, str]] = field(default_factory=list)  # (prop, field, code, message)
+
+
+def reconcile_company(
+    schema: CompanySchema,
+    company: HubSpotCompany,
+    account: SalesforceRecord,
+    synced: Mapping[str, SyncedPair] | None,
+) -> CompanyWrites:
+    """The writes that bring a company and its Account in line (``synced`` None: a first sync)."""
+    writes = CompanyWrites(after=dict(synced or {}))
+    for mapping in schema.mappings:
+        _field(schema, mapping, company, account, synced, writes)
+    if writes.salesforce.get(ACCOUNT_NAME_FIELD, "") is None:
+        writes.salesforce[ACCOUNT_NAME_FIELD] = NOT_PROVIDED  # an Account's Name is never cleared
+    return writes
+
+
+def _field(
+    schema: CompanySchema,
+    mapping: CompanyMapping,
+    company: HubSpotCompany,
+    account: SalesforceRecord,
+    synced: Mapping[str, SyncedPair] | None,
+    writes: CompanyWrites,
+) -> None:
+    prop, sf_field = mapping.hubspot, mapping.account
+    hs_raw, sf_raw = company.properties.get(prop), account.fields.get(sf_field)
+    hs_value, sf_value = schema.comparable(mapping, hs_raw), schema.comparable(mapping, sf_raw)
+    last = synced.get(prop) if synced is not None else None
+    state = FieldState(
+        hs_value,
+        sf_value,
+        whole_seconds(company.property_changed_at.get(prop)),
+        whole_seconds(account.last_modified),
+    )
+    write = decide(mapping.rule, state, Remembered(*last) if last is not None else None)
+    if write is None:
+        writes.after[prop] = (hs_value, sf_value)
+        return
+    try:
+        if write.to is Side.SALESFORCE:
+            writes.salesforce[sf_field] = schema.types.to_salesforce(prop, ACCOUNT, sf_field, hs_raw)
+            writes.after[prop] = (hs_value, hs_value)
+        else:
+            writes.hubspot[prop] = schema.types.to_hubspot(prop, ACCOUNT, sf_field, sf_raw)
+            writes.after[prop] = (sf_value, sf_value)
+    except ConversionError as exc:
+        writes.refused.append((prop, sf_field, exc.code, exc.message))
+        writes.after[prop] = (hs_value, sf_value)
+        return
+    writes.written[prop] = "salesforce" if write.to is Side.SALESFORCE else "hubspot"
+    writes.reasons.append(f"{prop}: {write.reason}")
+
+
+def account_values(schema: CompanySchema, company: HubSpotCompany) -> CompanyWrites:
+    """The fields of an Account created from ``company`` (its Name never blank)."""
+    writes = CompanyWrites()
+    for mapping in schema.mappings:
+        raw = company.properties.get(mapping.hubspot)
+        if mapping.rule is SyncRule.ALWAYS_SALESFORCE or comparable("", raw) is None:
+            continue
+        try:
+            writes.salesforce[mapping.account] = schema.types.to_salesforce(
+                mapping.hubspot, ACCOUNT, mapping.account, raw
+            )
+        except ConversionError as exc:
+            writes.refused.append((mapping.hubspot, mapping.account, exc.code, exc.message))
+            continue
+        value = schema.comparable(mapping, raw)
+        writes.after[mapping.hubspot] = (value, value)
+        writes.written[mapping.hubspot] = "salesforce"
+    writes.salesforce.setdefault(ACCOUNT_NAME_FIELD, NOT_PROVIDED)
+    return writes
+
+
+def company_values(schema: CompanySchema, account: SalesforceRecord) -> CompanyWrites:
+    """The properties of a company created from ``account``."""
+    writes = CompanyWrites()
+    for mapping in schema.mappings:
+        raw = account.fields.get(mapping.account)
+        if comparable("", raw) is None:
+            continue
+        try:
+            writes.hubspot[mapping.hubspot] = schema.types.to_hubspot(
+                mapping.hubspot, ACCOUNT, mapping.account, raw
+            )
+        except ConversionError as exc:
+            writes.refused.append((mapping.hubspot, mapping.account, exc.code, exc.message))
+            continue
+        value = schema.comparable(mapping, raw)
+        writes.after[mapping.hubspot] = (value, value)
+        writes.written[mapping.hubspot] = "hubspot"
+    return writes
+
+
+def owners_of(
+    company: HubSpotCompany | None,
+    account: SalesforceRecord | None,
+    synced: Mapping[str, SyncedPair] | None,
+    creating: Literal["salesforce", "hubspot"] | None = None,
+) -> OwnerState:
+    """The pair's owners as read (Account.OwnerId <-> hubspot_owner_id), for the owners stage (S17)."""
+    hs_owner = (company.properties.get(OWNER_PROPERTY) or None) if company is not None else None
+    sf_owner = id_or_none(account.fields.get(OWNER_FIELD)) if account is not None else None
+    last = synced.get(OWNER_PROPERTY) if synced is not None else None
+    changed_at: dt.datetime | None = company.property_changed_at.get(OWNER_PROPERTY) if company else None
+    return OwnerState(
+        hubspot=hs_owner,
+        salesforce=sf_owner,
+        remembered=last,
+        hubspot_changed_at=changed_at,
+        salesforce_changed_at=account.last_modified if account is not None else None,
+        creating=creating,
+    )

@@ -1,0 +1,100 @@
+"""Decisions for contacts whose company or Account changed (S13): a HubSpot association change of a
+contact, or a Salesforce Contact whose AccountId changed. Each contact pair's Account and primary
+company are brought in line (``shared.accounts.associations``); the moves are gathered per company
+pair, so each pair's contacts move in one plan and every write is batched by apply. A company
+without an Account (or an Account without a company) is left to its own sync, which creates it when
+creation allows; its contacts follow once it is linked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from shared.accounts.associations import Changed, Move, decide_association
+from shared.ids import salesforce_id18
+from shared.models import ChangeEvent
+from shared.pipeline.dedupe.accounts.fields import CompanyWrites
+from shared.pipeline.dedupe.accounts.people import (
+    Person,
+    people_of_contacts,
+    people_of_records,
+    primary_companies,
+)
+from shared.pipeline.dedupe.accounts.tools import AccountTools, PairPlan
+from shared.pipeline.dedupe.outcome import Decision, Planned, Skip
+from shared.ports import Link
+from shared.state.keys import hubspot_record_key
+
+IN_LINE = "contact's company and Account in line"
+NOT_SYNCED = "contact not synced (no link): its company follows its first sync"
+
+
+@dataclass
+class _Moves:
+    event: ChangeEvent
+    link: Link
+    to_company: list[str] = field(default_factory=list)
+    to_account: list[str] = field(default_factory=list)
+
+
+class Moves:
+    def __init__(self, tools: AccountTools) -> None:
+        self.tools = tools
+        # companies without an Account and Accounts without a company that contacts moved to: the
+        # part decides them in the same batch (created when creation allows; the contacts follow)
+        self.needs_account: dict[str, ChangeEvent] = {}
+        self.needs_company: dict[str, ChangeEvent] = {}
+
+    def decide(
+        self, from_hubspot: Mapping[str, ChangeEvent], from_salesforce: Mapping[str, ChangeEvent]
+    ) -> Iterator[Decision]:
+        people = people_of_contacts(self.tools, list(from_hubspot))
+        by_record = people_of_records(self.tools, list(from_salesforce))
+        changed: dict[str, tuple[Person, ChangeEvent, Changed]] = {}
+        for contact, event in from_hubspot.items():
+            if contact in people:
+                changed[contact] = (people[contact], event, "hubspot")
+            else:
+                yield Skip(NOT_SYNCED, hubspot_record_key(contact))
+        for sf_id, event in from_salesforce.items():
+            person = by_record.get(salesforce_id18(sf_id))
+            if person is not None:
+                changed[person.hubspot_id] = (person, event, "salesforce")
+        yield from self._moves(changed)
+
+    def _moves(self, changed: Mapping[str, tuple[Person, ChangeEvent, Changed]]) -> Iterator[Decision]:
+        primary = primary_companies(self.tools, list(changed))
+        accounts = sorted({p.account_id for p, _, _ in changed.values() if p.account_id})
+        by_account = self.tools.links_of_accounts(accounts)
+        by_company = self.tools.links_of_companies(sorted(set(primary.values())))
+        company_of = {salesforce_id18(a): link.hubspot_id for a, link in by_account.items()}
+        account_of = {c: salesforce_id18(link.sf_id) for c, link in by_company.items()}
+        pairs: dict[str, _Moves] = {}
+        for contact, (person, event, side) in changed.items():
+            move = decide_association(
+                person.sf_object, person.account_id, primary.get(contact), company_of, account_of, side
+            )
+            link = by_company.get(move.company_id or "") or by_account.get(move.account_id or "")
+            if move.move is Move.SET_ACCOUNT and link is not None:
+                pairs.setdefault(link.hubspot_id, _Moves(event, link)).to_account.append(person.sf_id)
+            elif move.move is Move.SET_COMPANY and link is not None:
+                pairs.setdefault(link.hubspot_id, _Moves(event, link)).to_company.append(contact)
+            elif move.move is Move.NEEDS_ACCOUNT and move.company_id:
+                self.needs_account.setdefault(move.company_id, event)
+            elif move.move is Move.NEEDS_COMPANY and move.account_id:
+                self.needs_company.setdefault(move.account_id, event)
+            else:
+                yield Skip(
+                    f"{IN_LINE}" if move.move is Move.NONE else move.reason, hubspot_record_key(contact)
+                )
+        for company, moves in pairs.items():
+            decided = PairPlan(
+                moves.event,
+                company,
+                salesforce_id18(moves.link.sf_id),
+                CompanyWrites(after=dict(moves.link.synced)),
+                moves.link,
+                contacts_to_company=tuple(sorted(moves.to_company)),
+                contacts_to_account=tuple(sorted(moves.to_account)),
+            )
+            yield Planned(self.tools.plan(decided))
