@@ -38,6 +38,15 @@ SALESFORCE_SECRET = "hssync/salesforce"  # noqa: S105  # secret names, not secre
 HUBSPOT_SECRET = "hssync/hubspot"  # noqa: S105
 CONFIG_PARAMETER = "/hssync/config"
 CONTACT_EVENTS = ("contact.creation", "contact.deletion", "contact.merge", "contact.restore")
+# with account sync on: companies and the contact <-> company associations
+COMPANY_EVENTS = (
+    "company.creation",
+    "company.deletion",
+    "company.merge",
+    "company.restore",
+    "contact.associationChange",
+    "company.associationChange",
+)
 
 
 @dataclass(frozen=True)
@@ -225,10 +234,19 @@ class LocalStack:
         wanted = [(e, None) for e in CONTACT_EVENTS] + [
             ("contact.propertyChange", p) for p in self._watched_properties()
         ]
+        if self.config.accounts.enabled:
+            wanted += [(e, None) for e in COMPANY_EVENTS] + [
+                ("company.propertyChange", p) for p in self._company_properties()
+            ]
         for event_type, prop in wanted:
             if (event_type, prop) not in existing:
                 request = SubscriptionCreateRequest(event_type=event_type, property_name=prop, active=True)
                 subscriptions.create(app_id, request)
+
+    def _company_properties(self) -> list[str]:
+        from shared.owners.decide import OWNER_PROPERTY
+
+        return sorted({OWNER_PROPERTY, *(m.hubspot for m in self.config.company_mappings)})
 
     def _watched_properties(self) -> list[str]:
         from shared.pipeline.dedupe import watched_properties

@@ -1,0 +1,211 @@
+"""Account sync (issue 13): companies <-> Accounts through the same pipeline, the contacts'
+associations both ways, sticky links, owners, deletes; and account sync off changes nothing. Every
+test asserts both CRMs' final state and that no write follows the settle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shared.models import COMPANIES
+from shared.ports import Link
+from tests.e2e.conftest import World, quiet
+
+ACCOUNTS_ON = "accounts: {enabled: true}\ncreation: {hubspot_to_salesforce: contact}\n"
+PRIMARY = 1  # contact -> company, the Primary label
+
+
+@pytest.fixture
+def accounts(world: World) -> World:
+    world.use_config(ACCOUNTS_ON)
+    return world
+
+
+def companies(world: World) -> list[Any]:
+    return list(world.sandbox.hubspot.store.records("companies"))
+
+
+def company(world: World, company_id: str) -> dict[str, str | None]:
+    record = world.sandbox.hubspot.store.get("companies", company_id)
+    assert record is not None, f"HubSpot company {company_id} does not exist"
+    return dict(record.properties)
+
+
+def primary_company(world: World, contact_id: str) -> str | None:
+    associations = world.sandbox.hubspot.associations
+    for company_id in associations.associated_ids("contacts", contact_id, "companies"):
+        if PRIMARY in associations.types_between("contacts", contact_id, "companies", company_id):
+            return company_id
+    return None
+
+
+def company_link(world: World, company_id: str) -> Link | None:
+    return world.stack.state.links_by_hubspot(world.portal, [company_id], kind=COMPANIES).get(company_id)
+
+
+def contact_of(world: World, sf_id: str) -> str:
+    links = world.stack.state.links_by_salesforce(world.portal, [sf_id])
+    assert sf_id in links, f"Salesforce record {sf_id} is not linked"
+    return links[sf_id].hubspot_id
+
+
+def hubspot_company(world: World, **properties: str) -> str:
+    from hubspot.crm.companies import SimplePublicObjectInputForCreate
+
+    answer = world._as_user(
+        "hubspot",
+        lambda: world.hubspot.crm.companies.basic_api.create(
+            SimplePublicObjectInputForCreate(properties=properties)
+        ),
+        write=True,
+    )
+    return str(answer.id)
+
+
+def associate(world: World, contact_id: str, company_id: str) -> None:
+    """A HubSpot user makes ``company_id`` the contact's primary company (associations v4)."""
+    from hubspot.crm.associations.v4 import AssociationSpec
+
+    spec = [
+        AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=279),
+        AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=PRIMARY),
+    ]
+    world._as_user(
+        "hubspot",
+        lambda: world.hubspot.crm.associations.v4.basic_api.create(
+            "contacts", contact_id, "companies", company_id, spec
+        ),
+        write=True,
+    )
+
+
+def test_a_new_account_with_contacts_creates_the_company_and_both_associations(accounts: World) -> None:
+    world = accounts
+    account = world.salesforce_create("Account", Name="Analytical Engines", Website="engines.example.com")
+    first = world.salesforce_create(
+        "Contact", LastName="Lovelace", Email="ada@engines.example.com", AccountId=account
+    )
+    second = world.salesforce_create(
+        "Contact", LastName="Babbage", Email="charles@engines.example.com", AccountId=account
+    )
+    quiet(world, "the new Account")
+
+    (made,) = companies(world)
+    assert company(world, made.id)["name"] == "Analytical Engines"
+    assert company(world, made.id)["domain"] == "engines.example.com"
+    link = company_link(world, made.id)
+    assert link is not None
+    assert link.sf_id == account
+    for contact in (first, second):
+        assert primary_company(world, contact_of(world, contact)) == made.id
+        assert world.salesforce_row("Contact", contact)["AccountId"] == account
+    assert len(world.salesforce_rows("Account")) == 1
+
+
+def test_a_company_links_to_the_account_of_its_contacts_and_keeps_it(world: World) -> None:
+    # before account sync: an Account and its Contact, synced as a contact only
+    account = world.salesforce_create("Account", Name="Difference Engines Ltd")
+    contact = world.salesforce_create(
+        "Contact", LastName="Menabrea", Email="luigi@de.example.com", AccountId=account
+    )
+    world.settle()
+    hubspot_contact = contact_of(world, contact)
+    assert companies(world) == []
+    world.use_config(ACCOUNTS_ON)
+
+    # a HubSpot user puts the contact in a new company (another name: never matched by name)
+    made = hubspot_company(world, name="DE (HubSpot)")
+    associate(world, hubspot_contact, made)
+    quiet(world, "the company of a synced contact")
+    link = company_link(world, made)
+    assert link is not None
+    assert link.sf_id == account  # through its contact, not by name
+    assert len(world.salesforce_rows("Account")) == 1
+    assert world.salesforce_row("Account", account)["Name"] == "DE (HubSpot)"  # then it syncs (two-way)
+    assert world.salesforce_row("Contact", contact)["AccountId"] == account
+
+    # sticky: the contact moves to another Account; the company keeps its Account
+    elsewhere = world.salesforce_create("Account", Name="Elsewhere Inc")
+    world.salesforce_update("Contact", contact, AccountId=elsewhere)
+    quiet(world, "the contact's move in Salesforce")
+    after = company_link(world, made)
+    assert after is not None
+    assert after.sf_id == account
+    moved_to = primary_company(world, hubspot_contact)
+    assert moved_to is not None
+    assert moved_to != made
+    moved_link = company_link(world, moved_to)
+    assert moved_link is not None
+    assert moved_link.sf_id == elsewhere
+
+
+def test_a_contact_moved_to_another_linked_company_moves_its_contacts_account(accounts: World) -> None:
+    world = accounts
+    first = world.salesforce_create("Account", Name="First Co")
+    second = world.salesforce_create("Account", Name="Second Co")
+    contact = world.salesforce_create("Contact", LastName="Moved", Email="moved@example.com", AccountId=first)
+    world.settle()
+    by_name = {c.properties.get("name"): c.id for c in companies(world)}
+    hubspot_contact = contact_of(world, contact)
+    assert primary_company(world, hubspot_contact) == by_name["First Co"]
+
+    associate(world, hubspot_contact, by_name["Second Co"])
+    quiet(world, "the contact's move")
+    assert world.salesforce_row("Contact", contact)["AccountId"] == second
+    assert primary_company(world, hubspot_contact) == by_name["Second Co"]
+
+
+def test_a_contacts_account_changed_in_salesforce_moves_its_hubspot_company(accounts: World) -> None:
+    world = accounts
+    first = world.salesforce_create("Account", Name="Old Employer")
+    second = world.salesforce_create("Account", Name="New Employer")
+    contact = world.salesforce_create(
+        "Contact", LastName="Hopper", Email="grace@example.com", AccountId=first
+    )
+    world.settle()
+    by_name = {c.properties.get("name"): c.id for c in companies(world)}
+
+    world.salesforce_update("Contact", contact, AccountId=second)
+    quiet(world, "the Contact's new Account")
+    assert primary_company(world, contact_of(world, contact)) == by_name["New Employer"]
+    assert world.salesforce_row("Contact", contact)["AccountId"] == second
+
+
+def test_company_fields_sync_both_ways_without_echo(accounts: World) -> None:
+    world = accounts
+    account = world.salesforce_create("Account", Name="Acme", Phone="+1 555 0100", Industry="Banking")
+    world.settle()
+    (made,) = companies(world)
+    assert company(world, made.id)["phone"] == "+1 555 0100"
+
+    world.salesforce_update("Account", account, Phone="+1 555 0199")
+    quiet(world, "the Account's edit")
+    assert company(world, made.id)["phone"] == "+1 555 0199"
+
+    from hubspot.crm.companies import SimplePublicObjectInput
+
+    world._as_user(
+        "hubspot",
+        lambda: world.hubspot.crm.companies.basic_api.update(
+            made.id, SimplePublicObjectInput(properties={"name": "Acme Corp"})
+        ),
+        write=True,
+    )
+    quiet(world, "the company's edit")
+    assert world.salesforce_row("Account", account)["Name"] == "Acme Corp"
+    assert company(world, made.id)["name"] == "Acme Corp"
+
+
+def test_account_sync_off_changes_nothing_for_contacts(world: World) -> None:
+    account = world.salesforce_create("Account", Name="Not Synced Co")
+    contact = world.salesforce_create(
+        "Contact", LastName="Plain", Email="plain@example.com", AccountId=account
+    )
+    quiet(world, "a Contact with an Account, account sync off")
+    assert companies(world) == []
+    hubspot_contact = contact_of(world, contact)
+    assert primary_company(world, hubspot_contact) is None
+    assert world.hubspot_contact(hubspot_contact)["email"] == "plain@example.com"
+    assert world.salesforce_row("Contact", contact)["AccountId"] == account
+    assert world.counters().get("salesforce_to_hubspot.companies_created") is None
