@@ -22,7 +22,7 @@ from shared.errors import ApiFailure, ErrorCategory, TransientApiError
 from shared.models import ACCOUNT, COMPANIES, CONTACT, CONTACTS, ChangeEvent, ChangeType, System
 from shared.observability import logger
 from shared.pipeline.apply import ApplyResult
-from shared.pipeline.plans import SyncedPair, SyncPlan, is_claimant, is_pending
+from shared.pipeline.plans import HealthNote, SyncedPair, SyncPlan, is_claimant, is_pending
 from shared.ports import (
     AssociationPair,
     ClaimDone,
@@ -278,6 +278,7 @@ class CompanyApplier:
         commits: list[LinkCommit] = []
         for pair in pairs:
             plan = pair.plan
+            result.health += [_health_of(note, portal, now) for note in plan.notes]
             if plan.claim_email and plan.claimant and not pair.claimed:
                 target = CLAIM_TARGETS.get(plan.create or "", CLAIM_TARGETS["salesforce"])
                 self.state.release_claim(portal, target, plan.claim_email, plan.claimant)
@@ -304,6 +305,21 @@ class CompanyApplier:
                 result.followups.append(_again_pair(_pair_of(pairs, commit.plan_id), now))
         if result.health:
             self.state.record_health(result.health)
+
+
+def _health_of(note: HealthNote, portal: str, now: dt.datetime) -> HealthEntry:
+    """A condition dedupe or the owners stage found (several Accounts, a rejected owner...)."""
+    category = ErrorCategory(note.category)
+    return HealthEntry(
+        portal,
+        note.system,
+        note.record,
+        category,
+        note.code,
+        note.message,
+        now,
+        f"hssync resync {note.record}",
+    )
 
 
 def _resolved(contact: str, links: dict[str, Link], *, hubspot_side: bool) -> str | None:

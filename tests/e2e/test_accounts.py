@@ -209,3 +209,44 @@ def test_account_sync_off_changes_nothing_for_contacts(world: World) -> None:
     assert world.hubspot_contact(hubspot_contact)["email"] == "plain@example.com"
     assert world.salesforce_row("Contact", contact)["AccountId"] == account
     assert world.counters().get("salesforce_to_hubspot.companies_created") is None
+
+
+def test_account_owners_sync_both_ways_and_a_rejected_owner_is_reset_without_echo(accounts: World) -> None:
+    from tests.e2e.test_owners import OWNER, _setup
+
+    world = accounts
+    ids = _setup(world)
+    account = world.salesforce_create("Account", Name="Owned Co", OwnerId=ids["mina"])
+    world.settle()
+    (made,) = companies(world)
+    assert company(world, made.id)[OWNER] == ids["hs_mina"]
+
+    world.salesforce_update("Account", account, OwnerId=ids["pat"])
+    quiet(world, "the Account's new owner")
+    assert company(world, made.id)[OWNER] == ids["hs_pat"]
+
+    from hubspot.crm.companies import SimplePublicObjectInput
+
+    def set_owner(owner: str) -> None:
+        world._as_user(
+            "hubspot",
+            lambda: world.hubspot.crm.companies.basic_api.update(
+                made.id, SimplePublicObjectInput(properties={OWNER: owner})
+            ),
+            write=True,
+        )
+
+    set_owner(ids["hs_gus"])  # an active user by name and email
+    quiet(world, "the company's new owner")
+    assert world.salesforce_row("Account", account)["OwnerId"] == ids["gus"]
+    assert company(world, made.id)[OWNER] == ids["hs_gus"]
+
+    before = world.pipeline_writes()
+    set_owner(ids["hs_nora"])  # no Salesforce user: reset to the Account's owner (S17)
+    quiet(world, "the rejected owner")
+    assert world.salesforce_row("Account", account)["OwnerId"] == ids["gus"]
+    assert company(world, made.id)[OWNER] == ids["hs_gus"]
+    after = world.pipeline_writes()
+    assert (after["salesforce"] - before["salesforce"], after["hubspot"] - before["hubspot"]) == (0, 1)
+    rejected = {h.record: h.code for h in world.health() if h.category.value == "owners"}
+    assert rejected[f"hubspot:companies:{made.id}"] == "OWNER_REJECTED"
