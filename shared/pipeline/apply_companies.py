@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from shared.errors import ApiFailure, ErrorCategory, TransientApiError
+from shared.ids import salesforce_id18
 from shared.models import ACCOUNT, COMPANIES, CONTACT, CONTACTS, ChangeEvent, ChangeType, System
 from shared.observability import logger
 from shared.pipeline.apply import ApplyResult
@@ -80,6 +81,7 @@ class CompanyApplier:
         self._update(pairs, result)
         self._resolve_contacts(portal, pairs, result)
         self._move_contacts(pairs, result)
+        self._archive(portal, pairs, result)
         self._record(portal, pairs, result)
         return result
 
@@ -228,6 +230,41 @@ class CompanyApplier:
             for outcome in done:
                 result.counters["salesforce_to_hubspot.contacts_associated" if outcome.ok else "errors"] += 1
 
+    @staticmethod
+    def _one_per_record(
+        commits: list[LinkCommit], pairs: list[_Pair], result: ApplyResult, now: dt.datetime
+    ) -> list[LinkCommit]:
+        """One link per company and per Account: of two plans linking one record, the later is
+        saved and the earlier pair decided again (a company and an Account are linked one to one)."""
+        kept: dict[tuple[str, str], LinkCommit] = {}
+        for commit in commits:
+            keys = [("co", commit.link.hubspot_id), ("acct", salesforce_id18(commit.link.sf_id))]
+            for key in keys:
+                earlier = kept.get(key)
+                if earlier is not None and earlier is not commit:
+                    result.counters["superseded"] += 1
+                    result.followups.append(_again_pair(_pair_of(pairs, earlier.plan_id), now))
+                    kept = {k: c for k, c in kept.items() if c is not earlier}
+            kept.update(dict.fromkeys(keys, commit))
+        return list({id(c): c for c in kept.values()}.values())
+
+    def _archive(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
+        """A deleted Account archives its company (setting) and the link is forgotten."""
+        todo = [p for p in pairs if p.plan.archive_hubspot and p.company_id]
+        if not todo:
+            return
+        writes = [RecordWrite(str(p.company_id), p.company_id, {}) for p in todo]
+        outcomes = self._call(lambda w: self.companies.archive_companies([x.key for x in w]), writes, todo)
+        archived = []
+        for pair, outcome in zip(todo, outcomes or [], strict=False):
+            if outcome.ok:
+                archived.append(str(pair.company_id))
+                result.counters["salesforce_to_hubspot.companies_archived"] += 1
+            else:
+                self._count(pair, "hubspot", outcome, "", result)
+        if archived:
+            self.state.delete_links(portal, archived, kind=COMPANIES)
+
     def _call(
         self,
         call: Callable[[Sequence[RecordWrite]], list[WriteOutcome]],
@@ -286,7 +323,7 @@ class CompanyApplier:
                 result.counters["decided again (writes failed)"] += 1
                 result.redecide.append(_again_pair(pair, now))
                 continue
-            if not pair.company_id or not pair.account_id or not _saves_link(plan):
+            if plan.archive_hubspot or not pair.company_id or not pair.account_id or not _saves_link(plan):
                 continue
             link = Link(
                 portal=portal,
@@ -298,6 +335,7 @@ class CompanyApplier:
                 updated_at=now,
             )
             commits.append(LinkCommit(link, plan.plan_id, plan.link_rev))
+        commits = self._one_per_record(commits, pairs, result, now)
         refused = self.state.commit_links(commits, kind=COMPANIES) if commits else set()
         for commit in commits:
             if commit.link.hubspot_id in refused:

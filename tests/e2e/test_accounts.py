@@ -250,3 +250,48 @@ def test_account_owners_sync_both_ways_and_a_rejected_owner_is_reset_without_ech
     assert (after["salesforce"] - before["salesforce"], after["hubspot"] - before["hubspot"]) == (0, 1)
     rejected = {h.record: h.code for h in world.health() if h.category.value == "owners"}
     assert rejected[f"hubspot:companies:{made.id}"] == "OWNER_REJECTED"
+
+
+def test_a_deleted_or_merged_account(accounts: World) -> None:
+    world = accounts
+    kept = world.salesforce_create("Account", Name="Deleted But Kept")
+    master = world.salesforce_create("Account", Name="Survivor")
+    loser = world.salesforce_create("Account", Name="Merged Away")
+    archived = world.salesforce_create("Account", Name="Deleted And Archived")
+    world.settle()
+    by_name = {c.properties.get("name"): c.id for c in companies(world)}
+    assert len(by_name) == 4
+
+    # a delete keeps the company (default); a merge moves the loser's company to the survivor? The
+    # survivor has its own company: the loser's company keeps its link (reported as merged elsewhere)
+    world._as_user("salesforce", lambda: world.salesforce.Account.delete(kept), write=True)
+    world.sandbox_post("salesforce", "merge", {"sobject": "Account", "masterId": master, "mergeIds": [loser]})
+    quiet(world, "the delete and the merge")
+    assert world.sandbox.hubspot.store.get("companies", by_name["Deleted But Kept"]) is not None
+    survivor = company_link(world, by_name["Survivor"])
+    assert survivor is not None
+    assert survivor.sf_id == master
+
+    # with the setting, a delete archives the company and forgets its link
+    world.use_config(ACCOUNTS_ON + "deletes: {salesforce_account_delete: archive}\n")
+    world._as_user("salesforce", lambda: world.salesforce.Account.delete(archived), write=True)
+    quiet(world, "the archiving delete")
+    assert world.sandbox.hubspot.store.get("companies", by_name["Deleted And Archived"]) is None
+    assert company_link(world, by_name["Deleted And Archived"]) is None
+    assert {r["Id"] for r in world.salesforce_rows("Account")} == {master}
+
+
+def test_a_merged_account_moves_its_company_to_the_survivor(accounts: World) -> None:
+    world = accounts
+    with world.events_paused():
+        master = world.salesforce_create("Account", Name="Master Without Company")
+    loser = world.salesforce_create("Account", Name="Loser With Company")
+    world.settle()
+    (made,) = companies(world)
+    world.sandbox_post("salesforce", "merge", {"sobject": "Account", "masterId": master, "mergeIds": [loser]})
+    quiet(world, "the merge")
+    link = company_link(world, made.id)
+    assert link is not None
+    assert link.sf_id == master
+    assert [c.id for c in companies(world)] == [made.id]  # no second company for the survivor
+    assert world.salesforce_row("Account", master)["Name"] == company(world, made.id)["name"]

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from shared.ids import salesforce_id18
 from shared.models import ACCOUNT, COMPANIES, CONTACT, CONTACTS, ChangeEvent, ChangeType, System
+from shared.pipeline.dedupe.accounts.deleted import AccountDeletions
 from shared.pipeline.dedupe.accounts.from_hubspot import FromHubSpot
 from shared.pipeline.dedupe.accounts.from_salesforce import FromSalesforce
 from shared.pipeline.dedupe.accounts.moves import Moves
@@ -26,8 +28,8 @@ from shared.ports import HubSpotCompaniesPort, SalesforceAccountsPort
 
 __all__ = ["AccountsPart", "CompanySchema"]
 
-ACCOUNT_DELETED = "Account deleted"
 ACCOUNT_ID = "AccountId"
+SURVIVOR = "merge survivor: decided with its merged Account (its company moves to it)"
 
 
 class AccountsPart:
@@ -66,7 +68,7 @@ class AccountsPart:
             return False
         if made_in_salesforce_by_hssync(event):
             return Skip(ECHO)
-        self.accounts[event.record_id] = event
+        self.accounts[salesforce_id18(event.record_id)] = event
         return True
 
     def _take_hubspot(self, event: ChangeEvent) -> bool:
@@ -95,12 +97,16 @@ class AccountsPart:
                 self.companies.setdefault(company, event)
             for account, event in moves.needs_company.items():
                 self.accounts.setdefault(account, event)
+        if self.deleted:  # first: a merge's survivor takes its loser's company
+            deletions = AccountDeletions(self.tools)
+            yield from deletions.decide(self.deleted)
+            for survivor in deletions.survivors:
+                if self.accounts.pop(survivor, None) is not None:
+                    yield Skip(SURVIVOR)
         if self.companies:
             yield from FromHubSpot(self.tools).decide(self.companies)
         if self.accounts:
             yield from FromSalesforce(self.tools).decide(self.accounts)
-        for record_id in self.deleted:
-            yield Skip(ACCOUNT_DELETED, f"salesforce:{ACCOUNT}:{record_id}")
 
 
 def _associated_contact(event: ChangeEvent) -> str | None:

@@ -36,6 +36,8 @@ class PairPlan:
     contacts_to_account: tuple[str, ...] = ()
     notes: tuple[HealthNote, ...] = ()
     owner: OwnerState | None = None
+    moved: bool = False  # the link moves to another record (a merge's survivor): saved as a new link
+    archive: bool = False  # the Account was deleted: archive its company (deletes setting)
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,8 @@ class AccountTools:
                 writes_hubspot=bool(writes.hubspot), writes_salesforce=bool(writes.salesforce)
             ),
             source="hubspot" if event.system is System.HUBSPOT else "salesforce",
-            linked_by_email=link is None and decided.create is None,
+            linked_by_email=(link is None and decided.create is None) or decided.moved,
+            archive_hubspot=decided.archive,
             contacts_to_company=decided.contacts_to_company,
             contacts_to_account=decided.contacts_to_account,
         )
