@@ -27,12 +27,14 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.ids import SALESFORCE_KEY_PREFIXES, salesforce_id18
-from shared.models import SALESFORCE_OBJECTS, ChangeEvent, ChangeType, System
-from shared.ports import HubSpotPort, SalesforcePort, StatePort
+from shared.models import ACCOUNT, COMPANIES, CONTACTS, SALESFORCE_OBJECTS, ChangeEvent, ChangeType, System
+from shared.ports import HubSpotCompaniesPort, HubSpotPort, SalesforcePort, StatePort
 from shared.times import EPOCH, parse_timestamp, utc_now
 
 PAGE = 2000
-OBJECT_TYPES = {System.HUBSPOT: ("contacts",), System.SALESFORCE: SALESFORCE_OBJECTS}
+OBJECT_TYPES = {System.HUBSPOT: (CONTACTS,), System.SALESFORCE: SALESFORCE_OBJECTS}
+# with account sync on, the poller also reads these (and takes poll requests for them, not ids)
+ACCOUNT_OBJECT_TYPES = {System.HUBSPOT: (COMPANIES,), System.SALESFORCE: (ACCOUNT,)}
 MAX_IDS_PER_REQUEST = 1000  # a poll request stays far below SQS's 256 KiB
 ENQUEUE_CHUNK = 500
 
@@ -51,6 +53,7 @@ ALL_TARGETS = (
     PollTarget(System.HUBSPOT, "contacts"),
     *(PollTarget(System.SALESFORCE, o) for o in SALESFORCE_OBJECTS),
 )
+ACCOUNT_TARGETS = (PollTarget(System.HUBSPOT, COMPANIES), PollTarget(System.SALESFORCE, ACCOUNT))
 
 
 def list_cursor_name(list_id: str) -> str:
@@ -85,9 +88,13 @@ class PollRequest(BaseModel):
             return self
         if self.system is None or self.object_type is None:
             raise ValueError("system and object_type are required (or list_id)")
-        if self.object_type not in OBJECT_TYPES[self.system]:
+        polled_only = self.object_type in ACCOUNT_OBJECT_TYPES[self.system]  # account sync: no ids
+        if self.object_type not in OBJECT_TYPES[self.system] and not (polled_only and self.ids is None):
             allowed = " or ".join(OBJECT_TYPES[self.system])
-            raise ValueError(f"{self.system.value} object_type must be {allowed}, not {self.object_type!r}")
+            also = " (companies and Accounts are polled, never resynced by id)" if polled_only else ""
+            raise ValueError(
+                f"{self.system.value} object_type must be {allowed}, not {self.object_type!r}{also}"
+            )
         if self.ids is None:
             return self
         if self.since is not None:
@@ -157,7 +164,10 @@ class Poller:
         enqueue: Callable[[Sequence[ChangeEvent]], object],
         max_records: int = 10_000,
         clock: Callable[[], dt.datetime] = utc_now,
+        companies: HubSpotCompaniesPort | None = None,
     ) -> None:
+        """``companies``: the account sync port, for polling HubSpot companies."""
+        self.companies = companies
         self.portal = portal
         self.org_id = org_id
         self.salesforce = salesforce
@@ -263,6 +273,11 @@ class Poller:
         return newest, len(seen)
 
     def _read(self, target: PollTarget, since: dt.datetime) -> list[tuple[str, dt.datetime]]:
+        if target.system is System.HUBSPOT and target.object_type == COMPANIES:
+            if self.companies is None:
+                raise ValueError("polling companies needs the companies port (account sync)")
+            companies = self.companies.companies_modified_since(since, ["name"], PAGE)
+            return [(c.id, c.updated_at) for c in companies]
         if target.system is System.HUBSPOT:
             contacts = self.hubspot.contacts_modified_since(since, ["email"], PAGE)
             return [(c.id, c.updated_at) for c in contacts]

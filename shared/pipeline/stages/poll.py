@@ -11,7 +11,7 @@ from shared.adapters.retry import RequestRejected
 from shared.models import ChangeEvent
 from shared.observability import logger, metrics
 from shared.pipeline.inbound import to_bodies
-from shared.pipeline.poll import ALL_TARGETS, Poller, PollRequest, PollResult
+from shared.pipeline.poll import ACCOUNT_TARGETS, ALL_TARGETS, Poller, PollRequest, PollResult
 from shared.pipeline.sqs_batch import SqsBatch
 from shared.pipeline.stages.base import RETRIED
 from shared.queues import Queue
@@ -27,9 +27,12 @@ class PollStage:
         inclusion_list: Callable[[], str | None],
         changes: Queue,
         dead_letter: Callable[[str, str], None],
+        accounts_enabled: Callable[[], bool] = lambda: False,
     ) -> None:
         """``poller``: a poller queuing its changes with the given function; ``inclusion_list``: the
-        configuration's HubSpot list, if any."""
+        configuration's HubSpot list, if any; ``accounts_enabled``: whether account sync is on (the
+        schedule then polls companies and Accounts too)."""
+        self.accounts_enabled = accounts_enabled
         self.poller = poller
         self.inclusion_list = inclusion_list
         self.changes = changes
@@ -85,7 +88,7 @@ class PollStage:
     def scheduled(self) -> PollResult:
         list_id = self.inclusion_list()
         poller = self.poller(self._enqueue)
-        result = poller.poll(ALL_TARGETS)
+        result = poller.poll(ALL_TARGETS + (ACCOUNT_TARGETS if self.accounts_enabled() else ()))
         if list_id:
             try:
                 result.merge(poller.poll_list_joins(list_id))
