@@ -114,7 +114,11 @@ class Applier:
         if self.companies is None:
             raise RuntimeError("company plans need the companies port (account sync)")
         applier = CompanyApplier(
-            salesforce=self.salesforce, companies=self.companies, state=self.state, clock=self.clock
+            salesforce=self.salesforce,
+            companies=self.companies,
+            state=self.state,
+            clock=self.clock,
+            contacts=self.hubspot,
         )
         return applier.apply(plans)
 

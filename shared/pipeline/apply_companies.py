@@ -29,6 +29,7 @@ from shared.ports import (
     ClaimDone,
     HealthEntry,
     HubSpotCompaniesPort,
+    HubSpotPort,
     Link,
     LinkCommit,
     RecordWrite,
@@ -53,6 +54,7 @@ class _Pair:
     claimed: bool = False
     contacts_to_company: list[str] = field(default_factory=list)
     contacts_to_account: list[str] = field(default_factory=list)
+    person_id: str | None = None  # a person account's HubSpot contact, once known
 
 
 class CompanyApplier:
@@ -63,7 +65,10 @@ class CompanyApplier:
         companies: HubSpotCompaniesPort,
         state: StatePort,
         clock: Callable[[], dt.datetime] = utc_now,
+        contacts: HubSpotPort | None = None,
     ) -> None:
+        """``contacts``: the HubSpot port, for person accounts' contacts (S9)."""
+        self.contacts = contacts
         self.salesforce = salesforce
         self.companies = companies
         self.state = state
@@ -80,6 +85,7 @@ class CompanyApplier:
         self._create_companies(portal, pairs, result)
         self._update(pairs, result)
         self._resolve_contacts(portal, pairs, result)
+        self._persons(portal, pairs, result)
         self._move_contacts(pairs, result)
         self._archive(portal, pairs, result)
         self._record(portal, pairs, result)
@@ -205,6 +211,60 @@ class CompanyApplier:
                     pair.contacts_to_account.append(found)
                 elif is_pending(contact):
                     result.followups.append(_again(pair.plan, System.HUBSPOT, CONTACTS, contact, now))
+
+    def _persons(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
+        """Person accounts' contacts (S9): created or updated in batches, linked to the person's
+        Contact, and associated with the company when one of them is new."""
+        todo = [p for p in pairs if p.plan.person is not None and not p.transient and p.company_id]
+        if not todo or self.contacts is None:
+            return
+        for pair in todo:
+            pair.person_id = pair.plan.person.contact_id if pair.plan.person else None
+        self._create_persons([p for p in todo if p.person_id is None], result)
+        updates = [p for p in todo if p.person_id and p.plan.person and p.plan.person.writes]
+        if updates:
+            writes = [
+                RecordWrite(p.plan.plan_id, p.person_id, p.plan.person.writes)
+                for p in updates
+                if p.plan.person
+            ]
+            for pair, outcome in zip(
+                updates, self._call(self.contacts.update_contacts, writes, updates) or [], strict=False
+            ):
+                self._count(pair, "hubspot", outcome, "salesforce_to_hubspot.persons_updated", result)
+        now = self.clock()
+        links = []
+        for pair in todo:
+            person = pair.plan.person
+            if person is None or not pair.person_id or pair.transient:
+                continue
+            synced = person.synced_after if pair.hubspot_ok else {}
+            links.append(
+                Link(portal, pair.person_id, CONTACT, person.person_contact_id, dict(synced), now, now)
+            )
+            if person.associate:
+                pair.contacts_to_company.append(pair.person_id)
+        if links:
+            self.state.save_links(links)
+
+    def _create_persons(self, todo: list[_Pair], result: ApplyResult) -> None:
+        creating = [p for p in todo if p.plan.person is not None and p.plan.person.create]
+        if not creating or self.contacts is None:
+            return
+        writes = [RecordWrite(p.plan.plan_id, None, p.plan.person.writes) for p in creating if p.plan.person]
+        for pair, outcome in zip(
+            creating, self._call(self.contacts.create_contacts, writes, creating) or [], strict=False
+        ):
+            existing = outcome.failure.existing_id if outcome.failure is not None else None
+            if outcome.ok or existing:
+                pair.person_id = outcome.record_id or existing
+                result.counters[
+                    "salesforce_to_hubspot.persons_created"
+                    if outcome.ok
+                    else "salesforce_to_hubspot.persons_linked_by_email"
+                ] += 1
+            else:
+                self._count(pair, "hubspot", outcome, "", result)
 
     def _move_contacts(self, pairs: list[_Pair], result: ApplyResult) -> None:
         """Contacts' AccountIds (one Collections call per 200) and primary companies (one call)."""

@@ -38,6 +38,21 @@ class HealthNote(BaseModel):
     message: str
 
 
+class PersonPart(BaseModel):
+    """A person account's person on the HubSpot side: the contact (None: to create, unless
+    ``create`` is false), its properties to write, and its link to the person's Contact."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    contact_id: str | None
+    person_contact_id: str  # the Contact behind the person account (PersonContactId)
+    email: str | None = None
+    writes: dict[str, str | None] = Field(default_factory=dict)
+    synced_after: dict[str, SyncedPair] = Field(default_factory=dict)
+    create: bool = True
+    associate: bool = False  # a new contact, company or link: make the company its primary company
+
+
 class SyncPlan(BaseModel):
     """Writes that bring one HubSpot contact and one Salesforce Lead/Contact in line (``kind``
     "contacts"), or one HubSpot company and one Salesforce Account (``kind`` "companies": then
@@ -85,6 +100,9 @@ class SyncPlan(BaseModel):
     # by the record key of the side that exists (``pending_contact``); apply resolves it by its link
     contacts_to_company: tuple[str, ...] = ()
     contacts_to_account: tuple[str, ...] = ()
+    # a person account's pair (S9): its person as a HubSpot contact (None: created from
+    # ``person_writes``), linked to the person's Contact, associated with the company
+    person: PersonPart | None = None
 
     @property
     def has_writes(self) -> bool:
@@ -96,6 +114,7 @@ class SyncPlan(BaseModel):
             or self.archive_hubspot
             or self.contacts_to_company
             or self.contacts_to_account
+            or (self.person is not None and (self.person.writes or self.person.contact_id is None))
         )
 
 

@@ -295,3 +295,43 @@ def test_a_merged_account_moves_its_company_to_the_survivor(accounts: World) -> 
     assert link.sf_id == master
     assert [c.id for c in companies(world)] == [made.id]  # no second company for the survivor
     assert world.salesforce_row("Account", master)["Name"] == company(world, made.id)["name"]
+
+
+def test_a_person_account_becomes_a_contact_and_a_company_renamed_together(accounts: World) -> None:
+    from tests.e2e.conftest import recycle_workers
+
+    world = accounts
+    world.sandbox_post("salesforce", "settings", {"person_accounts": True})
+    recycle_workers(world)
+    try:
+        query = "SELECT Id FROM RecordType WHERE DeveloperName = 'PersonAccount'"
+        person_type = world.salesforce.query(query)["records"][0]["Id"]
+        person = world.salesforce_create(
+            "Account",
+            RecordTypeId=person_type,
+            FirstName="Mary",
+            LastName="Somerville",
+            PersonEmail="mary@example.com",
+            PersonTitle="Author",
+        )
+        quiet(world, "the new person account")
+        (contact,) = world.hubspot_with_email("mary@example.com")
+        props = world.hubspot_contact(contact.id)
+        assert (props["firstname"], props["lastname"], props["jobtitle"]) == ("Mary", "Somerville", "Author")
+        (made,) = companies(world)
+        assert company(world, made.id)["name"] == "Mary Somerville"
+        assert primary_company(world, contact.id) == made.id
+        link = company_link(world, made.id)
+        assert link is not None
+        assert link.sf_id == person
+        assert world.salesforce_rows("Lead") == []
+
+        world.salesforce_update("Account", person, LastName="Fairfax")  # renaming the person renames both
+        quiet(world, "the person's new name")
+        assert world.hubspot_contact(contact.id)["lastname"] == "Fairfax"
+        assert company(world, made.id)["name"] == "Mary Fairfax"
+        assert len(world.hubspot_contacts()) == 1
+        assert len(companies(world)) == 1
+        assert world.salesforce_row("Account", person)["LastName"] == "Fairfax"
+    finally:
+        recycle_workers(world)

@@ -1,8 +1,8 @@
-"""Decisions for changed Salesforce Accounts (business accounts; person accounts are not synced by
-this part yet). A linked Account syncs with its company. An unlinked one is linked to the company
-most of its synced Contacts' HubSpot contacts belong to (S7 seen from the Account: a company not
-linked yet), else creates its company when ``creation.accounts_to_hubspot`` allows, associated
-with the HubSpot contacts of its Contacts (S13)."""
+"""Decisions for changed Salesforce Accounts. A linked Account syncs with its company. An unlinked
+one is linked to the company most of its synced Contacts' HubSpot contacts belong to (S7 seen from
+the Account: a company not linked yet), else creates its company when
+``creation.accounts_to_hubspot`` allows, associated with the HubSpot contacts of its Contacts (S13).
+A person account syncs as a contact plus a company named after the person (``persons``, S9)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from shared.ids import salesforce_id18
 from shared.models import ACCOUNT, ChangeEvent
 from shared.pipeline.dedupe.accounts.fields import company_values, owners_of, reconcile_company
 from shared.pipeline.dedupe.accounts.people import contacts_of_accounts, primary_companies
+from shared.pipeline.dedupe.accounts.persons import Persons, person_company_writes
 from shared.pipeline.dedupe.accounts.tools import CLAIM_COMPANY, AccountTools, PairPlan
 from shared.pipeline.dedupe.outcome import Decision, Planned, Retry, Skip
 from shared.pipeline.dedupe.records import sf_key
 from shared.pipeline.plans import is_pending
 from shared.ports import HubSpotCompany, Link, SalesforceRecord
 
-PERSON_ACCOUNT = "person account (synced as a contact, S9: not by the account part)"
 NOT_CREATED = "Account without a company (creation.accounts_to_hubspot: do_nothing)"
 GONE = "Account no longer exists"
 
@@ -42,12 +42,14 @@ class FromSalesforce:
         companies.update(
             self.tools.companies.read_companies(sorted(set(found.values())), schema.hubspot_properties)
         )
+        people_of = [r for r in records.values() if is_person_account(r.fields)]
+        persons = Persons(self.tools, people_of) if people_of else None
         for given, event in changes.items():
             record = records.get(salesforce_id18(given))
             if record is None:
                 yield Skip(GONE, sf_key(ACCOUNT, given))
-            elif is_person_account(record.fields):
-                yield Skip(PERSON_ACCOUNT, sf_key(ACCOUNT, record.id))
+            elif persons is not None and is_person_account(record.fields):
+                yield self._person(event, record, links.get(record.id), companies, persons)
             elif record.id in links:
                 yield self._linked(event, record, links[record.id], companies)
             else:
@@ -66,6 +68,30 @@ class FromSalesforce:
             if votes:
                 out[account] = min(votes.items(), key=lambda v: (-v[1], v[0].zfill(20)))[0]
         return out
+
+    def _person(
+        self,
+        event: ChangeEvent,
+        record: SalesforceRecord,
+        link: Link | None,
+        companies: Mapping[str, HubSpotCompany],
+        persons: Persons,
+    ) -> Decision:
+        """A person account: its company (named after the person) and its person as a contact."""
+        company = companies.get(link.hubspot_id) if link is not None else None
+        if link is not None and company is None:
+            return Skip("its company no longer exists", sf_key(ACCOUNT, record.id))
+        person = persons.part(record, new_company=company is None)
+        writes = person_company_writes(self.tools, company, record)
+        if company is not None:
+            decided = PairPlan(event, company.id, record.id, writes, link, person=person)
+            return Planned(self.tools.plan(decided))
+        if self.tools.batch.config.creation.accounts_to_hubspot != "create_or_update":
+            return Skip(NOT_CREATED, sf_key(ACCOUNT, record.id))
+        if self.tools.claim(CLAIM_COMPANY, record.id, event) is not None:
+            return Retry(event)  # being created by another change, or created: linked once recorded
+        decided = PairPlan(event, None, record.id, writes, None, "hubspot", person=person)
+        return Planned(self.tools.plan(decided))
 
     def _linked(
         self,

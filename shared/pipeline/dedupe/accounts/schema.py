@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.accounts.person import PERSON_CONTACT_ID, PERSON_FLAG, person_field
 from shared.config import ACCOUNT_NAME_FIELD, CompanyMapping, SyncConfig, SyncRule
 from shared.models import ACCOUNT
 from shared.owners.decide import OWNER_FIELD, OWNER_PROPERTY
 from shared.pipeline.fields import FieldTypes
-from shared.ports import HubSpotCompaniesPort, SalesforcePort
+from shared.ports import HubSpotCompaniesPort, HubSpotPort, SalesforcePort
 
 # read with every Account besides the mapped fields (IsPersonAccount only where the org has it)
 ACCOUNT_SYSTEM_FIELDS = (
@@ -18,8 +19,9 @@ ACCOUNT_SYSTEM_FIELDS = (
     "CreatedDate",
     "LastModifiedDate",
     OWNER_FIELD,
-    "IsPersonAccount",
+    PERSON_FLAG,
 )
+PERSON_SYSTEM_FIELDS = (PERSON_CONTACT_ID, "FirstName", "LastName", "PersonEmail")
 COMPANY_NAME = "name"
 
 
@@ -34,6 +36,7 @@ class CompanySchema:
         self._companies = companies
         self._types: FieldTypes | None = None
         self._mappings: tuple[CompanyMapping, ...] | None = None
+        self._person_types: FieldTypes | None = None
 
     @property
     def hubspot_properties(self) -> list[str]:
@@ -62,8 +65,29 @@ class CompanySchema:
 
     @property
     def account_fields(self) -> list[str]:
-        """What an Account is read with (the adapter leaves out fields the org lacks)."""
-        return sorted({*ACCOUNT_SYSTEM_FIELDS, *(m.account for m in self.mappings)})
+        """What an Account is read with (the adapter leaves out fields the org lacks: the person
+        fields where the org has no person accounts)."""
+        person = [f for _, f in self.person_mappings()]
+        return sorted(
+            {*ACCOUNT_SYSTEM_FIELDS, *PERSON_SYSTEM_FIELDS, *person, *(m.account for m in self.mappings)}
+        )
+
+    def person_mappings(self) -> list[tuple[str, str]]:
+        """(contact property, person account field) of every synced contact mapping to a Contact
+        field (S9: a person account's person syncs as a HubSpot contact)."""
+        return [
+            (m.hubspot, person_field(m.contact))
+            for m in self.config.contact_mappings
+            if m.contact and m.rule is not SyncRule.DONT_SYNC
+        ]
+
+    def person_types(self, hubspot: HubSpotPort) -> FieldTypes:
+        """The types of the contact properties and person account fields of the person mappings."""
+        if self._person_types is None:
+            described = {ACCOUNT: self._salesforce.describe_fields(ACCOUNT)}
+            props = [prop for prop, _ in self.person_mappings()]
+            self._person_types = FieldTypes(hubspot.contact_property_types(props), described)
+        return self._person_types
 
     def comparable(self, mapping: CompanyMapping, value: Any) -> str | None:
         return self.types.comparable(mapping.hubspot, ACCOUNT, mapping.account, value)

@@ -13,7 +13,7 @@ from shared.pipeline.dedupe.accounts.fields import CompanyWrites
 from shared.pipeline.dedupe.accounts.schema import CompanySchema
 from shared.pipeline.dedupe.parts import Batch
 from shared.pipeline.dedupe.reconcile import direction
-from shared.pipeline.plans import HealthNote, SyncedPair, SyncPlan, plan_id
+from shared.pipeline.plans import HealthNote, PersonPart, SyncedPair, SyncPlan, plan_id
 from shared.ports import HubSpotCompaniesPort, Link, SalesforceAccountsPort
 from shared.state.keys import hubspot_company_key, salesforce_record_key
 
@@ -36,6 +36,7 @@ class PairPlan:
     contacts_to_account: tuple[str, ...] = ()
     notes: tuple[HealthNote, ...] = ()
     owner: OwnerState | None = None
+    person: PersonPart | None = None  # a person account's person (S9)
     moved: bool = False  # the link moves to another record (a merge's survivor): saved as a new link
     archive: bool = False  # the Account was deleted: archive its company (deletes setting)
 
@@ -102,6 +103,7 @@ class AccountTools:
             archive_hubspot=decided.archive,
             contacts_to_company=decided.contacts_to_company,
             contacts_to_account=decided.contacts_to_account,
+            person=decided.person,
         )
 
     @staticmethod
