@@ -9,7 +9,10 @@
 4. The sandbox itself: each emulator's latency for a simple request.
 5. Email events (bench/email_events.py): 10,000 opens and clicks of 2,000 synced contacts become
    Salesforce Tasks in one run of the email events function: API calls on each side, tasks/s.
-6. The soak (bench/soak.py): per seed, on a fresh stack, 1,000 new records and 300 live user edits
+6. Accounts (bench/accounts.py): with account sync on, 1,000 new Accounts with 3,000 Contacts from
+   Salesforce, and 1,000 new companies with 3,000 contacts from HubSpot: API calls per 1,000 records
+   (associations included) next to the floors.
+7. The soak (bench/soak.py): per seed, on a fresh stack, 1,000 new records and 300 live user edits
    at 10/s under injected faults; lost, duplicated, diverged records, lost updates, writes after idle
    (``--soak-seeds N``, default 10; ``--quick``: 3).
 
@@ -29,6 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.accounts import accounts_run, render_accounts
 from bench.email_events import email_events_run, render_email_events
 from bench.emulators import measure_emulators
 from bench.imports import TARGET_MS, measure_imports
@@ -105,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
         "--skip",
         action="append",
         default=[],
-        choices=["sync", "edits", "imports", "emulators", "email_events", "soak"],
+        choices=["sync", "edits", "imports", "emulators", "email_events", "accounts", "soak"],
         help="leave a section out (repeatable)",
     )
     parser.add_argument(
@@ -181,6 +185,13 @@ def _email_events() -> dict[str, Any]:
     return run.to_json()
 
 
+def _accounts() -> list[dict[str, Any]]:
+    _heading("Accounts: companies <-> Accounts with their contacts (1,000 + 3,000 each way, fresh stack)")
+    runs = [accounts_run(direction) for direction in ("salesforce_to_hubspot", "hubspot_to_salesforce")]
+    print(render_accounts(runs))
+    return [r.to_json() for r in runs]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     quiet_logs()
@@ -198,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         results["emulators"] = _emulators()
     if "email_events" not in args.skip:
         results["email_events"] = _email_events()
+    if "accounts" not in args.skip:
+        results["accounts"] = _accounts()
     if "soak" not in args.skip:
         seeds = args.soak_seeds or (QUICK_SOAK_SEEDS if args.quick else SOAK_SEEDS)
         results["soak"] = _soak(seeds)
