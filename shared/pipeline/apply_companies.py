@@ -467,7 +467,8 @@ def _again(
     """A change of hssync's own that makes dedupe decide a record again: a company pair (by its
     company, else its Account), or a contact whose company or Account is still to set."""
     record_id = record.rsplit(":", 1)[1] if is_pending(record) else record
-    change = ChangeType.ASSOCIATION if object_type == CONTACTS else ChangeType.RESYNC
+    # a contact to associate: an association change (only the accounts part takes it)
+    change = ChangeType.ASSOCIATION if object_type in (CONTACTS, CONTACT) else ChangeType.RESYNC
     redecided = plan.redecided + int(failed)
     return ChangeEvent(
         system=system,

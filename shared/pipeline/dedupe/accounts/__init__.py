@@ -20,7 +20,7 @@ from shared.pipeline.dedupe.accounts.from_salesforce import FromSalesforce
 from shared.pipeline.dedupe.accounts.moves import Moves
 from shared.pipeline.dedupe.accounts.schema import CompanySchema
 from shared.pipeline.dedupe.accounts.tools import AccountTools
-from shared.pipeline.dedupe.echo import ECHO, made_in_salesforce_by_hssync
+from shared.pipeline.dedupe.echo import ECHO, made_in_hubspot_by_hssync, made_in_salesforce_by_hssync
 from shared.pipeline.dedupe.outcome import Decision, Skip
 from shared.pipeline.dedupe.parts import Batch
 from shared.pipeline.dedupe.records import READABLE
@@ -56,6 +56,9 @@ class AccountsPart:
             return False
         if event.system is System.HUBSPOT:
             return self._take_hubspot(event)
+        if event.object_type == CONTACT and event.change_type is ChangeType.ASSOCIATION:
+            self.moved_in_salesforce[salesforce_id18(event.record_id)] = event  # only this part's
+            return True
         if event.object_type == CONTACT:
             self._note_contact(event)
             return False  # the contacts part's change as well
@@ -71,7 +74,9 @@ class AccountsPart:
         self.accounts[salesforce_id18(event.record_id)] = event
         return True
 
-    def _take_hubspot(self, event: ChangeEvent) -> bool:
+    def _take_hubspot(self, event: ChangeEvent) -> Decision | bool:
+        if event.object_type == COMPANIES and made_in_hubspot_by_hssync(event, self.batch.own_app_id):
+            return Skip(ECHO)  # hssync's own company write (its link is recorded by apply)
         if event.change_type is ChangeType.ASSOCIATION:
             contact = _associated_contact(event)
             if contact is not None:

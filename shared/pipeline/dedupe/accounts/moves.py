@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from shared.accounts.associations import Changed, Move, decide_association
 from shared.ids import salesforce_id18
-from shared.models import ChangeEvent
+from shared.models import ChangeEvent, ChangeType
 from shared.pipeline.dedupe.accounts.fields import CompanyWrites
 from shared.pipeline.dedupe.accounts.people import (
     Person,
@@ -21,11 +21,12 @@ from shared.pipeline.dedupe.accounts.people import (
     primary_companies,
 )
 from shared.pipeline.dedupe.accounts.tools import AccountTools, PairPlan
-from shared.pipeline.dedupe.outcome import Decision, Planned, Skip
+from shared.pipeline.dedupe.outcome import Decision, Planned, Retry, Skip
 from shared.ports import Link
 from shared.state.keys import hubspot_record_key
 
 IN_LINE = "contact's company and Account in line"
+LINK_WAITS = 12  # deferrals (about 40 s) a contact's association waits for its first sync's link
 NOT_SYNCED = "contact not synced (no link): its company follows its first sync"
 
 
@@ -35,6 +36,19 @@ class _Moves:
     link: Link
     to_company: list[str] = field(default_factory=list)
     to_account: list[str] = field(default_factory=list)
+
+
+def awaiting_link(event: ChangeEvent) -> ChangeEvent:
+    """A change of a Contact's Account whose contact is not linked yet, as an association change of
+    its own (only this part takes it): looked at again once the contact's first sync linked it."""
+    if event.change_type is ChangeType.ASSOCIATION:
+        return event
+    return event.model_copy(
+        update={
+            "change_type": ChangeType.ASSOCIATION,
+            "source_event_id": f"association:{event.source_event_id}",
+        }
+    )
 
 
 class Moves:
@@ -54,12 +68,16 @@ class Moves:
         for contact, event in from_hubspot.items():
             if contact in people:
                 changed[contact] = (people[contact], event, "hubspot")
+            elif event.attempt < LINK_WAITS:
+                yield Retry(event)  # its first sync may be under way: its company follows once linked
             else:
                 yield Skip(NOT_SYNCED, hubspot_record_key(contact))
         for sf_id, event in from_salesforce.items():
             person = by_record.get(salesforce_id18(sf_id))
             if person is not None:
                 changed[person.hubspot_id] = (person, event, "salesforce")
+            elif event.attempt < LINK_WAITS:
+                yield Retry(awaiting_link(event))
         yield from self._moves(changed)
 
     def _moves(self, changed: Mapping[str, tuple[Person, ChangeEvent, Changed]]) -> Iterator[Decision]:
