@@ -264,9 +264,12 @@ class LocalStack:
     def backfill(self, *, since: dt.datetime | None = None) -> int:
         """The initial sync: ask the poller to read everything (or everything since ``since``)."""
         start = (since or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)).isoformat()
+        targets = [("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact")]
+        if self.config.accounts.enabled:  # companies and Accounts too (the contacts first)
+            targets += [("hubspot", "companies"), ("salesforce", "Account")]
         requests_ = [
             {"system": system, "object_type": obj, "since": start, "reason": "backfill"}
-            for system, obj in (("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact"))
+            for system, obj in targets
         ]
         sqs = self._boto("sqs")
         url = self.info.queues["PollRequestsQueue"]

@@ -335,3 +335,26 @@ def test_a_person_account_becomes_a_contact_and_a_company_renamed_together(accou
         assert world.salesforce_row("Account", person)["LastName"] == "Fairfax"
     finally:
         recycle_workers(world)
+
+
+def test_a_backfill_syncs_existing_accounts_companies_and_their_associations(accounts: World) -> None:
+    world = accounts
+    with world.events_paused():  # records that predate the connector
+        account = world.salesforce_create("Account", Name="Existing Account")
+        contact = world.salesforce_create(
+            "Contact", LastName="Old", Email="old@example.com", AccountId=account
+        )
+        made = hubspot_company(world, name="Existing Company")
+    world.stack.backfill()
+    quiet(world, "the backfill")
+    hubspot_contact = contact_of(world, contact)
+    account_company = primary_company(world, hubspot_contact)
+    assert account_company is not None
+    link = company_link(world, account_company)
+    assert link is not None
+    assert link.sf_id == account
+    made_link = company_link(world, made)  # a company with no contacts: its Account is created
+    assert made_link is not None
+    assert world.salesforce_row("Account", made_link.sf_id)["Name"] == "Existing Company"
+    assert len(companies(world)) == 2
+    assert len(world.salesforce_rows("Account")) == 2
