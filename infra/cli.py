@@ -249,7 +249,7 @@ def _backfill(args: argparse.Namespace) -> int:
     from shared.pipeline.resync import backfill_requests
 
     try:
-        _send_poll_requests(args, backfill_requests(args.since))
+        _send_poll_requests(args, backfill_requests(args.since, accounts=args.accounts))
     except _Unavailable as exc:
         print(f"hssync backfill: {exc}", file=sys.stderr)
         return 1
@@ -349,6 +349,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_poll_target(backfill)
     backfill.add_argument(
         "--since", type=_aware_datetime, default=None, help="only records changed since (ISO 8601)"
+    )
+    backfill.add_argument(
+        "--accounts", action="store_true", help="companies and Accounts too (with account sync on)"
     )
     backfill.set_defaults(func=_backfill)
     _add_resync(commands)

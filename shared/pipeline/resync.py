@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from shared.ids import SALESFORCE_KEY_PREFIXES, salesforce_id18
 from shared.models import System
 from shared.pipeline.poll import (
+    ACCOUNT_TARGETS,
     ALL_TARGETS,
     MAX_IDS_PER_REQUEST,
     OBJECT_TYPES,
@@ -87,12 +88,15 @@ def list_id_of(text: str) -> str:
     return value
 
 
-def backfill_requests(since: dt.datetime | None = None, *, reason: str = "backfill") -> list[PollRequest]:
-    """The initial sync: a poll of every target from ``since`` (default: everything)."""
+def backfill_requests(
+    since: dt.datetime | None = None, *, reason: str = "backfill", accounts: bool = False
+) -> list[PollRequest]:
+    """The initial sync: a poll of every target from ``since`` (default: everything); ``accounts``:
+    companies and Accounts too (account sync on), after the contacts."""
     start = since or EPOCH
+    targets = ALL_TARGETS + (ACCOUNT_TARGETS if accounts else ())
     return [
-        PollRequest(system=t.system, object_type=t.object_type, since=start, reason=reason)
-        for t in ALL_TARGETS
+        PollRequest(system=t.system, object_type=t.object_type, since=start, reason=reason) for t in targets
     ]
 
 

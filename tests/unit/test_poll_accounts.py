@@ -103,3 +103,17 @@ def test_the_schedule_polls_companies_and_accounts_only_with_account_sync_on(ena
     )
     stage.scheduled()
     assert tuple(polled) == targets
+
+
+def test_a_backfill_with_accounts_polls_companies_and_accounts_after_the_contacts():
+    from shared.pipeline.resync import backfill_requests
+
+    plain = backfill_requests()
+    with_accounts = backfill_requests(accounts=True)
+    assert [(r.system, r.object_type) for r in with_accounts[: len(plain)]] == [
+        (r.system, r.object_type) for r in plain
+    ]
+    assert [(r.system.value, r.object_type) for r in with_accounts[len(plain) :]] == [  # type: ignore[union-attr]
+        ("hubspot", "companies"),
+        ("salesforce", "Account"),
+    ]
