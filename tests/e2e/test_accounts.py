@@ -358,3 +358,36 @@ def test_a_backfill_syncs_existing_accounts_companies_and_their_associations(acc
     assert world.salesforce_row("Account", made_link.sf_id)["Name"] == "Existing Company"
     assert len(companies(world)) == 2
     assert len(world.salesforce_rows("Account")) == 2
+
+
+def test_a_hubspot_company_merge_moves_the_link_to_the_survivor(accounts: World) -> None:
+    from hubspot.crm.companies import PublicMergeInput
+
+    world = accounts
+    account = world.salesforce_create("Account", Name="Merged In HubSpot")
+    world.settle()
+    (linked,) = companies(world)
+    survivor = hubspot_company(world, name="Merged In HubSpot")
+    world.settle()
+    # the survivor had no contacts: it got an Account of its own; merging keeps the survivor's link
+    # only when it has none, so merge into a company made while account sync was off
+    world.use_config("")
+    unlinked = hubspot_company(world, name="Survivor Without Link")
+    world.settle()
+    world.use_config(ACCOUNTS_ON)
+    world._as_user(
+        "hubspot",
+        lambda: world.hubspot.crm.companies.basic_api.merge(
+            PublicMergeInput(primary_object_id=unlinked, object_id_to_merge=linked.id)
+        ),
+        write=True,
+    )
+    quiet(world, "the merge of companies")
+    # HubSpot's merge makes a new record of the two
+    (merged,) = [c.id for c in companies(world) if c.id not in (linked.id, unlinked, survivor)]
+    moved = company_link(world, merged)
+    assert moved is not None
+    assert moved.sf_id == account
+    assert company_link(world, linked.id) is None
+    assert company_link(world, survivor) is not None  # untouched
+    assert len(world.salesforce_rows("Account")) == 2  # a HubSpot merge never deletes an Account

@@ -83,7 +83,9 @@ class AccountsPart:
                 self.moved_in_hubspot[contact] = event
             return contact is not None
         if event.object_type == COMPANIES and event.change_type in READABLE:
-            self.companies[event.record_id] = event
+            earlier = self.companies.get(event.record_id)
+            if earlier is None or earlier.change_type is not ChangeType.MERGE:  # a merge says more
+                self.companies[event.record_id] = event
             return True
         return False
 

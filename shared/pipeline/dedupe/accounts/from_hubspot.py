@@ -6,10 +6,11 @@ Contacts without an Account get it; else it creates its Account when
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 
 from shared.accounts.matching import AccountMatch, match_account
-from shared.models import ACCOUNT, CONTACT, ChangeEvent
+from shared.models import ACCOUNT, CONTACT, ChangeEvent, ChangeType
 from shared.pipeline.dedupe.accounts.fields import account_values, owners_of, reconcile_company
 from shared.pipeline.dedupe.accounts.people import Person, contacts_of_companies, people_of_contacts
 from shared.pipeline.dedupe.accounts.tools import CLAIM_ACCOUNT, AccountTools, PairPlan
@@ -31,6 +32,8 @@ class FromHubSpot:
         schema = self.tools.schema
         companies = self.tools.companies.read_companies(list(changes), schema.hubspot_properties)
         links = self.tools.links_of_companies(list(companies))
+        taken_over = self._merged_links(changes, links)
+        links.update(taken_over)
         unlinked = [i for i in companies if i not in links]
         members = contacts_of_companies(self.tools, unlinked)
         people = people_of_contacts(self.tools, [c for ids in members.values() for c in ids])
@@ -44,11 +47,27 @@ class FromHubSpot:
             if company is None:
                 yield Skip(GONE, hubspot_company_key(given))
             elif company.id in links:
-                yield self._linked(event, company, links[company.id], accounts)
+                yield self._linked(event, company, links[company.id], accounts, company.id in taken_over)
             else:
                 its_people = [people[c] for c in members.get(company.id, []) if c in people]
                 pending = [pending_contact(hs_key(c)) for c in members.get(company.id, []) if c not in people]
                 yield self._unlinked(event, company, matches[company.id], its_people, pending, accounts)
+
+    def _merged_links(self, changes: Mapping[str, ChangeEvent], links: Mapping[str, Link]) -> dict[str, Link]:
+        """A merge's survivor without a link takes the link of a company merged into it (the link
+        moves to the survivor, as for contacts)."""
+        merged = {
+            survivor: event.related_ids
+            for survivor, event in changes.items()
+            if event.change_type is ChangeType.MERGE and survivor not in links and event.related_ids
+        }
+        found = self.tools.links_of_companies(sorted({m for ids in merged.values() for m in ids}))
+        out: dict[str, Link] = {}
+        for survivor, ids in merged.items():
+            link = next((found[m] for m in ids if m in found), None)
+            if link is not None:
+                out[survivor] = dataclasses.replace(link, hubspot_id=survivor)
+        return out
 
     def _matches(
         self, unlinked: list[str], members: Mapping[str, list[str]], people: Mapping[str, Person]
@@ -75,13 +94,15 @@ class FromHubSpot:
         company: HubSpotCompany,
         link: Link,
         accounts: Mapping[str, SalesforceRecord],
+        taken_over: bool = False,
     ) -> Decision:
         account = accounts.get(link.sf_id)
         if account is None:
             return Skip("its Account no longer exists", hubspot_company_key(company.id))
         writes = reconcile_company(self.tools.schema, company, account, link.synced)
         owner = owners_of(company, account, link.synced)
-        return Planned(self.tools.plan(PairPlan(event, company.id, account.id, writes, link, owner=owner)))
+        decided = PairPlan(event, company.id, account.id, writes, link, owner=owner, taken_over=taken_over)
+        return Planned(self.tools.plan(decided))
 
     def _unlinked(
         self,

@@ -38,6 +38,7 @@ class PairPlan:
     owner: OwnerState | None = None
     person: PersonPart | None = None  # a person account's person (S9)
     moved: bool = False  # the link moves to another record (a merge's survivor): saved as a new link
+    taken_over: bool = False  # the link moves to another company (a HubSpot merge): none stored for it
     archive: bool = False  # the Account was deleted: archive its company (deletes setting)
 
 
@@ -91,7 +92,7 @@ class AccountTools:
             synced_before=dict(link.synced) if link is not None else {},
             synced_after=writes.after,
             written=writes.written,
-            link_rev=link.rev if link is not None else None,
+            link_rev=link.rev if link is not None and not decided.taken_over else None,
             redecided=event.redecided,
             reasons=tuple(writes.reasons) or ("already in sync",),
             notes=tuple(notes),
@@ -99,7 +100,7 @@ class AccountTools:
                 writes_hubspot=bool(writes.hubspot), writes_salesforce=bool(writes.salesforce)
             ),
             source="hubspot" if event.system is System.HUBSPOT else "salesforce",
-            linked_by_email=(link is None and decided.create is None) or decided.moved,
+            linked_by_email=(link is None and decided.create is None) or decided.moved or decided.taken_over,
             archive_hubspot=decided.archive,
             contacts_to_company=decided.contacts_to_company,
             contacts_to_account=decided.contacts_to_account,
