@@ -6,7 +6,8 @@
 3. Live edits on both sides, as users make them, each timed until it shows on the other side.
 4. Marketing email events: the seeded opens and clicks become Salesforce Tasks (one run of the
    email events function).
-5. A summary: per direction created / updated / linked by email / skipped / errors, API calls per
+5. A summary: per direction created / updated / linked by email / skipped / errors, the companies,
+   Accounts, person accounts and associations synced (account sync is on in the demo), API calls per
    system, echo writes, the latency of the live edits, and the tasks made from email events.
 
 The emulators' state is observed in-process (never through their APIs) so that the API-call counts
@@ -200,6 +201,16 @@ def render_summary(
             f"  {label:<24}{bf.get(f'{direction}.created', 0):>9}{bf.get(f'{direction}.updated', 0):>9}"
             f"{bf.get(f'{direction}.linked_by_email', 0):>9}"
         )
+    accounts = [
+        ("companies created from Accounts", bf.get("salesforce_to_hubspot.companies_created", 0)),
+        ("Accounts created from companies", bf.get("hubspot_to_salesforce.accounts_created", 0)),
+        ("person accounts' contacts", bf.get("salesforce_to_hubspot.persons_created", 0)
+         + bf.get("salesforce_to_hubspot.persons_linked_by_email", 0)),
+        ("contacts associated with companies", bf.get("salesforce_to_hubspot.contacts_associated", 0)),
+        ("Contacts moved to Accounts", bf.get("hubspot_to_salesforce.contacts_moved", 0)),
+    ]  # fmt: skip
+    if any(n for _, n in accounts):
+        lines.append("  accounts: " + "; ".join(f"{label}: {n}" for label, n in accounts))
     skipped = {k.removeprefix("skipped."): v for k, v in bf.items() if k.startswith("skipped.") and v}
     lines.append(
         f"  skipped: {sum(skipped.values())} ({', '.join(f'{k}: {v}' for k, v in sorted(skipped.items()))})"

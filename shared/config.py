@@ -337,12 +337,6 @@ class SyncConfig(_Strict):
                 "'create_or_update': a lead created from portal A will also create a contact in portal B. "
                 "Set creation.salesforce_to_hubspot: do_nothing (recommended with several portals)."
             )
-        if self.accounts.enabled and self.creation.hubspot_to_salesforce == "lead":
-            out.append(
-                "account sync is on and new HubSpot contacts become Leads: a Lead has no Account, so "
-                "their companies' Accounts are linked only once the lead is converted "
-                "(creation.hubspot_to_salesforce: contact links them at once)."
-            )
         return out
 
 

@@ -98,10 +98,11 @@ def test_invalid_account_settings_say_where(text, where):
         parse_config(f"portals: [1]\n{text}")
 
 
-def test_account_sync_with_new_contacts_as_leads_warns_that_leads_have_no_account():
+def test_account_sync_with_new_contacts_as_leads_is_valid_without_a_warning():
+    # a Lead has no Account: its company's Account is linked once it is converted (README)
     config = parse_config("portals: [1]\naccounts: {enabled: true}")
-    (warning,) = config.warnings()
-    assert "Lead has no Account" in warning
+    assert config.creation.hubspot_to_salesforce == "lead"
+    assert config.warnings() == []
 
 
 def test_the_delete_and_creation_settings_take_their_values():
