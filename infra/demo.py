@@ -158,11 +158,18 @@ class Demo:
         return result, before, after, tasks
 
     def _linked_pairs(self, count: int) -> list[tuple[str, str, str]]:
-        """Linked pairs whose HubSpot contact is in the inclusion list (only those sync both ways)."""
+        """Linked pairs whose HubSpot contact is in the inclusion list (only those sync both ways);
+        not the persons of person accounts (they sync from Salesforce only, S9)."""
         contacts = self.sandbox.hubspot.store.records("contacts")
         ids = [c.id for c in contacts if included(self.stack.config, c.properties)]
         links = self.stack.state.links_by_hubspot(self.portal, ids)
-        return [(cid, link.sf_object, link.sf_id) for cid, link in links.items()][:count]
+        store = self.sandbox.salesforce.store
+        pairs = [
+            (cid, link.sf_object, link.sf_id)
+            for cid, link in links.items()
+            if not (store.get(link.sf_object, link.sf_id, include_deleted=False) or {}).get("IsPersonAccount")
+        ]
+        return pairs[:count]
 
     def _hubspot_user_edit(self, contact_id: str, properties: dict[str, str]) -> None:
         response = requests.post(

@@ -26,7 +26,7 @@ from shared.ports import Link
 from shared.state.keys import hubspot_record_key
 
 IN_LINE = "contact's company and Account in line"
-LINK_WAITS = 12  # deferrals (about 40 s) a contact's association waits for its first sync's link
+LINK_WAITS = 6  # deferrals (about 12 s) a contact's association waits for its first sync's link
 NOT_SYNCED = "contact not synced (no link): its company follows its first sync"
 
 
