@@ -365,7 +365,7 @@ class CompanyApplier:
                 failure.code,
                 failure.message,
                 self.clock(),
-                f"hssync resync {record}",
+                resync_command(record),
             )
         )
 
@@ -405,6 +405,17 @@ class CompanyApplier:
             self.state.record_health(result.health)
 
 
+# companies and Accounts are resynced by a poll (``hssync resync`` takes contacts, Leads and Contacts)
+COMPANY_RESYNC = "hssync backfill --accounts"
+
+
+def resync_command(record: str) -> str:
+    """The command that syncs a record of a company plan again."""
+    if record.startswith((f"hubspot:{COMPANIES}:", f"salesforce:{ACCOUNT}:")):
+        return COMPANY_RESYNC
+    return f"hssync resync {record}"
+
+
 def _health_of(note: HealthNote, portal: str, now: dt.datetime) -> HealthEntry:
     """A condition dedupe or the owners stage found (several Accounts, a rejected owner...)."""
     category = ErrorCategory(note.category)
@@ -416,7 +427,7 @@ def _health_of(note: HealthNote, portal: str, now: dt.datetime) -> HealthEntry:
         note.code,
         note.message,
         now,
-        f"hssync resync {note.record}",
+        resync_command(note.record),
     )
 
 
