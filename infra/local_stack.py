@@ -45,8 +45,9 @@ class RuntimeInfo:
     url: str
     aws_endpoint: str
     webhook_url: str
-    queues: dict[str, str]
+    queues: dict[str, str]  # every queue of the template, by logical id
     state_table: str
+    config_parameter: str = CONFIG_PARAMETER
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +56,7 @@ class RuntimeInfo:
             "webhook_url": self.webhook_url,
             "queues": self.queues,
             "state_table": self.state_table,
+            "config_parameter": self.config_parameter,
         }
 
 
@@ -130,11 +132,7 @@ class LocalStack:
     @property
     def info(self) -> RuntimeInfo:
         runtime = self.runtime
-        queues = {
-            name: runtime.queue_url(name)
-            for name in ("ChangesQueue", "WritesQueue", "PollRequestsQueue", "ChangesDeadLetterQueue",
-                         "WritesDeadLetterQueue", "PollRequestsDeadLetterQueue", "EmailEventsDeadLetterQueue")
-        }  # fmt: skip
+        queues = {name: runtime.queue_url(name) for name in runtime.template.logical_ids("AWS::SQS::Queue")}
         return RuntimeInfo(
             url=runtime.url,
             aws_endpoint=self.moto.endpoint_url,

@@ -91,6 +91,10 @@ class SalesforcePort(Protocol):
         """Records with SystemModstamp > since, oldest first (the poller's reconciliation read)."""
         ...
 
+    def owned_by(self, sobject: str, owner_id: str) -> list[str]:
+        """The ids of the records of ``sobject`` that a user or queue owns (a resync of an owner)."""
+        ...
+
     def create(
         self, sobject: str, writes: Sequence[RecordWrite], *, assign: bool | None = None
     ) -> list[WriteOutcome]:
@@ -283,6 +287,10 @@ class StatePort(Protocol):
     def record_health(self, entries: Sequence[HealthEntry]) -> None: ...
 
     def health(self, portal: str) -> list[HealthEntry]: ...
+
+    def clear_health(self, portal: str, records: Sequence[str]) -> None:
+        """Forget these records' sync-health entries (they synced cleanly since)."""
+        ...
 
     def add_counters(self, portal: str, counters: Mapping[str, int]) -> None: ...
 

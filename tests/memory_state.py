@@ -25,6 +25,7 @@ from shared.state import keys
 from shared.state.base import (
     Clock,
     HealthSummary,
+    RecordStatus,
     StateTimings,
     epoch_seconds,
     group_health,
@@ -63,7 +64,7 @@ class MemoryState:
         self._cursors: dict[keys.Key, str] = {}
         self._health: dict[keys.Key, _Health] = {}
         self._counters: dict[str, dict[str, int]] = {}
-        self._statuses: dict[tuple[str, str], str] = {}
+        self._statuses: dict[tuple[str, str], tuple[str, dt.datetime]] = {}
 
     # links
 
@@ -209,6 +210,14 @@ class MemoryState:
                     first_at = known.summary.first_at
                 self._health[update.key] = _Health(HealthSummary(update.latest, count, first_at), expires_at)
 
+    def clear_health(self, portal: str, records: Sequence[str]) -> None:
+        partition = keys.health_partition(portal)
+        wanted = set(records)
+        with self._lock:
+            for key in [k for k, known in self._health.items() if k.pk == partition]:
+                if self._health[key].summary.entry.record in wanted:
+                    del self._health[key]
+
     def health(self, portal: str, category: ErrorCategory | None = None) -> list[HealthEntry]:
         """The latest occurrence of each (record, code), newest first; optionally of one category."""
         return [summary.entry for summary in self.health_summaries(portal, category)]
@@ -248,9 +257,10 @@ class MemoryState:
                     del self._by_salesforce[(portal, link.sf_id)]
 
     def set_statuses(self, portal: str, statuses: Mapping[str, str]) -> None:
+        now = dt.datetime.fromtimestamp(epoch_seconds(self._clock()), dt.UTC)
         with self._lock:
             for record, reason in statuses.items():
-                self._statuses[(portal, record)] = reason
+                self._statuses[(portal, record)] = (reason, now)
 
     def clear_statuses(self, portal: str, records: Sequence[str]) -> None:
         with self._lock:
@@ -259,7 +269,16 @@ class MemoryState:
 
     def statuses(self, portal: str, records: Sequence[str]) -> dict[str, str]:
         with self._lock:
-            return {r: self._statuses[(portal, r)] for r in records if (portal, r) in self._statuses}
+            return {r: self._statuses[(portal, r)][0] for r in records if (portal, r) in self._statuses}
+
+    def record_statuses(self, portal: str) -> list[RecordStatus]:
+        """Every record skipped (and why), for the operator's view."""
+        with self._lock:
+            return [
+                RecordStatus(record, reason, at)
+                for (of_portal, record), (reason, at) in sorted(self._statuses.items())
+                if of_portal == portal
+            ]
 
     def counters(self, portal: str) -> dict[str, int]:
         keys.component("portal", portal)

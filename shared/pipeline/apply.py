@@ -38,7 +38,7 @@ from shared.ports import (
     StatePort,
     WriteOutcome,
 )
-from shared.state.keys import hubspot_record_key, salesforce_record_key
+from shared.state.keys import hubspot_record_key, resync_command, salesforce_record_key
 from shared.times import utc_now
 
 # the longest an apply invocation runs (the template's ApplyFunction timeout): a write lease outlives it
@@ -359,7 +359,7 @@ class Applier:
                 code=failure.code,
                 message=failure.message,
                 at=self.clock(),
-                resync=f"hssync resync {record}",
+                resync=resync_command(record),
             )
         )
 
@@ -433,9 +433,17 @@ class Applier:
             if item.resync_hubspot:
                 result.followups.append(_existing_contact(plan, item.hubspot_id, now))
         self._commit(commits, progress, result, now)
-        # a pair that syncs is no longer skipped: forget the reasons it was skipped before
+        self._forget_stale(portal, synced_pairs, result)
+
+    def _forget_stale(self, portal: str, synced_pairs: list[str], result: ApplyResult) -> None:
+        """A pair that syncs is no longer skipped: forget the reasons it was skipped before; its
+        records' sync-health entries clear, unless this run found something about them again."""
         if synced_pairs:
             self.state.clear_statuses(portal, synced_pairs)
+            noted = {entry.record for entry in result.health}
+            clean = [record for record in synced_pairs if record not in noted]
+            if clean:
+                self.state.clear_health(portal, clean)
         if result.health:
             self.state.record_health(result.health)
 
@@ -460,7 +468,7 @@ def _health_of(note: HealthNote, portal: str, now: dt.datetime) -> HealthEntry:
         code=note.code,
         message=note.message,
         at=now,
-        resync=f"hssync resync {note.record}",
+        resync=resync_command(note.record),
     )
 
 

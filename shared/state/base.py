@@ -51,6 +51,15 @@ class HealthSummary:
     first_at: dt.datetime
 
 
+@dataclass(frozen=True)
+class RecordStatus:
+    """Why a record was skipped (a rule of the configuration), and when this was last decided."""
+
+    record: str
+    reason: str
+    at: dt.datetime
+
+
 def may_write(stored: Link | None, rev: int | None, plan_id: str, now: dt.datetime) -> bool:
     """Whether a plan decided on revision ``rev`` of a link (None: decided with no link) may record
     its intent or its link over ``stored`` (``shared.intents``): the link is still at that revision

@@ -48,6 +48,7 @@ from shared.state.base import (
     Clock,
     HealthSummary,
     HealthUpdate,
+    RecordStatus,
     StateTimings,
     epoch_seconds,
     group_health,
@@ -392,6 +393,33 @@ class DynamoState:
             if _refused(partial(self._accumulate_health, update, now, expires_at)) is not None:
                 # the stored entry has expired (TTL deletion is lazy): start it afresh
                 self.client.put_item(TableName=self.table_name, Item=_health_item(update, expires_at))
+            self._index_health(update, expires_at)
+
+    def _index_health(self, update: HealthUpdate, expires_at: int | None) -> None:
+        """Add the entry's sort key to its record's index item (what ``clear_health`` deletes)."""
+        index = keys.health_of(update.latest.portal, update.latest.record)
+        expression = "ADD entries :sk"
+        values: Item = {":sk": {"SS": [update.key.sk]}}
+        if expires_at is not None:
+            expression = "SET expires_at = :expires " + expression
+            values[":expires"] = {"N": str(expires_at)}
+        self.client.update_item(
+            TableName=self.table_name,
+            Key=_key(index),
+            UpdateExpression=expression,
+            ExpressionAttributeValues=values,
+        )
+
+    def clear_health(self, portal: str, records: Sequence[str]) -> None:
+        """Delete these records' health entries (found through their index items) and the index."""
+        indexes = self._batch_get(keys.health_of(portal, r) for r in dict.fromkeys(records))
+        requests: list[dict[str, Any]] = []
+        partition = keys.health_partition(portal)
+        for key, item in indexes.items():
+            for sort_key in item.get("entries", {}).get("SS", []):
+                requests.append({"DeleteRequest": {"Key": _key(keys.Key(partition, sort_key))}})
+            requests.append({"DeleteRequest": {"Key": _key(key)}})
+        self._batch_write(requests)
 
     def _accumulate_health(self, update: HealthUpdate, now: int, expires_at: int | None) -> None:
         fields = _health_fields(update.latest)
@@ -506,6 +534,31 @@ class DynamoState:
     def statuses(self, portal: str, records: Sequence[str]) -> dict[str, str]:
         found = self._batch_get(keys.status(portal, r) for r in records)
         return {key.sk: str(item["reason"]["S"]) for key, item in found.items()}
+
+    def record_statuses(self, portal: str) -> list[RecordStatus]:
+        """Every record skipped (and why), for the operator's view."""
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "ConsistentRead": True,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": keys.status_partition(portal)}},
+        }
+        now = epoch_seconds(self._clock())
+        found: list[RecordStatus] = []
+        while True:
+            page = self.client.query(**query)
+            found += [
+                RecordStatus(
+                    record=item["sk"]["S"],
+                    reason=item["reason"]["S"],
+                    at=dt.datetime.fromtimestamp(int(item["at"]["N"]), dt.UTC),
+                )
+                for item in page.get("Items", [])
+                if not is_expired(_number(item, "expires_at"), now)
+            ]
+            if "LastEvaluatedKey" not in page:
+                return found
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     # email events (shared.pipeline.email_events)
 

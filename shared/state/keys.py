@@ -13,6 +13,8 @@ creation claim             ``P#<portal>#CLAIM#<target>#<email>``    ``CLAIM``
 webhook request received   ``P#<portal>#WEBHOOK#<fingerprint>``     ``SEEN``
 poll cursor                ``P#<portal>#CURSOR``                    ``<cursor name>``
 sync-health entry          ``P#<portal>#HEALTH``                    ``<category>#<record>#<code>``
+health entries of a record ``P#<portal>#HEALTHOF``                  ``<record>`` (their sort keys)
+why a record is skipped    ``P#<portal>#STATUS``                    ``<record>``
 counters                   ``P#<portal>#COUNTERS``                  ``TOTAL`` (one number per counter)
 link (by email)            ``P#<portal>#EMAIL#<email>``             ``LINK`` (names the HubSpot id)
 email event done           ``P#<portal>#EMAILEVENT#<event id>``     ``DONE`` (the task it became)
@@ -61,6 +63,11 @@ class Key(NamedTuple):
 def record_key(system: str, object_type: str, record_id: str) -> str:
     """How sync health (and ``hssync resync``) names a record: ``<system>:<object>:<id>``."""
     return f"{system}:{object_type}:{record_id}"
+
+
+def resync_command(record: str) -> str:
+    """The command that syncs a record (sync health stores and shows it): it takes the record key."""
+    return f"hssync resync {record}"
 
 
 def hubspot_record_key(contact_id: str) -> str:
@@ -133,8 +140,17 @@ def health(portal: str, category: str, record: str, code: str) -> Key:
     return Key(health_partition(portal), sort_key)
 
 
+def health_of(portal: str, record: str) -> Key:
+    """The sort keys of one record's health entries, so that they clear when the record syncs."""
+    return Key(f"{_portal(portal)}#HEALTHOF", require("record", record))
+
+
+def status_partition(portal: str) -> str:
+    return f"{_portal(portal)}#STATUS"
+
+
 def status(portal: str, record: str) -> Key:
-    return Key(f"{_portal(portal)}#STATUS", require("record", record))
+    return Key(status_partition(portal), require("record", record))
 
 
 def counters(portal: str) -> Key:
