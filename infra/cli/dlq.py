@@ -7,12 +7,14 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from infra.cli.target import Target, Unavailable, add_target, resolve
 from shared.operations.dead_letters import DeadLetter, DeadLetterQueueReader, reasons
 from shared.operations.queues import QUEUES, QueuePair, by_name
 
-Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+if TYPE_CHECKING:
+    Commands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _reader(target: Target, pair: QueuePair) -> DeadLetterQueueReader:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from infra.cli.sync import aware_datetime
 from infra.cli.target import Unavailable, add_target, resolve
 from shared.operations.health import CategoryCount, HealthCategory, HealthFilter, HealthRow
 
-Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+if TYPE_CHECKING:
+    Commands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _table(counts: list[CategoryCount], rows: list[HealthRow], where: HealthFilter) -> None:

@@ -7,12 +7,14 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from infra.sandbox.config import HubSpotCredentials, SalesforceCredentials
 from infra.sandbox.runner import Sandbox, SandboxInfo
 
 DEMO_CONFIG = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"
-Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+if TYPE_CHECKING:
+    Commands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _add_sandbox_up(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

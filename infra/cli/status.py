@@ -8,12 +8,13 @@ import argparse
 import datetime as dt
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra.cli.target import Target, Unavailable, add_target, resolve
 from shared.operations.status import StatusReport, gather
 
-Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+if TYPE_CHECKING:
+    Commands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def report_of(target: Target) -> StatusReport:

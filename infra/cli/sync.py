@@ -8,11 +8,12 @@ import argparse
 import datetime as dt
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra.cli.target import Target, Unavailable, add_target, resolve
 
-Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+if TYPE_CHECKING:
+    Commands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def aware_datetime(text: str) -> dt.datetime:

@@ -391,6 +391,7 @@ class Applier:
         now = self.clock()
         commits: list[LinkCommit] = []
         synced_pairs: list[str] = []  # records of pairs that synced: their skip statuses are stale
+        written: list[str] = []  # records written to the other side: their health entries are stale
         by_email = [i.hubspot_id for i in progress.values() if i.plan.linked_by_email and i.hubspot_id]
         portal = next(iter(progress.values())).plan.portal if progress else ""
         already_linked = set(self.state.links_by_hubspot(portal, by_email)) if by_email else set()
@@ -409,6 +410,7 @@ class Applier:
                 self.state.release_claim(plan.portal, target, plan.claim_email, plan.claimant)
             if not item.hubspot_id or not item.sf_id:
                 continue  # the creation failed: nothing to link
+            written += _written_records(item)
             if plan.linked_by_email and item.hubspot_id not in already_linked:
                 result.counters[f"{_direction_of_link(plan)}.linked_by_email"] += 1
             if _changes_no_value(plan) and _same_link(stored.get(item.hubspot_id), plan, item.sf_id):
@@ -433,17 +435,20 @@ class Applier:
             if item.resync_hubspot:
                 result.followups.append(_existing_contact(plan, item.hubspot_id, now))
         self._commit(commits, progress, result, now)
-        self._forget_stale(portal, synced_pairs, result)
+        self._forget_stale(portal, synced_pairs, written, result)
 
-    def _forget_stale(self, portal: str, synced_pairs: list[str], result: ApplyResult) -> None:
-        """A pair that syncs is no longer skipped: forget the reasons it was skipped before; its
-        records' sync-health entries clear, unless this run found something about them again."""
+    def _forget_stale(
+        self, portal: str, synced_pairs: list[str], written: list[str], result: ApplyResult
+    ) -> None:
+        """A pair that syncs is no longer skipped: forget the reasons it was skipped before. A record
+        written to the other side cleanly clears its sync-health entries (they are about that),
+        unless this run found something about it again."""
         if synced_pairs:
             self.state.clear_statuses(portal, synced_pairs)
-            noted = {entry.record for entry in result.health}
-            clean = [record for record in synced_pairs if record not in noted]
-            if clean:
-                self.state.clear_health(portal, clean)
+        noted = {entry.record for entry in result.health}
+        clean = [record for record in dict.fromkeys(written) if record not in noted]
+        if clean:
+            self.state.clear_health(portal, clean)
         if result.health:
             self.state.record_health(result.health)
 
@@ -457,6 +462,20 @@ class Applier:
             if commit.link.hubspot_id in refused:
                 result.counters["decided again (the link changed)"] += 1
                 result.followups.append(_decide_again(progress[commit.plan_id].plan, now, failed=True))
+
+
+def _written_records(item: _Progress) -> list[str]:
+    """The records whose entries a successful write clears: a write to Salesforce clears the
+    HubSpot record's entries (they are about writing it there), and the other way round."""
+    plan = item.plan
+    if not item.hubspot_id or not item.sf_id:
+        return []
+    out: list[str] = []
+    if item.salesforce_ok and (plan.salesforce_writes or plan.create == "salesforce"):
+        out.append(hubspot_record_key(item.hubspot_id))
+    if item.hubspot_ok and (plan.hubspot_writes or plan.create == "hubspot"):
+        out.append(salesforce_record_key(plan.sf_object, item.sf_id))
+    return out
 
 
 def _health_of(note: HealthNote, portal: str, now: dt.datetime) -> HealthEntry:
