@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from infra.cli.config import add_config
+from infra.cli.console import add_console
 from infra.cli.dlq import add_dlq
 from infra.cli.health import add_health
 from infra.cli.sandbox import add_sandbox
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_health(commands)
     add_status(commands)
     add_dlq(commands)
+    add_console(commands)
     add_config(commands)
     demo = commands.add_parser("demo", help="start the seeded sandbox, show what is in it, stop")
     demo.add_argument("--state-dir", type=Path, default=Path(".hssync/demo"))

@@ -21,7 +21,7 @@ def aware_datetime(text: str) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def _send(target: Target, poll_requests: Sequence[Any]) -> list[str]:
+def send_requests(target: Target, poll_requests: Sequence[Any]) -> list[str]:
     """Queue the requests on the PollRequestsQueue; returns their bodies."""
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -47,7 +47,7 @@ def _request(
         target = resolve(args)
         following = not args.no_wait and target.state_table is not None
         start = snapshot(target) if following else None
-        sent = _send(target, poll_requests)
+        sent = send_requests(target, poll_requests)
     except Unavailable as exc:
         print(f"hssync {command}: {exc}", file=sys.stderr)
         return 1
