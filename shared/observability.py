@@ -10,12 +10,16 @@ log line may name a record, never a person's address. Every line a function writ
 - an exception that escapes the handler, which the Lambda runtime prints with its traceback: its
   message (and those of its causes) is masked on its way out. Only what ``str`` of an exception
   derives from its arguments can be masked this way.
+
+Metrics carry a ``stage`` dimension (the function they come from, read from the function's name,
+which holds its logical id: ``<stack>-ApplyFunction-...``), as the stack's dashboard reads them.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
@@ -149,3 +153,46 @@ class MaskingLogger(Logger):
 logger = MaskingLogger(logger_formatter=MaskingFormatter())
 tracer = Tracer()
 metrics = Metrics()
+
+# each function's logical id in template.yaml -> the stage its metrics are counted under
+STAGES = {
+    "InboundWebhookFunction": "webhook",
+    "InboundEventsFunction": "salesforce-events",
+    "PollFunction": "poll",
+    "EmailEventsFunction": "email-events",
+    "DedupeFunction": "dedupe",
+    "OwnersFunction": "owners",
+    "ApplyFunction": "apply",
+}
+HEALTH_METRIC_PREFIX = "HealthEntries_"  # + the category: sync-health entries recorded, per category
+SUSPENDED_METRIC = "CrmSuspended"  # 1 when a CRM is suspended (CrmSuspendedAlarm watches it)
+
+
+def stage_of(function_name: str) -> str | None:
+    """The stage of a Lambda function, from its name (None: not one of the stack's functions)."""
+    for logical_id, stage in STAGES.items():
+        if logical_id in function_name:
+            return stage
+    return None
+
+
+def health_metric(category: str) -> str:
+    return HEALTH_METRIC_PREFIX + category
+
+
+def count_suspension() -> None:
+    """Put the metric ``CrmSuspendedAlarm`` watches: the service dimension only, whichever stage
+    suspended a CRM (the guardrails call it when they store a suspended ``CrmState``)."""
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "hssync")
+    service = os.environ.get("POWERTOOLS_SERVICE_NAME", "hssync")
+    with single_metric(
+        name=SUSPENDED_METRIC, unit=MetricUnit.Count, value=1, namespace=namespace, default_dimensions={}
+    ) as metric:
+        metric.service = service  # the one dimension (Powertools adds it as it flushes)
+
+
+_stage = stage_of(os.environ.get("AWS_LAMBDA_FUNCTION_NAME", ""))
+if _stage is not None:
+    metrics.set_default_dimensions(stage=_stage)

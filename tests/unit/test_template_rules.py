@@ -54,7 +54,13 @@ def test_every_work_queue_has_a_dead_letter_queue_with_an_alarm():
         for r in RESOURCES.values()
         if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"]["Namespace"] == "AWS/SQS"
     ]
-    watched = {a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in alarms}
+    # the alarms on a queue's depth (any message in it); the other SQS alarm, on the age of the
+    # changes queue's oldest message (issue 16), is the only one of its kind
+    depth = [a for a in alarms if a["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"]
+    others = [a for a in alarms if a not in depth]
+    assert [(a["Properties"]["MetricName"], a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0])
+            for a in others] == [("ApproximateAgeOfOldestMessage", "ChangesQueue")]  # fmt: skip
+    watched = {a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in depth}
     work = {name for name, q in QUEUES.items() if "RedrivePolicy" in q["Properties"]}
     dead = {q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] for q in QUEUES.values()
             if "RedrivePolicy" in q["Properties"]}  # fmt: skip

@@ -6,11 +6,12 @@ queue with the reason."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.models import ChangeEvent
-from shared.observability import logger, metrics
+from shared.observability import health_metric, logger, metrics
 from shared.pipeline.apply import APPLY_TIMEOUT, ApplyResult
 from shared.pipeline.once import Admission, OncePort
 from shared.pipeline.plans import PlanBatch, SyncPlan, pack_sendable
@@ -159,6 +160,8 @@ class ApplyStage:
             self.state.add_counters(self.portal, dict(result.counters))
         for name, value in result.counters.items():
             metrics.add_metric(name=name.replace(".", "_").replace(" ", "_"), unit="Count", value=value)
+        for category, count in Counter(entry.category.value for entry in result.health).items():
+            metrics.add_metric(name=health_metric(category), unit="Count", value=count)
         logger.info(
             "apply",
             extra={"plans": plans, "counters": dict(result.counters), "retry": len(result.retry_plan_ids)},
