@@ -48,6 +48,8 @@ class RuntimeInfo:
     queues: dict[str, str]  # every queue of the template, by logical id
     state_table: str
     config_parameter: str = CONFIG_PARAMETER
+    salesforce_secret: str = SALESFORCE_SECRET
+    hubspot_secret: str = HUBSPOT_SECRET
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +59,8 @@ class RuntimeInfo:
             "queues": self.queues,
             "state_table": self.state_table,
             "config_parameter": self.config_parameter,
+            "salesforce_secret": self.salesforce_secret,
+            "hubspot_secret": self.hubspot_secret,
         }
 
 

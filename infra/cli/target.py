@@ -33,6 +33,10 @@ class Target:
     portal: str | None = None
     org_id: str | None = None
     config_parameter: str | None = None
+    salesforce_secret: str | None = None  # the CRM credentials' secret names (Secrets Manager)
+    hubspot_secret: str | None = None
+    login_url: str | None = None  # Salesforce's, when the secret does not say
+    ca_bundle: str | None = None  # the local sandbox's certificate authority
     endpoint: str | None = None  # the local stack's moto
     region: str | None = None
     sandbox: SandboxInfo | None = None  # the local stack's sandbox
@@ -157,6 +161,10 @@ def local(state_dir: Path) -> Target:
         portal=str(info.hubspot["portal_id"]),
         org_id=str(info.salesforce["org_id"]),
         config_parameter=info.runtime.get("config_parameter", "/hssync/config"),
+        salesforce_secret=info.runtime.get("salesforce_secret", "hssync/salesforce"),
+        hubspot_secret=info.runtime.get("hubspot_secret", "hssync/hubspot"),
+        login_url=info.salesforce.get("login_url"),
+        ca_bundle=info.salesforce.get("ca_bundle"),
         endpoint=info.runtime["aws_endpoint"],
         sandbox=info,
     )
@@ -179,6 +187,9 @@ def deployed(stack: str, region: str | None) -> Target:
     target.portal = parameters.get("HubSpotPortalId")
     target.org_id = parameters.get("SalesforceOrgId") or None
     target.config_parameter = parameters.get("SyncConfigParameterName")
+    target.salesforce_secret = parameters.get("SalesforceSecretName")
+    target.hubspot_secret = parameters.get("HubSpotSecretName")
+    target.login_url = parameters.get("SalesforceLoginUrl")
     return target
 
 

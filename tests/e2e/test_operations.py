@@ -182,3 +182,40 @@ def test_status_exits_non_zero_while_a_crm_is_suspended(
     assert salesforce["status"] == "suspended"
     store.put_crm_state(CrmState(System.SALESFORCE, org, CrmStatus.RUNNING, since=now, updated_at=now))
     assert main(["status", "--state-dir", str(state_dir)]) == 0
+
+
+def test_config_validate_checks_against_the_live_crms_and_push_puts_it_in_the_parameter(
+    world: World, state_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(f"version: 1\nportals: [{world.portal}]\n")
+    code, out, err = cli(capsys, "config", "validate", str(good), "--check", "--state-dir", str(state_dir))
+    assert code == 0, err
+    assert "checked against the CRMs" in out
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        f"version: 1\nportals: [{world.portal}]\ninclusion: {{list_id: '987654'}}\ncontact_mappings:\n"
+        "  - {hubspot: email, lead: Email, contact: Email}\n"
+        "  - {hubspot: no_such_property, lead: Title}\n"
+        "  - {hubspot: jobtitle, lead: No_Such_Field__c}\n"
+        "  - {hubspot: createdate, lead: NumberOfEmployees}\n"
+    )
+    code, _, err = cli(capsys, "config", "validate", str(bad), "--check", "--state-dir", str(state_dir))
+    assert code == 1
+    assert "no_such_property' does not exist" in err  # every problem, in one pass
+    assert "Lead.No_Such_Field__c does not exist" in err
+    assert "createdate (datetime/date) and Lead.NumberOfEmployees (int)" in err
+    assert "HubSpot list 987654 cannot be read" in err
+
+    code, out, _ = cli(capsys, "config", "push", str(bad), "--state-dir", str(state_dir))
+    assert code == 0  # valid as a file (push does not reach the CRMs)
+    parameter = world.stack._boto("ssm").get_parameter(Name="/hssync/config")["Parameter"]["Value"]
+    assert parameter == bad.read_text()
+    code, out, _ = cli(capsys, "config", "push", str(good), "--state-dir", str(state_dir))
+    assert code == 0
+    assert "pushed to /hssync/config" in out
+    assert (
+        world.stack._boto("ssm").get_parameter(Name="/hssync/config")["Parameter"]["Value"]
+        == good.read_text()
+    )
