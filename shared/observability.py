@@ -176,6 +176,12 @@ def stage_of(function_name: str) -> str | None:
     return None
 
 
+def metric_name(counter: str) -> str:
+    """The metric a state counter is also counted in (``hubspot_to_salesforce.created`` ->
+    ``hubspot_to_salesforce_created``)."""
+    return counter.replace(".", "_").replace(" ", "_")
+
+
 def health_metric(category: str) -> str:
     return HEALTH_METRIC_PREFIX + category
 

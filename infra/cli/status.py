@@ -18,13 +18,13 @@ if TYPE_CHECKING:
 
 
 def report_of(target: Target) -> StatusReport:
-    state = target.state
-    portal = str(target.portal)
     return gather(
         crm_store=target.crm_store,
         accounts=target.accounts(),
         queues=target.queue_stats,
-        get_cursor=lambda name: state.get_cursor(portal, name),
+        activity=target.state,
+        synced=target.synced_counts,
+        portal=str(target.portal),
         now=target.now(),
     )
 
@@ -69,6 +69,8 @@ def status_document(report: StatusReport) -> dict[str, Any]:
             for d in report.dead_letters
         ],
         "cursors": {name: (lag.total_seconds() if lag else None) for name, lag in report.cursors.items()},
+        "last_seen": {source: (at.isoformat() if at else None) for source, at in report.last_seen.items()},
+        "synced": {"last_hour": report.last_hour, "last_day": report.last_day},
     }
 
 
@@ -93,6 +95,16 @@ def _print(report: StatusReport) -> None:
     print("poller:")
     for name, lag in report.cursors.items():
         print(f"  {name:<28} {_lag(lag)}")
+    print("last change seen:")
+    for source, at in report.last_seen.items():
+        print(f"  {source:<28} {at.isoformat() if at else 'none yet'}")
+    for label, done in (("last hour", report.last_hour), ("last day", report.last_day)):
+        counts = (
+            ", ".join(f"{n} {outcome}" for outcome, n in done.items())
+            if done
+            else "not known (the local stack keeps no metrics)"
+        )
+        print(f"synced in the {label}: {counts}")
     if report.attention:
         print("needs attention:")
         for item in report.attention:

@@ -94,6 +94,12 @@ class Target:
         cloudwatch = None if self.local else self.client("cloudwatch")
         return SqsQueueStats(self.client("sqs"), self.queues, cloudwatch=cloudwatch)
 
+    @functools.cached_property
+    def synced_counts(self) -> Any:
+        from shared.operations.sqs_stats import CloudWatchCounts
+
+        return CloudWatchCounts(None if self.local else self.client("cloudwatch"))
+
     def accounts(self) -> list[tuple[System, str]]:
         found = [(System.SALESFORCE, self.org_id)] if self.org_id else []
         return found + ([(System.HUBSPOT, self.portal)] if self.portal else [])

@@ -38,14 +38,20 @@ def outcome_of(counter: str) -> str | None:
     return None
 
 
-def outcomes(start: Snapshot, now: Snapshot) -> dict[str, int]:
-    """What happened between two snapshots, per outcome (every outcome, zeros included)."""
+def as_outcomes(counters: Mapping[str, int]) -> dict[str, int]:
+    """The state's counters summed per outcome (every outcome, zeros included)."""
     done = dict.fromkeys(OUTCOMES, 0)
-    for name, total in now.counters.items():
+    for name, total in counters.items():
         outcome = outcome_of(name)
         if outcome is not None:
-            done[outcome] += total - start.counters.get(name, 0)
+            done[outcome] += total
     return done
+
+
+def outcomes(start: Snapshot, now: Snapshot) -> dict[str, int]:
+    """What happened between two snapshots, per outcome (every outcome, zeros included)."""
+    before, after = as_outcomes(start.counters), as_outcomes(now.counters)
+    return {outcome: after[outcome] - before[outcome] for outcome in OUTCOMES}
 
 
 def phase(now: Snapshot) -> str:

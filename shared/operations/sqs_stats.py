@@ -4,7 +4,7 @@ SQS publishes as a metric only), for ``hssync status`` and for following a reque
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from shared.operations.dead_letters import DeadLetterQueueReader, reasons
@@ -64,3 +64,32 @@ class SqsQueueStats:
         )
         points = sorted(answer.get("Datapoints", []), key=lambda p: p["Timestamp"])
         return float(points[-1]["Maximum"]) if points else None
+
+
+class CloudWatchCounts:
+    """What synced lately, from the stages' metrics (a deployed stack's CloudWatch)."""
+
+    def __init__(self, cloudwatch: Any | None, namespace: str = "hssync", service: str = "hssync") -> None:
+        """``cloudwatch``: None on the local stack, which keeps no metrics."""
+        self.cloudwatch = cloudwatch
+        self.namespace = namespace
+        self.service = service
+
+    def sums(
+        self, metrics: Sequence[tuple[str, str]], since: dt.datetime, now: dt.datetime
+    ) -> list[int] | None:
+        if self.cloudwatch is None:
+            return None
+        return [self._sum(self.cloudwatch, stage, name, since, now) for stage, name in metrics]
+
+    def _sum(self, cloudwatch: Any, stage: str, name: str, since: dt.datetime, now: dt.datetime) -> int:
+        answer = cloudwatch.get_metric_statistics(
+            Namespace=self.namespace,
+            MetricName=name,
+            Dimensions=[{"Name": "service", "Value": self.service}, {"Name": "stage", "Value": stage}],
+            StartTime=since,
+            EndTime=now,
+            Period=max(60, int((now - since).total_seconds()) // 60 * 60),
+            Statistics=["Sum"],
+        )
+        return int(sum(point["Sum"] for point in answer.get("Datapoints", [])))

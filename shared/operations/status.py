@@ -7,17 +7,38 @@ whether something needs the operator's attention (the command's exit code).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from shared.crm_state import CrmState, CrmStateStore, CrmStatus, UsageSample
-from shared.models import System
+from shared.models import ChangeEvent, System
+from shared.observability import metric_name
+from shared.operations.progress import OUTCOMES
 from shared.operations.queues import QUEUES
 from shared.pipeline.poll import ALL_TARGETS
 
 OLDEST_MESSAGE_ALERT = dt.timedelta(minutes=15)  # a change waiting longer than this needs a look
 CURSOR_LAG_ALERT = dt.timedelta(hours=2)  # the scheduled poll runs every few minutes
+
+
+SOURCES = {System.HUBSPOT: "HubSpot webhooks", System.SALESFORCE: "Salesforce change events"}
+
+
+def seen_cursor(system: System) -> str:
+    """The state cursor holding when a change from this CRM's users was last seen (by dedupe)."""
+    return f"seen:{system.value}"
+
+
+def latest_by_source(events: Sequence[ChangeEvent]) -> dict[System, dt.datetime]:
+    """The newest change of each CRM made by its users (hssync's own polls and resyncs left out)."""
+    latest: dict[System, dt.datetime] = {}
+    for event in events:
+        if (event.origin or "").startswith("hssync:"):
+            continue
+        if event.system not in latest or event.occurred_at > latest[event.system]:
+            latest[event.system] = event.occurred_at
+    return latest
 
 
 @dataclass(frozen=True)
@@ -77,6 +98,9 @@ class StatusReport:
     dead_letters: list[DeadLetterLine]
     cursors: dict[str, dt.timedelta | None]  # poll target -> how far behind now (None: never polled)
     at: dt.datetime
+    last_seen: dict[str, dt.datetime | None] = field(default_factory=dict)  # source -> its last change
+    last_hour: dict[str, int] | None = None  # outcome -> records (None: not known, no metrics kept)
+    last_day: dict[str, int] | None = None
     attention: list[str] = field(default_factory=list)
 
     @property
@@ -134,12 +158,51 @@ def attention(report: StatusReport) -> list[str]:
     return found
 
 
+class Activity(Protocol):
+    """Where the poller's cursors and the last changes seen are (``DynamoState``)."""
+
+    def get_cursor(self, portal: str, name: str) -> str | None: ...
+
+
+# the metrics (stage, name) of what synced, per outcome: the apply stage's counters, dedupe's skips
+SYNCED_METRICS: tuple[tuple[str, str, str], ...] = (
+    *(
+        ("apply", metric_name(f"{direction}.{what}"), outcome)
+        for direction in ("hubspot_to_salesforce", "salesforce_to_hubspot")
+        for what, outcome in (("created", "created"), ("updated", "updated"), ("linked_by_email", "linked"))
+    ),
+    ("apply", metric_name("errors"), "failed"),
+    ("dedupe", "Skipped", "skipped"),
+)
+
+
+class SyncedCounts(Protocol):
+    def sums(
+        self, metrics: Sequence[tuple[str, str]], since: dt.datetime, now: dt.datetime
+    ) -> list[int] | None:
+        """The sum of each (stage, metric) since ``since``; None: not known (no metrics kept)."""
+        ...
+
+
+def synced_since(counts: SyncedCounts, since: dt.datetime, now: dt.datetime) -> dict[str, int] | None:
+    """Records per outcome since ``since`` (None: not known)."""
+    sums = counts.sums([(stage, name) for stage, name, _ in SYNCED_METRICS], since, now)
+    if sums is None:
+        return None
+    done = dict.fromkeys(OUTCOMES, 0)
+    for (_, _, outcome), total in zip(SYNCED_METRICS, sums, strict=True):
+        done[outcome] += total
+    return done
+
+
 def gather(
     *,
     crm_store: CrmStateStore,
     accounts: Sequence[tuple[System, str]],
     queues: QueueStats,
-    get_cursor: Callable[[str], str | None],
+    activity: Activity,
+    synced: SyncedCounts,
+    portal: str,
     now: dt.datetime,
 ) -> StatusReport:
     queue_lines = [QueueLine(p.name, p.queue, queues.depth(p.queue)) for p in QUEUES if p.queue is not None]
@@ -153,12 +216,17 @@ def gather(
         crms=crm_lines(crm_store, accounts, now),
         queues=queue_lines,
         dead_letters=dead_letters,
-        cursors=cursor_lags(get_cursor, now),
+        cursors=cursor_lags(lambda name: activity.get_cursor(portal, name), now),
         at=now,
+        last_seen={
+            label: _stamp(activity.get_cursor(portal, seen_cursor(s))) for s, label in SOURCES.items()
+        },
+        last_hour=synced_since(synced, now - dt.timedelta(hours=1), now),
+        last_day=synced_since(synced, now - dt.timedelta(days=1), now),
     )
     report.attention.extend(attention(report))
     return report
 
 
-def depths_by_queue(report: StatusReport) -> Mapping[str, int]:
-    return {q.logical_id: q.depth.visible + q.depth.in_flight for q in report.queues}
+def _stamp(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None

@@ -22,6 +22,7 @@ TEMPLATE = load_cfn_file(ROOT / "template.yaml")
 OPERATOR_ONLY = {
     "shared.pipeline.resync",
     "shared.operations",
+    "shared.operations.config_check",
     "shared.operations.dead_letters",
     "shared.operations.export",
     "shared.operations.health",

@@ -19,7 +19,7 @@ from shared.operations.export import CSV_COLUMNS, health_csv, health_json
 from shared.operations.health import HealthCategory, HealthFilter, category_counts, health_rows
 from shared.operations.progress import Snapshot, dead_lettered, outcomes, phase, verdict
 from shared.operations.queues import QUEUES, by_name, logical_ids, output_key
-from shared.operations.status import QueueDepth, gather
+from shared.operations.status import QueueDepth, gather, latest_by_source, seen_cursor
 from shared.ports import HealthEntry
 from shared.queues import dead_letter_messages
 from tests.memory_state import MemoryCrmStateStore, MemoryState
@@ -175,6 +175,20 @@ def test_dead_letters_are_listed_with_their_reason_and_parts_joined():
 
 
 # -- status ------------------------------------------------------------------------------------------
+class NoMetrics:
+    def sums(self, metrics: Any, since: dt.datetime, now: dt.datetime) -> None:
+        return None
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.asked: list[tuple[Any, dt.datetime]] = []
+
+    def sums(self, metrics: Any, since: dt.datetime, now: dt.datetime) -> list[int]:
+        self.asked.append((list(metrics), since))
+        return [index + 1 for index in range(len(metrics))]
+
+
 class Stats:
     def __init__(self, depths: dict[str, QueueDepth]) -> None:
         self.depths = depths
@@ -188,10 +202,14 @@ class Stats:
 
 def test_status_needs_attention_for_dead_letters_suspension_and_a_spent_allocation():
     crm = MemoryCrmStateStore()
+    activity = MemoryState(clock=lambda: T0)
+    activity.set_cursor(PORTAL, "poll:salesforce:Lead", (T0 - dt.timedelta(minutes=5)).isoformat())
     kwargs: dict[str, Any] = {
         "crm_store": crm,
         "accounts": [(System.SALESFORCE, "00D000000000001AAA"), (System.HUBSPOT, PORTAL)],
-        "get_cursor": lambda name: (T0 - dt.timedelta(minutes=5)).isoformat() if "Lead" in name else None,
+        "activity": activity,
+        "synced": NoMetrics(),
+        "portal": PORTAL,
         "now": T0,
     }
     calm = gather(queues=Stats({"ChangesQueue": QueueDepth(3, 1, 20.0)}), **kwargs)
@@ -229,3 +247,62 @@ def test_status_needs_attention_for_dead_letters_suspension_and_a_spent_allocati
         "salesforce 00D000000000001AAA is suspended: API_DISABLED_FOR_ORG",
         "salesforce 00D000000000001AAA used 60 of its 50 calls",
     ]
+
+
+def test_status_shows_the_last_change_of_each_source_and_what_synced_lately():
+    from shared.models import ChangeEvent, ChangeType
+
+    def change(system: System, origin: str, at: dt.datetime) -> ChangeEvent:
+        return ChangeEvent(
+            system=system,
+            account=PORTAL,
+            object_type="contacts" if system is System.HUBSPOT else "Lead",
+            record_id="1" if system is System.HUBSPOT else "00Q000000000001AAA",
+            change_type=ChangeType.UPDATE,
+            occurred_at=at,
+            origin=origin,
+            source_event_id=f"{origin}:{at.isoformat()}",
+        )
+
+    events = [
+        change(System.HUBSPOT, "CRM_UI", T0 - dt.timedelta(minutes=3)),
+        change(System.HUBSPOT, "hssync:poll", T0),  # hssync's own reads are no user's change
+        change(System.SALESFORCE, "Web", T0 - dt.timedelta(minutes=9)),
+    ]
+    assert latest_by_source(events) == {
+        System.HUBSPOT: T0 - dt.timedelta(minutes=3),
+        System.SALESFORCE: T0 - dt.timedelta(minutes=9),
+    }
+    activity = MemoryState(clock=lambda: T0)
+    activity.set_cursor(PORTAL, seen_cursor(System.HUBSPOT), (T0 - dt.timedelta(minutes=3)).isoformat())
+    metrics = Metrics()
+    report = gather(
+        crm_store=MemoryCrmStateStore(),
+        accounts=[],
+        queues=Stats({}),
+        activity=activity,
+        synced=metrics,
+        portal=PORTAL,
+        now=T0,
+    )
+    assert report.last_seen == {
+        "HubSpot webhooks": T0 - dt.timedelta(minutes=3),
+        "Salesforce change events": None,
+    }
+    # per outcome: created = both directions' creations (1 + 4), updated (2 + 5), linked (3 + 6) ...
+    expected = {"created": 5, "updated": 7, "linked": 9, "skipped": 8, "failed": 7}
+    assert report.last_hour == report.last_day == expected
+    [(asked, hour_ago), (_, day_ago)] = metrics.asked
+    assert ("apply", "hubspot_to_salesforce_created") in asked
+    assert ("dedupe", "Skipped") in asked
+    assert (hour_ago, day_ago) == (T0 - dt.timedelta(hours=1), T0 - dt.timedelta(days=1))
+    local = gather(
+        crm_store=MemoryCrmStateStore(),
+        accounts=[],
+        queues=Stats({}),
+        activity=activity,
+        synced=NoMetrics(),
+        portal=PORTAL,
+        now=T0,
+    )
+    assert local.last_hour is None

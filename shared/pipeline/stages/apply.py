@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.models import ChangeEvent
-from shared.observability import health_metric, logger, metrics
+from shared.observability import health_metric, logger, metric_name, metrics
 from shared.pipeline.apply import APPLY_TIMEOUT, ApplyResult
 from shared.pipeline.once import Admission, OncePort
 from shared.pipeline.plans import PlanBatch, SyncPlan, pack_sendable
@@ -159,7 +159,7 @@ class ApplyStage:
         if result.counters:
             self.state.add_counters(self.portal, dict(result.counters))
         for name, value in result.counters.items():
-            metrics.add_metric(name=name.replace(".", "_").replace(" ", "_"), unit="Count", value=value)
+            metrics.add_metric(name=metric_name(name), unit="Count", value=value)
         for category, count in Counter(entry.category.value for entry in result.health).items():
             metrics.add_metric(name=health_metric(category), unit="Count", value=count)
         logger.info(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.models import ChangeEvent
 from shared.observability import logger, metrics
+from shared.operations.status import latest_by_source, seen_cursor
 from shared.pipeline.dedupe import DedupeResult
 from shared.pipeline.plans import pack_sendable
 from shared.pipeline.sqs_batch import SqsBatch
@@ -60,7 +61,10 @@ class DedupeStage:
         return batch.handle(event, context, self.work)
 
     def work(self, items: Sequence[tuple[str, ChangeEvent]]) -> set[str]:
-        result = self.deduper().process([event for _, event in items])
+        events = [event for _, event in items]
+        result = self.deduper().process(events)
+        for system, at in latest_by_source(events).items():  # what hssync status shows
+            self.state.set_cursor(self.portal, seen_cursor(system), at.isoformat())
         if result.plans:
             bodies, too_large = pack_sendable(result.plans)
             self.plans.send(bodies)
