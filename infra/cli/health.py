@@ -61,7 +61,7 @@ def health(args: argparse.Namespace) -> int:
     try:
         target = resolve(args)
         target.require_state()
-        rows = health_rows(target.state, str(target.portal), where)
+        rows = health_rows(target.state, str(target.portal), where, target.crm_store.crm_states())
     except Unavailable as exc:
         print(f"hssync health: {exc}", file=sys.stderr)
         return 1

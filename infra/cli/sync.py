@@ -72,18 +72,42 @@ def backfill(args: argparse.Namespace) -> int:
     return _request(args, backfill_requests(args.since), "backfill", announce)
 
 
+def requests_of(args: argparse.Namespace) -> list[Any]:
+    """The poll requests ``hssync resync`` with these arguments asks for (ResyncError: none)."""
+    from shared.pipeline.resync import resync_requests
+
+    return resync_requests(
+        hubspot_ids=args.hubspot,
+        salesforce_ids=args.salesforce,
+        records=args.records,
+        list_ids=args.list,
+        everything=args.all,
+        since=args.since,
+    )
+
+
+def requests_of_command(command: str) -> list[Any]:
+    """The poll requests of a resync command as sync health prints it (``hssync resync ...``);
+    ValueError for anything else."""
+    import shlex
+
+    from infra.cli import build_parser
+
+    words = shlex.split(command)
+    if words[:2] != ["hssync", "resync"]:
+        raise ValueError(f"not a resync command: {command!r}")
+    try:
+        args = build_parser().parse_args(words[1:])
+    except SystemExit as exc:
+        raise ValueError(f"not a valid resync command: {command!r}") from exc
+    return requests_of(args)
+
+
 def resync(args: argparse.Namespace) -> int:
-    from shared.pipeline.resync import ResyncError, describe, resync_requests
+    from shared.pipeline.resync import ResyncError, describe
 
     try:
-        poll_requests = resync_requests(
-            hubspot_ids=args.hubspot,
-            salesforce_ids=args.salesforce,
-            records=args.records,
-            list_ids=args.list,
-            everything=args.all,
-            since=args.since,
-        )
+        poll_requests = requests_of(args)
     except ResyncError as exc:
         print(f"hssync resync: {exc}", file=sys.stderr)
         return 2

@@ -35,7 +35,9 @@ class Console:
         from shared.operations.export import health_document
         from shared.operations.health import category_counts, health_rows
 
-        rows = health_rows(self.target.state, str(self.target.portal))
+        rows = health_rows(
+            self.target.state, str(self.target.portal), crm_states=self.target.crm_store.crm_states()
+        )
         return health_document(category_counts(rows), rows)
 
     def status(self) -> dict[str, Any]:
@@ -45,10 +47,11 @@ class Console:
 
     # -- actions -----------------------------------------------------------------------------------
     def resync(self, body: dict[str, Any]) -> dict[str, Any]:
-        from infra.cli.sync import send_requests
-        from shared.pipeline.resync import describe, resync_requests
+        """Run an entry's own resync command (as ``hssync resync --no-wait`` would)."""
+        from infra.cli.sync import requests_of_command, send_requests
+        from shared.pipeline.resync import describe
 
-        requests = resync_requests(records=[str(body["record"])])
+        requests = requests_of_command(str(body["command"]))
         send_requests(self.target, requests)
         return {"requested": describe(requests)}
 

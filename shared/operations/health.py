@@ -3,8 +3,10 @@ categories with counts of errors and affected records, filtered by category, obj
 with the command that syncs its record again.
 
 The entries are the stored sync-health entries (``StatePort.record_health``: a write a CRM refused,
-a duplicate, an owner without a counterpart ...) and the records a rule of the configuration skips
-(``set_statuses``), which form the *skipped* category.
+a duplicate, an owner without a counterpart ...), the records a rule of the configuration skips
+(``set_statuses``), which form the *skipped* category, and the CRM accounts hssync has stopped
+calling (``shared.crm_state``: a spent limit or allocation, an API that refuses), in *API limit*:
+their command re-reads everything changed since the stop, once the account runs again.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from shared.crm_state import CrmState
 from shared.errors import ErrorCategory
 from shared.state.base import HealthSummary, RecordStatus
-from shared.state.keys import resync_command
+from shared.state.keys import record_key, resync_command
+
+ACCOUNT_OBJECTS = {"salesforce": "org", "hubspot": "portal"}  # how an account is named as a record
 
 
 class HealthCategory(StrEnum):
@@ -132,10 +137,34 @@ def from_status(status: RecordStatus) -> HealthRow:
     )
 
 
-def health_rows(source: HealthSource, portal: str, where: HealthFilter | None = None) -> list[HealthRow]:
-    """Every entry of the portal that ``where`` admits, newest first."""
+def from_crm_state(state: CrmState) -> HealthRow:
+    """A CRM account hssync does not call now (paused or suspended): everything changed since it
+    stopped is to be read again once it runs."""
+    since = state.since.isoformat(timespec="seconds")
+    return HealthRow(
+        category=HealthCategory.API_LIMIT,
+        record=record_key(state.system.value, ACCOUNT_OBJECTS[state.system.value], state.account),
+        system=state.system.value,
+        code=state.reason or state.status.value.upper(),
+        message=f"{state.status.value}: {state.message or state.reason or 'no calls until it resumes'}",
+        first_seen=state.since,
+        last_seen=state.updated_at,
+        count=1,
+        resync=f"hssync resync --all --since {since}",
+    )
+
+
+def health_rows(
+    source: HealthSource,
+    portal: str,
+    where: HealthFilter | None = None,
+    crm_states: Sequence[CrmState] = (),
+) -> list[HealthRow]:
+    """Every entry of the portal (and every CRM account not running) that ``where`` admits, newest
+    first."""
     rows = [from_summary(s) for s in source.health_summaries(portal)]
     rows += [from_status(s) for s in source.record_statuses(portal)]
+    rows += [from_crm_state(s) for s in crm_states if s.needs_attention]
     rows.sort(key=lambda row: (row.last_seen, row.record, row.code), reverse=True)
     return [row for row in rows if where is None or where.matches(row)]
 

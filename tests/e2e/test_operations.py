@@ -184,6 +184,41 @@ def test_status_exits_non_zero_while_a_crm_is_suspended(
     assert main(["status", "--state-dir", str(state_dir)]) == 0
 
 
+def test_a_spent_daily_limit_is_an_api_limit_entry_whose_command_catches_up(
+    world: World, state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = DynamoCrmStateStore(world.stack.info.state_table, world.stack._boto("dynamodb"))
+    org = world.sandbox.sf_creds.org_id
+    stopped = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    with world.events_paused():  # changed while hssync could not call Salesforce
+        lead = world.salesforce_create("Lead", LastName="Late", Company="Limit Co", Email="late@example.com")
+    # what the guardrails store when the org's daily limit is spent (issue 15 writes it)
+    spent = CrmState(
+        System.SALESFORCE,
+        org,
+        CrmStatus.PAUSED,
+        since=stopped,
+        updated_at=stopped,
+        reason="REQUEST_LIMIT_EXCEEDED",
+        message="the org's daily API limit is spent; hssync resumes when it is not",
+    )
+    store.put_crm_state(spent)
+    [entry] = health_json(capsys, state_dir, "--category", "api_limit")["entries"]
+    assert (entry["record"], entry["code"]) == (f"salesforce:org:{org}", "REQUEST_LIMIT_EXCEEDED")
+    assert entry["resync"].startswith("hssync resync --all --since ")
+    code, _, _ = cli(capsys, "status", "--state-dir", str(state_dir))
+    assert code == 1
+
+    now = dt.datetime.now(dt.UTC)
+    store.put_crm_state(CrmState(System.SALESFORCE, org, CrmStatus.RUNNING, since=now, updated_at=now))
+    code, out, err = cli(capsys, *entry["resync"].split()[1:], "--state-dir", str(state_dir))
+    assert code == 0, (out, err)
+    [contact] = world.hubspot_with_email("late@example.com")
+    assert contact.properties.get("company") == "Limit Co"
+    assert lead
+    assert health_json(capsys, state_dir, "--category", "api_limit")["entries"] == []
+
+
 def test_config_validate_checks_against_the_live_crms_and_push_puts_it_in_the_parameter(
     world: World, state_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

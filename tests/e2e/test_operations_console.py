@@ -123,3 +123,25 @@ def test_the_console_shows_a_failing_sync_and_its_resync_button_syncs_the_record
     assert lead["Title"] == "Chief Wordsmith"
     expect(page.locator(f'#entries tr[data-record="{record}"]')).to_have_count(0)  # cleared
     expect(page.locator('.card[data-category="property_values"] .errors')).to_have_text("0")
+
+    # the org's daily limit is spent (what the guardrails store): an API limit entry, and attention
+    store = DynamoCrmStateStore(world.stack.info.state_table, world.stack._boto("dynamodb"))
+    now = dt.datetime.now(dt.UTC)
+    org = world.sandbox.sf_creds.org_id
+    store.put_crm_state(
+        CrmState(
+            System.SALESFORCE,
+            org,
+            CrmStatus.PAUSED,
+            since=now,
+            updated_at=now,
+            reason="REQUEST_LIMIT_EXCEEDED",
+            allocation_percent=50,
+        )
+    )
+    expect(page.locator('.card[data-category="api_limit"] .errors')).to_have_text("1")
+    expect(page.locator(f'#entries tr[data-record="salesforce:org:{org}"]')).to_contain_text(
+        "REQUEST_LIMIT_EXCEEDED"
+    )
+    expect(page.locator("#attention")).to_contain_text(f"salesforce {org} is paused: REQUEST_LIMIT_EXCEEDED")
+    expect(salesforce).to_contain_text("paused")

@@ -306,3 +306,58 @@ def test_status_shows_the_last_change_of_each_source_and_what_synced_lately():
         now=T0,
     )
     assert local.last_hour is None
+
+
+def test_a_crm_that_stopped_is_an_api_limit_entry_whose_command_reads_everything_since():
+    from infra.cli.sync import requests_of_command
+
+    state = MemoryState(clock=lambda: T0)
+    paused = CrmState(
+        System.SALESFORCE,
+        "00D000000000001AAA",
+        CrmStatus.PAUSED,
+        since=T0 - dt.timedelta(hours=2),
+        updated_at=T0,
+        reason="REQUEST_LIMIT_EXCEEDED",
+        message="the org's daily API limit is spent",
+    )
+    running = CrmState(System.HUBSPOT, PORTAL, CrmStatus.RUNNING, since=T0, updated_at=T0)
+    [row] = health_rows(state, PORTAL, crm_states=[paused, running])
+    assert (row.category, row.record, row.code) == (
+        HealthCategory.API_LIMIT,
+        "salesforce:org:00D000000000001AAA",
+        "REQUEST_LIMIT_EXCEEDED",
+    )
+    assert row.message == "paused: the org's daily API limit is spent"
+    assert row.resync == "hssync resync --all --since 2026-03-01T10:00:00+00:00"
+    requests = requests_of_command(row.resync)
+    assert {(r.system.value if r.system else None, r.since) for r in requests} == {
+        ("hubspot", T0 - dt.timedelta(hours=2)),
+        ("salesforce", T0 - dt.timedelta(hours=2)),
+    }
+    counts = {c.category: c.records for c in category_counts([row])}
+    assert counts[HealthCategory.API_LIMIT] == 1
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "hssync resync hubspot:contacts:1",
+        "hssync resync salesforce:Group:00G5g00000QuEuE",
+        "hssync resync --all",
+    ],
+)
+def test_every_resync_command_sync_health_prints_parses(command):
+    from infra.cli.sync import requests_of_command
+
+    assert requests_of_command(command)
+
+
+@pytest.mark.parametrize(
+    "command", ["rm -rf /", "hssync dlq redrive changes", "hssync resync --bogus", "hssync resync 123"]
+)
+def test_anything_else_is_refused(command):
+    from infra.cli.sync import requests_of_command
+
+    with pytest.raises(ValueError, match=r"resync|expected"):
+        requests_of_command(command)
