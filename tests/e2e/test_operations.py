@@ -48,6 +48,23 @@ def _queue_owner(world: World) -> str:
     return str(queue_id)
 
 
+def _filters_and_exports(capsys: pytest.CaptureFixture[str], state_dir: Path, queue: str) -> None:
+    """The filters, the CSV export and the table show the same entries."""
+    only = health_json(capsys, state_dir, "--category", "owners")["entries"]
+    assert [e["record"] for e in only] == [f"salesforce:Group:{queue}"]
+    assert {e["record"] for e in health_json(capsys, state_dir, "--object", "Group")["entries"]} == {
+        f"salesforce:Group:{queue}"
+    }
+    code, csv_text, _ = cli(capsys, "health", "--format", "csv", "--state-dir", str(state_dir))
+    assert code == 0
+    assert csv_text.splitlines()[0].startswith("category,record,object")
+    assert f"salesforce:Group:{queue}" in csv_text
+    code, table, _ = cli(capsys, "health", "--state-dir", str(state_dir))
+    assert code == 0
+    assert "Property values" in table
+    assert "Duplicates" in table
+
+
 def test_health_shows_each_kind_of_entry_in_its_category_and_its_resync_syncs_it(
     world: World, state_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -71,20 +88,7 @@ def test_health_shows_each_kind_of_entry_in_its_category_and_its_resync_syncs_it
     assert (owner["category"], owner["code"]) == ("owners", "OWNER_NOT_IN_HUBSPOT")
     cards = {c["category"]: (c["errors"], c["records"]) for c in document["categories"]}
     assert cards["property_values"][1] == cards["duplicates"][1] == cards["owners"][1] == 1
-    # the filters and the export
-    only = health_json(capsys, state_dir, "--category", "owners")["entries"]
-    assert [e["record"] for e in only] == [f"salesforce:Group:{queue}"]
-    assert {e["record"] for e in health_json(capsys, state_dir, "--object", "Group")["entries"]} == {
-        f"salesforce:Group:{queue}"
-    }
-    code, csv_text, _ = cli(capsys, "health", "--format", "csv", "--state-dir", str(state_dir))
-    assert code == 0
-    assert csv_text.splitlines()[0].startswith("category,record,object")
-    assert f"salesforce:Group:{queue}" in csv_text
-    code, table, _ = cli(capsys, "health", "--state-dir", str(state_dir))
-    assert code == 0
-    assert "Property values" in table
-    assert "Duplicates" in table
+    _filters_and_exports(capsys, state_dir, queue)
 
     # what the entries stand for changes while hssync hears nothing; each entry's command syncs it
     with world.events_paused():
