@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,7 @@ from shared.state.base import (
     may_write,
     newest_first,
     prepare_links,
+    resolved_by,
     utc_now,
 )
 
@@ -210,12 +211,12 @@ class MemoryState:
                     first_at = known.summary.first_at
                 self._health[update.key] = _Health(HealthSummary(update.latest, count, first_at), expires_at)
 
-    def clear_health(self, portal: str, records: Sequence[str]) -> None:
+    def clear_health(self, portal: str, written: Mapping[str, Collection[str]]) -> None:
         partition = keys.health_partition(portal)
-        wanted = set(records)
         with self._lock:
-            for key in [k for k, known in self._health.items() if k.pk == partition]:
-                if self._health[key].summary.entry.record in wanted:
+            for key in [k for k in self._health if k.pk == partition]:
+                entry = self._health[key].summary.entry
+                if entry.record in written and resolved_by(entry, written[entry.record]):
                     del self._health[key]
 
     def health(self, portal: str, category: ErrorCategory | None = None) -> list[HealthEntry]:

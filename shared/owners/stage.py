@@ -144,6 +144,7 @@ class OwnerStage:
             category="owners",
             code=code,
             message=message,
+            fields=("OwnerId",),
         )
 
 

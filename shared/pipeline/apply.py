@@ -360,6 +360,7 @@ class Applier:
                 message=failure.message,
                 at=self.clock(),
                 resync=resync_command(record),
+                fields=_attempted(plan, system),
             )
         )
 
@@ -391,7 +392,7 @@ class Applier:
         now = self.clock()
         commits: list[LinkCommit] = []
         synced_pairs: list[str] = []  # records of pairs that synced: their skip statuses are stale
-        written: list[str] = []  # records written to the other side: their health entries are stale
+        written: dict[str, set[str]] = {}  # record -> the fields written cleanly for it
         by_email = [i.hubspot_id for i in progress.values() if i.plan.linked_by_email and i.hubspot_id]
         portal = next(iter(progress.values())).plan.portal if progress else ""
         already_linked = set(self.state.links_by_hubspot(portal, by_email)) if by_email else set()
@@ -410,7 +411,7 @@ class Applier:
                 self.state.release_claim(plan.portal, target, plan.claim_email, plan.claimant)
             if not item.hubspot_id or not item.sf_id:
                 continue  # the creation failed: nothing to link
-            written += _written_records(item)
+            written.update(_written_records(item))
             if plan.linked_by_email and item.hubspot_id not in already_linked:
                 result.counters[f"{_direction_of_link(plan)}.linked_by_email"] += 1
             if _changes_no_value(plan) and _same_link(stored.get(item.hubspot_id), plan, item.sf_id):
@@ -438,15 +439,15 @@ class Applier:
         self._forget_stale(portal, synced_pairs, written, result)
 
     def _forget_stale(
-        self, portal: str, synced_pairs: list[str], written: list[str], result: ApplyResult
+        self, portal: str, synced_pairs: list[str], written: dict[str, set[str]], result: ApplyResult
     ) -> None:
-        """A pair that syncs is no longer skipped: forget the reasons it was skipped before. A record
-        written to the other side cleanly clears its sync-health entries (they are about that),
-        unless this run found something about it again."""
+        """A pair that syncs is no longer skipped: forget the reasons it was skipped before. A clean
+        write of a record's fields clears the sync-health entries about them, unless this run found
+        something about the record again."""
         if synced_pairs:
             self.state.clear_statuses(portal, synced_pairs)
         noted = {entry.record for entry in result.health}
-        clean = [record for record in dict.fromkeys(written) if record not in noted]
+        clean = {record: fields for record, fields in written.items() if record not in noted}
         if clean:
             self.state.clear_health(portal, clean)
         if result.health:
@@ -464,17 +465,24 @@ class Applier:
                 result.followups.append(_decide_again(progress[commit.plan_id].plan, now, failed=True))
 
 
-def _written_records(item: _Progress) -> list[str]:
-    """The records whose entries a successful write clears: a write to Salesforce clears the
-    HubSpot record's entries (they are about writing it there), and the other way round."""
+def _attempted(plan: SyncPlan, system: str) -> tuple[str, ...]:
+    """The fields a failed write tried to write (a creation: none in particular)."""
+    if plan.create == system:
+        return ()
+    return tuple(sorted(plan.salesforce_writes if system == "salesforce" else plan.hubspot_writes))
+
+
+def _written_records(item: _Progress) -> dict[str, set[str]]:
+    """The fields written cleanly for each record of the pair: a write to Salesforce is about the
+    HubSpot record (its entries are about writing it there), and the other way round."""
     plan = item.plan
     if not item.hubspot_id or not item.sf_id:
-        return []
-    out: list[str] = []
+        return {}
+    out: dict[str, set[str]] = {}
     if item.salesforce_ok and (plan.salesforce_writes or plan.create == "salesforce"):
-        out.append(hubspot_record_key(item.hubspot_id))
+        out[hubspot_record_key(item.hubspot_id)] = set(plan.salesforce_writes)
     if item.hubspot_ok and (plan.hubspot_writes or plan.create == "hubspot"):
-        out.append(salesforce_record_key(plan.sf_object, item.sf_id))
+        out[salesforce_record_key(plan.sf_object, item.sf_id)] = set(plan.hubspot_writes)
     return out
 
 
@@ -488,6 +496,7 @@ def _health_of(note: HealthNote, portal: str, now: dt.datetime) -> HealthEntry:
         message=note.message,
         at=now,
         resync=resync_command(note.record),
+        fields=note.fields,
     )
 
 

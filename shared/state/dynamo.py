@@ -31,7 +31,7 @@ import datetime as dt
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
@@ -55,6 +55,7 @@ from shared.state.base import (
     is_expired,
     newest_first,
     prepare_links,
+    resolved_by,
     utc_now,
 )
 from shared.times import epoch_ms, from_epoch_ms
@@ -410,15 +411,21 @@ class DynamoState:
             ExpressionAttributeValues=values,
         )
 
-    def clear_health(self, portal: str, records: Sequence[str]) -> None:
-        """Delete these records' health entries (found through their index items) and the index."""
-        indexes = self._batch_get(keys.health_of(portal, r) for r in dict.fromkeys(records))
-        requests: list[dict[str, Any]] = []
+    def clear_health(self, portal: str, written: Mapping[str, Collection[str]]) -> None:
+        """Delete the entries these clean writes resolve (the records' entries are found through
+        their index items; a sort key left in an index after its entry is gone finds nothing)."""
+        indexes = self._batch_get(keys.health_of(portal, record) for record in written)
         partition = keys.health_partition(portal)
-        for key, item in indexes.items():
-            for sort_key in item.get("entries", {}).get("SS", []):
-                requests.append({"DeleteRequest": {"Key": _key(keys.Key(partition, sort_key))}})
-            requests.append({"DeleteRequest": {"Key": _key(key)}})
+        entries = self._batch_get(
+            keys.Key(partition, sort_key)
+            for item in indexes.values()
+            for sort_key in item.get("entries", {}).get("SS", [])
+        )
+        requests: list[dict[str, Any]] = []
+        for key, item in entries.items():
+            entry = _health_from_item(item).entry
+            if entry.record in written and resolved_by(entry, written[entry.record]):
+                requests.append({"DeleteRequest": {"Key": _key(key)}})
         self._batch_write(requests)
 
     def _accumulate_health(self, update: HealthUpdate, now: int, expires_at: int | None) -> None:
@@ -431,11 +438,16 @@ class DynamoState:
         values |= {":first_at": {"S": update.first.at.isoformat()}, ":n": {"N": str(update.occurrences)}}
         values[":now"] = {"N": str(now)}
         expression = "SET " + ", ".join(assignments)
+        removed = [] if update.latest.fields else ["#fields"]
+        if removed:
+            names["#fields"] = "fields"
         if expires_at is None:
-            expression += " REMOVE #expires"
+            removed.append("#expires")
         else:
             expression += ", #expires = :expires"
             values[":expires"] = {"N": str(expires_at)}
+        if removed:
+            expression += " REMOVE " + ", ".join(removed)
         self.client.update_item(
             TableName=self.table_name,
             Key=_key(update.key),
@@ -878,8 +890,10 @@ def _datetime(item: Item, name: str) -> dt.datetime | None:
 
 
 def _health_fields(latest: HealthEntry) -> Item:
-    """The attributes describing an entry's latest occurrence."""
-    return {
+    """The attributes describing an entry's latest occurrence (``fields`` only when it has some:
+    a string set cannot be empty)."""
+    fields: Item = {"fields": {"SS": list(latest.fields)}} if latest.fields else {}
+    return fields | {
         "portal": {"S": latest.portal},
         "system": {"S": latest.system},
         "record": {"S": latest.record},
@@ -913,6 +927,7 @@ def _health_from_item(item: Item) -> HealthSummary:
         message=item["message"]["S"],
         at=dt.datetime.fromisoformat(item["at"]["S"]),
         resync=item["resync"]["S"],
+        fields=tuple(sorted(item["fields"]["SS"])) if "fields" in item else (),
     )
     return HealthSummary(
         entry=entry, count=int(item["count"]["N"]), first_at=dt.datetime.fromisoformat(item["first_at"]["S"])

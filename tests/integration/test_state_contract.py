@@ -8,6 +8,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -505,13 +506,29 @@ def test_health_clears_per_record_in_every_category_and_portal_apart(store: Stor
             entry(lead, portal="200"),
         ]
     )
-    store.clear_health("100", [lead, "hubspot:contacts:404"])
+    store.clear_health("100", {lead: ["lastname"], "hubspot:contacts:404": []})
     assert [e.record for e in store.health("100")] == ["hubspot:contacts:7"]
     assert [e.record for e in store.health("200")] == [lead]
     store.record_health([entry(lead, message="again")])  # a new failure after the clear
     assert {e.message for e in store.health("100")} == {"again", "Last Name: data value too large"}
-    store.clear_health("100", [lead])
+    store.clear_health("100", {lead: []})
     assert [e.record for e in store.health("100")] == ["hubspot:contacts:7"]
+
+
+def test_an_entry_about_fields_clears_only_when_they_are_written(store: Store) -> None:
+    refused = replace(entry("hubspot:contacts:7"), fields=("Title",))
+    owner = replace(
+        entry("hubspot:contacts:7", code="OWNER", category=ErrorCategory.OWNERS), fields=("OwnerId",)
+    )
+    store.record_health([refused, owner])
+    assert {e.fields for e in store.health("100")} == {("Title",), ("OwnerId",)}  # kept as recorded
+    store.clear_health("100", {"hubspot:contacts:7": ["Phone"]})  # another field: both stay
+    assert len(store.health("100")) == 2
+    store.clear_health("100", {"hubspot:contacts:7": ["Phone", "Title"]})
+    assert store.health("100") == [owner]
+    again = replace(owner, fields=(), message="about nothing in particular now")
+    store.record_health([again])  # an occurrence without fields replaces the recorded ones
+    assert store.health("100") == [again]
 
 
 def test_health_entries_are_many(store: Store) -> None:

@@ -99,7 +99,7 @@ def test_json_and_csv_exports(state):
 
 
 def test_a_clean_sync_clears_the_records_entries(state):
-    state.clear_health(PORTAL, ["hubspot:contacts:1"])
+    state.clear_health(PORTAL, {"hubspot:contacts:1": []})
     assert "hubspot:contacts:1" not in {r.record for r in health_rows(state, PORTAL)}
 
 

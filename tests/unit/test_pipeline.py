@@ -242,6 +242,9 @@ def test_a_health_entry_clears_when_its_record_is_next_written_without_an_error(
     world.hs.edit(cid, jobtitle="A very long job title")
     world.sync()
     assert [e.code for e in world.state.health(PORTAL)] == ["STRING_TOO_LONG"]
+    world.hs.edit(cid, lastname="Other")  # another field syncs alone: the entry is not about it
+    world.sync()
+    assert [e.fields for e in world.state.health(PORTAL)] == [("Title",)]
     world.hs.edit(cid, jobtitle="Another too long title")  # written again, refused again: it stays
     world.sync()
     [entry] = world.state.health_summaries(PORTAL)
