@@ -144,6 +144,11 @@ def test_a_request_that_dead_letters_fails_the_resync_shows_in_dlq_list_and_redr
     assert "poll-requests: 1 dead letter(s)" in listing
     assert f"List {list_id} does not exist" in listing
     assert world.salesforce_with_email("Lead", "member@example.com") == []
+    [letter_id] = [line.split()[0] for line in listing.splitlines() if " sent " in line]
+    code, shown, _ = cli(capsys, "dlq", "show", letter_id, "--state-dir", str(state_dir))
+    assert code == 0
+    assert f'"list_id": "{list_id}"' in shown
+    assert "from poll" in shown
 
     lists.lists_api.restore(list_id)  # the fix
     code, out, _ = cli(capsys, "dlq", "redrive", "poll-requests", "--state-dir", str(state_dir))
