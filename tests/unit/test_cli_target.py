@@ -92,3 +92,51 @@ def test_a_queue_url_alone_names_the_poll_requests_queue() -> None:
     assert target.queues == {"PollRequestsQueue": url}
     assert target.region == queue_region(url) == "eu-west-1"
     assert target.state_table is None
+
+
+def test_what_synced_lately_and_the_oldest_message_come_from_cloudwatch(aws: Any) -> None:
+    import datetime as dt
+
+    import boto3
+
+    from shared.operations.sqs_stats import CloudWatchCounts, SqsQueueStats
+
+    cloudwatch = boto3.client("cloudwatch", region_name="eu-west-1")
+    now = dt.datetime.now(dt.UTC)
+    dimensions = [{"Name": "service", "Value": "hssync"}, {"Name": "stage", "Value": "apply"}]
+    for value in (3, 4):
+        cloudwatch.put_metric_data(
+            Namespace="hssync",
+            MetricData=[
+                {
+                    "MetricName": "hubspot_to_salesforce_created",
+                    "Dimensions": dimensions,
+                    "Timestamp": now - dt.timedelta(minutes=5),
+                    "Value": value,
+                }
+            ],
+        )
+    counts = CloudWatchCounts(cloudwatch)
+    assert counts.sums(
+        [("apply", "hubspot_to_salesforce_created"), ("apply", "errors")], now - dt.timedelta(hours=1), now
+    ) == [7, 0]
+    assert CloudWatchCounts(None).sums([("apply", "errors")], now, now) is None
+
+    sqs = boto3.client("sqs", region_name="eu-west-1")
+    url = sqs.create_queue(QueueName="hssync-ChangesQueue")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="{}")
+    stats = SqsQueueStats(sqs, {"ChangesQueue": url}, cloudwatch=cloudwatch)
+    depth = stats.depth("ChangesQueue")
+    assert (depth.visible, depth.in_flight, depth.oldest_age) == (1, 0, None)  # no datapoint yet
+    assert stats.total("WritesQueue") == 0  # a queue the stack does not name
+
+
+def test_wait_idle_fails_when_messages_were_dead_lettered_meanwhile(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from infra.cli.sandbox import _idle_verdict
+
+    assert _idle_verdict({}) == 0
+    assert capsys.readouterr().out == "idle\n"
+    assert _idle_verdict({"PollRequestsDeadLetterQueue": 1}) == 1
+    assert "1 in PollRequestsDeadLetterQueue" in capsys.readouterr().err
