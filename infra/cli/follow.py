@@ -13,7 +13,9 @@ from shared.operations.dead_letters import DeadLetterQueueReader
 from shared.operations.progress import Snapshot, describe_progress, outcomes, phase, verdict
 from shared.operations.queues import QUEUES
 
-CALM_CHECKS = 3  # idle this many checks in a row: done
+CALM_CHECKS = 3  # the local stack idle this many checks in a row: done (its runtime knows exactly)
+# SQS's approximate counts lag by up to a minute: a deployed stack is done after a quiet minute
+DEPLOYED_CALM_SECONDS = 60.0
 
 
 def snapshot(target: Target) -> Snapshot:
@@ -41,12 +43,18 @@ def local_idle(target: Target) -> bool:
     return idle and pending == 0
 
 
+def calm_checks(target: Target, interval: float) -> int:
+    """How many quiet checks in a row mean the pipeline is idle."""
+    return CALM_CHECKS if target.local else max(CALM_CHECKS, int(DEPLOYED_CALM_SECONDS / interval))
+
+
 def wait_until_idle(target: Target, start: Snapshot, timeout: float, interval: float) -> Snapshot | None:
     """The snapshot once idle (None on timeout), reporting each new phase on stderr."""
     from rich.console import Console
 
     console = Console(stderr=True)
     deadline = time.monotonic() + timeout
+    needed = calm_checks(target, interval)
     calm, shown = 0, ""
     with console.status("following the request ...") as status:
         while time.monotonic() < deadline:
@@ -57,7 +65,7 @@ def wait_until_idle(target: Target, start: Snapshot, timeout: float, interval: f
                 console.print(line, highlight=False)
             shown = line
             calm = calm + 1 if not now.busy and local_idle(target) else 0
-            if calm >= CALM_CHECKS:
+            if calm >= needed:
                 return now
             time.sleep(interval)
     return None

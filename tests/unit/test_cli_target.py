@@ -140,3 +140,14 @@ def test_wait_idle_fails_when_messages_were_dead_lettered_meanwhile(
     assert capsys.readouterr().out == "idle\n"
     assert _idle_verdict({"PollRequestsDeadLetterQueue": 1}) == 1
     assert "1 in PollRequestsDeadLetterQueue" in capsys.readouterr().err
+
+
+def test_a_deployed_stack_is_followed_until_a_quiet_minute_a_local_one_until_its_runtime_is_idle() -> None:
+    from infra.cli.follow import calm_checks
+    from infra.cli.target import Target
+    from infra.sandbox.runner import SandboxInfo
+
+    deployed_target = Target(where="stack x", queues={})
+    local_target = Target(where="local", queues={}, sandbox=SandboxInfo())
+    assert calm_checks(deployed_target, 2.0) * 2.0 >= 60
+    assert calm_checks(local_target, 0.2) == 3
