@@ -145,3 +145,37 @@ def test_the_console_shows_a_failing_sync_and_its_resync_button_syncs_the_record
     )
     expect(page.locator("#attention")).to_contain_text(f"salesforce {org} is paused: REQUEST_LIMIT_EXCEEDED")
     expect(salesforce).to_contain_text("paused")
+
+
+def test_the_console_shows_a_dead_letter_with_its_reason_and_redrives_it_after_the_fix(
+    world: World, state_dir: Path, page: Any, console_url: str
+) -> None:
+    from hubspot.crm.lists import ListCreateRequest
+    from playwright.sync_api import expect
+
+    from infra.cli import main
+
+    with world.events_paused():
+        member = world.hubspot_create(email="redrive@example.com", lastname="Redrive", company="Again")
+    lists = world.hubspot.crm.lists
+    created = lists.lists_api.create(
+        ListCreateRequest(name="Redrive me", object_type_id="0-1", processing_type="MANUAL")
+    )
+    list_id = str(created.list.list_id)
+    lists.memberships_api.add(list_id, [member])
+    lists.lists_api.remove(list_id)
+    assert main(["resync", "--list", list_id, "--no-wait", "--state-dir", str(state_dir)]) == 0
+    world.settle()
+
+    page.goto(console_url)
+    row = page.locator('#dead-letters tr[data-queue="poll-requests"]')
+    expect(row).to_contain_text(f"OBJECT_NOT_FOUND: List {list_id} does not exist.")
+    expect(page.locator("#attention")).to_contain_text("1 dead letter(s) in poll-requests")
+    lists.lists_api.restore(list_id)  # the fix
+    row.locator("button.redrive").click()
+    expect(page.locator("#message")).to_contain_text("redrove 1 message(s) from poll-requests; 0 left")
+    world.settle()
+    [lead] = world.salesforce_with_email("Lead", "redrive@example.com")
+    assert lead["Company"] == "Again"
+    expect(row.locator("td").nth(1)).to_have_text("0")
+    expect(page.locator("#attention")).to_have_text("all well")
