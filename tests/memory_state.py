@@ -17,7 +17,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shared.crm_state import CrmState, UsageSample, sample_hour
 from shared.errors import ErrorCategory
+from shared.models import System
 from shared.ports import ClaimDone, HealthEntry, IntentRecord, Link, LinkCommit
 from shared.state import keys
 from shared.state.base import (
@@ -281,3 +283,46 @@ class MemoryCache:
 
     def put(self, name: str, value: Mapping[str, Any], ttl_seconds: int) -> None:
         self._items[name] = (self._clock() + ttl_seconds, json.dumps(value))
+
+
+class MemoryCrmStateStore:
+    """The ``CrmStateStore`` of ``shared.crm_state`` in memory (``shared.state.crm`` is the real one)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._states: dict[tuple[str, str], CrmState] = {}
+        self._samples: dict[tuple[str, str, dt.datetime], UsageSample] = {}
+
+    def crm_state(self, system: System, account: str) -> CrmState | None:
+        with self._lock:
+            return self._states.get((system.value, account))
+
+    def crm_states(self) -> list[CrmState]:
+        with self._lock:
+            return [self._states[key] for key in sorted(self._states)]
+
+    def put_crm_state(self, state: CrmState) -> None:
+        with self._lock:
+            self._states[(state.system.value, state.account)] = state
+
+    def record_usage(self, sample: UsageSample) -> None:
+        hour = sample_hour(sample.hour)
+        key = (sample.system.value, sample.account, hour)
+        with self._lock:
+            kept = self._samples.get(key)
+            if kept is None or kept.used < sample.used:
+                self._samples[key] = UsageSample(
+                    sample.system, sample.account, hour, sample.used, sample.limit
+                )
+
+    def usage_samples(self, system: System, account: str, since: dt.datetime) -> list[UsageSample]:
+        start = sample_hour(since)
+        with self._lock:
+            return sorted(
+                (
+                    s
+                    for (sys_, acc, hour), s in self._samples.items()
+                    if (sys_, acc) == (system.value, account) and hour >= start
+                ),
+                key=lambda s: s.hour,
+            )

@@ -17,7 +17,12 @@ counters                   ``P#<portal>#COUNTERS``                  ``TOTAL`` (o
 link (by email)            ``P#<portal>#EMAIL#<email>``             ``LINK`` (names the HubSpot id)
 email event done           ``P#<portal>#EMAILEVENT#<event id>``     ``DONE`` (the task it became)
 email event waiting        ``P#<portal>#EMAILWAIT``                 ``<event id>`` (recipient unsynced)
+CRM state (not per portal) ``CRM``                                  ``<system>#<org or portal id>``
+API usage of an hour       ``CRM#USAGE#<system>#<account>``         ``<hour, ISO 8601 UTC>``
 =========================  =======================================  ===================================
+
+The Salesforce org is shared by every portal of a stack, so the CRM states (``shared.crm_state``) live
+outside the portals' partitions, all in one partition (one query reads them all).
 
 A link by email leads from a synced email (either side's, normalised) to the HubSpot id; it is a hint,
 not a link: whoever follows it checks that the link still holds that email, so a stale one is
@@ -156,3 +161,22 @@ def email_event_done(portal: str, event_id: str) -> Key:
 def email_events_waiting(portal: str) -> str:
     """The partition of the email events whose recipient is not synced yet (sort key: event id)."""
     return f"{_portal(portal)}#EMAILWAIT"
+
+
+CRM_STATES_PARTITION = "CRM"
+
+
+def crm_state(system: str, account: str) -> Key:
+    """Whether hssync may call this CRM account (``shared.crm_state``)."""
+    return Key(
+        CRM_STATES_PARTITION, f"{component('system', system)}{_SEPARATOR}{require('account', account)}"
+    )
+
+
+def usage_partition(system: str, account: str) -> str:
+    return f"{CRM_STATES_PARTITION}#USAGE#{component('system', system)}#{component('account', account)}"
+
+
+def usage_sample(system: str, account: str, hour_iso: str) -> Key:
+    """The highest API usage seen in one hour (sort key: the hour's start, ISO 8601 UTC)."""
+    return Key(usage_partition(system, account), require("hour", hour_iso))

@@ -18,7 +18,8 @@ TEMPLATE = load_cfn_file(ROOT / "template.yaml")
 
 # Imported by no handler but by the operator's CLI (`hssync resync`, `hssync backfill`): the poll
 # requests it builds are the ones the poller reads (shared.pipeline.poll).
-OPERATOR_ONLY = {"shared.pipeline.resync"}
+# the CRM states are read by the operator's commands (and written by the guardrails' stages)
+OPERATOR_ONLY = {"shared.pipeline.resync", "shared.crm_state", "shared.state.crm"}
 # The in-memory twins and the template-derived tables of the tests (tests/memory_state.py,
 # tests/template_tables.py).
 TEST_ONLY = {"shared.state.memory", "shared.state.schema"}
