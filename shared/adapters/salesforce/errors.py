@@ -92,7 +92,9 @@ def session_refused(errors: Sequence[SfError]) -> AuthenticationError:
     """A 401 that a fresh token did not cure."""
     code = errors[0].code if errors else ""
     return AuthenticationError(
-        f"Salesforce refused a fresh session ({code or 'HTTP 401'}): check the connected app and its user"
+        f"Salesforce refused a fresh session ({code or 'HTTP 401'}): check the connected app and its user",
+        system=SYSTEM,
+        code=code or "INVALID_SESSION_ID",
     )
 
 
