@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from shared.crm_state import CrmState, CrmStatus
+from shared.models import RESYNC_ORIGIN
 
 BULK_SHARE = 0.9  # bulk work stops at 90 % of the allocation; live changes may use the rest
 SHORTEST_WAIT_SECONDS = 30
 LONGEST_WAIT_SECONDS = 900  # SQS's longest message delay (15 minutes)
 # origins of hssync's own bulk changes (hssync resync, list joins); the poller's
 # changes are live (without Event Relay it is how Salesforce edits arrive)
-BULK_ORIGINS = frozenset({"hssync:resync", "hssync:list-join"})
+BULK_ORIGINS = frozenset({RESYNC_ORIGIN, "hssync:list-join"})
 
 
 class Lane(StrEnum):

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.ids import SALESFORCE_KEY_PREFIXES, salesforce_id18
-from shared.models import SALESFORCE_OBJECTS, ChangeEvent, ChangeType, System
+from shared.models import RESYNC_ORIGIN, SALESFORCE_OBJECTS, ChangeEvent, ChangeType, System
 from shared.ports import HubSpotPort, SalesforcePort, StatePort
 from shared.times import EPOCH, parse_timestamp, utc_now
 
@@ -230,14 +230,14 @@ class Poller:
         """One RESYNC event per record (no API call): dedupe reads each and syncs what differs."""
         wanted = list(dict.fromkeys(normalise_id(system, object_type, i) for i in ids))
         now = self.clock()
-        self._enqueue([self._event(PollTarget(system, object_type), i, now, "hssync:resync") for i in wanted])
+        self._enqueue([self._event(PollTarget(system, object_type), i, now, RESYNC_ORIGIN) for i in wanted])
         return PollResult(queued={f"resync:{system.value}:{object_type}": len(wanted)})
 
     def resync_list(self, list_id: str) -> PollResult:
         """Every current member of the HubSpot list, as RESYNC events."""
         members = list(dict.fromkeys(self.hubspot.list_member_ids(list_id)))
         now = self.clock()
-        self._enqueue([self._hubspot_event(cid, now, origin="hssync:resync") for cid in members])
+        self._enqueue([self._hubspot_event(cid, now, origin=RESYNC_ORIGIN) for cid in members])
         return PollResult(queued={f"resync:hubspot:list:{list_id}": len(members)})
 
     def _enqueue(self, events: Sequence[ChangeEvent]) -> None:
