@@ -26,7 +26,7 @@ SYSTEM = "salesforce"
 SUSPEND_REASONS = {
     "API_DISABLED_FOR_ORG": (
         "This Salesforce edition has no API access: Group and Professional editions without the API "
-        "add-on cannot sync. hssync is suspended: add API access (or upgrade) and it resumes by itself."
+        "add-on cannot sync. hssync is suspended: enable API access or upgrade; it resumes by itself."
     ),
     "API_CURRENTLY_DISABLED": (
         "API access is disabled for the integration user. hssync is suspended: give the connected "
