@@ -79,6 +79,7 @@ def stack(guarded_stack: LocalStack) -> Iterator[LocalStack]:
     world.faults_off()
     org(world, api_enabled=True, daily_api_limit=15000, api_usage=0)
     world.sandbox_post("salesforce", "credentials", {"revoked": False})
+    world.sandbox_post("hubspot", "token", {"revoked": False})
     probe(world)
     guarded_stack.wait_idle(SETTLE_TIMEOUT)
 
@@ -133,6 +134,28 @@ def dead_lettered(world: World) -> int:
     return total
 
 
+def alarm_inbox(world: World) -> Callable[[], list[str]]:
+    """An operator's subscription to the alarm topic: the subjects published to it from now on."""
+    sns, sqs = world.stack._boto("sns"), world.stack._boto("sqs")
+    url = sqs.create_queue(QueueName="operator-inbox")["QueueUrl"]
+    sqs.purge_queue(QueueUrl=url)
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    topic = world.stack.runtime.template.physical["AlarmTopic"].ref
+    if not any(
+        s["Endpoint"] == arn for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    ):
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    subjects: list[str] = []
+
+    def read() -> list[str]:
+        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            subjects.append(json.loads(message["Body"]).get("Subject", ""))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return subjects
+
+    return read
+
+
 def until(condition: Callable[[], bool], timeout: float = SETTLE_TIMEOUT, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -184,6 +207,7 @@ def test_the_allocation_stops_hssync_near_it_and_every_change_syncs_after_the_us
 
 # -- suspension (S2) ------------------------------------------------------------------------------
 def test_an_org_without_api_suspends_hssync_which_probes_and_resumes_with_every_change(world):
+    inbox = alarm_inbox(world)
     org(world, api_enabled=False)
     emails = [f"noapi{i}@example.com" for i in range(5)]
     for email in emails:
@@ -207,6 +231,8 @@ def test_an_org_without_api_suspends_hssync_which_probes_and_resumes_with_every_
     until(lambda: all_synced(world, emails), timeout=2 * 10, what="the queues drained")
     assert status(world) is CrmStatus.RUNNING
     assert dead_lettered(world) == 0
+    until(lambda: len(inbox()) >= 2, timeout=10, what="the notifications")
+    assert inbox() == ["hssync: Salesforce suspended (API_DISABLED_FOR_ORG)", "hssync: Salesforce resumed"]
 
 
 def test_revoked_credentials_suspend_hssync_until_they_work_again(world):
@@ -223,6 +249,25 @@ def test_revoked_credentials_suspend_hssync_until_they_work_again(world):
 
     world.sandbox_post("salesforce", "credentials", {"revoked": False})
     assert probe(world)["probed"] == {"salesforce": "running"}
+    until(lambda: all_synced(world, emails), what="every change synced")
+    assert dead_lettered(world) == 0
+
+
+def test_a_revoked_hubspot_token_suspends_hubspot_until_it_works_again(world):
+    world.sandbox_post("hubspot", "token", {"revoked": True})
+    emails = [f"token{i}@example.com" for i in range(3)]
+    for email in emails:
+        world.hubspot_create(email=email, lastname="Token")  # the users' own app still works
+    until(lambda: status(world, System.HUBSPOT) is CrmStatus.SUSPENDED, what="suspended")
+    state = crm_state(world, System.HUBSPOT)
+    assert state is not None
+    assert state.reason == "INVALID_AUTHENTICATION"
+    assert "private-app token" in (state.message or "")
+    assert status(world) is CrmStatus.RUNNING  # the org is not concerned
+    assert probe(world)["probed"] == {"hubspot": "suspended"}
+
+    world.sandbox_post("hubspot", "token", {"revoked": False})
+    assert probe(world)["probed"] == {"hubspot": "running"}
     until(lambda: all_synced(world, emails), what="every change synced")
     assert dead_lettered(world) == 0
 

@@ -7,7 +7,8 @@ parameter, and the v1 email events API, which takes either.
 Control endpoints (``/_sandbox/...``, no auth): ``settings`` (GET/POST rate-limit settings),
 ``restore`` (restore an archived record, as from the recycle bin), ``crm-ui-edit`` (change a
 record as a HubSpot user would in the CRM, so that webhooks carry ``changeSource: CRM_UI``) and
-``token`` (``{"revoked": true|false}``: the private-app token revoked, every call answers 401).
+``token`` (``{"revoked": true|false}``: hssync's private-app token revoked, its calls answer 401;
+the other app's token, the users' scripts, still works).
 """
 
 from __future__ import annotations
@@ -117,7 +118,8 @@ class HubSpotEmulator(Emulator):
             else:
                 raise errors.unauthorized(api_key_accepted=True)
         else:
-            if token not in (creds.access_token, creds.other_access_token) or self.token_revoked:
+            revoked = self.token_revoked and token == creds.access_token
+            if token not in (creds.access_token, creds.other_access_token) or revoked:
                 raise errors.unauthorized()
             key = token
         # whose app writes: the source of this request's changes (property history, webhooks)
