@@ -151,8 +151,8 @@ class CrmGuard:
 
     def _pause(self, usage: Usage) -> None:
         state = self.state()
-        if state is not None and state.status is not CrmStatus.RUNNING:
-            return  # already paused (or suspended, which outranks a pause)
+        if state is not None and state.status is CrmStatus.PAUSED:
+            return  # already paused (a suspension reaches here only through a probe's answer)
         percent = self.allocation.percent if self.allocation is not None else 100
         message = PAUSED_MESSAGE.format(crm=_crm(self.system), used=usage[0], limit=usage[1], percent=percent)
         self._put(CrmStatus.PAUSED, reason="API_ALLOCATION", message=message, usage=usage)

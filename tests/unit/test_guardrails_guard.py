@@ -209,3 +209,16 @@ def test_without_guards_the_work_is_done_as_before():
     done: list[str] = []
     assert run_guarded(None, [("m0", "a")], _work(done), lambda *_: None) == set()
     assert done == ["a"]
+
+
+def test_a_suspension_that_ends_with_usage_still_at_the_allocation_becomes_a_pause(world):
+    guards = world.guards()
+    guards.begin()
+    guards.refused(SuspendedError("salesforce", "REQUEST_LIMIT_EXCEEDED", "spent"))
+    guards.begin()
+    assert probe(guards, {System.SALESFORCE: lambda: (1500, 2000)}) == {"salesforce": "paused"}
+    state = world.store.crm_state(System.SALESFORCE, ORG)
+    assert state is not None
+    assert (state.status, state.reason, state.api_used) == (CrmStatus.PAUSED, "API_ALLOCATION", 1500)
+    assert world.notified[-1][0] == "hssync: Salesforce resumed"
+    assert "paused" in world.notified[-1][1]
