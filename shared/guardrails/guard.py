@@ -30,6 +30,27 @@ from shared.times import utc_now
 
 Usage = tuple[int, int]  # (used, daily limit)
 
+# usage far from the allocation is kept when it moved by 1 % of the limit, or every 5 minutes (what
+# the operator sees); from 90 % of the allocation on (where bulk work stops), after every invocation
+KEEP_STEP = 0.01
+KEEP_EVERY = dt.timedelta(minutes=5)
+KEEP_ALWAYS_FROM = 0.9
+
+
+def usage_worth_keeping(
+    state: CrmState | None, usage: Usage, allocation: Allocation | None, now: dt.datetime
+) -> bool:
+    """Whether an invocation writes the usage its answers reported: state writes follow what must be
+    remembered, not every invocation, while usage is far from the allocation."""
+    if state is None or state.api_used is None or state.api_max != usage[1]:
+        return True
+    used, limit = usage
+    if now - state.updated_at >= KEEP_EVERY or abs(used - state.api_used) >= limit * KEEP_STEP:
+        return True
+    line = allocation.line(limit) if allocation is not None else limit
+    return used >= line * KEEP_ALWAYS_FROM
+
+
 PAUSED_MESSAGE = (
     "hssync has used its allocation of the {crm} API ({used}/{limit}, {percent} %). Work waits in its "
     "queues and resumes by itself when usage falls below the allocation; raise the allocation "
@@ -104,14 +125,17 @@ class CrmGuard:
 
     def observe(self) -> None:
         """After the invocation's calls: the usage they reported, in the state and the hour's sample
-        (nothing written when no call answered). A spent allocation pauses the account."""
+        (nothing written when no call answered, or usage far from the allocation barely moved). A
+        spent allocation pauses the account."""
         usage = self.usage()
         if usage is None or usage == self._usage_before:
             return
         self._usage_before = usage
         now = self.clock()
-        self.store.record_usage(UsageSample(self.system, self.account, now, used=usage[0], limit=usage[1]))
         state = self.state()
+        if not usage_worth_keeping(state, usage, self.allocation, now):
+            return
+        self.store.record_usage(UsageSample(self.system, self.account, now, used=usage[0], limit=usage[1]))
         if state is not None and state.status is CrmStatus.SUSPENDED:
             return  # only the probe resumes a suspended account
         if self.allocation is not None and self.allocation.spent(*usage):

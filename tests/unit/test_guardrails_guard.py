@@ -12,7 +12,7 @@ from shared.crm_state import CrmState, CrmStatus
 from shared.errors import AuthenticationError, SuspendedError, TransientApiError
 from shared.guardrails.allocation import Allocation, Lane, Verdict
 from shared.guardrails.gate import Guards, Hold, run_guarded
-from shared.guardrails.guard import CrmGuard, Usage
+from shared.guardrails.guard import CrmGuard, Usage, usage_worth_keeping
 from shared.guardrails.probe import probe
 from shared.models import System
 from tests.memory_state import MemoryCrmStateStore
@@ -222,3 +222,15 @@ def test_a_suspension_that_ends_with_usage_still_at_the_allocation_becomes_a_pau
     assert (state.status, state.reason, state.api_used) == (CrmStatus.PAUSED, "API_ALLOCATION", 1500)
     assert world.notified[-1][0] == "hssync: Salesforce resumed"
     assert "paused" in world.notified[-1][1]
+
+
+def test_usage_far_from_the_allocation_is_kept_when_it_moved_and_near_it_always():
+    half = Allocation(50)
+    kept = CrmState(System.SALESFORCE, ORG, CrmStatus.RUNNING, START, START, api_used=100, api_max=2000)
+    assert usage_worth_keeping(None, (100, 2000), half, START)
+    assert not usage_worth_keeping(kept, (119, 2000), half, START)  # moved less than 1 % of the limit
+    assert usage_worth_keeping(kept, (120, 2000), half, START)
+    assert usage_worth_keeping(kept, (101, 2000), half, START + dt.timedelta(minutes=5))  # what operators see
+    assert usage_worth_keeping(kept, (101, 4000), half, START)  # a new limit
+    near = CrmState(System.SALESFORCE, ORG, CrmStatus.RUNNING, START, START, api_used=900, api_max=2000)
+    assert usage_worth_keeping(near, (901, 2000), half, START)  # near the allocation: every invocation
