@@ -106,6 +106,8 @@ class _Guardrails(CrmEnvironment, _OrgId):
     )
     hubspot_allocation_percent: int = Field(default=100, ge=1, le=100, alias="HUBSPOT_API_ALLOCATION_PERCENT")
     alarm_topic_arn: Text | None = Field(default=None, alias="ALARM_TOPIC_ARN")
+    # the longest a change waits for a paused or suspended CRM (the template's WaitingWorkLongestDelay)
+    longest_wait_seconds: int = Field(default=300, ge=1, le=900, alias="HSSYNC_PAUSE_LONGEST_SECONDS")
 
 
 # -- one model per function -----------------------------------------------------------------

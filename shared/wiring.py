@@ -133,23 +133,24 @@ def _notifier(topic_arn: str) -> Callable[[str, str], None]:
     return notify
 
 
-def _wait_seconds(name: str, default: int) -> int:
-    """``HSSYNC_PAUSE_SHORTEST_SECONDS`` / ``HSSYNC_PAUSE_LONGEST_SECONDS``: how long waiting work
-    waits (tunable like the adapters' ``HSSYNC_RETRY_*``; a test shortens them)."""
-    return int(os.environ.get(f"HSSYNC_PAUSE_{name}_SECONDS", default))
+def _shortest_wait() -> int:
+    """``HSSYNC_PAUSE_SHORTEST_SECONDS``: the first wait of work held for a CRM (tunable like the
+    adapters' ``HSSYNC_RETRY_*``; a test shortens it)."""
+    from shared.guardrails.allocation import SHORTEST_WAIT_SECONDS
+
+    return int(os.environ.get("HSSYNC_PAUSE_SHORTEST_SECONDS", SHORTEST_WAIT_SECONDS))
 
 
 def guards(env: _Guardrails) -> Guards:
     """The guardrails of a function that calls both CRMs: the org's state under its id, the
     portal's under its id (``shared.crm_state``). The adapters are built on first use."""
-    from shared.guardrails.allocation import LONGEST_WAIT_SECONDS, SHORTEST_WAIT_SECONDS, Allocation
+    from shared.guardrails.allocation import Allocation
     from shared.guardrails.gate import Guards
     from shared.guardrails.guard import CrmGuard
     from shared.models import System
 
     notify = _notifier(env.alarm_topic_arn) if env.alarm_topic_arn else None
-    shortest = _wait_seconds("SHORTEST", SHORTEST_WAIT_SECONDS)
-    longest = _wait_seconds("LONGEST", LONGEST_WAIT_SECONDS)
+    shortest, longest = _shortest_wait(), env.longest_wait_seconds
     store = crm_states(env.state_table)
     return Guards(
         [

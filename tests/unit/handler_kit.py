@@ -153,6 +153,8 @@ def _value(name: str) -> str:
         return "true"  # the template's value with the Tracing parameter Disabled
     if name.endswith("_PERCENT"):
         return "50"
+    if name.endswith("_SECONDS"):
+        return "300"
     if name.endswith("_QUEUE_URL"):
         return f"https://sqs.{REGION}.amazonaws.com/123456789012/{name.removesuffix('_URL').lower()}"
     return name.lower()
