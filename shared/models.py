@@ -30,6 +30,8 @@ SALESFORCE_OBJECTS: tuple[SfObject, ...] = (LEAD, CONTACT)
 # this client name, and Salesforce repeats it in the ``changeOrigin`` of the change events they cause.
 SALESFORCE_CLIENT_NAME: Final = "hssync"
 SALESFORCE_CALL_OPTIONS: Final = f"client={SALESFORCE_CLIENT_NAME}"
+# the origin of the changes an operator's ``hssync resync`` makes (of records, or of a list)
+RESYNC_ORIGIN: Final = "hssync:resync"
 
 
 class ChangeType(StrEnum):

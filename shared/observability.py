@@ -20,10 +20,11 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.logging.types import PowertoolsLogRecord
 
@@ -150,8 +151,53 @@ class MaskingLogger(Logger):
         return super().inject_lambda_context(masking_errors(lambda_handler), **options)
 
 
+class LazyTracer:
+    """Powertools' ``Tracer``, built on a handler's first invocation rather than at import.
+
+    Building a ``Tracer`` imports the X-Ray SDK (and botocore's session with it): about half of a
+    handler's import time, paid even with tracing disabled. Here nothing of it is imported unless
+    tracing is on (``POWERTOOLS_TRACE_DISABLED`` not true: the template's ``Tracing`` parameter),
+    and then only when the function is first invoked.
+    """
+
+    def __init__(self) -> None:
+        self._tracer: Any = None
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def enabled() -> bool:
+        return os.environ.get("POWERTOOLS_TRACE_DISABLED", "").strip().lower() not in {
+            "1",
+            "true",
+            "yes",
+            "on",
+        }
+
+    def tracer(self) -> Any:
+        """The Powertools ``Tracer`` (built once, on first use)."""
+        with self._lock:
+            if self._tracer is None:
+                from aws_lambda_powertools import Tracer
+
+                self._tracer = Tracer()
+            return self._tracer
+
+    def capture_lambda_handler(self, handler: H) -> H:
+        traced: list[Callable[..., Any]] = []
+
+        @functools.wraps(handler)
+        def handle(*args: Any, **kwargs: Any) -> Any:
+            if not LazyTracer.enabled():
+                return handler(*args, **kwargs)
+            if not traced:
+                traced.append(self.tracer().capture_lambda_handler(handler))
+            return traced[0](*args, **kwargs)
+
+        return handle  # type: ignore[return-value]
+
+
 logger = MaskingLogger(logger_formatter=MaskingFormatter())
-tracer = Tracer()
+tracer = LazyTracer()
 metrics = Metrics()
 
 # each function's logical id in template.yaml -> the stage its metrics are counted under

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
-from shared.errors import ApiFailure, ErrorCategory, TransientApiError
+from shared.errors import ApiFailure, AuthenticationError, ErrorCategory, SuspendedError, TransientApiError
 from shared.ids import salesforce_id18
 from shared.intents import LEASE_MARGIN, WriteIntent, intent_for
 from shared.models import SALESFORCE_OBJECTS, ChangeEvent, ChangeType, System
@@ -53,6 +53,8 @@ class ApplyResult:
     followups: list[ChangeEvent] = field(default_factory=list)  # records to re-read and sync again
     # pairs whose writes failed transiently (their outcome unknown): decided again after a pause
     redecide: list[ChangeEvent] = field(default_factory=list)
+    # a CRM refused (suspended, credentials): the writes stopped there, the rest are decided again
+    refused: Exception | None = None
 
 
 @dataclass
@@ -67,6 +69,7 @@ class _Progress:
     transient: bool = False
     resync_hubspot: bool = False
     claim_completed: bool = False
+    waiting: bool = False  # stopped by a CRM's refusal: decided again without counting as failing
     intent: IntentRecord | None = None  # recorded on the link before the writes
 
 
@@ -87,6 +90,7 @@ class Applier:
         self.hubspot = hubspot
         self.state = state
         self.clock = clock
+        self._refused: Exception | None = None
 
     def apply(self, plans: Sequence[SyncPlan]) -> ApplyResult:
         result = ApplyResult()
@@ -103,6 +107,7 @@ class Applier:
         self._archive(progress, result)
         self._decide_unknown_again(progress, result)
         self._record(progress, result)
+        result.refused, self._refused = self._refused, None
         return result
 
     def _confirm_claims(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
@@ -260,8 +265,15 @@ class Applier:
         ]
         if not todo:
             return
+        if self._refused is not None:
+            _wait(todo)
+            return
         try:
             outcomes = self.hubspot.unsubscribe_from_all([str(p.plan.unsubscribe_email) for p in todo])
+        except (SuspendedError, AuthenticationError) as exc:
+            self._refused = exc
+            _wait(todo)
+            return
         except TransientApiError as exc:
             logger.warning("unsubscribing %d contacts failed; decided again: %s", len(todo), exc)
             for item in todo:
@@ -303,9 +315,18 @@ class Applier:
         items: Sequence[_Progress],
         result: ApplyResult,
     ) -> list[WriteOutcome] | None:
-        """One batched write; a transient failure marks every plan of it for retry."""
+        """One batched write; a transient failure marks every plan of it for retry. After a CRM's
+        refusal nothing more is written in this batch: its plans are decided again when it answers."""
+        if self._refused is not None:
+            _wait(items)
+            return None
         try:
             outcomes = call(writes)
+        except (SuspendedError, AuthenticationError) as exc:
+            logger.warning("a CRM refused a batched write of %d records: %s", len(writes), exc)
+            self._refused = exc
+            _wait(items)
+            return None
         except TransientApiError as exc:
             logger.warning("batched write of %d records failed; decided again: %s", len(writes), exc)
             for item in items:
@@ -385,8 +406,11 @@ class Applier:
             if plan.create and plan.claim_email and plan.claimant and not item.claim_completed:
                 self.state.release_claim(plan.portal, plan.create, plan.claim_email, plan.claimant)
                 item.claim_completed = True  # nothing more to give back
-            result.counters["decided again (writes failed)"] += 1
-            result.redecide.append(_decide_again(plan, now, failed=True))
+            if item.waiting:
+                result.counters["decided again (a CRM refused)"] += 1
+            else:
+                result.counters["decided again (writes failed)"] += 1
+            result.redecide.append(_decide_again(plan, now, failed=not item.waiting))
 
     def _record(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
         now = self.clock()
@@ -565,6 +589,18 @@ def _latest_per_pair(plans: Sequence[SyncPlan], result: ApplyResult, now: dt.dat
 def _writes(plan: SyncPlan) -> bool:
     """Whether the plan writes to an existing pair (a write intent is recorded for it)."""
     return bool(plan.hubspot_writes or plan.salesforce_writes or plan.unsubscribe_email)
+
+
+def _wait(items: Sequence[_Progress]) -> None:
+    for item in items:
+        item.transient = True
+        item.waiting = True
+
+
+def decide_again(plan: SyncPlan, now: dt.datetime) -> ChangeEvent:
+    """The change that makes dedupe decide a plan's pair anew (a plan that waits for a CRM hands its
+    creation over this way; waiting is not failing, so it does not count towards giving up)."""
+    return _decide_again(plan, now)
 
 
 def _decide_again(plan: SyncPlan, now: dt.datetime, *, failed: bool = False) -> ChangeEvent:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.ids import OWNER_KEY_PREFIXES, SALESFORCE_KEY_PREFIXES, salesforce_id18
-from shared.models import SALESFORCE_OBJECTS, ChangeEvent, ChangeType, System
+from shared.models import RESYNC_ORIGIN, SALESFORCE_OBJECTS, ChangeEvent, ChangeType, System
 from shared.ports import HubSpotPort, SalesforcePort, StatePort
 from shared.times import EPOCH, parse_timestamp, utc_now
 
@@ -248,7 +248,7 @@ class Poller:
         """One RESYNC event per record (no API call): dedupe reads each and syncs what differs."""
         wanted = list(dict.fromkeys(normalise_id(system, object_type, i) for i in ids))
         now = self.clock()
-        self._enqueue([self._event(PollTarget(system, object_type), i, now, "hssync:resync") for i in wanted])
+        self._enqueue([self._event(PollTarget(system, object_type), i, now, RESYNC_ORIGIN) for i in wanted])
         return PollResult(queued={f"resync:{system.value}:{object_type}": len(wanted)})
 
     def resync_owned(self, object_type: str, owner_id: str) -> PollResult:
@@ -256,14 +256,14 @@ class Poller:
         owned = self.salesforce.owned_by(object_type, salesforce_id18(owner_id))
         now = self.clock()
         target = PollTarget(System.SALESFORCE, object_type)
-        self._enqueue([self._event(target, i, now, "hssync:resync") for i in dict.fromkeys(owned)])
+        self._enqueue([self._event(target, i, now, RESYNC_ORIGIN) for i in dict.fromkeys(owned)])
         return PollResult(queued={f"resync:salesforce:{object_type}:owner:{owner_id}": len(owned)})
 
     def resync_list(self, list_id: str) -> PollResult:
         """Every current member of the HubSpot list, as RESYNC events."""
         members = list(dict.fromkeys(self.hubspot.list_member_ids(list_id)))
         now = self.clock()
-        self._enqueue([self._hubspot_event(cid, now, origin="hssync:resync") for cid in members])
+        self._enqueue([self._hubspot_event(cid, now, origin=RESYNC_ORIGIN) for cid in members])
         return PollResult(queued={f"resync:hubspot:list:{list_id}": len(members)})
 
     def _enqueue(self, events: Sequence[ChangeEvent]) -> None:

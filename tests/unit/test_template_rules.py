@@ -33,7 +33,12 @@ def _sqs_consumers() -> list[tuple[str, str, dict[str, Any]]]:
 def test_functions_run_python313_on_arm64_with_powertools_settings():
     assert GLOBALS["Runtime"] == "python3.13"
     assert GLOBALS["Architectures"] == ["arm64"]
-    assert GLOBALS["Tracing"] == "Active"
+    # X-Ray on by default, optional (the Tracing parameter); off, Powertools' tracer is never built
+    assert TEMPLATE["Parameters"]["Tracing"]["Default"] == "Active"
+    assert GLOBALS["Tracing"] == {"Fn::If": ["TracingOn", "Active", "PassThrough"]}
+    assert GLOBALS["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == {
+        "Fn::If": ["TracingOn", "false", "true"]
+    }
     assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"} <= set(
         GLOBALS["Environment"]["Variables"]
     )
