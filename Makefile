@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys;print(hashlib.sha1(open('pyproject.toml','rb').read()).hexdigest()[:12])")
 
-.PHONY: setup lint iac typecheck unit integration test-sandbox test-runtime e2e test demo bench sandbox validate layer-requirements build clean
+.PHONY: setup browser lint iac typecheck unit integration test-sandbox test-runtime e2e test demo bench sandbox validate layer-requirements build clean console-screenshot
 
 setup: $(STAMP)
 
@@ -16,6 +16,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
+
+# the console's browser test drives the distribution's Chromium through Playwright (nothing is
+# downloaded at run time): installed with apt-get when missing (as root, or through sudo)
+CHROMIUM := $(firstword $(HSSYNC_CHROMIUM) $(shell command -v chromium chromium-browser 2>/dev/null))
+
+browser:
+	@if [ -n "$(CHROMIUM)" ] && [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
+	else echo "the console test needs Chromium: run 'apt-get install -y chromium' as root" >&2; exit 1; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium
 
 lint: setup
 	$(BIN)/ruff check .
@@ -54,11 +64,15 @@ test-sandbox: setup
 test-runtime: setup
 	$(BIN)/pytest tests/runtime -q -n 2
 
-e2e: setup
+e2e: setup browser
 	$(BIN)/pytest tests/e2e -q -n 2
 
-test: lint iac typecheck
+test: lint iac typecheck browser
 	$(BIN)/pytest -q -n 2
+
+# the README's picture of the console (docs/console.png), taken by its browser test
+console-screenshot: setup browser
+	HSSYNC_SCREENSHOT=$(CURDIR)/docs/console.png $(BIN)/pytest tests/e2e/test_operations_console.py -q
 
 demo: setup
 	$(BIN)/hssync demo

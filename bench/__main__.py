@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.accounts import accounts_run, render_accounts
-from bench.email_events import email_events_run, render_email_events
+from bench.email_events import email_events_runs, render_email_events
 from bench.emulators import measure_emulators
 from bench.imports import TARGET_MS, measure_imports
 from bench.pipeline import (
@@ -180,9 +180,9 @@ def _emulators() -> dict[str, Any]:
 
 def _email_events() -> dict[str, Any]:
     _heading("Email events -> Salesforce Tasks (10,000 events, 2,000 synced contacts, fresh stack)")
-    run = email_events_run()
-    print(render_email_events(run))
-    return run.to_json()
+    runs = email_events_runs()
+    print(render_email_events(runs))
+    return {"runs": [run.to_json() for run in runs]}
 
 
 def _accounts() -> list[dict[str, Any]]:

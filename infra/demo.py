@@ -6,9 +6,10 @@
 3. Live edits on both sides, as users make them, each timed until it shows on the other side.
 4. Marketing email events: the seeded opens and clicks become Salesforce Tasks (one run of the
    email events function).
-5. A summary: per direction created / updated / linked by email / skipped / errors, the companies,
-   Accounts, person accounts and associations synced (account sync is on in the demo), API calls per
-   system, echo writes, the latency of the live edits, and the tasks made from email events.
+5. A summary: per direction created / updated / linked by email / skipped / errors, sync health by
+   category (what ``hssync health`` shows), the companies, Accounts, person accounts and associations
+   synced (account sync is on in the demo), API calls per system, echo writes, the latency of the
+   live edits, and the tasks made from email events.
 
 The emulators' state is observed in-process (never through their APIs) so that the API-call counts
 are the pipeline's alone.
@@ -30,6 +31,10 @@ import requests
 
 from infra.local_stack import DEMO_CONFIG, LocalStack
 from infra.sandbox.runner import Sandbox, SandboxInfo
+from shared.operations.health import CategoryCount, category_counts, health_rows
+from shared.operations.progress import Snapshot as PipelineSnapshot
+from shared.operations.progress import phase
+from shared.operations.queues import QUEUES
 from shared.pipeline.dedupe import included
 
 LIVE_EDITS_PER_SIDE = 10
@@ -96,8 +101,26 @@ class Demo:
     def _hubspot_has(self, contact_id: str, prop: str, value: str) -> bool:
         return self.hubspot_value(contact_id, prop) == value
 
+    def phase(self) -> str:
+        """Where the pipeline's work waits: the earliest stage queue holding messages."""
+        sqs = self.stack._boto("sqs")
+        depths: dict[str, int] = {}
+        for pair in QUEUES:
+            if pair.queue is None:
+                continue
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=self.stack.info.queues[pair.queue],
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            depths[pair.queue] = sum(int(v) for v in attributes.values())
+        return phase(PipelineSnapshot(depths=depths))
+
+    def health(self) -> list[CategoryCount]:
+        """Sync health by category, as ``hssync health`` shows it."""
+        return category_counts(health_rows(self.stack.state, self.portal))
+
     def wait_with_progress(self, label: str, timeout: float) -> float:
-        """Wait until the pipeline is idle, showing progress (in place on a terminal)."""
+        """Wait until the pipeline is idle, showing progress and the phase (in place on a terminal)."""
         start = time.monotonic()
         deadline = start + timeout
         calm = 0
@@ -108,7 +131,7 @@ class Demo:
             if interactive or now - last_line >= 2.0:
                 counters = self.stack.counters()
                 done = sum(v for k, v in counters.items() if k.endswith((".created", ".linked_by_email")))
-                line = f"  {label}: {done} records created or linked, {now - start:5.1f} s"
+                line = f"  {label}: {self.phase():<15} {done} records created or linked, {now - start:5.1f} s"
                 sys.stdout.write(f"\r{line}" if interactive else f"{line}\n")
                 sys.stdout.flush()
                 last_line = now
@@ -193,8 +216,20 @@ def _delta(after: Snapshot, before: Snapshot) -> dict[str, int]:
     return {k: after.counters.get(k, 0) - before.counters.get(k, 0) for k in keys}
 
 
+def render_health(health: list[CategoryCount]) -> list[str]:
+    """Sync health by category: what each number is, and where to look at the records."""
+    found = [c for c in health if c.errors]
+    if not found:
+        return ["  sync health: no entries"]
+    lines = [f"  sync health ({sum(c.records for c in found)} records; details: hssync health):"]
+    lines += [f"    {c.label:<16}{c.errors:>5} occurrences, {c.records:>4} records" for c in found]
+    return lines
+
+
 def render_summary(
-    backfill: tuple[Snapshot, Snapshot, float], live: tuple[list[float], Snapshot, Snapshot], health: int
+    backfill: tuple[Snapshot, Snapshot, float],
+    live: tuple[list[float], Snapshot, Snapshot],
+    health: list[CategoryCount],
 ) -> str:
     b_before, b_after, seconds = backfill
     latencies, l_before, l_after = live
@@ -222,7 +257,8 @@ def render_summary(
     lines.append(
         f"  skipped: {sum(skipped.values())} ({', '.join(f'{k}: {v}' for k, v in sorted(skipped.items()))})"
     )
-    lines.append(f"  errors (sync health): {bf.get('errors', 0)}; health entries incl. duplicates: {health}")
+    lines.append(f"  errors (writes a CRM refused): {bf.get('errors', 0)}")
+    lines += render_health(health)
     lines.append(
         f"  API calls: Salesforce {b_after.salesforce_calls - b_before.salesforce_calls}, "
         f"HubSpot {b_after.hubspot_calls - b_before.hubspot_calls}"
@@ -276,7 +312,7 @@ def run_demo(state_dir: Path, config_file: Path = DEMO_CONFIG) -> int:
             demo = Demo(sandbox, stack)
             backfill = demo.backfill()
             live = demo.live_edits()
-            health = len(stack.health())
+            health = demo.health()
             emails = demo.email_events()
             print(render_summary(backfill, live, health))
             print(render_email_events(emails))

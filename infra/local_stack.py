@@ -54,8 +54,11 @@ class RuntimeInfo:
     url: str
     aws_endpoint: str
     webhook_url: str
-    queues: dict[str, str]
+    queues: dict[str, str]  # every queue of the template, by logical id
     state_table: str
+    config_parameter: str = CONFIG_PARAMETER
+    salesforce_secret: str = SALESFORCE_SECRET
+    hubspot_secret: str = HUBSPOT_SECRET
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +67,9 @@ class RuntimeInfo:
             "webhook_url": self.webhook_url,
             "queues": self.queues,
             "state_table": self.state_table,
+            "config_parameter": self.config_parameter,
+            "salesforce_secret": self.salesforce_secret,
+            "hubspot_secret": self.hubspot_secret,
         }
 
 
@@ -139,11 +145,7 @@ class LocalStack:
     @property
     def info(self) -> RuntimeInfo:
         runtime = self.runtime
-        queues = {
-            name: runtime.queue_url(name)
-            for name in ("ChangesQueue", "WritesQueue", "PollRequestsQueue", "ChangesDeadLetterQueue",
-                         "WritesDeadLetterQueue", "PollRequestsDeadLetterQueue", "EmailEventsDeadLetterQueue")
-        }  # fmt: skip
+        queues = {name: runtime.queue_url(name) for name in runtime.template.logical_ids("AWS::SQS::Queue")}
         return RuntimeInfo(
             url=runtime.url,
             aws_endpoint=self.moto.endpoint_url,

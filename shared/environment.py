@@ -97,6 +97,19 @@ class _OrgId(FunctionEnvironment):
     salesforce_org_id: Annotated[OrgId, AfterValidator(_org_id18)] = Field(alias="SALESFORCE_ORG_ID")
 
 
+class _Guardrails(CrmEnvironment, _OrgId):
+    """A function that calls the CRMs within their API allocations (``shared.guardrails``): the
+    org's and the portal's states are kept under their ids; transitions notify the alarm topic."""
+
+    salesforce_allocation_percent: int = Field(
+        default=100, ge=1, le=100, alias="SALESFORCE_API_ALLOCATION_PERCENT"
+    )
+    hubspot_allocation_percent: int = Field(default=100, ge=1, le=100, alias="HUBSPOT_API_ALLOCATION_PERCENT")
+    alarm_topic_arn: Text | None = Field(default=None, alias="ALARM_TOPIC_ARN")
+    # the longest a change waits for a paused or suspended CRM (the template's WaitingWorkLongestDelay)
+    longest_wait_seconds: int = Field(default=300, ge=1, le=900, alias="HSSYNC_PAUSE_LONGEST_SECONDS")
+
+
 # -- one model per function -----------------------------------------------------------------
 class WebhookEnvironment(_Portal, _HubSpotSecret, _Changes):
     """InboundWebhookFunction: the signed requests it received are kept in the state table."""
@@ -112,27 +125,29 @@ class ChangeEventsEnvironment(_OrgId, _Changes):
     changes_dead_letter_queue_url: Text = Field(alias="CHANGES_DEAD_LETTER_QUEUE_URL")
 
 
-class PollEnvironment(ConfiguredEnvironment, _OrgId, _Changes):
-    """PollFunction."""
+class PollEnvironment(ConfiguredEnvironment, _Guardrails, _Changes):
+    """PollFunction: requests wait for a CRM on their own queue; its schedule probes the CRMs."""
 
+    poll_requests_queue_url: Text = Field(alias="POLL_REQUESTS_QUEUE_URL")
     poll_requests_dead_letter_queue_url: Text = Field(alias="POLL_REQUESTS_DEAD_LETTER_QUEUE_URL")
 
 
-class DedupeEnvironment(ConfiguredEnvironment, _Changes):
+class DedupeEnvironment(ConfiguredEnvironment, _Guardrails, _Changes):
     """DedupeFunction: plans go to the owners stage."""
 
     owners_queue_url: Text = Field(alias="OWNERS_QUEUE_URL")
     changes_dead_letter_queue_url: Text = Field(alias="CHANGES_DEAD_LETTER_QUEUE_URL")
 
 
-class OwnersEnvironment(CrmEnvironment):
-    """OwnersFunction."""
+class OwnersEnvironment(_Guardrails):
+    """OwnersFunction: plans wait for a CRM on its own queue."""
 
+    owners_queue_url: Text = Field(alias="OWNERS_QUEUE_URL")
     writes_queue_url: Text = Field(alias="WRITES_QUEUE_URL")
     owners_dead_letter_queue_url: Text = Field(alias="OWNERS_DEAD_LETTER_QUEUE_URL")
 
 
-class ApplyEnvironment(ConfiguredEnvironment, _Changes):
+class ApplyEnvironment(ConfiguredEnvironment, _Guardrails, _Changes):
     """ApplyFunction."""
 
     writes_queue_url: Text = Field(alias="WRITES_QUEUE_URL")
@@ -140,5 +155,5 @@ class ApplyEnvironment(ConfiguredEnvironment, _Changes):
     idempotency_table: Text = Field(alias="IDEMPOTENCY_TABLE")
 
 
-class EmailEventsEnvironment(ConfiguredEnvironment):
+class EmailEventsEnvironment(ConfiguredEnvironment, _Guardrails):
     """EmailEventsFunction: it writes its tasks itself; its state is in the state table."""

@@ -53,7 +53,13 @@ class SuspendedError(Exception):
 
 
 class AuthenticationError(Exception):
-    """Credentials are refused even after a fresh token; configuration must be fixed."""
+    """Credentials are refused even after a fresh token; configuration must be fixed. ``system`` and
+    ``code`` (e.g. ``invalid_grant``, ``INVALID_SESSION_ID``) say which CRM refused, and how."""
+
+    def __init__(self, message: str, *, system: str = "", code: str = "") -> None:
+        super().__init__(message)
+        self.system = system
+        self.code = code or "AUTHENTICATION"
 
 
 @dataclass

@@ -19,6 +19,8 @@ from shared.models import CONTACT, LEAD, SfObject
 CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 # the key prefix (the first three characters of an id) of each synced object
 SALESFORCE_KEY_PREFIXES: dict[str, SfObject] = {"00Q": LEAD, "003": CONTACT}
+# the key prefix of each kind of owner of synced records (as sync health names them)
+OWNER_KEY_PREFIXES: dict[str, str] = {"005": "User", "00G": "Group"}
 
 
 def looks_like_salesforce_id(value: str) -> bool:

@@ -39,6 +39,8 @@ ACCOUNT: Final = "Account"  # the Salesforce object of a company link
 # this client name, and Salesforce repeats it in the ``changeOrigin`` of the change events they cause.
 SALESFORCE_CLIENT_NAME: Final = "hssync"
 SALESFORCE_CALL_OPTIONS: Final = f"client={SALESFORCE_CLIENT_NAME}"
+# the origin of the changes an operator's ``hssync resync`` makes (of records, or of a list)
+RESYNC_ORIGIN: Final = "hssync:resync"
 
 
 class ChangeType(StrEnum):

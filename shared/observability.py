@@ -10,16 +10,21 @@ log line may name a record, never a person's address. Every line a function writ
 - an exception that escapes the handler, which the Lambda runtime prints with its traceback: its
   message (and those of its causes) is masked on its way out. Only what ``str`` of an exception
   derives from its arguments can be masked this way.
+
+Metrics carry a ``stage`` dimension (the function they come from, read from the function's name,
+which holds its logical id: ``<stack>-ApplyFunction-...``), as the stack's dashboard reads them.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.logging.types import PowertoolsLogRecord
 
@@ -146,6 +151,100 @@ class MaskingLogger(Logger):
         return super().inject_lambda_context(masking_errors(lambda_handler), **options)
 
 
+class LazyTracer:
+    """Powertools' ``Tracer``, built on a handler's first invocation rather than at import.
+
+    Building a ``Tracer`` imports the X-Ray SDK (and botocore's session with it): about half of a
+    handler's import time, paid even with tracing disabled. Here nothing of it is imported unless
+    tracing is on (``POWERTOOLS_TRACE_DISABLED`` not true: the template's ``Tracing`` parameter),
+    and then only when the function is first invoked.
+    """
+
+    def __init__(self) -> None:
+        self._tracer: Any = None
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def enabled() -> bool:
+        return os.environ.get("POWERTOOLS_TRACE_DISABLED", "").strip().lower() not in {
+            "1",
+            "true",
+            "yes",
+            "on",
+        }
+
+    def tracer(self) -> Any:
+        """The Powertools ``Tracer`` (built once, on first use)."""
+        with self._lock:
+            if self._tracer is None:
+                from aws_lambda_powertools import Tracer
+
+                self._tracer = Tracer()
+            return self._tracer
+
+    def capture_lambda_handler(self, handler: H) -> H:
+        traced: list[Callable[..., Any]] = []
+
+        @functools.wraps(handler)
+        def handle(*args: Any, **kwargs: Any) -> Any:
+            if not LazyTracer.enabled():
+                return handler(*args, **kwargs)
+            if not traced:
+                traced.append(self.tracer().capture_lambda_handler(handler))
+            return traced[0](*args, **kwargs)
+
+        return handle  # type: ignore[return-value]
+
+
 logger = MaskingLogger(logger_formatter=MaskingFormatter())
-tracer = Tracer()
+tracer = LazyTracer()
 metrics = Metrics()
+
+# each function's logical id in template.yaml -> the stage its metrics are counted under
+STAGES = {
+    "InboundWebhookFunction": "webhook",
+    "InboundEventsFunction": "salesforce-events",
+    "PollFunction": "poll",
+    "EmailEventsFunction": "email-events",
+    "DedupeFunction": "dedupe",
+    "OwnersFunction": "owners",
+    "ApplyFunction": "apply",
+}
+HEALTH_METRIC_PREFIX = "HealthEntries_"  # + the category: sync-health entries recorded, per category
+SUSPENDED_METRIC = "CrmSuspended"  # 1 when a CRM is suspended (CrmSuspendedAlarm watches it)
+
+
+def stage_of(function_name: str) -> str | None:
+    """The stage of a Lambda function, from its name (None: not one of the stack's functions)."""
+    for logical_id, stage in STAGES.items():
+        if logical_id in function_name:
+            return stage
+    return None
+
+
+def metric_name(counter: str) -> str:
+    """The metric a state counter is also counted in (``hubspot_to_salesforce.created`` ->
+    ``hubspot_to_salesforce_created``)."""
+    return counter.replace(".", "_").replace(" ", "_")
+
+
+def health_metric(category: str) -> str:
+    return HEALTH_METRIC_PREFIX + category
+
+
+def count_suspension() -> None:
+    """Put the metric ``CrmSuspendedAlarm`` watches: the service dimension only, whichever stage
+    suspended a CRM (the guardrails call it when they store a suspended ``CrmState``)."""
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "hssync")
+    service = os.environ.get("POWERTOOLS_SERVICE_NAME", "hssync")
+    with single_metric(
+        name=SUSPENDED_METRIC, unit=MetricUnit.Count, value=1, namespace=namespace, default_dimensions={}
+    ) as metric:
+        metric.service = service  # the one dimension (Powertools adds it as it flushes)
+
+
+_stage = stage_of(os.environ.get("AWS_LAMBDA_FUNCTION_NAME", ""))
+if _stage is not None:
+    metrics.set_default_dimensions(stage=_stage)

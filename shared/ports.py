@@ -9,7 +9,7 @@ requests the API allows.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -111,6 +111,10 @@ class SalesforcePort(Protocol):
         self, sobject: str, since: dt.datetime, fields: Sequence[str], limit: int
     ) -> list[SalesforceRecord]:
         """Records with SystemModstamp > since, oldest first (the poller's reconciliation read)."""
+        ...
+
+    def owned_by(self, sobject: str, owner_id: str) -> list[str]:
+        """The ids of the records of ``sobject`` that a user or queue owns (a resync of an owner)."""
         ...
 
     def create(
@@ -292,6 +296,10 @@ class HealthEntry:
     message: str
     at: dt.datetime
     resync: str  # the command that retries this record, e.g. "hssync resync hubspot:contacts:123"
+    # the fields the failed write or the refused value was about, as the side written names them
+    # (Salesforce fields, HubSpot properties); a clean write of them clears the entry. Empty: any
+    # clean write to that side of the record does
+    fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -369,6 +377,11 @@ class StatePort(Protocol):
     def record_health(self, entries: Sequence[HealthEntry]) -> None: ...
 
     def health(self, portal: str) -> list[HealthEntry]: ...
+
+    def clear_health(self, portal: str, written: Mapping[str, Collection[str]]) -> None:
+        """Forget the entries these clean writes resolve: record -> the fields written to the other
+        side for it; an entry about fields that were not written stays."""
+        ...
 
     def add_counters(self, portal: str, counters: Mapping[str, int]) -> None: ...
 

@@ -8,9 +8,10 @@ validated on a function's first invocation, when its handler asks for its stage.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from shared.config import SyncConfig, parse_config
 from shared.environment import (
     ApplyEnvironment,
     ChangeEventsEnvironment,
+    CrmEnvironment,
     DedupeEnvironment,
     EmailEventsEnvironment,
     OwnersEnvironment,
@@ -31,7 +33,10 @@ if TYPE_CHECKING:
 
     from shared.adapters.hubspot import HubSpotAdapter
     from shared.adapters.salesforce import SalesforceAdapter
-    from shared.environment import ConfiguredEnvironment, CrmEnvironment
+    from shared.environment import ConfiguredEnvironment, _Guardrails
+    from shared.guardrails.gate import Guards
+    from shared.guardrails.probe import Probe
+    from shared.models import System
     from shared.pipeline.once import PowertoolsOnce
     from shared.pipeline.stages.apply import ApplyStage
     from shared.pipeline.stages.change_events import ChangeEventStage
@@ -40,6 +45,7 @@ if TYPE_CHECKING:
     from shared.pipeline.stages.owners import OwnersStage
     from shared.pipeline.stages.poll import PollStage
     from shared.pipeline.stages.webhook import WebhookStage
+    from shared.state.crm import DynamoCrmStateStore
     from shared.state.dynamo import DynamoState
 
 
@@ -105,6 +111,78 @@ def hubspot_client_secret(secret: str) -> str:
     from shared.adapters.secrets import default_store
 
     return default_store().hubspot(secret).client_secret.get_secret_value()
+
+
+@cache
+def crm_states(table: str) -> DynamoCrmStateStore:
+    from shared.state.crm import DynamoCrmStateStore
+
+    return DynamoCrmStateStore(table)
+
+
+@cache
+def _notifier(topic_arn: str) -> Callable[[str, str], None]:
+    """Publishes a guardrail's transition (suspended, resumed) to the alarm topic."""
+    import boto3
+
+    client = boto3.client("sns")
+
+    def notify(subject: str, message: str) -> None:
+        client.publish(TopicArn=topic_arn, Subject=subject[:100], Message=message)
+
+    return notify
+
+
+def _shortest_wait() -> int:
+    """``HSSYNC_PAUSE_SHORTEST_SECONDS``: the first wait of work held for a CRM (tunable like the
+    adapters' ``HSSYNC_RETRY_*``; a test shortens it)."""
+    from shared.guardrails.allocation import SHORTEST_WAIT_SECONDS
+
+    return int(os.environ.get("HSSYNC_PAUSE_SHORTEST_SECONDS", SHORTEST_WAIT_SECONDS))
+
+
+def guards(env: _Guardrails) -> Guards:
+    """The guardrails of a function that calls both CRMs: the org's state under its id, the
+    portal's under its id (``shared.crm_state``). The adapters are built on first use."""
+    from shared.guardrails.allocation import Allocation
+    from shared.guardrails.gate import Guards
+    from shared.guardrails.guard import CrmGuard
+    from shared.models import System
+
+    notify = _notifier(env.alarm_topic_arn) if env.alarm_topic_arn else None
+    shortest, longest = _shortest_wait(), env.longest_wait_seconds
+    store = crm_states(env.state_table)
+    return Guards(
+        [
+            CrmGuard(
+                system=System.SALESFORCE,
+                account=env.salesforce_org_id,
+                store=store,
+                usage=lambda: salesforce(env).api_usage(),
+                allocation=Allocation(env.salesforce_allocation_percent),
+                notify=notify,
+                shortest_wait=shortest,
+                longest_wait=longest,
+            ),
+            CrmGuard(
+                system=System.HUBSPOT,
+                account=env.portal,
+                store=store,
+                usage=lambda: hubspot(env).api_usage(),
+                allocation=Allocation(env.hubspot_allocation_percent),
+                notify=notify,
+                shortest_wait=shortest,
+                longest_wait=longest,
+            ),
+        ]
+    )
+
+
+def probes(env: CrmEnvironment) -> dict[System, Probe]:
+    """Each CRM's cheap call, made by the poll's schedule while the CRM is paused or suspended."""
+    from shared.models import System
+
+    return {System.SALESFORCE: lambda: salesforce(env).probe(), System.HUBSPOT: lambda: hubspot(env).probe()}
 
 
 _config_lock = threading.Lock()
@@ -179,6 +257,9 @@ def poll_stage(environ: Mapping[str, str] | None = None) -> PollStage:
         accounts_enabled=lambda: sync_config(env).accounts.enabled,
         changes=Queue(sqs(), env.changes_queue_url),
         dead_letter=DeadLetterQueue(sqs(), env.poll_requests_dead_letter_queue_url, "poll"),
+        guards=guards(env),
+        probes=probes(env),
+        requests=Queue(sqs(), env.poll_requests_queue_url),
     )
 
 
@@ -207,6 +288,7 @@ def dedupe_stage(environ: Mapping[str, str] | None = None) -> DedupeStage:
         plans=Queue(sqs(), env.owners_queue_url),
         changes=Queue(sqs(), env.changes_queue_url),
         dead_letter=DeadLetterQueue(sqs(), env.changes_dead_letter_queue_url, "dedupe"),
+        guards=guards(env),
     )
 
 
@@ -231,6 +313,8 @@ def owners_stage(environ: Mapping[str, str] | None = None) -> OwnersStage:
         portal=env.portal,
         writes=Queue(sqs(), env.writes_queue_url),
         dead_letter=DeadLetterQueue(sqs(), env.owners_dead_letter_queue_url, "owners"),
+        guards=guards(env),
+        plans=Queue(sqs(), env.owners_queue_url),
     )
 
 
@@ -260,6 +344,7 @@ def apply_stage(environ: Mapping[str, str] | None = None) -> ApplyStage:
         writes=Queue(sqs(), env.writes_queue_url),
         changes=Queue(sqs(), env.changes_queue_url),
         dead_letter=DeadLetterQueue(sqs(), env.writes_dead_letter_queue_url, "apply"),
+        guards=guards(env),
     )
 
 
@@ -279,4 +364,4 @@ def email_events_stage(environ: Mapping[str, str] | None = None) -> EmailEventsS
             state=state(env.state_table),
         )
 
-    return EmailEventsStage(settings=lambda: sync_config(env).email_events, sync=sync)
+    return EmailEventsStage(settings=lambda: sync_config(env).email_events, sync=sync, guards=guards(env))

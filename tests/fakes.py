@@ -201,6 +201,16 @@ class FakeSalesforce:
         )
         return [self._record(rid) for _, rid in rows[:limit]]
 
+    def owned_by(self, sobject: str, owner_id: str) -> list[str]:
+        self.calls += 1
+        return sorted(
+            rid
+            for rid, row in self.rows.items()
+            if row.sobject == sobject
+            and row.fields.get("OwnerId") == owner_id
+            and not row.fields.get("IsConverted")
+        )
+
     def _write_call(self) -> None:
         self.calls += 1
         if self.transient_calls:

@@ -13,17 +13,19 @@ import datetime as dt
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shared.crm_state import CrmState, UsageSample, sample_hour
 from shared.errors import ErrorCategory
-from shared.models import CONTACTS, LINK_KINDS, LinkKind
+from shared.models import CONTACTS, LINK_KINDS, LinkKind, System
 from shared.ports import ClaimDone, HealthEntry, IntentRecord, Link, LinkCommit
 from shared.state import keys
 from shared.state.base import (
     Clock,
     HealthSummary,
+    RecordStatus,
     StateTimings,
     epoch_seconds,
     group_health,
@@ -31,6 +33,7 @@ from shared.state.base import (
     may_write,
     newest_first,
     prepare_links,
+    resolved_by,
     utc_now,
 )
 
@@ -64,7 +67,7 @@ class MemoryState:
         self._cursors: dict[keys.Key, str] = {}
         self._health: dict[keys.Key, _Health] = {}
         self._counters: dict[str, dict[str, int]] = {}
-        self._statuses: dict[tuple[str, str], str] = {}
+        self._statuses: dict[tuple[str, str], tuple[str, dt.datetime]] = {}
 
     # links
 
@@ -222,6 +225,14 @@ class MemoryState:
                     first_at = known.summary.first_at
                 self._health[update.key] = _Health(HealthSummary(update.latest, count, first_at), expires_at)
 
+    def clear_health(self, portal: str, written: Mapping[str, Collection[str]]) -> None:
+        partition = keys.health_partition(portal)
+        with self._lock:
+            for key in [k for k in self._health if k.pk == partition]:
+                entry = self._health[key].summary.entry
+                if entry.record in written and resolved_by(entry, written[entry.record]):
+                    del self._health[key]
+
     def health(self, portal: str, category: ErrorCategory | None = None) -> list[HealthEntry]:
         """The latest occurrence of each (record, code), newest first; optionally of one category."""
         return [summary.entry for summary in self.health_summaries(portal, category)]
@@ -262,9 +273,10 @@ class MemoryState:
                     del by_salesforce[(portal, link.sf_id)]
 
     def set_statuses(self, portal: str, statuses: Mapping[str, str]) -> None:
+        now = dt.datetime.fromtimestamp(epoch_seconds(self._clock()), dt.UTC)
         with self._lock:
             for record, reason in statuses.items():
-                self._statuses[(portal, record)] = reason
+                self._statuses[(portal, record)] = (reason, now)
 
     def clear_statuses(self, portal: str, records: Sequence[str]) -> None:
         with self._lock:
@@ -273,7 +285,16 @@ class MemoryState:
 
     def statuses(self, portal: str, records: Sequence[str]) -> dict[str, str]:
         with self._lock:
-            return {r: self._statuses[(portal, r)] for r in records if (portal, r) in self._statuses}
+            return {r: self._statuses[(portal, r)][0] for r in records if (portal, r) in self._statuses}
+
+    def record_statuses(self, portal: str) -> list[RecordStatus]:
+        """Every record skipped (and why), for the operator's view."""
+        with self._lock:
+            return [
+                RecordStatus(record, reason, at)
+                for (of_portal, record), (reason, at) in sorted(self._statuses.items())
+                if of_portal == portal
+            ]
 
     def counters(self, portal: str) -> dict[str, int]:
         keys.component("portal", portal)
@@ -297,3 +318,46 @@ class MemoryCache:
 
     def put(self, name: str, value: Mapping[str, Any], ttl_seconds: int) -> None:
         self._items[name] = (self._clock() + ttl_seconds, json.dumps(value))
+
+
+class MemoryCrmStateStore:
+    """The ``CrmStateStore`` of ``shared.crm_state`` in memory (``shared.state.crm`` is the real one)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._states: dict[tuple[str, str], CrmState] = {}
+        self._samples: dict[tuple[str, str, dt.datetime], UsageSample] = {}
+
+    def crm_state(self, system: System, account: str) -> CrmState | None:
+        with self._lock:
+            return self._states.get((system.value, account))
+
+    def crm_states(self) -> list[CrmState]:
+        with self._lock:
+            return [self._states[key] for key in sorted(self._states)]
+
+    def put_crm_state(self, state: CrmState) -> None:
+        with self._lock:
+            self._states[(state.system.value, state.account)] = state
+
+    def record_usage(self, sample: UsageSample) -> None:
+        hour = sample_hour(sample.hour)
+        key = (sample.system.value, sample.account, hour)
+        with self._lock:
+            kept = self._samples.get(key)
+            if kept is None or kept.used < sample.used:
+                self._samples[key] = UsageSample(
+                    sample.system, sample.account, hour, sample.used, sample.limit
+                )
+
+    def usage_samples(self, system: System, account: str, since: dt.datetime) -> list[UsageSample]:
+        start = sample_hour(since)
+        with self._lock:
+            return sorted(
+                (
+                    s
+                    for (sys_, acc, hour), s in self._samples.items()
+                    if (sys_, acc) == (system.value, account) and hour >= start
+                ),
+                key=lambda s: s.hour,
+            )

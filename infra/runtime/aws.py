@@ -155,6 +155,10 @@ class AwsClients:
         return self._client("secretsmanager")
 
     @cached_property
+    def sns(self) -> Any:
+        return self._client("sns")
+
+    @cached_property
     def ssm(self) -> Any:
         return self._client("ssm")
 

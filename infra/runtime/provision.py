@@ -83,6 +83,8 @@ def provision(
                 TableName=table.name,
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
             )
+    for topic in template.topics():  # e.g. the alarm topic the functions notify
+        clients.sns.create_topic(Name=topic)
     unknown = sorted(set(secrets) - {s.logical_id for s in template.secrets()})
     if unknown:
         raise TemplateError(

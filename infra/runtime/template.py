@@ -46,6 +46,7 @@ SECRET = "AWS::SecretsManager::Secret"  # noqa: S105 - a resource type
 SSM_PARAMETER = "AWS::SSM::Parameter"
 LAYER = "AWS::Serverless::LayerVersion"
 EVENTS_RULE = "AWS::Events::Rule"
+TOPIC = "AWS::SNS::Topic"
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FUNCTION_KEYS = frozenset(
@@ -375,6 +376,10 @@ class Template:
         if kind == SSM_PARAMETER:
             name = self.resolve(props.get("Name", f"CFN-{logical_id}-{self.stack_name}"))
             return Physical(name, {"Type": props.get("Type", "String")})
+        if kind == TOPIC:  # Ref is the topic's ARN (moto derives the same ARN from the name)
+            name = self.resolve(props.get("TopicName", self._name(logical_id, 256)))
+            arn = f"arn:aws:sns:{region}:{account}:{name}"
+            return Physical(arn, {"TopicName": name, "TopicArn": arn})
         # resources the runtime reads but does not create: plausible, deterministic identifiers
         name = self._name(logical_id)
         service = kind.split("::")[1].lower() if kind.count("::") >= 2 else "cloudformation"
@@ -522,6 +527,12 @@ class Template:
             }
             specs.append(TableSpec(logical_id, name, args, None))
         return specs
+
+    def topics(self) -> list[str]:
+        """The names of the SNS topics the template creates."""
+        return [
+            str(self.physical[logical_id].attributes["TopicName"]) for logical_id in self.logical_ids(TOPIC)
+        ]
 
     def secrets(self) -> list[SecretSpec]:
         specs = []

@@ -157,11 +157,15 @@ class SalesforceTokenProvider:
             description = body.get("error_description", response.text[:200])
             raise AuthenticationError(
                 f"Salesforce refused the {self.secret.grant} token request at {self.token_url}: "
-                f"{error}: {description}"
+                f"{error}: {description}",
+                system="salesforce",
+                code=str(error),
             )
         access_token, instance_url = body.get("access_token"), body.get("instance_url")
         if not isinstance(access_token, str) or not isinstance(instance_url, str):
-            raise AuthenticationError(f"the token answer of {self.token_url} lacks access_token/instance_url")
+            raise AuthenticationError(
+                f"the token answer of {self.token_url} lacks access_token/instance_url", system="salesforce"
+            )
         org_id, user_id = identity_ids(body.get("id") if isinstance(body.get("id"), str) else None)
         return SalesforceToken(access_token, instance_url.rstrip("/"), user_id=user_id, org_id=org_id)
 

@@ -147,6 +147,7 @@ class OwnerStage:
             category="owners",
             code=code,
             message=message,
+            fields=("OwnerId",),
         )
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
-from shared.errors import ApiFailure, ErrorCategory, TransientApiError
+from shared.errors import ApiFailure, AuthenticationError, ErrorCategory, SuspendedError, TransientApiError
 from shared.ids import salesforce_id18
 from shared.intents import LEASE_MARGIN, WriteIntent, intent_for
 from shared.models import COMPANIES, SALESFORCE_OBJECTS, ChangeEvent, ChangeType, System
@@ -39,7 +39,7 @@ from shared.ports import (
     StatePort,
     WriteOutcome,
 )
-from shared.state.keys import hubspot_record_key, salesforce_record_key
+from shared.state.keys import hubspot_record_key, resync_command, salesforce_record_key
 from shared.times import utc_now
 
 # the longest an apply invocation runs (the template's ApplyFunction timeout): a write lease outlives it
@@ -54,6 +54,8 @@ class ApplyResult:
     followups: list[ChangeEvent] = field(default_factory=list)  # records to re-read and sync again
     # pairs whose writes failed transiently (their outcome unknown): decided again after a pause
     redecide: list[ChangeEvent] = field(default_factory=list)
+    # a CRM refused (suspended, credentials): the writes stopped there, the rest are decided again
+    refused: Exception | None = None
 
     def merge(self, other: ApplyResult) -> None:
         """Adds what another applier (the company plans') did."""
@@ -76,6 +78,7 @@ class _Progress:
     transient: bool = False
     resync_hubspot: bool = False
     claim_completed: bool = False
+    waiting: bool = False  # stopped by a CRM's refusal: decided again without counting as failing
     intent: IntentRecord | None = None  # recorded on the link before the writes
 
 
@@ -100,6 +103,7 @@ class Applier:
         self.hubspot = hubspot
         self.state = state
         self.clock = clock
+        self._refused: Exception | None = None
 
     def apply(self, plans: Sequence[SyncPlan]) -> ApplyResult:
         company_plans = [p for p in plans if p.kind == COMPANIES]
@@ -139,6 +143,7 @@ class Applier:
         self._archive(progress, result)
         self._decide_unknown_again(progress, result)
         self._record(progress, result)
+        result.refused, self._refused = self._refused, None
         return result
 
     def _confirm_claims(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
@@ -296,8 +301,15 @@ class Applier:
         ]
         if not todo:
             return
+        if self._refused is not None:
+            _wait(todo)
+            return
         try:
             outcomes = self.hubspot.unsubscribe_from_all([str(p.plan.unsubscribe_email) for p in todo])
+        except (SuspendedError, AuthenticationError) as exc:
+            self._refused = exc
+            _wait(todo)
+            return
         except TransientApiError as exc:
             logger.warning("unsubscribing %d contacts failed; decided again: %s", len(todo), exc)
             for item in todo:
@@ -339,9 +351,18 @@ class Applier:
         items: Sequence[_Progress],
         result: ApplyResult,
     ) -> list[WriteOutcome] | None:
-        """One batched write; a transient failure marks every plan of it for retry."""
+        """One batched write; a transient failure marks every plan of it for retry. After a CRM's
+        refusal nothing more is written in this batch: its plans are decided again when it answers."""
+        if self._refused is not None:
+            _wait(items)
+            return None
         try:
             outcomes = call(writes)
+        except (SuspendedError, AuthenticationError) as exc:
+            logger.warning("a CRM refused a batched write of %d records: %s", len(writes), exc)
+            self._refused = exc
+            _wait(items)
+            return None
         except TransientApiError as exc:
             logger.warning("batched write of %d records failed; decided again: %s", len(writes), exc)
             for item in items:
@@ -395,7 +416,8 @@ class Applier:
                 code=failure.code,
                 message=failure.message,
                 at=self.clock(),
-                resync=f"hssync resync {record}",
+                resync=resync_command(record),
+                fields=_attempted(plan, system),
             )
         )
 
@@ -420,13 +442,17 @@ class Applier:
             if plan.create and plan.claim_email and plan.claimant and not item.claim_completed:
                 self.state.release_claim(plan.portal, plan.create, plan.claim_email, plan.claimant)
                 item.claim_completed = True  # nothing more to give back
-            result.counters["decided again (writes failed)"] += 1
-            result.redecide.append(_decide_again(plan, now, failed=True))
+            if item.waiting:
+                result.counters["decided again (a CRM refused)"] += 1
+            else:
+                result.counters["decided again (writes failed)"] += 1
+            result.redecide.append(_decide_again(plan, now, failed=not item.waiting))
 
     def _record(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
         now = self.clock()
         commits: list[LinkCommit] = []
         synced_pairs: list[str] = []  # records of pairs that synced: their skip statuses are stale
+        written: dict[str, set[str]] = {}  # record -> the fields written cleanly for it
         by_email = [i.hubspot_id for i in progress.values() if i.plan.linked_by_email and i.hubspot_id]
         portal = next(iter(progress.values())).plan.portal if progress else ""
         already_linked = set(self.state.links_by_hubspot(portal, by_email)) if by_email else set()
@@ -445,6 +471,7 @@ class Applier:
                 self.state.release_claim(plan.portal, target, plan.claim_email, plan.claimant)
             if not item.hubspot_id or not item.sf_id:
                 continue  # the creation failed: nothing to link
+            written.update(_written_records(item))
             if plan.linked_by_email and item.hubspot_id not in already_linked:
                 result.counters[f"{_direction_of_link(plan)}.linked_by_email"] += 1
             if _changes_no_value(plan) and _same_link(stored.get(item.hubspot_id), plan, item.sf_id):
@@ -469,9 +496,20 @@ class Applier:
             if item.resync_hubspot:
                 result.followups.append(_existing_contact(plan, item.hubspot_id, now))
         self._commit(commits, progress, result, now)
-        # a pair that syncs is no longer skipped: forget the reasons it was skipped before
+        self._forget_stale(portal, synced_pairs, written, result)
+
+    def _forget_stale(
+        self, portal: str, synced_pairs: list[str], written: dict[str, set[str]], result: ApplyResult
+    ) -> None:
+        """A pair that syncs is no longer skipped: forget the reasons it was skipped before. A clean
+        write of a record's fields clears the sync-health entries about them, unless this run found
+        something about the record again."""
         if synced_pairs:
             self.state.clear_statuses(portal, synced_pairs)
+        noted = {entry.record for entry in result.health}
+        clean = {record: fields for record, fields in written.items() if record not in noted}
+        if clean:
+            self.state.clear_health(portal, clean)
         if result.health:
             self.state.record_health(result.health)
 
@@ -487,6 +525,27 @@ class Applier:
                 result.followups.append(_decide_again(progress[commit.plan_id].plan, now, failed=True))
 
 
+def _attempted(plan: SyncPlan, system: str) -> tuple[str, ...]:
+    """The fields a failed write tried to write (a creation: none in particular)."""
+    if plan.create == system:
+        return ()
+    return tuple(sorted(plan.salesforce_writes if system == "salesforce" else plan.hubspot_writes))
+
+
+def _written_records(item: _Progress) -> dict[str, set[str]]:
+    """The fields written cleanly for each record of the pair: a write to Salesforce is about the
+    HubSpot record (its entries are about writing it there), and the other way round."""
+    plan = item.plan
+    if not item.hubspot_id or not item.sf_id:
+        return {}
+    out: dict[str, set[str]] = {}
+    if item.salesforce_ok and (plan.salesforce_writes or plan.create == "salesforce"):
+        out[hubspot_record_key(item.hubspot_id)] = set(plan.salesforce_writes)
+    if item.hubspot_ok and (plan.hubspot_writes or plan.create == "hubspot"):
+        out[salesforce_record_key(plan.sf_object, item.sf_id)] = set(plan.hubspot_writes)
+    return out
+
+
 def _health_of(note: HealthNote, portal: str, now: dt.datetime) -> HealthEntry:
     return HealthEntry(
         portal=portal,
@@ -496,7 +555,8 @@ def _health_of(note: HealthNote, portal: str, now: dt.datetime) -> HealthEntry:
         code=note.code,
         message=note.message,
         at=now,
-        resync=f"hssync resync {note.record}",
+        resync=resync_command(note.record),
+        fields=note.fields,
     )
 
 
@@ -565,6 +625,18 @@ def _latest_per_pair(plans: Sequence[SyncPlan], result: ApplyResult, now: dt.dat
 def _writes(plan: SyncPlan) -> bool:
     """Whether the plan writes to an existing pair (a write intent is recorded for it)."""
     return bool(plan.hubspot_writes or plan.salesforce_writes or plan.unsubscribe_email)
+
+
+def _wait(items: Sequence[_Progress]) -> None:
+    for item in items:
+        item.transient = True
+        item.waiting = True
+
+
+def decide_again(plan: SyncPlan, now: dt.datetime) -> ChangeEvent:
+    """The change that makes dedupe decide a plan's pair anew (a plan that waits for a CRM hands its
+    creation over this way; waiting is not failing, so it does not count towards giving up)."""
+    return _decide_again(plan, now)
 
 
 def _decide_again(plan: SyncPlan, now: dt.datetime, *, failed: bool = False) -> ChangeEvent:

@@ -36,6 +36,7 @@ class HealthNote(BaseModel):
     category: str
     code: str
     message: str
+    fields: tuple[str, ...] = ()  # what it is about, named as the side written names it
 
 
 class PersonPart(BaseModel):

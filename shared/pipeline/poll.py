@@ -15,7 +15,8 @@ and skips those ids, so a join sharing the boundary timestamp is neither lost no
 
 Poll requests (the PollRequestsQueue) ask for one of: a poll of one target (``since`` for a
 backfill, none for a GAP_OVERFLOW), a resync of given record ids (no API call: one RESYNC event
-per id), or a resync of every member of a HubSpot list.
+per id), a resync of every member of a HubSpot list, or a resync of the records of one object that
+a Salesforce user or queue owns (what an owner's sync-health entry names).
 """
 
 from __future__ import annotations
@@ -26,8 +27,17 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.ids import SALESFORCE_KEY_PREFIXES, salesforce_id18
-from shared.models import ACCOUNT, COMPANIES, CONTACTS, SALESFORCE_OBJECTS, ChangeEvent, ChangeType, System
+from shared.ids import OWNER_KEY_PREFIXES, SALESFORCE_KEY_PREFIXES, salesforce_id18
+from shared.models import (
+    ACCOUNT,
+    COMPANIES,
+    CONTACTS,
+    RESYNC_ORIGIN,
+    SALESFORCE_OBJECTS,
+    ChangeEvent,
+    ChangeType,
+    System,
+)
 from shared.ports import HubSpotCompaniesPort, HubSpotPort, SalesforcePort, StatePort
 from shared.times import EPOCH, parse_timestamp, utc_now
 
@@ -66,7 +76,9 @@ class PollRequest(BaseModel):
     - ``{system, object_type, since?, reason}``: poll one target (from ``since``, else its cursor);
     - ``{system, object_type, ids, reason}``: resync these records (Salesforce ids in 15 or 18
       characters, of the object their key prefix says);
-    - ``{list_id, reason}``: resync every member of a HubSpot list.
+    - ``{list_id, reason}``: resync every member of a HubSpot list;
+    - ``{system: salesforce, object_type, owner_id, reason}``: resync the records of ``object_type``
+      this user (005...) or queue (00G...) owns.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -76,6 +88,7 @@ class PollRequest(BaseModel):
     since: dt.datetime | None = None  # a backfill reads from here instead of the cursor
     ids: tuple[str, ...] | None = Field(default=None, min_length=1, max_length=MAX_IDS_PER_REQUEST)
     list_id: str | None = Field(default=None, pattern=r"^[0-9]+$")
+    owner_id: str | None = None
     reason: str = "requested"
 
     @model_validator(mode="after")
@@ -95,6 +108,8 @@ class PollRequest(BaseModel):
             raise ValueError(
                 f"{self.system.value} object_type must be {allowed}, not {self.object_type!r}{also}"
             )
+        if self.owner_id is not None:
+            return self._owner_request()
         if self.ids is None:
             return self
         if self.since is not None:
@@ -103,8 +118,18 @@ class PollRequest(BaseModel):
             normalise_id(self.system, self.object_type, record_id)
         return self
 
+    def _owner_request(self) -> PollRequest:
+        if self.system is not System.SALESFORCE or self.ids is not None or self.since is not None:
+            raise ValueError("an owner resync is of Salesforce records, without ids or since")
+        owner = salesforce_id18(str(self.owner_id))  # ValueError for anything but an id
+        if owner[:3] not in OWNER_KEY_PREFIXES:
+            raise ValueError(f"{self.owner_id!r} is not a user (005) or queue (00G) id")
+        return self
+
     @property
     def kind(self) -> str:
+        if self.owner_id is not None:
+            return "owner"
         return "list" if self.list_id is not None else "ids" if self.ids is not None else "poll"
 
 
@@ -234,20 +259,30 @@ class Poller:
             raise ValueError("a poll request without system and object_type")
         if request.ids is not None:
             return self.resync(request.system, request.object_type, request.ids)
+        if request.owner_id is not None:
+            return self.resync_owned(request.object_type, request.owner_id)
         return self.poll([PollTarget(request.system, request.object_type)], since=request.since)
 
     def resync(self, system: System, object_type: str, ids: Sequence[str]) -> PollResult:
         """One RESYNC event per record (no API call): dedupe reads each and syncs what differs."""
         wanted = list(dict.fromkeys(normalise_id(system, object_type, i) for i in ids))
         now = self.clock()
-        self._enqueue([self._event(PollTarget(system, object_type), i, now, "hssync:resync") for i in wanted])
+        self._enqueue([self._event(PollTarget(system, object_type), i, now, RESYNC_ORIGIN) for i in wanted])
         return PollResult(queued={f"resync:{system.value}:{object_type}": len(wanted)})
+
+    def resync_owned(self, object_type: str, owner_id: str) -> PollResult:
+        """Every record of ``object_type`` the Salesforce user or queue owns, as RESYNC events."""
+        owned = self.salesforce.owned_by(object_type, salesforce_id18(owner_id))
+        now = self.clock()
+        target = PollTarget(System.SALESFORCE, object_type)
+        self._enqueue([self._event(target, i, now, RESYNC_ORIGIN) for i in dict.fromkeys(owned)])
+        return PollResult(queued={f"resync:salesforce:{object_type}:owner:{owner_id}": len(owned)})
 
     def resync_list(self, list_id: str) -> PollResult:
         """Every current member of the HubSpot list, as RESYNC events."""
         members = list(dict.fromkeys(self.hubspot.list_member_ids(list_id)))
         now = self.clock()
-        self._enqueue([self._hubspot_event(cid, now, origin="hssync:resync") for cid in members])
+        self._enqueue([self._hubspot_event(cid, now, origin=RESYNC_ORIGIN) for cid in members])
         return PollResult(queued={f"resync:hubspot:list:{list_id}": len(members)})
 
     def _enqueue(self, events: Sequence[ChangeEvent]) -> None:

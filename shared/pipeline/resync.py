@@ -6,6 +6,8 @@ parses arguments and sends.
   in 15 or 18 characters, or the ``system:object:id`` form that sync health prints in its resync
   command (``hubspot:contacts:123``, ``salesforce:Lead:00Q...``); one request per object and per
   :data:`~shared.pipeline.poll.MAX_IDS_PER_REQUEST` ids, no API call until dedupe reads them;
+- an owner, as an owner's sync-health entry names it (``salesforce:User:005...``,
+  ``salesforce:Group:00G...`` for a queue): every Lead and Contact it owns;
 - a HubSpot list: every current member;
 - everything (the backfill): a poll of every target from ``since`` (default: the epoch).
 """
@@ -17,8 +19,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from shared.ids import SALESFORCE_KEY_PREFIXES, salesforce_id18
-from shared.models import System
+from shared.ids import OWNER_KEY_PREFIXES, SALESFORCE_KEY_PREFIXES, salesforce_id18
+from shared.models import SALESFORCE_OBJECTS, System
 from shared.pipeline.poll import (
     ACCOUNT_TARGETS,
     ALL_TARGETS,
@@ -67,12 +69,26 @@ def salesforce_record(record_id: str) -> RecordRef:
     return RecordRef(System.SALESFORCE, sobject, id18)
 
 
+def salesforce_owner(text: str, object_type: str, record_id: str) -> RecordRef:
+    """A user (005...) or queue (00G...): its records are resynced."""
+    try:
+        id18 = salesforce_id18(record_id.strip())
+    except ValueError as exc:
+        raise ResyncError(f"{text!r}: {record_id!r} is not a Salesforce id") from exc
+    if OWNER_KEY_PREFIXES.get(id18[:3]) != object_type:
+        raise ResyncError(f"{text!r}: {record_id} is not a {object_type} id")
+    return RecordRef(System.SALESFORCE, object_type, id18)
+
+
 def parse_record(text: str) -> RecordRef:
-    """``hubspot:contacts:123`` or ``salesforce:Lead:00Q...`` (sync health's form)."""
+    """``hubspot:contacts:123``, ``salesforce:Lead:00Q...`` or an owner ``salesforce:User:005...``
+    (sync health's form)."""
     system, _, rest = text.strip().partition(":")
     object_type, _, record_id = rest.partition(":")
     if system not in (System.HUBSPOT.value, System.SALESFORCE.value) or not object_type or not record_id:
-        raise ResyncError(f"{text!r}: expected hubspot:contacts:ID or salesforce:Lead|Contact:ID")
+        raise ResyncError(f"{text!r}: expected hubspot:contacts:ID or salesforce:Lead|Contact|User|Group:ID")
+    if system == System.SALESFORCE.value and object_type in OWNER_KEY_PREFIXES.values():
+        return salesforce_owner(text, object_type, record_id)
     if object_type not in OBJECT_TYPES[System(system)]:
         raise ResyncError(f"{text!r}: hssync does not sync {system} {object_type}")
     ref = hubspot_contact(record_id) if system == System.HUBSPOT.value else salesforce_record(record_id)
@@ -100,10 +116,25 @@ def backfill_requests(
     ]
 
 
+def is_owner(ref: RecordRef) -> bool:
+    return ref.system is System.SALESFORCE and ref.object_type in OWNER_KEY_PREFIXES.values()
+
+
+def owner_requests(owners: Iterable[RecordRef], *, reason: str = "resync") -> list[PollRequest]:
+    """Per owner, a request per synced Salesforce object: the records it owns."""
+    return [
+        PollRequest(system=System.SALESFORCE, object_type=sobject, owner_id=ref.record_id, reason=reason)
+        for ref in dict.fromkeys(owners)
+        for sobject in SALESFORCE_OBJECTS
+    ]
+
+
 def record_requests(records: Iterable[RecordRef], *, reason: str = "resync") -> list[PollRequest]:
-    """One request per object type and per ``MAX_IDS_PER_REQUEST`` ids (each id once, in order)."""
+    """One request per object type and per ``MAX_IDS_PER_REQUEST`` ids (each id once, in order);
+    owners (``salesforce:User:...``, ``salesforce:Group:...``) ask for the records they own."""
     grouped: dict[tuple[System, str], list[str]] = {}
-    for ref in records:
+    refs = list(records)
+    for ref in (r for r in refs if not is_owner(r)):
         ids = grouped.setdefault((ref.system, ref.object_type), [])
         if ref.record_id not in ids:
             ids.append(ref.record_id)
@@ -113,7 +144,7 @@ def record_requests(records: Iterable[RecordRef], *, reason: str = "resync") -> 
         )
         for (system, object_type), ids in grouped.items()
         for i in range(0, len(ids), MAX_IDS_PER_REQUEST)
-    ]
+    ] + owner_requests([r for r in refs if is_owner(r)], reason=reason)
 
 
 def resync_requests(
@@ -168,7 +199,13 @@ def describe(requests: Sequence[PollRequest]) -> list[str]:
         crm, noun = ("HubSpot", "contact") if system == "hubspot" else ("Salesforce", object_type)
         lines.append(f"{n} {crm} {noun}{'' if n == 1 else 's'}")
     lines += [f"every member of HubSpot list {r.list_id}" for r in requests if r.kind == "list"]
+    owners = dict.fromkeys(str(r.owner_id) for r in requests if r.kind == "owner")
+    lines += [f"every Lead and Contact owned by Salesforce {_owner_name(o)} {o}" for o in owners]
     return lines
+
+
+def _owner_name(owner_id: str) -> str:
+    return "queue" if OWNER_KEY_PREFIXES.get(owner_id[:3]) == "Group" else "user"
 
 
 def _poll_name(request: PollRequest) -> str:

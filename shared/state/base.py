@@ -8,7 +8,7 @@ twin for tests (``tests/memory_state.py``) behave identically;
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 
 from shared.ports import HealthEntry, Link
@@ -49,6 +49,21 @@ class HealthSummary:
     entry: HealthEntry
     count: int
     first_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class RecordStatus:
+    """Why a record was skipped (a rule of the configuration), and when this was last decided."""
+
+    record: str
+    reason: str
+    at: dt.datetime
+
+
+def resolved_by(entry: HealthEntry, written: Collection[str]) -> bool:
+    """Whether a clean write of ``written`` (fields of the record's other side) resolves the entry:
+    it wrote every field the entry is about (an entry about no particular field: any write)."""
+    return set(entry.fields) <= set(written)
 
 
 def may_write(stored: Link | None, rev: int | None, plan_id: str, now: dt.datetime) -> bool:

@@ -34,7 +34,7 @@ import datetime as dt
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
@@ -52,12 +52,14 @@ from shared.state.base import (
     Clock,
     HealthSummary,
     HealthUpdate,
+    RecordStatus,
     StateTimings,
     epoch_seconds,
     group_health,
     is_expired,
     newest_first,
     prepare_links,
+    resolved_by,
     utc_now,
 )
 from shared.times import epoch_ms, from_epoch_ms
@@ -407,6 +409,39 @@ class DynamoState:
             if _refused(partial(self._accumulate_health, update, now, expires_at)) is not None:
                 # the stored entry has expired (TTL deletion is lazy): start it afresh
                 self.client.put_item(TableName=self.table_name, Item=_health_item(update, expires_at))
+            self._index_health(update, expires_at)
+
+    def _index_health(self, update: HealthUpdate, expires_at: int | None) -> None:
+        """Add the entry's sort key to its record's index item (what ``clear_health`` deletes)."""
+        index = keys.health_of(update.latest.portal, update.latest.record)
+        expression = "ADD entries :sk"
+        values: Item = {":sk": {"SS": [update.key.sk]}}
+        if expires_at is not None:
+            expression = "SET expires_at = :expires " + expression
+            values[":expires"] = {"N": str(expires_at)}
+        self.client.update_item(
+            TableName=self.table_name,
+            Key=_key(index),
+            UpdateExpression=expression,
+            ExpressionAttributeValues=values,
+        )
+
+    def clear_health(self, portal: str, written: Mapping[str, Collection[str]]) -> None:
+        """Delete the entries these clean writes resolve (the records' entries are found through
+        their index items; a sort key left in an index after its entry is gone finds nothing)."""
+        indexes = self._batch_get(keys.health_of(portal, record) for record in written)
+        partition = keys.health_partition(portal)
+        entries = self._batch_get(
+            keys.Key(partition, sort_key)
+            for item in indexes.values()
+            for sort_key in item.get("entries", {}).get("SS", [])
+        )
+        requests: list[dict[str, Any]] = []
+        for key, item in entries.items():
+            entry = _health_from_item(item).entry
+            if entry.record in written and resolved_by(entry, written[entry.record]):
+                requests.append({"DeleteRequest": {"Key": _key(key)}})
+        self._batch_write(requests)
 
     def _accumulate_health(self, update: HealthUpdate, now: int, expires_at: int | None) -> None:
         fields = _health_fields(update.latest)
@@ -418,11 +453,16 @@ class DynamoState:
         values |= {":first_at": {"S": update.first.at.isoformat()}, ":n": {"N": str(update.occurrences)}}
         values[":now"] = {"N": str(now)}
         expression = "SET " + ", ".join(assignments)
+        removed = [] if update.latest.fields else ["#fields"]
+        if removed:
+            names["#fields"] = "fields"
         if expires_at is None:
-            expression += " REMOVE #expires"
+            removed.append("#expires")
         else:
             expression += ", #expires = :expires"
             values[":expires"] = {"N": str(expires_at)}
+        if removed:
+            expression += " REMOVE " + ", ".join(removed)
         self.client.update_item(
             TableName=self.table_name,
             Key=_key(update.key),
@@ -521,6 +561,31 @@ class DynamoState:
     def statuses(self, portal: str, records: Sequence[str]) -> dict[str, str]:
         found = self._batch_get(keys.status(portal, r) for r in records)
         return {key.sk: str(item["reason"]["S"]) for key, item in found.items()}
+
+    def record_statuses(self, portal: str) -> list[RecordStatus]:
+        """Every record skipped (and why), for the operator's view."""
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "ConsistentRead": True,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": keys.status_partition(portal)}},
+        }
+        now = epoch_seconds(self._clock())
+        found: list[RecordStatus] = []
+        while True:
+            page = self.client.query(**query)
+            found += [
+                RecordStatus(
+                    record=item["sk"]["S"],
+                    reason=item["reason"]["S"],
+                    at=dt.datetime.fromtimestamp(int(item["at"]["N"]), dt.UTC),
+                )
+                for item in page.get("Items", [])
+                if not is_expired(_number(item, "expires_at"), now)
+            ]
+            if "LastEvaluatedKey" not in page:
+                return found
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     # email events (shared.pipeline.email_events)
 
@@ -843,8 +908,10 @@ def _datetime(item: Item, name: str) -> dt.datetime | None:
 
 
 def _health_fields(latest: HealthEntry) -> Item:
-    """The attributes describing an entry's latest occurrence."""
-    return {
+    """The attributes describing an entry's latest occurrence (``fields`` only when it has some:
+    a string set cannot be empty)."""
+    fields: Item = {"fields": {"SS": list(latest.fields)}} if latest.fields else {}
+    return fields | {
         "portal": {"S": latest.portal},
         "system": {"S": latest.system},
         "record": {"S": latest.record},
@@ -878,6 +945,7 @@ def _health_from_item(item: Item) -> HealthSummary:
         message=item["message"]["S"],
         at=dt.datetime.fromisoformat(item["at"]["S"]),
         resync=item["resync"]["S"],
+        fields=tuple(sorted(item["fields"]["SS"])) if "fields" in item else (),
     )
     return HealthSummary(
         entry=entry, count=int(item["count"]["N"]), first_at=dt.datetime.fromisoformat(item["first_at"]["S"])

@@ -15,11 +15,18 @@ creation claim             ``P#<portal>#CLAIM#<target>#<email>``    ``CLAIM``
 webhook request received   ``P#<portal>#WEBHOOK#<fingerprint>``     ``SEEN``
 poll cursor                ``P#<portal>#CURSOR``                    ``<cursor name>``
 sync-health entry          ``P#<portal>#HEALTH``                    ``<category>#<record>#<code>``
+health entries of a record ``P#<portal>#HEALTHOF``                  ``<record>`` (their sort keys)
+why a record is skipped    ``P#<portal>#STATUS``                    ``<record>``
 counters                   ``P#<portal>#COUNTERS``                  ``TOTAL`` (one number per counter)
 link (by email)            ``P#<portal>#EMAIL#<email>``             ``LINK`` (names the HubSpot id)
 email event done           ``P#<portal>#EMAILEVENT#<event id>``     ``DONE`` (the task it became)
 email event waiting        ``P#<portal>#EMAILWAIT``                 ``<event id>`` (recipient unsynced)
+CRM state (not per portal) ``CRM``                                  ``<system>#<org or portal id>``
+API usage of an hour       ``CRM#USAGE#<system>#<account>``         ``<hour, ISO 8601 UTC>``
 =========================  =======================================  ===================================
+
+The Salesforce org is shared by every portal of a stack, so the CRM states (``shared.crm_state``) live
+outside the portals' partitions, all in one partition (one query reads them all).
 
 A link by email leads from a synced email (either side's, normalised) to the HubSpot id; it is a hint,
 not a link: whoever follows it checks that the link still holds that email, so a stale one is
@@ -62,6 +69,11 @@ class Key(NamedTuple):
 def record_key(system: str, object_type: str, record_id: str) -> str:
     """How sync health (and ``hssync resync``) names a record: ``<system>:<object>:<id>``."""
     return f"{system}:{object_type}:{record_id}"
+
+
+def resync_command(record: str) -> str:
+    """The command that syncs a record (sync health stores and shows it): it takes the record key."""
+    return f"hssync resync {record}"
 
 
 def hubspot_record_key(contact_id: str) -> str:
@@ -145,8 +157,17 @@ def health(portal: str, category: str, record: str, code: str) -> Key:
     return Key(health_partition(portal), sort_key)
 
 
+def health_of(portal: str, record: str) -> Key:
+    """The sort keys of one record's health entries, so that they clear when the record syncs."""
+    return Key(f"{_portal(portal)}#HEALTHOF", require("record", record))
+
+
+def status_partition(portal: str) -> str:
+    return f"{_portal(portal)}#STATUS"
+
+
 def status(portal: str, record: str) -> Key:
-    return Key(f"{_portal(portal)}#STATUS", require("record", record))
+    return Key(status_partition(portal), require("record", record))
 
 
 def counters(portal: str) -> Key:
@@ -173,3 +194,22 @@ def email_event_done(portal: str, event_id: str) -> Key:
 def email_events_waiting(portal: str) -> str:
     """The partition of the email events whose recipient is not synced yet (sort key: event id)."""
     return f"{_portal(portal)}#EMAILWAIT"
+
+
+CRM_STATES_PARTITION = "CRM"
+
+
+def crm_state(system: str, account: str) -> Key:
+    """Whether hssync may call this CRM account (``shared.crm_state``)."""
+    return Key(
+        CRM_STATES_PARTITION, f"{component('system', system)}{_SEPARATOR}{require('account', account)}"
+    )
+
+
+def usage_partition(system: str, account: str) -> str:
+    return f"{CRM_STATES_PARTITION}#USAGE#{component('system', system)}#{component('account', account)}"
+
+
+def usage_sample(system: str, account: str, hour_iso: str) -> Key:
+    """The highest API usage seen in one hour (sort key: the hour's start, ISO 8601 UTC)."""
+    return Key(usage_partition(system, account), require("hour", hour_iso))

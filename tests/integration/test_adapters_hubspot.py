@@ -14,7 +14,7 @@ from urllib3.exceptions import ReadTimeoutError
 
 from shared.adapters.hubspot import HubSpotAdapter
 from shared.adapters.retry import Retrier, RetryPolicy
-from shared.errors import ErrorCategory, SuspendedError
+from shared.errors import AuthenticationError, ErrorCategory, SuspendedError
 from shared.ports import RecordWrite
 
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -228,3 +228,22 @@ def test_the_daily_limit_suspends(make, box):
         adapter.create_contacts(contacts(1))
     assert info.value.system == "hubspot"
     assert "daily" in info.value.reason
+
+
+def test_the_daily_usage_comes_with_every_answer_and_the_probe_reports_it(make, box):
+    box.control("POST", "settings", {"daily_limit": 500})
+    adapter = make()
+    assert adapter.api_usage() is None
+    adapter.read_contacts(["1"], [])
+    assert adapter.api_usage() == (1, 500)
+    assert adapter.probe() == (2, 500)
+
+
+def test_a_revoked_token_is_refused_with_the_code_that_says_so(make, box):
+    adapter = make()
+    box.control("POST", "token", {"revoked": True})
+    with pytest.raises(AuthenticationError) as info:
+        adapter.probe()
+    assert (info.value.system, info.value.code) == ("hubspot", "INVALID_AUTHENTICATION")
+    box.control("POST", "token", {"revoked": False})
+    assert adapter.probe() is not None

@@ -428,3 +428,21 @@ def test_the_daily_limit_suspends_and_keeps_what_was_written(make, box):
     assert all(o.ok for o in info.value.outcomes)
     with pytest.raises(SuspendedError):
         adapter.retrieve("Lead", [o.record_id for o in info.value.outcomes if o.record_id], [])
+
+
+def test_the_probe_is_one_limits_call_that_reports_the_usage(make, box):
+    box.control("POST", "settings", {"daily_api_limit": 2000, "api_usage": 700})
+    adapter = make()
+    assert adapter.probe() == (701, 2000)
+    assert adapter.calls.by_operation["limits"] == 1
+
+
+def test_revoked_credentials_are_refused_with_the_code_that_says_so(make, box):
+    adapter = make()
+    adapter.probe()
+    box.control("POST", "credentials", {"revoked": True})
+    with pytest.raises(AuthenticationError) as info:
+        adapter.probe()  # the session is refused, and so is a fresh token
+    assert (info.value.system, info.value.code) == ("salesforce", "invalid_grant")
+    box.control("POST", "credentials", {"revoked": False})
+    assert adapter.probe() is not None

@@ -8,6 +8,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +134,13 @@ def test_record_statuses_keep_the_latest_reason_until_cleared(store: Store) -> N
         "hubspot:contacts:2": "no email",
     }
     assert store.statuses("200", ["hubspot:contacts:1"]) == {}  # namespaced by portal
+    listed = store.record_statuses("100")
+    assert {(s.record, s.reason) for s in listed} == {
+        ("hubspot:contacts:1", "linked Salesforce record deleted"),
+        ("hubspot:contacts:2", "no email"),
+    }
+    assert all(abs((s.at - START).total_seconds()) < 1 for s in listed)
+    assert store.record_statuses("200") == []
     store.clear_statuses("100", ["hubspot:contacts:1", "hubspot:contacts:9"])
     assert store.statuses("100", ["hubspot:contacts:1", "hubspot:contacts:2"]) == {
         "hubspot:contacts:2": "no email"
@@ -487,6 +495,41 @@ def test_health_entries_expire_after_their_ttl_and_then_start_afresh(store: Stor
     store.record_health([again])
     [summary] = store.health_summaries("100")
     assert (summary.entry, summary.count, summary.first_at) == (again, 1, clock.now)
+
+
+def test_health_clears_per_record_in_every_category_and_portal_apart(store: Store) -> None:
+    lead = "salesforce:Lead:00Q1"
+    store.record_health(
+        [
+            entry(lead),
+            entry(lead, code="DUPLICATES_DETECTED", category=ErrorCategory.DUPLICATES),
+            entry("hubspot:contacts:7", code="INVALID_EMAIL"),
+            entry(lead, portal="200"),
+        ]
+    )
+    store.clear_health("100", {lead: ["lastname"], "hubspot:contacts:404": []})
+    assert [e.record for e in store.health("100")] == ["hubspot:contacts:7"]
+    assert [e.record for e in store.health("200")] == [lead]
+    store.record_health([entry(lead, message="again")])  # a new failure after the clear
+    assert {e.message for e in store.health("100")} == {"again", "Last Name: data value too large"}
+    store.clear_health("100", {lead: []})
+    assert [e.record for e in store.health("100")] == ["hubspot:contacts:7"]
+
+
+def test_an_entry_about_fields_clears_only_when_they_are_written(store: Store) -> None:
+    refused = replace(entry("hubspot:contacts:7"), fields=("Title",))
+    owner = replace(
+        entry("hubspot:contacts:7", code="OWNER", category=ErrorCategory.OWNERS), fields=("OwnerId",)
+    )
+    store.record_health([refused, owner])
+    assert {e.fields for e in store.health("100")} == {("Title",), ("OwnerId",)}  # kept as recorded
+    store.clear_health("100", {"hubspot:contacts:7": ["Phone"]})  # another field: both stay
+    assert len(store.health("100")) == 2
+    store.clear_health("100", {"hubspot:contacts:7": ["Phone", "Title"]})
+    assert store.health("100") == [owner]
+    again = replace(owner, fields=(), message="about nothing in particular now")
+    store.record_health([again])  # an occurrence without fields replaces the recorded ones
+    assert store.health("100") == [again]
 
 
 def test_health_entries_are_many(store: Store) -> None:

@@ -149,6 +149,12 @@ def _value(name: str) -> str:
         return ORG
     if name == "HUBSPOT_PORTAL_ID":
         return PORTAL
+    if name == "POWERTOOLS_TRACE_DISABLED":
+        return "true"  # the template's value with the Tracing parameter Disabled
+    if name.endswith("_PERCENT"):
+        return "50"
+    if name.endswith("_SECONDS"):
+        return "300"
     if name.endswith("_QUEUE_URL"):
         return f"https://sqs.{REGION}.amazonaws.com/123456789012/{name.removesuffix('_URL').lower()}"
     return name.lower()

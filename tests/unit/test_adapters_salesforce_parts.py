@@ -64,6 +64,16 @@ def test_merged_away_and_modified_queries():
     )
 
 
+def test_the_records_of_an_owner_unconverted_leads_only():
+    owner = "00G5g0000004C92EAE"
+    assert soql.owned_by_query("Lead", owner) == (
+        f"SELECT Id FROM Lead WHERE OwnerId = '{owner}' AND IsConverted = false ORDER BY Id"  # noqa: S608
+    )
+    assert soql.owned_by_query("Contact", "005' OR Name != '") == (
+        "SELECT Id FROM Contact WHERE OwnerId = '005\\' OR Name != \\'' ORDER BY Id"  # quoted, not injected
+    )
+
+
 def test_select_list_puts_required_first_once_each():
     assert soql.select_list(["email", "Phone", "Id"], ("Id", "Email")) == ["Id", "Email", "Phone"]
     with pytest.raises(ValueError, match="field name"):

@@ -4,8 +4,14 @@ owner Salesforce gives a record hssync created."""
 
 from __future__ import annotations
 
-from shared.models import ChangeType
-from shared.pipeline.dedupe.creation import LINK_WAIT_DEFERRALS, Creator, assigned_owner, creation_pending
+from shared.models import RESYNC_ORIGIN, ChangeType
+from shared.pipeline.dedupe.creation import (
+    LINK_WAIT_DEFERRALS,
+    RESYNC_TAKEOVER_DEFERRALS,
+    Creator,
+    assigned_owner,
+    creation_pending,
+)
 from shared.pipeline.dedupe.echo import ECHO
 from shared.pipeline.dedupe.outcome import Planned, Retry, Skip
 from shared.ports import ClaimDone
@@ -141,3 +147,29 @@ def test_an_owner_already_known_or_a_record_not_linked_is_the_echo_of_hssyncs_wr
     assert assigned_owner(PORTAL, LEAD, created, None) == Skip(ECHO)
     blank = sf_event(change=ChangeType.CREATE, reported={"OwnerId": None})
     assert assigned_owner(PORTAL, LEAD, blank, link()) == Skip(ECHO)
+
+
+def test_a_resync_that_waited_long_enough_wins_over_a_stale_claim():
+    state = _state()
+    creator = _creator(state)
+    new = contact(email=EMAIL, lastname="Lovelace")
+    # a change's claim, its plan stranded (e.g. sent to wait while the CRM refused)
+    assert state.claim_creation(PORTAL, "salesforce", EMAIL, "hubspot:101:stranded") is None
+    early = hs_event(origin=RESYNC_ORIGIN, attempt=RESYNC_TAKEOVER_DEFERRALS - 1)
+    assert creator.in_salesforce(new, EMAIL, early) == Retry(early)  # a claim in flight is respected
+    edit = hs_event(attempt=RESYNC_TAKEOVER_DEFERRALS)
+    assert creator.in_salesforce(new, EMAIL, edit) == Retry(edit)  # only a resync takes over
+    resync = hs_event(origin=RESYNC_ORIGIN, attempt=RESYNC_TAKEOVER_DEFERRALS)
+    decision = creator.in_salesforce(new, EMAIL, resync)
+    assert isinstance(decision, Planned)
+    assert decision.plan.claimant == f"hubspot:101:{resync.change_id}"
+    # the stranded plan, should it reach apply, finds the claim taken
+    assert state.claim_creation(PORTAL, "salesforce", EMAIL, "hubspot:101:stranded") == decision.plan.claimant
+
+
+def test_a_resync_never_takes_over_a_record_already_created():
+    state = _state()
+    state.claim_creation(PORTAL, "salesforce", EMAIL, "hubspot:101:e1")
+    state.complete_claims(PORTAL, [ClaimDone("salesforce", EMAIL, "hubspot:101:e1", LEAD)])
+    resync = hs_event(origin=RESYNC_ORIGIN, attempt=RESYNC_TAKEOVER_DEFERRALS)
+    assert _creator(state).in_salesforce(contact(email=EMAIL), EMAIL, resync) == Retry(resync)

@@ -17,8 +17,20 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_cfn_file(ROOT / "template.yaml")
 
 # Imported by no handler but by the operator's CLI (`hssync resync`, `hssync backfill`): the poll
-# requests it builds are the ones the poller reads (shared.pipeline.poll).
-OPERATOR_ONLY = {"shared.pipeline.resync"}
+# requests it builds are the ones the poller reads (shared.pipeline.poll). The operator's view
+# (shared.operations: `hssync health|status|dlq`, the console) reads what the functions write.
+OPERATOR_ONLY = {
+    "shared.pipeline.resync",
+    "shared.operations",
+    "shared.operations.config_check",
+    "shared.operations.dead_letters",
+    "shared.operations.export",
+    "shared.operations.health",
+    "shared.operations.progress",
+    "shared.operations.queues",
+    "shared.operations.sqs_stats",
+    "shared.operations.status",
+}
 # The in-memory twins and the template-derived tables of the tests (tests/memory_state.py,
 # tests/template_tables.py).
 TEST_ONLY = {"shared.state.memory", "shared.state.schema"}

@@ -185,3 +185,25 @@ def test_shared_and_functions_log_only_through_the_powertools_logger():
 
 def test_mask_emails_is_the_masking_rule():
     assert mask_emails(ADDRESS) == "o***@example.com"
+
+
+def test_metrics_are_counted_per_stage_from_the_function_name():
+    from shared.observability import STAGES, stage_of
+
+    assert stage_of("hssync-prod-ApplyFunction-AbC123") == "apply"
+    assert stage_of("hssync-InboundEventsFunction-x") == "salesforce-events"
+    assert stage_of("hssync-EmailEventsFunction-x") == "email-events"
+    assert stage_of("something-else") is None
+    assert len(set(STAGES.values())) == len(STAGES)
+
+
+def test_a_suspension_is_one_metric_with_the_service_dimension_only(capsys):
+    import json
+
+    from shared.observability import SUSPENDED_METRIC, count_suspension
+
+    count_suspension()
+    [line] = [json.loads(x) for x in capsys.readouterr().out.splitlines() if SUSPENDED_METRIC in x]
+    [directive] = line["_aws"]["CloudWatchMetrics"]
+    assert directive["Dimensions"] == [["service"]]
+    assert line[SUSPENDED_METRIC] in (1, [1.0])

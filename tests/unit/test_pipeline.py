@@ -226,6 +226,36 @@ def test_a_permanent_salesforce_error_becomes_sync_health_and_frees_the_claim(wo
     assert len(world.sf.rows) == 1
 
 
+def test_a_health_entry_clears_when_its_record_is_next_written_without_an_error(world):
+    refuse = {"on": True}
+
+    def too_long(_sobject, fields):
+        if refuse["on"] and len(str(fields.get("Title") or "")) > 10:
+            return ApiFailure(
+                "salesforce", "STRING_TOO_LONG", "Title: data value too large", ErrorCategory.PROPERTY_VALUES
+            )
+        return None
+
+    world.sf.reject = too_long
+    cid = world.hs.add(email="clear@example.com", lastname="C", jobtitle="Short")
+    world.sync()
+    world.hs.edit(cid, jobtitle="A very long job title")
+    world.sync()
+    assert [e.code for e in world.state.health(PORTAL)] == ["STRING_TOO_LONG"]
+    world.hs.edit(cid, lastname="Other")  # another field syncs alone: the entry is not about it
+    world.sync()
+    assert [e.fields for e in world.state.health(PORTAL)] == [("Title",)]
+    world.hs.edit(cid, jobtitle="Another too long title")  # written again, refused again: it stays
+    world.sync()
+    [entry] = world.state.health_summaries(PORTAL)
+    assert entry.count == 2
+    refuse["on"] = False  # the admin lengthened the field
+    world.hs.edit(cid, jobtitle="A very long job title, accepted")
+    world.sync()
+    assert world.state.health(PORTAL) == []
+    assert next(iter(world.sf.rows.values())).fields["Title"] == "A very long job title, accepted"
+
+
 def test_a_transient_failure_is_decided_again_and_nothing_is_recorded(world):
     # a write whose outcome is unknown is never repeated blindly (shared.intents): the claim is
     # given back and the contact is decided again from fresh reads, which creates the lead once

@@ -236,6 +236,61 @@ def test_a_list_resync_queues_every_current_member(pw):
     assert b not in pw.drain()
 
 
+QUEUE15 = "00G5g00000QuEuE"
+USER15 = "0055g00000UsEr1"
+
+
+def test_an_owner_entry_resyncs_the_records_it_owns(pw):
+    """Sync health keeps one entry per owner (a queue may own thousands): its command resyncs them."""
+    queue = salesforce_id18(QUEUE15)
+    owned = pw.sf.add("Lead", LastName="Q", Company="X", Email="q@x.com", OwnerId=queue)
+    pw.sf.add("Lead", LastName="Other", Company="X", Email="o@x.com", OwnerId="005000000000001AAA")
+    contact = pw.sf.add("Contact", LastName="C", Email="c@x.com", OwnerId=queue)
+    requests = resync_requests(records=[f"salesforce:Group:{QUEUE15}", f"salesforce:Group:{queue}"])
+    assert [(r.object_type, r.owner_id, r.kind) for r in requests] == [
+        ("Lead", queue, "owner"),
+        ("Contact", queue, "owner"),
+    ]
+    assert describe(requests) == [f"every Lead and Contact owned by Salesforce queue {queue}"]
+    assert [PollRequest.model_validate_json(b) for b in bodies(requests)] == requests
+    for request in requests:
+        pw.poller().serve(request)
+    assert [(e.object_type, e.record_id, e.change_type) for e in pw.queued] == [
+        ("Lead", owned, ChangeType.RESYNC),
+        ("Contact", contact, ChangeType.RESYNC),
+    ]
+    assert pw.state.get_cursor(PORTAL, "poll:salesforce:Lead") is None
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        (f"salesforce:Group:{USER15}", "is not a Group id"),
+        ("salesforce:User:nope", "is not a Salesforce id"),
+        (f"hubspot:User:{USER15}", "does not sync hubspot User"),
+    ],
+)
+def test_owner_records_that_are_not_owners_are_refused(record, message):
+    with pytest.raises(ResyncError, match=message):
+        resync_requests(records=[record])
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (
+            {"system": "hubspot", "object_type": "contacts", "owner_id": USER15},
+            "an owner resync is of Salesforce",
+        ),
+        ({"system": "salesforce", "object_type": "Lead", "owner_id": LEAD15}, "is not a user"),
+        ({"system": "salesforce", "object_type": "Lead", "owner_id": USER15, "ids": [LEAD15]}, "without ids"),
+    ],
+)
+def test_malformed_owner_requests_are_refused(body, reason):
+    with pytest.raises(ValidationError, match=reason):
+        PollRequest.model_validate_json(json.dumps(body))
+
+
 def test_range_requests_still_poll_from_since_or_the_cursor(pw):
     old = pw.sf.add("Lead", LastName="Old", Company="X", Email="old@x.com")
     pw.clock.tick(60)

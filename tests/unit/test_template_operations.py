@@ -150,3 +150,57 @@ def test_every_checkov_skip_in_the_template_says_why():
     for name, skip in skips:
         assert skip["id"].startswith("CKV_"), name
         assert len(skip.get("comment", "").split()) >= 8, f"{name} {skip['id']}: say why"
+
+
+# -- the operator's view (issue 16) ------------------------------------------------------------------
+def test_every_queue_is_an_output_hssync_stack_finds_and_the_operations_know_it():
+    from shared.operations.queues import logical_ids, output_key
+
+    outputs = TEMPLATE["Outputs"]
+    assert set(QUEUES) == set(logical_ids())
+    for queue in QUEUES:
+        assert outputs[output_key(queue)]["Value"] == {"Ref": queue}, queue
+    assert "StateTableName" in outputs
+    assert {"HubSpotPortalId", "SalesforceOrgId", "SyncConfigParameterName"} <= set(PARAMETERS)
+
+
+def test_every_function_keeps_its_logs_for_the_retention_parameter():
+    groups = {k: v["Properties"] for k, v in RESOURCES.items() if v["Type"] == "AWS::Logs::LogGroup"}
+    for function in FUNCTIONS:
+        group = groups[f"{function}LogGroup"]
+        assert group["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{{function}}}"}
+        assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert PARAMETERS["LogRetentionDays"]["Default"] in PARAMETERS["LogRetentionDays"]["AllowedValues"]
+
+
+def test_a_stale_changes_queue_and_a_suspended_crm_raise_alarms():
+    from shared.observability import SUSPENDED_METRIC
+
+    age = ALARMS["ChangesQueueOldestMessageAlarm"]["Properties"]
+    assert age["MetricName"] == "ApproximateAgeOfOldestMessage"
+    assert age["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["ChangesQueue", "QueueName"]}}
+    ]
+    assert age["Threshold"] == 900
+    suspended = ALARMS["CrmSuspendedAlarm"]["Properties"]
+    assert (suspended["Namespace"], suspended["MetricName"]) == ("hssync", SUSPENDED_METRIC)
+    assert suspended["Dimensions"] == [{"Name": "service", "Value": "hssync"}]
+
+
+def test_the_dashboard_charts_every_stage_dead_letter_queue_and_health_category():
+    import json
+
+    from shared.errors import ErrorCategory
+    from shared.observability import STAGES, health_metric
+    from shared.operations.queues import QUEUES as PAIRS
+
+    body = RESOURCES["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    widgets = json.loads(body)["widgets"]
+    metrics = [m for w in widgets for m in w["properties"]["metrics"]]
+    invoked = {m[3] for m in metrics if m[:2] == ["AWS/Lambda", "Invocations"]}
+    assert invoked == {f"${{{f}}}" for f in FUNCTIONS} == {f"${{{f}}}" for f in STAGES}
+    depths = {m[3] for m in metrics if m[1] == "ApproximateNumberOfMessagesVisible"}
+    assert depths == {f"${{{p.dead_letter}.QueueName}}" for p in PAIRS}
+    health = {m[1] for m in metrics if m[0] == "hssync" and m[1].startswith("HealthEntries_")}
+    assert health == {health_metric(c.value) for c in ErrorCategory}
+    assert all(m[2:6] == ["service", "hssync", "stage", "apply"] for m in metrics if m[1] in health)

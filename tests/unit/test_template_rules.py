@@ -33,7 +33,12 @@ def _sqs_consumers() -> list[tuple[str, str, dict[str, Any]]]:
 def test_functions_run_python313_on_arm64_with_powertools_settings():
     assert GLOBALS["Runtime"] == "python3.13"
     assert GLOBALS["Architectures"] == ["arm64"]
-    assert GLOBALS["Tracing"] == "Active"
+    # X-Ray on by default, optional (the Tracing parameter); off, Powertools' tracer is never built
+    assert TEMPLATE["Parameters"]["Tracing"]["Default"] == "Active"
+    assert GLOBALS["Tracing"] == {"Fn::If": ["TracingOn", "Active", "PassThrough"]}
+    assert GLOBALS["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == {
+        "Fn::If": ["TracingOn", "false", "true"]
+    }
     assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"} <= set(
         GLOBALS["Environment"]["Variables"]
     )
@@ -54,7 +59,13 @@ def test_every_work_queue_has_a_dead_letter_queue_with_an_alarm():
         for r in RESOURCES.values()
         if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"]["Namespace"] == "AWS/SQS"
     ]
-    watched = {a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in alarms}
+    # the alarms on a queue's depth (any message in it); the other SQS alarm, on the age of the
+    # changes queue's oldest message (issue 16), is the only one of its kind
+    depth = [a for a in alarms if a["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"]
+    others = [a for a in alarms if a not in depth]
+    assert [(a["Properties"]["MetricName"], a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0])
+            for a in others] == [("ApproximateAgeOfOldestMessage", "ChangesQueue")]  # fmt: skip
+    watched = {a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in depth}
     work = {name for name, q in QUEUES.items() if "RedrivePolicy" in q["Properties"]}
     dead = {q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] for q in QUEUES.values()
             if "RedrivePolicy" in q["Properties"]}  # fmt: skip

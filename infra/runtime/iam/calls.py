@@ -144,6 +144,12 @@ def _secretsmanager(call: Call, secret_arn: SecretArnOf) -> Iterator[Need]:
     yield Need(action, known)
 
 
+def _sns(call: Call) -> Iterator[Need]:
+    """A topic's operations are authorized on the topic they name (``Publish``: ``TopicArn``)."""
+    topic = _text(call.params.get("TopicArn")) or _text(call.params.get("TargetArn"))
+    yield Need(f"sns:{call.operation}", topic or ANY_RESOURCE)
+
+
 def needs(call: Call, secret_arn: SecretArnOf) -> list[Need]:
     """Every (action, resource) the call must be allowed, in the order IAM would meet them."""
     if call.service == "sqs":
@@ -154,5 +160,7 @@ def needs(call: Call, secret_arn: SecretArnOf) -> list[Need]:
         return list(_ssm(call))
     if call.service == "secretsmanager":
         return list(_secretsmanager(call, secret_arn))
+    if call.service == "sns":
+        return list(_sns(call))
     action = f"{call.prefix}:{call.operation}"
     return [] if action in ALWAYS_ALLOWED else [Need(action, ANY_RESOURCE)]

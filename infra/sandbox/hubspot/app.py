@@ -5,8 +5,10 @@ management API (``/webhooks/v3/...``), which takes the developer key as the ``ha
 parameter, and the v1 email events API, which takes either.
 
 Control endpoints (``/_sandbox/...``, no auth): ``settings`` (GET/POST rate-limit settings),
-``restore`` (restore an archived record, as from the recycle bin) and ``crm-ui-edit`` (change a
-record as a HubSpot user would in the CRM, so that webhooks carry ``changeSource: CRM_UI``).
+``restore`` (restore an archived record, as from the recycle bin), ``crm-ui-edit`` (change a
+record as a HubSpot user would in the CRM, so that webhooks carry ``changeSource: CRM_UI``) and
+``token`` (``{"revoked": true|false}``: hssync's private-app token revoked, its calls answer 401;
+the other app's token, the users' scripts, still works).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class HubSpotEmulator(Emulator):
         super().__init__()
         self.credentials = credentials
         self.base_url = ""
+        self.token_revoked = False  # POST /_sandbox/token
         self.store = CrmStore(self)
         self.limits = RateLimiter(portal_id=credentials.portal_id, app_id=credentials.app_id)
         self.webhooks = Webhooks(self, credentials)
@@ -68,6 +71,7 @@ class HubSpotEmulator(Emulator):
         self.control("POST", "settings", self._set_settings)
         self.control("POST", "restore", self._guarded(self._restore))
         self.control("POST", "crm-ui-edit", self._guarded(self._crm_ui_edit))
+        self.control("POST", "token", self._revoke)
 
     @property
     def features(self) -> list[Associations | Owners | Lists | CommunicationPreferences | EmailEvents]:
@@ -87,6 +91,7 @@ class HubSpotEmulator(Emulator):
         return self.webhooks.pending()
 
     def reset_state(self) -> None:
+        self.token_revoked = False
         self.store.reset()
         self.limits.reset()
         self.webhooks.reset()
@@ -113,7 +118,8 @@ class HubSpotEmulator(Emulator):
             else:
                 raise errors.unauthorized(api_key_accepted=True)
         else:
-            if token not in (creds.access_token, creds.other_access_token):
+            revoked = self.token_revoked and token == creds.access_token
+            if token not in (creds.access_token, creds.other_access_token) or revoked:
                 raise errors.unauthorized()
             key = token
         # whose app writes: the source of this request's changes (property history, webhooks)
@@ -162,6 +168,14 @@ class HubSpotEmulator(Emulator):
                 return self.error_response(err)
 
         return run
+
+    def _revoke(self, request: Request) -> Response:
+        body = json.loads(request.get_data() or b"{}")
+        revoked = body.get("revoked") if isinstance(body, dict) else None
+        if not isinstance(revoked, bool):
+            return json_response({"error": "revoked must be true or false"}, status=400)
+        self.token_revoked = revoked
+        return json_response({"revoked": revoked})
 
     def _set_settings(self, request: Request) -> Response:
         try:

@@ -108,6 +108,7 @@ class SalesforceEmulator(Emulator):
         self.cdc.reset()
         self.rest.reset()
         self.oauth.forget_users({INTEGRATION_USER_ID})
+        self.oauth.revoke(False)
 
     def settings_view(self) -> dict[str, Any]:
         with self.lock:

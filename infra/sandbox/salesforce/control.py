@@ -1,7 +1,10 @@
 """The Salesforce emulator's ``/_sandbox/`` control endpoints (no auth, never counted, never faulted).
 
 - ``GET|POST /_sandbox/settings``: org settings (see :mod:`settings`), plus ``api_usage`` to preset
-  today's API call counter.
+  (or reset) today's API call counter; ``edition`` or ``api_enabled: false`` takes the API away
+  (``API_DISABLED_FOR_ORG``), ``daily_api_limit`` sets the limit (``REQUEST_LIMIT_EXCEEDED``).
+- ``POST /_sandbox/credentials`` ``{"revoked": true|false}``: the connected app's access revoked
+  (sessions answer ``INVALID_SESSION_ID``, token requests ``invalid_grant``), or given back.
 - ``POST /_sandbox/change-events/target`` ``{"url": "http://..."|null}``;
   ``GET /_sandbox/change-events?after=<replayId>&entity=Lead`` (the recent event log, newest last);
   ``POST /_sandbox/change-events/gap`` ``{"entity", "recordIds", "changeType": "UPDATE",
@@ -58,6 +61,7 @@ class Control:
         e = self.emu
         e.control("GET", "settings", lambda _r: json_response(e.settings_view()))
         e.control("POST", "settings", self._guard(self.settings))
+        e.control("POST", "credentials", self._guard(self.credentials))
         e.control("GET", "change-events", self.change_events)
         e.control("POST", "change-events/target", self._guard(self.target))
         e.control("POST", "change-events/gap", self._guard(self.gap))
@@ -91,6 +95,13 @@ class Control:
     def settings(self, body: dict[str, Any]) -> Response:
         self.emu.update_settings(body)
         return json_response(self.emu.settings_view())
+
+    def credentials(self, body: dict[str, Any]) -> Response:
+        revoked = body.get("revoked")
+        if not isinstance(revoked, bool):
+            raise ValueError("revoked must be true or false")
+        self.emu.oauth.revoke(revoked)
+        return json_response({"revoked": revoked})
 
     # -- change events -----------------------------------------------------------------------
     def change_events(self, request: Request) -> Response:

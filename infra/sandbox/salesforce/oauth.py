@@ -52,6 +52,15 @@ class OAuth:
         self.base_url = ""
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
+        self.revoked = False  # the connected app's access was revoked (POST /_sandbox/credentials)
+
+    def revoke(self, revoked: bool) -> None:
+        """Revoking drops every session (they answer INVALID_SESSION_ID) and refuses new tokens
+        (``invalid_grant``) until access is given back."""
+        with self._lock:
+            self.revoked = revoked
+            if revoked:
+                self._sessions.clear()
 
     def session(self, token: str) -> Session | None:
         with self._lock:
@@ -65,6 +74,8 @@ class OAuth:
     def token(self, form: Mapping[str, str], authorization: str | None) -> dict[str, Any]:
         grant = form.get("grant_type", "")
         client_id, client_secret = self._client(form, authorization)
+        if self.revoked:
+            raise oauth_error("invalid_grant", "expired access/refresh token")
         if grant == "client_credentials":
             self._check_client(client_id, client_secret, secret_required=True)
             user_id = self._user(self.credentials.username)

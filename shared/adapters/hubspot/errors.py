@@ -38,7 +38,9 @@ def call_failure(
     if status >= 500:
         return Retryable(Transient(f"{status}", ambiguous=True))
     if status == 401:
-        return AuthenticationError(f"HubSpot refused the private-app token: {message}")
+        return AuthenticationError(
+            f"HubSpot refused the private-app token: {message}", system=SYSTEM, code="INVALID_AUTHENTICATION"
+        )
     code = str(body.get("category") or f"HTTP_{status}")
     failure = ApiFailure(
         system=SYSTEM,

@@ -11,6 +11,15 @@ OWNERS_PAGE = 500  # GET /crm/v3/owners: the maximum limit
 
 
 class HubSpotOwners(HubSpotTransport):
+    def probe(self) -> tuple[int, int] | None:
+        """One cheap call (a one-owner page, no retry) to learn whether the portal answers; the
+        daily usage its answer reported."""
+        from hubspot.crm.owners import OwnersApi
+
+        api = OwnersApi(self._client(OWNERS))
+        self._attempt("probe", partial(api.get_page, limit=1, archived=False, **self._opts()), package=OWNERS)
+        return self.api_usage()
+
     def owners(self) -> list[HubSpotOwner]:
         """Every active owner (owners API, read-only), 500 per call."""
         from hubspot.crm.owners import OwnersApi

@@ -111,3 +111,16 @@ def already_opted_out(message: str) -> bool:
     "... is already unsubscribed from subscription ..."), which for an opt-out is a success."""
     text = message.lower()
     return "already" in text and ("unsubscribed" in text or "opted out" in text)
+
+
+def parse_daily_usage(headers: Mapping[str, str] | None) -> tuple[int, int] | None:
+    """(used, daily limit) from ``X-HubSpot-RateLimit-Daily`` and ``...-Daily-Remaining``."""
+    if not headers:
+        return None
+    lowered = {str(k).lower(): v for k, v in headers.items()}
+    try:
+        limit = int(lowered["x-hubspot-ratelimit-daily"])
+        remaining = int(lowered["x-hubspot-ratelimit-daily-remaining"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return max(0, limit - remaining), limit

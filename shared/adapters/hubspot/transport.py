@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from shared.adapters.hubspot.errors import SYSTEM, call_failure, connection_failure
-from shared.adapters.hubspot.parse import json_body
+from shared.adapters.hubspot.parse import json_body, parse_daily_usage
 from shared.adapters.retry import CallCounter, Retrier
 
 T = TypeVar("T")
@@ -71,6 +71,16 @@ class HubSpotTransport:
         self._memberships_api: Any = None
         self._properties_api: Any = None
         self._other_batch_apis: dict[str, Any] = {}  # API package (companies, associations) -> BatchApi
+        self._usage: tuple[int, int] | None = None
+
+    def api_usage(self) -> tuple[int, int] | None:
+        """(used, daily limit) from the daily headers of the last answer, if any."""
+        return self._usage
+
+    def _note_usage(self, headers: Any) -> None:
+        usage = parse_daily_usage(headers)
+        if usage is not None:
+            self._usage = usage
 
     def _opts(self) -> dict[str, Any]:
         return {"_request_timeout": self.timeout}
@@ -172,11 +182,15 @@ class HubSpotTransport:
         ApiException = importlib.import_module(f"{package}.exceptions").ApiException
         self.calls.record(operation)
         try:
-            return call()
+            answer = call()
         except ApiException as exc:
+            self._note_usage(exc.headers)
             raise self._failure(exc) from exc
         except HTTPError as exc:  # timeouts, refused or dropped connections
             raise connection_failure(exc) from exc
+        last = getattr(self._clients.get(package), "last_response", None)
+        self._note_usage(getattr(getattr(last, "urllib3_response", None), "headers", None))
+        return answer
 
     @staticmethod
     def _failure(exc: Any) -> Exception:

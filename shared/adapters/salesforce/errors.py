@@ -25,8 +25,8 @@ SYSTEM = "salesforce"
 
 SUSPEND_REASONS = {
     "API_DISABLED_FOR_ORG": (
-        "This Salesforce edition has no API access (Group/Professional without API). "
-        "hssync is suspended: enable API access or upgrade."
+        "This Salesforce edition has no API access: Group and Professional editions without the API "
+        "add-on cannot sync. hssync is suspended: enable API access or upgrade; it resumes by itself."
     ),
     "API_CURRENTLY_DISABLED": (
         "API access is disabled for the integration user. hssync is suspended: give the connected "
@@ -34,7 +34,7 @@ SUSPEND_REASONS = {
     ),
     "REQUEST_LIMIT_EXCEEDED": (
         "The org has used all of its daily API requests{usage}. hssync is suspended until usage falls "
-        "below the limit (rolling 24 hours) or the limit is raised."
+        "below the limit (rolling 24 hours) or the limit is raised; it resumes by itself."
     ),
 }
 
@@ -92,7 +92,9 @@ def session_refused(errors: Sequence[SfError]) -> AuthenticationError:
     """A 401 that a fresh token did not cure."""
     code = errors[0].code if errors else ""
     return AuthenticationError(
-        f"Salesforce refused a fresh session ({code or 'HTTP 401'}): check the connected app and its user"
+        f"Salesforce refused a fresh session ({code or 'HTTP 401'}): check the connected app and its user",
+        system=SYSTEM,
+        code=code or "INVALID_SESSION_ID",
     )
 
 

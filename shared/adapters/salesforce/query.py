@@ -25,6 +25,7 @@ from shared.adapters.salesforce.soql import (
     merged_away_queries,
     modified_after_query,
     modified_at_query,
+    owned_by_query,
     owner_queries,
     select_list,
 )
@@ -143,6 +144,11 @@ class SalesforceQueries(SalesforceDescribe):
                 "modified_since", [modified_at_query(sobject, select, stamp, str(last["Id"]))]
             )
         return [to_record(sobject, row) for row in rows]
+
+    def owned_by(self, sobject: str, owner_id: str) -> list[str]:
+        """The ids of the records of ``sobject`` that this user or queue owns (every page)."""
+        rows = self._query("owned_by", [owned_by_query(sobject, salesforce_id18(owner_id))])
+        return [salesforce_id18(str(row["Id"])) for row in rows]
 
     # -- running queries -----------------------------------------------------------------------
     def _query(self, operation: str, queries: Sequence[str], budget: Budget | None = None) -> list[Any]:

@@ -151,6 +151,13 @@ def modified_at_query(sobject: str, select: Sequence[str], stamp: dt.datetime, a
     return f"{base}SystemModstamp = {soql_datetime(stamp)} AND Id > {soql_literal(after_id)} ORDER BY Id"
 
 
+def owned_by_query(sobject: str, owner_id: str) -> str:
+    """The ids of the records of ``sobject`` a user or queue owns (unconverted Leads only)."""
+    suffix = " AND IsConverted = false" if sobject.lower() == LEAD.lower() else ""
+    head = f"SELECT Id FROM {check_name(sobject)} WHERE OwnerId = "  # noqa: S608 (name checked)
+    return f"{head}{soql_literal(owner_id)}{suffix} ORDER BY Id"
+
+
 def owner_queries() -> list[str]:
     """The users that can own synced records (Standard, PowerPartner, Guest), then the queues."""
     types = ", ".join(soql_literal(t) for t in OWNER_USER_TYPES)

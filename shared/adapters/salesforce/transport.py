@@ -69,6 +69,12 @@ class SalesforceTransport:
     def api_usage(self) -> tuple[int, int] | None:
         return self._usage
 
+    def probe(self) -> tuple[int, int] | None:
+        """One cheap call (``limits``, no retry) to learn whether the org answers; the usage its
+        answer reported."""
+        self._attempt("limits", lambda sf: self._restful("limits", "GET", None, False, sf))
+        return self._usage
+
     def _on_response(self, response: requests.Response, *_args: Any, **_kwargs: Any) -> None:
         self._last_headers = response.headers
         usage = parse_limit_info(response.headers.get("Sforce-Limit-Info"))

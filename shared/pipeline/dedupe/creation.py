@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from shared.config import OPT_OUT_HUBSPOT, OPT_OUT_SALESFORCE, SyncConfig
-from shared.models import ChangeEvent
+from shared.models import RESYNC_ORIGIN, ChangeEvent
 from shared.owners.decide import OWNER_FIELD, OWNER_PROPERTY, OwnerState
 from shared.pipeline.dedupe.echo import ECHO
 from shared.pipeline.dedupe.outcome import Decision, Planned, Retry, Skip
@@ -34,6 +34,12 @@ from shared.ports import HubSpotContact, Link, SalesforceRecord
 # a record hssync created is linked by apply right after its writes; a change that finds it by
 # email first waits this many deferrals (about 70 s, longer than an apply batch under faults)
 LINK_WAIT_DEFERRALS = 15
+# an operator's resync that met another change's creation claim this many times (about 5 minutes of
+# deferrals, longer than an apply invocation, so no create under that claim is still in flight)
+# takes the claim over: a resync always wins over a stale claim. The old claimant's plan, if it ever
+# reaches apply, finds the claim taken (apply creates only while its plan holds it) and links to
+# the record the resync created instead.
+RESYNC_TAKEOVER_DEFERRALS = 25
 
 
 class Claims(Protocol):
@@ -72,12 +78,22 @@ class Creator:
         self.portal = portal
         self.claims = claims
 
+    def _claim(self, target: str, email: str, claimant: str, event: ChangeEvent) -> str | None:
+        """The creation claim for ``email`` on ``target``: None when ``claimant`` holds it, else its
+        holder. A resync that waited long enough takes over a claim another change still holds."""
+        holder = self.claims.claim_creation(self.portal, target, email, claimant)
+        stale = event.origin == RESYNC_ORIGIN and event.attempt >= RESYNC_TAKEOVER_DEFERRALS
+        if holder is None or not stale or not is_claimant(holder):
+            return holder
+        self.claims.release_claim(self.portal, target, email, holder)
+        return self.claims.claim_creation(self.portal, target, email, claimant)
+
     def in_salesforce(self, contact: HubSpotContact, email: str, event: ChangeEvent) -> Decision:
         """A new HubSpot contact with no Salesforce record for its email: a Lead or a Contact (S10)."""
         # the claimant is the event, not the contact: a second event for the same new contact
         # (creation + property change, processed in parallel) must wait, not create again
         claimant = f"hubspot:{contact.id}:{event.change_id}"
-        if self.claims.claim_creation(self.portal, "salesforce", email, claimant) is not None:
+        if self._claim("salesforce", email, claimant, event) is not None:
             return Retry(event)  # someone else is creating (or created) it: link on the retry
         return Planned(self.salesforce_plan(contact, email, event, claimant))
 
@@ -120,7 +136,7 @@ class Creator:
     ) -> Decision:
         """A new Salesforce Lead or Contact with no HubSpot contact for its email (S5)."""
         claimant = f"salesforce:{record.id}:{event.change_id}"
-        if self.claims.claim_creation(self.portal, "hubspot", email, claimant) is not None:
+        if self._claim("hubspot", email, claimant, event) is not None:
             return Retry(event)
         return Planned(self.hubspot_plan(source, record, email, event, claimant))
 

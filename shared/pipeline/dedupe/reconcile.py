@@ -105,6 +105,7 @@ def refused_note(refused: Refused, to: str, record: str) -> HealthNote:
         category="property_values",
         code=refused.code,
         message=f"{refused.prop} <-> {refused.field}: {refused.message}",
+        fields=(refused.field,) if to == "salesforce" else (refused.prop,),
     )
 
 

@@ -6,17 +6,21 @@ queue with the reason."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from shared.guardrails.gate import Guards, Hold, run_guarded
+from shared.guardrails.waiting import hand_over
 from shared.models import ChangeEvent
-from shared.observability import logger, metrics
+from shared.observability import health_metric, logger, metric_name, metrics
 from shared.pipeline.apply import APPLY_TIMEOUT, ApplyResult
 from shared.pipeline.once import Admission, OncePort
 from shared.pipeline.plans import PlanBatch, SyncPlan, pack_sendable
 from shared.pipeline.sqs_batch import SqsBatch
 from shared.pipeline.stages.base import RETRIED
 from shared.queues import Queue, json_body
+from shared.times import utc_now
 
 if TYPE_CHECKING:
     from shared.ports import StatePort
@@ -42,9 +46,12 @@ class ApplyStage:
         writes: Queue,
         changes: Queue,
         dead_letter: Callable[[str, str], None],
+        guards: Guards | None = None,
+        clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         """``applier``: a new one per batch, given how long the invocation may still run (a write
-        lease outlives it); ``once``: the idempotency records, built on first use."""
+        lease outlives it); ``once``: the idempotency records, built on first use; ``guards``: the
+        API allocation and suspension of the CRMs (``shared.guardrails``), None: no guardrails."""
         self.applier = applier
         self.once = once
         self.state = state
@@ -52,10 +59,31 @@ class ApplyStage:
         self.writes = writes
         self.changes = changes
         self.dead_letter = dead_letter
+        self.guards = guards
+        self.clock = clock
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         batch = SqsBatch(PlanBatch, dead_letter=self.dead_letter)
-        return batch.handle(event, context, lambda items: self.work(items, context))
+        return batch.handle(
+            event,
+            context,
+            lambda items: run_guarded(self.guards, items, lambda i: self.work(i, context), self.wait),
+        )
+
+    def wait(self, items: Sequence[tuple[str, PlanBatch]], hold: Hold) -> None:
+        """Plans wait for a CRM in a new, delayed writes message (their attempt unchanged: waiting is
+        not failing); a plan that would create a record hands its creation claim over to dedupe."""
+        for _message_id, batch in items:
+            keep, again = hand_over(batch.plans, self.state, self.clock())
+            bodies, too_large = pack_sendable(keep, attempt=batch.attempt)
+            self.writes.send(bodies, delay_seconds=hold.seconds)
+            for body, reason in too_large:
+                self.dead_letter(body, reason)
+            if again:
+                self.changes.send([json_body(c) for c in again], delay_seconds=hold.seconds)
+        plans = sum(len(batch.plans) for _, batch in items)
+        metrics.add_metric(name="Waiting", unit="Count", value=plans)
+        logger.info("apply waits for a CRM", extra={"plans": plans, "system": hold.system})
 
     def work(self, items: Sequence[tuple[str, PlanBatch]], context: Any) -> set[str]:
         """Takes each message's idempotency record, applies the new ones together, then marks them
@@ -107,12 +135,24 @@ class ApplyStage:
         except RETRIED as exc:
             logger.warning("apply batch will be retried", extra={"error": str(exc), "plans": len(plans)})
             return {message_id for message_id, _ in items}
+        if result.refused is not None and self.guards is None:
+            if not isinstance(result.refused, RETRIED):
+                raise result.refused
+            logger.warning(
+                "apply batch will be retried", extra={"error": str(result.refused), "plans": len(plans)}
+            )
+            return {message_id for message_id, _ in items}  # what was written is recorded
         self._retry_failed(items, result.retry_plan_ids)
         # read again now (a link that changed, a resync); writes that failed: after a pause
         self.decide_again(result.followups, delay_seconds=0)
-        self.decide_again(result.redecide, delay_seconds=RETRY_DELAY_SECONDS)
+        self.decide_again(result.redecide, delay_seconds=self._redecide_delay(result))
         self._report(result, len(plans))
         return set()
+
+    def _redecide_delay(self, result: ApplyResult) -> int:
+        """After a CRM refused (the pairs it stopped wait for it), or after transient failures."""
+        hold = self.guards.refused(result.refused) if self.guards and result.refused else None
+        return hold.seconds if hold is not None else RETRY_DELAY_SECONDS
 
     def _retry_failed(self, items: Sequence[tuple[str, PlanBatch]], failed: set[str]) -> None:
         """Only the plans that failed transiently go round again, in a message of their own."""
@@ -158,7 +198,9 @@ class ApplyStage:
         if result.counters:
             self.state.add_counters(self.portal, dict(result.counters))
         for name, value in result.counters.items():
-            metrics.add_metric(name=name.replace(".", "_").replace(" ", "_"), unit="Count", value=value)
+            metrics.add_metric(name=metric_name(name), unit="Count", value=value)
+        for category, count in Counter(entry.category.value for entry in result.health).items():
+            metrics.add_metric(name=health_metric(category), unit="Count", value=count)
         logger.info(
             "apply",
             extra={"plans": plans, "counters": dict(result.counters), "retry": len(result.retry_plan_ids)},

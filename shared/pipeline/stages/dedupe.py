@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from shared.guardrails.allocation import lane_of
+from shared.guardrails.gate import Guards, Hold, run_guarded
 from shared.models import ChangeEvent
 from shared.observability import logger, metrics
+from shared.operations.status import latest_by_source, seen_cursor
 from shared.pipeline.dedupe import DedupeResult
 from shared.pipeline.plans import pack_sendable
 from shared.pipeline.sqs_batch import SqsBatch
@@ -45,22 +48,40 @@ class DedupeStage:
         plans: Queue,
         changes: Queue,
         dead_letter: Callable[[str, str], None],
+        guards: Guards | None = None,
     ) -> None:
         """``deduper``: a new one per batch (it reads the configuration of the moment); ``plans``:
-        the queue of the owners stage, which passes them on to apply."""
+        the queue of the owners stage, which passes them on to apply; ``guards``: the API allocation
+        and suspension of the CRMs (``shared.guardrails``), None: no guardrails."""
         self.deduper = deduper
         self.state = state
         self.portal = portal
         self.plans = plans
         self.changes = changes
         self.dead_letter = dead_letter
+        self.guards = guards
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         batch = SqsBatch(ChangeEvent, dead_letter=self.dead_letter, retry_on=RETRIED, name="dedupe")
-        return batch.handle(event, context, self.work)
+        return batch.handle(event, context, self.guarded)
+
+    def guarded(self, items: Sequence[tuple[str, ChangeEvent]]) -> set[str]:
+        """The changes the CRMs' guardrails let through now; the others wait in the changes queue."""
+        return run_guarded(
+            self.guards, items, self.work, self.wait, lane=lambda item: lane_of(item[1].origin)
+        )
+
+    def wait(self, items: Sequence[tuple[str, ChangeEvent]], hold: Hold) -> None:
+        """Back to the changes queue, unchanged (a wait is no deferral), after the hold."""
+        self.changes.send([json_body(event) for _, event in items], delay_seconds=hold.seconds)
+        metrics.add_metric(name="Waiting", unit="Count", value=len(items))
+        logger.info("dedupe waits for a CRM", extra={"events": len(items), "system": hold.system})
 
     def work(self, items: Sequence[tuple[str, ChangeEvent]]) -> set[str]:
-        result = self.deduper().process([event for _, event in items])
+        events = [event for _, event in items]
+        result = self.deduper().process(events)
+        for system, at in latest_by_source(events).items():  # what hssync status shows
+            self.state.set_cursor(self.portal, seen_cursor(system), at.isoformat())
         if result.plans:
             bodies, too_large = pack_sendable(result.plans)
             self.plans.send(bodies)

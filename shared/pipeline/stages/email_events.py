@@ -10,6 +10,7 @@ from dataclasses import asdict
 from typing import Any
 
 from shared.config import EmailEventsSettings
+from shared.guardrails.gate import REFUSALS, Guards
 from shared.observability import logger, metrics
 from shared.pipeline.email_events import EmailEventSync
 from shared.pipeline.stages.base import RETRIED
@@ -21,20 +22,44 @@ class EmailEventsStage:
         *,
         settings: Callable[[], EmailEventsSettings],
         sync: Callable[[EmailEventsSettings], EmailEventSync],
+        guards: Guards | None = None,
     ) -> None:
         """``settings``: the configuration's ``email_events`` section (re-read as it changes);
-        ``sync``: a run with those settings."""
+        ``sync``: a run with those settings; ``guards``: the API allocation and suspension of the
+        CRMs (``shared.guardrails``): a run waits for a CRM that is paused or suspended."""
         self.settings = settings
         self.sync = sync
+        self.guards = guards
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         settings = self.settings()
         if not settings.enabled:
             logger.info("email events are turned off (email_events.enabled)")
             return {"enabled": False}
+        if self.guards is None:
+            return self._run(settings)
+        self.guards.begin()
+        try:
+            hold = self.guards.hold()
+            if hold is not None:
+                logger.info("email events wait for a CRM", extra={"system": hold.system})
+                return {"enabled": True, "waiting": hold.system}
+            try:
+                return self._run(settings)
+            except REFUSALS as exc:  # credentials refused: the CRM is suspended, the run waits
+                refused = self.guards.refused(exc)
+                if refused is None:
+                    raise
+                return {"enabled": True, "waiting": refused.system}
+        finally:
+            self.guards.observe()
+
+    def _run(self, settings: EmailEventsSettings) -> dict[str, Any]:
         try:
             result = self.sync(settings).run()
         except RETRIED as exc:
+            if self.guards is not None:
+                self.guards.refused(exc)  # a suspension suspends the CRM (a transient failure: nothing)
             logger.warning("email events will be read again on the next run", extra={"error": str(exc)})
             metrics.add_metric(name="EmailEventsDeferred", unit="Count", value=1)
             return {"enabled": True, "deferred": str(exc)}

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from shared.observability import logger
+from shared.guardrails.gate import REFUSALS, Guards, Hold, run_guarded
+from shared.observability import logger, metrics
 from shared.owners.stage import OwnerStage
 from shared.pipeline.plans import PlanBatch, pack_sendable
 from shared.pipeline.sqs_batch import SqsBatch
@@ -27,19 +28,59 @@ class OwnersStage:
         portal: str,
         writes: Queue,
         dead_letter: Callable[[str, str], None],
+        guards: Guards | None = None,
+        plans: Queue | None = None,
     ) -> None:
+        """``guards``: the API allocation and suspension of the CRMs (``shared.guardrails``), None:
+        none; ``plans``: the owners queue, where plans wait for a CRM (needed with ``guards``)."""
         self.owners = owners
         self.state = state
         self.portal = portal
         self.writes = writes
         self.dead_letter = dead_letter
+        self.guards = guards
+        self.plans = plans
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """Plans from the owners queue, or the schedule (a refresh of the owner cache)."""
         if "Records" in event:
             batch = SqsBatch(PlanBatch, dead_letter=self.dead_letter, retry_on=RETRIED, name="owner")
-            return batch.handle(event, context, self.work)
-        return self.refresh()
+            return batch.handle(
+                event, context, lambda items: run_guarded(self.guards, items, self.work, self.wait)
+            )
+        return self.refresh_guarded()
+
+    def wait(self, items: Sequence[tuple[str, PlanBatch]], hold: Hold) -> None:
+        """Plans wait for a CRM in a new, delayed owners message (their attempt unchanged)."""
+        if self.plans is None:
+            raise RuntimeError("the owners stage has guards but no queue for waiting plans")
+        for _message_id, batch in items:
+            bodies, too_large = pack_sendable(list(batch.plans), attempt=batch.attempt)
+            self.plans.send(bodies, delay_seconds=hold.seconds)
+            for body, reason in too_large:
+                self.dead_letter(body, reason)
+        metrics.add_metric(name="Waiting", unit="Count", value=sum(len(b.plans) for _, b in items))
+        logger.info("owners wait for a CRM", extra={"messages": len(items), "system": hold.system})
+
+    def refresh_guarded(self) -> dict[str, Any]:
+        """The scheduled refresh, unless a CRM is paused or suspended (the cache is kept meanwhile)."""
+        if self.guards is None:
+            return self.refresh()
+        self.guards.begin()
+        try:
+            hold = self.guards.hold()
+            if hold is not None:
+                logger.info("owner cache not refreshed: a CRM waits", extra={"system": hold.system})
+                return {"waiting": hold.system}
+            try:
+                return self.refresh()
+            except REFUSALS as exc:
+                refused = self.guards.refused(exc)
+                if refused is None:
+                    raise
+                return {"waiting": refused.system}
+        finally:
+            self.guards.observe()
 
     def work(self, items: Sequence[tuple[str, PlanBatch]]) -> set[str]:
         result = self.owners().process([plan for _, batch in items for plan in batch.plans])

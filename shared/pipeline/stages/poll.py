@@ -4,11 +4,15 @@ serve each request on its own."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from shared.adapters.retry import RequestRejected
-from shared.models import ChangeEvent
+from shared.guardrails.allocation import Lane
+from shared.guardrails.gate import REFUSALS, Guards, Hold, run_guarded
+from shared.guardrails.probe import Probe, probe
+from shared.models import ChangeEvent, System
 from shared.observability import logger, metrics
 from shared.pipeline.inbound import to_bodies
 from shared.pipeline.poll import ACCOUNT_TARGETS, ALL_TARGETS, Poller, PollRequest, PollResult
@@ -17,6 +21,7 @@ from shared.pipeline.stages.base import RETRIED
 from shared.queues import Queue
 
 Enqueue = Callable[[Sequence[ChangeEvent]], object]
+BULK_REASONS = ("backfill", "resync")  # requests of hssync backfill / resync; others: missed changes
 
 
 class PollStage:
@@ -28,22 +33,67 @@ class PollStage:
         changes: Queue,
         dead_letter: Callable[[str, str], None],
         accounts_enabled: Callable[[], bool] = lambda: False,
+        guards: Guards | None = None,
+        probes: Mapping[System, Probe] | None = None,
+        requests: Queue | None = None,
     ) -> None:
         """``poller``: a poller queuing its changes with the given function; ``inclusion_list``: the
         configuration's HubSpot list, if any; ``accounts_enabled``: whether account sync is on (the
-        schedule then polls companies and Accounts too)."""
+        schedule then polls companies and Accounts too); ``guards``: the API allocation and suspension
+        of the CRMs (``shared.guardrails``), None: none; ``probes``: each CRM's cheap call, made on the
+        schedule while it is paused or suspended; ``requests``: the poll requests queue, where
+        requests wait for a CRM (needed with ``guards``)."""
         self.accounts_enabled = accounts_enabled
         self.poller = poller
         self.inclusion_list = inclusion_list
         self.changes = changes
         self.dead_letter_queue = dead_letter
+        self.guards = guards
+        self.probes = probes or {}
+        self.requests = requests
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """Requests from the poll requests queue, or the schedule."""
         if "Records" in event:
             batch = SqsBatch(PollRequest, dead_letter=self.dead_letter)
-            return batch.handle(event, context, self.requested)
-        return {"queued": self.scheduled().queued}
+            return batch.handle(event, context, self.requested_guarded)
+        if self.guards is None:
+            return {"queued": self.scheduled().queued}
+        return self.scheduled_guarded(self.guards)
+
+    def scheduled_guarded(self, guards: Guards) -> dict[str, Any]:
+        """The probe of the CRMs that wait, then the poll if every CRM may be called."""
+        guards.begin()
+        try:
+            probed = probe(guards, self.probes)
+            hold = guards.hold()
+            if hold is not None:
+                logger.info("scheduled poll skipped: a CRM waits", extra={"system": hold.system})
+                return {"queued": {}, "probed": probed, "waiting": hold.system}
+            try:
+                return {"queued": self.scheduled().queued, "probed": probed}
+            except REFUSALS as exc:
+                refused = guards.refused(exc)
+                if refused is None:
+                    raise
+                return {"queued": {}, "probed": probed, "waiting": refused.system}
+        finally:
+            guards.observe()
+
+    def requested_guarded(self, items: Sequence[tuple[str, PollRequest]]) -> set[str]:
+        """Backfills and resyncs are bulk work: they wait first when the allocation is near."""
+
+        def lane(item: tuple[str, PollRequest]) -> Lane:
+            return Lane.BULK if item[1].reason in BULK_REASONS else Lane.LIVE
+
+        return run_guarded(self.guards, items, self.requested, self.wait, lane=lane)
+
+    def wait(self, items: Sequence[tuple[str, PollRequest]], hold: Hold) -> None:
+        if self.requests is None:
+            raise RuntimeError("the poll stage has guards but no queue for waiting requests")
+        bodies = [request.model_dump_json(exclude_none=True) for _, request in items]
+        self.requests.send(bodies, delay_seconds=hold.seconds)
+        logger.info("poll requests wait for a CRM", extra={"requests": len(items), "system": hold.system})
 
     def _enqueue(self, events: Sequence[ChangeEvent]) -> None:
         self.changes.send(to_bodies(events))
@@ -69,14 +119,12 @@ class PollStage:
             failure = exc.failure
             self.dead_letter(request.model_dump_json(exclude_none=True), f"{failure.code}: {failure.message}")
             return True
-        except RETRIED as exc:
-            logger.warning(
-                "poll request will be retried", extra={"reason": request.reason, "error": str(exc)}
-            )
-            return False
-        except Exception:  # SQS delivers it again; after maxReceiveCount its redrive dead-letters it
-            logger.exception("poll request failed", extra={"reason": request.reason, "kind": request.kind})
-            return False
+        except REFUSALS:
+            if self.guards is not None:
+                raise  # the CRM refuses: it is suspended and the requests wait (run_guarded)
+            return self._unserved(request)
+        except Exception:
+            return self._unserved(request)
         queued = sum(result.queued.values())
         metrics.add_metric(name="PolledChanges", unit="Count", value=queued)
         logger.info(
@@ -84,6 +132,19 @@ class PollStage:
             extra={"reason": request.reason, "kind": request.kind, "queued": result.queued},
         )
         return True
+
+    @staticmethod
+    def _unserved(request: PollRequest) -> bool:
+        """A request that failed (the exception being handled): SQS delivers it again; after
+        maxReceiveCount its redrive dead-letters it."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, RETRIED):
+            logger.warning(
+                "poll request will be retried", extra={"reason": request.reason, "error": str(exc)}
+            )
+        else:
+            logger.exception("poll request failed", extra={"reason": request.reason, "kind": request.kind})
+        return False
 
     def scheduled(self) -> PollResult:
         list_id = self.inclusion_list()
