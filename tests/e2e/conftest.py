@@ -375,3 +375,10 @@ def recycle_workers(world: World, name: str = "DedupeFunction") -> None:
 def sleep_quietly(seconds: float) -> None:
     """Let time pass (so that anything still to come would have come); never an assertion."""
     time.sleep(seconds)
+
+
+def queue_owner(world: World) -> str:
+    """A new Salesforce queue (an owner HubSpot has no counterpart for): its id."""
+    queue = {"Type": "Queue", "Name": "Inbound Leads", "Email": "queue@owners.example"}
+    [queue_id] = world.sandbox_post("salesforce", "users", {"users": [queue]})["ids"]
+    return str(queue_id)

@@ -17,7 +17,7 @@ from infra.cli import main
 from shared.crm_state import CrmState, CrmStatus
 from shared.models import System
 from shared.state.crm import DynamoCrmStateStore
-from tests.e2e.conftest import World
+from tests.e2e.conftest import World, queue_owner
 
 
 @pytest.fixture
@@ -42,12 +42,6 @@ def health_json(capsys: pytest.CaptureFixture[str], state_dir: Path, *extra: str
     return document
 
 
-def _queue_owner(world: World) -> str:
-    queue = {"Type": "Queue", "Name": "Inbound Leads", "Email": "queue@owners.example"}
-    [queue_id] = world.sandbox_post("salesforce", "users", {"users": [queue]})["ids"]
-    return str(queue_id)
-
-
 def _filters_and_exports(capsys: pytest.CaptureFixture[str], state_dir: Path, queue: str) -> None:
     """The filters, the CSV export and the table show the same entries."""
     only = health_json(capsys, state_dir, "--category", "owners")["entries"]
@@ -68,7 +62,7 @@ def _filters_and_exports(capsys: pytest.CaptureFixture[str], state_dir: Path, qu
 def test_health_shows_each_kind_of_entry_in_its_category_and_its_resync_syncs_it(
     world: World, state_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    queue = _queue_owner(world)  # before anything syncs: the owner directory is cached
+    queue = queue_owner(world)  # before anything syncs: the owner directory is cached
     wordy = world.hubspot_create(email="wordy@example.com", lastname="Wordy", jobtitle="Chief " * 30)
     first = world.salesforce_create("Lead", LastName="First", Company="One", Email="twin@example.com")
     world.settle()

@@ -19,7 +19,7 @@ from infra.console.app import Console
 from shared.crm_state import CrmState, CrmStatus, UsageSample
 from shared.models import System
 from shared.state.crm import DynamoCrmStateStore
-from tests.e2e.conftest import World
+from tests.e2e.conftest import World, queue_owner
 
 
 def chromium() -> str | None:
@@ -86,12 +86,17 @@ def _usage(world: World) -> None:
     )
 
 
-def test_the_console_shows_a_failing_sync_and_its_resync_button_syncs_the_record(
+def test_the_console_shows_each_kind_of_entry_and_its_resync_button_syncs_the_record(
     world: World, console_url: str, page: Any
 ) -> None:
     from playwright.sync_api import expect
 
+    queue = queue_owner(world)  # before anything syncs: the owner directory is cached
     wordy = world.hubspot_create(email="wordy@example.com", lastname="Wordy", jobtitle="Chief " * 30)
+    world.salesforce_create("Lead", LastName="First", Company="One", Email="twin@example.com")
+    world.settle()
+    twin = world.salesforce_create("Lead", LastName="Second", Company="Two", Email="twin@example.com")
+    world.salesforce_create("Lead", LastName="Queued", Company="Q", Email="queued@example.com", OwnerId=queue)
     world.settle()
     _usage(world)
 
@@ -102,7 +107,15 @@ def test_the_console_shows_a_failing_sync_and_its_resync_button_syncs_the_record
     expect(row).to_contain_text("STRING_TOO_LONG")
     expect(row).to_contain_text("property_values")
     expect(page.locator('.card[data-category="property_values"] .errors')).to_have_text("1")
-    expect(page.locator('.card[data-category="duplicates"] .errors')).to_have_text("0")
+    # a duplicate and a queue owner, each in its category's card, with its record
+    expect(page.locator('.card[data-category="duplicates"] .errors')).to_have_text("1")
+    expect(page.locator('.card[data-category="owners"] .errors')).to_have_text("1")
+    expect(page.locator(f'#entries tr[data-record="salesforce:Lead:{twin}"]')).to_contain_text(
+        "DUPLICATE_EMAIL"
+    )
+    expect(page.locator(f'#entries tr[data-record="salesforce:Group:{queue}"]')).to_contain_text(
+        "OWNER_NOT_IN_HUBSPOT"
+    )
     salesforce = page.locator('.crm[data-system="salesforce"]')
     expect(salesforce).to_contain_text("4800 of 15000 (allocation 7500)")
     expect(salesforce.locator(".usage-bar")).to_have_count(4)
