@@ -18,6 +18,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -64,13 +65,12 @@ def config_text(portal: int) -> str:
     return f"version: 1\nportals: [{portal}]\n"
 
 
-@pytest.fixture(scope="session")
-def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    """One sandbox and one stack per test process (each xdist worker has its own, on free ports)."""
+@contextlib.contextmanager
+def running_stack(state_dir: Path, extra_env: Mapping[str, str]) -> Iterator[LocalStack]:
+    """A sandbox and a stack of the e2e configuration on free ports, stopped on exit."""
     # LocalStack.reset() purges every queue, and moto (in this process) allows one PurgeQueue per
     # queue per 60 s, as SQS does; a reset before each test needs more
     os.environ[MOTO_STRICT_PURGE] = "false"
-    state_dir = tmp_path_factory.mktemp("e2e")
     sandbox = Sandbox(salesforce_port=0, hubspot_port=0, state_dir=state_dir)
     sandbox.start()
     try:
@@ -82,7 +82,7 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
             aws_port=0,
             schedule_period=None,
             log_dir=state_dir / "logs",
-            extra_env=RETRY_ENV,
+            extra_env=dict(extra_env),
         )
         stack.start()
         try:
@@ -91,6 +91,13 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
             stack.stop()
     finally:
         sandbox.stop()
+
+
+@pytest.fixture(scope="session")
+def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """One sandbox and one stack per test process (each xdist worker has its own, on free ports)."""
+    with running_stack(tmp_path_factory.mktemp("e2e"), RETRY_ENV) as stack:
+        yield stack
 
 
 @pytest.fixture

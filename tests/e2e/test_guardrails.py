@@ -19,17 +19,15 @@ import pytest
 import requests
 
 from infra.local_stack import LocalStack
-from infra.sandbox.runner import Sandbox
 from shared.crm_state import CrmState, CrmStatus
 from shared.models import System
 from shared.state.crm import DynamoCrmStateStore
 from tests.e2e.conftest import (
-    MOTO_STRICT_PURGE,
     RETRY_ENV,
     SETTLE_TIMEOUT,
     World,
-    config_text,
     integration_user_is_a_hubspot_owner,
+    running_stack,
 )
 
 WAITS = {"HSSYNC_PAUSE_SHORTEST_SECONDS": "1", "HSSYNC_PAUSE_LONGEST_SECONDS": "3"}
@@ -44,30 +42,8 @@ NO_API = "Group and Professional editions without the API add-on cannot sync"
 
 @pytest.fixture(scope="module")
 def guarded_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    import os
-
-    os.environ[MOTO_STRICT_PURGE] = "false"
-    state_dir = tmp_path_factory.mktemp("guardrails")
-    sandbox = Sandbox(salesforce_port=0, hubspot_port=0, state_dir=state_dir)
-    sandbox.start()
-    try:
-        config_file = state_dir / "sync.yaml"
-        config_file.write_text(config_text(sandbox.hs_creds.portal_id))
-        stack = LocalStack(
-            sandbox,
-            config_file=config_file,
-            aws_port=0,
-            schedule_period=None,
-            log_dir=state_dir / "logs",
-            extra_env={**RETRY_ENV, **WAITS},
-        )
-        stack.start()
-        try:
-            yield stack
-        finally:
-            stack.stop()
-    finally:
-        sandbox.stop()
+    with running_stack(tmp_path_factory.mktemp("guardrails"), {**RETRY_ENV, **WAITS}) as stack:
+        yield stack
 
 
 @pytest.fixture
