@@ -110,7 +110,11 @@ class Demo:
                 continue
             attributes = sqs.get_queue_attributes(
                 QueueUrl=self.stack.info.queues[pair.queue],
-                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                    "ApproximateNumberOfMessagesDelayed",  # deferred or held work is still work
+                ],
             )["Attributes"]
             depths[pair.queue] = sum(int(v) for v in attributes.values())
         return phase(PipelineSnapshot(depths=depths))

@@ -60,6 +60,7 @@ def status_document(report: StatusReport) -> dict[str, Any]:
                 "name": q.name,
                 "visible": q.depth.visible,
                 "in_flight": q.depth.in_flight,
+                "delayed": q.depth.delayed,
                 "oldest_age_seconds": q.depth.oldest_age,
             }
             for q in report.queues
@@ -86,7 +87,11 @@ def _print(report: StatusReport) -> None:
     print("queues:")
     for queue in report.queues:
         age = f", oldest {queue.depth.oldest_age:.0f} s" if queue.depth.oldest_age is not None else ""
-        print(f"  {queue.name:<18} {queue.depth.visible} waiting, {queue.depth.in_flight} in flight{age}")
+        depth = queue.depth
+        print(
+            f"  {queue.name:<18} {depth.visible} waiting, {depth.delayed} delayed,"
+            f" {depth.in_flight} in flight{age}"
+        )
     print("dead letters:")
     for dlq in report.dead_letters:
         print(f"  {dlq.name:<18} {dlq.depth}")

@@ -33,17 +33,24 @@ class SqsQueueStats:
             return QueueDepth(0, 0)
         attributes = self.sqs.get_queue_attributes(
             QueueUrl=url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "ApproximateNumberOfMessagesDelayed",
+            ],
         )["Attributes"]
         return QueueDepth(
             visible=int(attributes.get("ApproximateNumberOfMessages", 0)),
             in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
             oldest_age=self._oldest_age(url),
+            delayed=int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
         )
 
     def total(self, logical_id: str) -> int:
+        """Every message of the queue: visible, in flight, and delayed (deferred or waiting work is
+        sent with a delay: a request is not done while any of it waits)."""
         depth = self.depth(logical_id)
-        return depth.visible + depth.in_flight
+        return depth.visible + depth.in_flight + depth.delayed
 
     def dead_letter_reasons(self, logical_id: str) -> dict[str, int]:
         url = self.urls.get(logical_id)

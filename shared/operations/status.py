@@ -46,6 +46,7 @@ class QueueDepth:
     visible: int
     in_flight: int
     oldest_age: float | None = None  # seconds; None: not known
+    delayed: int = 0  # sent with a delay (work waiting: deferred, held, or waiting for a CRM)
 
 
 class QueueStats(Protocol):

@@ -125,9 +125,16 @@ def test_what_synced_lately_and_the_oldest_message_come_from_cloudwatch(aws: Any
     sqs = boto3.client("sqs", region_name="eu-west-1")
     url = sqs.create_queue(QueueName="hssync-ChangesQueue")["QueueUrl"]
     sqs.send_message(QueueUrl=url, MessageBody="{}")
+    sqs.send_message(QueueUrl=url, MessageBody="{}", DelaySeconds=60)  # deferred work, still to do
     stats = SqsQueueStats(sqs, {"ChangesQueue": url}, cloudwatch=cloudwatch)
     depth = stats.depth("ChangesQueue")
-    assert (depth.visible, depth.in_flight, depth.oldest_age) == (1, 0, None)  # no datapoint yet
+    assert (depth.visible, depth.in_flight, depth.delayed, depth.oldest_age) == (
+        1,
+        0,
+        1,
+        None,
+    )  # no datapoint yet
+    assert stats.total("ChangesQueue") == 2  # a followed request is not done while work is delayed
     assert stats.total("WritesQueue") == 0  # a queue the stack does not name
 
 
