@@ -43,9 +43,11 @@ def _module(path: Path) -> str:
 
 
 def _layer_sources() -> dict[str, Path]:
-    """The modules layer/Makefile puts in the layer, by name: it copies ``../shared``."""
+    """The modules layer/Makefile puts in the layer, by name: it copies the project's ``shared``
+    package (``$(PROJECT_ROOT)/shared``, the root found from the Makefile's own path)."""
     makefile = (ROOT / "layer" / "Makefile").read_text(encoding="utf-8")
-    assert re.findall(r"^\s*cp -R (\S+) ", makefile, re.MULTILINE) == ["../shared"]
+    assert re.findall(r"^PROJECT_ROOT := (.+)$", makefile, re.MULTILINE) == ["$(abspath $(LAYER_DIR)/..)"]
+    assert re.findall(r"^\s*cp -R (\S+) ", makefile, re.MULTILINE) == ['"$(PROJECT_ROOT)/shared"']
     return {_module(path): path for path in sorted((ROOT / "shared").rglob("*.py"))}
 
 
