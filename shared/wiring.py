@@ -152,28 +152,28 @@ def guards(env: _Guardrails) -> Guards:
     notify = _notifier(env.alarm_topic_arn) if env.alarm_topic_arn else None
     shortest, longest = _shortest_wait(), env.longest_wait_seconds
     store = crm_states(env.state_table)
+    crms = (
+        (
+            System.SALESFORCE,
+            env.salesforce_org_id,
+            lambda: salesforce(env).api_usage(),
+            env.salesforce_allocation_percent,
+        ),
+        (System.HUBSPOT, env.portal, lambda: hubspot(env).api_usage(), env.hubspot_allocation_percent),
+    )
     return Guards(
         [
             CrmGuard(
-                system=System.SALESFORCE,
-                account=env.salesforce_org_id,
+                system=system,
+                account=account,
                 store=store,
-                usage=lambda: salesforce(env).api_usage(),
-                allocation=Allocation(env.salesforce_allocation_percent),
+                usage=usage,
+                allocation=Allocation(percent),
                 notify=notify,
                 shortest_wait=shortest,
                 longest_wait=longest,
-            ),
-            CrmGuard(
-                system=System.HUBSPOT,
-                account=env.portal,
-                store=store,
-                usage=lambda: hubspot(env).api_usage(),
-                allocation=Allocation(env.hubspot_allocation_percent),
-                notify=notify,
-                shortest_wait=shortest,
-                longest_wait=longest,
-            ),
+            )
+            for system, account, usage, percent in crms
         ]
     )
 

@@ -94,16 +94,7 @@ def account_values(schema: CompanySchema, company: HubSpotCompany) -> CompanyWri
         raw = company.properties.get(mapping.hubspot)
         if mapping.rule is SyncRule.ALWAYS_SALESFORCE or comparable("", raw) is None:
             continue
-        try:
-            writes.salesforce[mapping.account] = schema.types.to_salesforce(
-                mapping.hubspot, ACCOUNT, mapping.account, raw
-            )
-        except ConversionError as exc:
-            writes.refused.append((mapping.hubspot, mapping.account, exc.code, exc.message))
-            continue
-        value = schema.comparable(mapping, raw)
-        writes.after[mapping.hubspot] = (value, value)
-        writes.written[mapping.hubspot] = "salesforce"
+        _created_value(schema, writes, mapping, raw, Side.SALESFORCE)
     writes.salesforce.setdefault(ACCOUNT_NAME_FIELD, NOT_PROVIDED)
     return writes
 
@@ -115,17 +106,29 @@ def company_values(schema: CompanySchema, account: SalesforceRecord) -> CompanyW
         raw = account.fields.get(mapping.account)
         if comparable("", raw) is None:
             continue
-        try:
+        _created_value(schema, writes, mapping, raw, Side.HUBSPOT)
+    return writes
+
+
+def _created_value(
+    schema: CompanySchema, writes: CompanyWrites, mapping: CompanyMapping, raw: Any, to: Side
+) -> None:
+    """The value of a new record's field (``to``: the side created), converted from ``raw``; a value
+    the side would refuse is reported, not written."""
+    try:
+        if to is Side.SALESFORCE:
+            converted = schema.types.to_salesforce(mapping.hubspot, ACCOUNT, mapping.account, raw)
+            writes.salesforce[mapping.account] = converted
+        else:
             writes.hubspot[mapping.hubspot] = schema.types.to_hubspot(
                 mapping.hubspot, ACCOUNT, mapping.account, raw
             )
-        except ConversionError as exc:
-            writes.refused.append((mapping.hubspot, mapping.account, exc.code, exc.message))
-            continue
-        value = schema.comparable(mapping, raw)
-        writes.after[mapping.hubspot] = (value, value)
-        writes.written[mapping.hubspot] = "hubspot"
-    return writes
+    except ConversionError as exc:
+        writes.refused.append((mapping.hubspot, mapping.account, exc.code, exc.message))
+        return
+    value = schema.comparable(mapping, raw)
+    writes.after[mapping.hubspot] = (value, value)
+    writes.written[mapping.hubspot] = "salesforce" if to is Side.SALESFORCE else "hubspot"
 
 
 def owners_of(
