@@ -103,20 +103,10 @@ class Demo:
 
     def phase(self) -> str:
         """Where the pipeline's work waits: the earliest stage queue holding messages."""
-        sqs = self.stack._boto("sqs")
-        depths: dict[str, int] = {}
-        for pair in QUEUES:
-            if pair.queue is None:
-                continue
-            attributes = sqs.get_queue_attributes(
-                QueueUrl=self.stack.info.queues[pair.queue],
-                AttributeNames=[
-                    "ApproximateNumberOfMessages",
-                    "ApproximateNumberOfMessagesNotVisible",
-                    "ApproximateNumberOfMessagesDelayed",  # deferred or held work is still work
-                ],
-            )["Attributes"]
-            depths[pair.queue] = sum(int(v) for v in attributes.values())
+        from shared.operations.sqs_stats import SqsQueueStats
+
+        stats = SqsQueueStats(self.stack._boto("sqs"), self.stack.info.queues)
+        depths = {pair.queue: stats.total(pair.queue) for pair in QUEUES if pair.queue is not None}
         return phase(PipelineSnapshot(depths=depths))
 
     def health(self) -> list[CategoryCount]:
