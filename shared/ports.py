@@ -57,6 +57,11 @@ class AssociationPair:
     from_id: str
     to_id: str
 
+    @property
+    def key(self) -> str:
+        """How its write is named in its outcome: ``<from id>:<to id>``."""
+        return f"{self.from_id}:{self.to_id}"
+
 
 @dataclass(frozen=True)
 class RecordWrite:
@@ -266,6 +271,9 @@ class Link:
     # recorded before the write (shared.intents)
     rev: int = field(default=0, compare=False)
     intent: WriteIntent | None = field(default=None, compare=False)
+    # a company link's: the contacts hssync last made primary contacts of its company (their
+    # association changes coming back are its own, ``shared.accounts.own_associations``)
+    associated: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

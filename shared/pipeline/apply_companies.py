@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from shared.accounts.own_associations import remembered
 from shared.errors import ApiFailure, ErrorCategory, TransientApiError
 from shared.ids import salesforce_id18
 from shared.models import ACCOUNT, COMPANIES, CONTACT, CONTACTS, ChangeEvent, ChangeType, System
@@ -55,6 +56,7 @@ class _Pair:
     contacts_to_company: list[str] = field(default_factory=list)
     contacts_to_account: list[str] = field(default_factory=list)
     person_id: str | None = None  # a person account's HubSpot contact, once known
+    associated: list[str] = field(default_factory=list)  # contacts made primary contacts of it now
 
 
 class CompanyApplier:
@@ -278,7 +280,7 @@ class CompanyApplier:
             outcomes = self._call(lambda w: self.salesforce.update(CONTACT, w), writes, ready)
             for outcome in outcomes or []:
                 result.counters["hubspot_to_salesforce.contacts_moved" if outcome.ok else "errors"] += 1
-        associations = [AssociationPair(c, str(p.company_id)) for p in ready for c in p.contacts_to_company]
+        associations = [a for p in ready for a in _pairs_of(p)]
         if associations:
             try:
                 done = self.companies.associate_primary(associations)
@@ -287,8 +289,12 @@ class CompanyApplier:
                 for pair in ready:
                     pair.transient = True
                 return
+            by_key = {a.key: (a, p) for p in ready for a in _pairs_of(p)}
             for outcome in done:
                 result.counters["salesforce_to_hubspot.contacts_associated" if outcome.ok else "errors"] += 1
+                if outcome.ok and outcome.key in by_key:
+                    association, pair = by_key[outcome.key]
+                    pair.associated.append(association.from_id)
 
     @staticmethod
     def _one_per_record(
@@ -370,9 +376,16 @@ class CompanyApplier:
         )
 
     # -- bookkeeping ---------------------------------------------------------------------------
+    def _associated_before(self, portal: str, pairs: list[_Pair]) -> dict[str, Link]:
+        """The stored links of the companies contacts were associated with now (what they remember
+        of hssync's earlier association writes, ``shared.accounts.own_associations``)."""
+        ids = sorted({str(p.company_id) for p in pairs if p.associated and p.company_id})
+        return self.state.links_by_hubspot(portal, ids, kind=COMPANIES) if ids else {}
+
     def _record(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
         now = self.clock()
         commits: list[LinkCommit] = []
+        previous = self._associated_before(portal, pairs)
         for pair in pairs:
             plan = pair.plan
             result.health += [_health_of(note, portal, now) for note in plan.notes]
@@ -383,7 +396,7 @@ class CompanyApplier:
                 result.counters["decided again (writes failed)"] += 1
                 result.redecide.append(_again_pair(pair, now))
                 continue
-            if plan.archive_hubspot or not pair.company_id or not pair.account_id or not _saves_link(plan):
+            if plan.archive_hubspot or not pair.company_id or not pair.account_id or not _saves_link(pair):
                 continue
             link = Link(
                 portal=portal,
@@ -393,6 +406,7 @@ class CompanyApplier:
                 synced=_synced(pair),
                 linked_at=now if plan.create or plan.linked_by_email else None,
                 updated_at=now,
+                associated=remembered(previous.get(pair.company_id), pair.associated, now),
             )
             commits.append(LinkCommit(link, plan.plan_id, plan.link_rev))
         commits = self._one_per_record(commits, pairs, result, now)
@@ -443,8 +457,15 @@ def _resolved(contact: str, links: dict[str, Link], *, hubspot_side: bool) -> st
     return link.sf_id if link.sf_object == CONTACT else None  # a Lead has no Account
 
 
-def _saves_link(plan: SyncPlan) -> bool:
-    return bool(plan.create or plan.linked_by_email or plan.synced_after != plan.synced_before)
+def _saves_link(pair: _Pair) -> bool:
+    plan = pair.plan
+    changed = plan.synced_after != plan.synced_before
+    return bool(plan.create or plan.linked_by_email or changed or pair.associated)
+
+
+def _pairs_of(pair: _Pair) -> list[AssociationPair]:
+    """The primary associations a pair writes: each of its contacts with its company."""
+    return [AssociationPair(c, str(pair.company_id)) for c in pair.contacts_to_company]
 
 
 def _synced(pair: _Pair) -> dict[str, SyncedPair]:

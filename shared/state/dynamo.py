@@ -810,6 +810,8 @@ def _link_item(key: keys.Key, link: Link, rev: int) -> Item:
     }
     if link.duplicates:
         item["duplicates"] = {"L": [{"S": d} for d in link.duplicates]}
+    if link.associated:
+        item["associated"] = {"L": [{"S": c} for c in link.associated]}
     if link.linked_at is not None:
         item["linked_at"] = {"S": link.linked_at.isoformat()}
     if link.updated_at is not None:
@@ -856,6 +858,7 @@ def _link_from_item(item: Item) -> Link:
         linked_at=_datetime(item, "linked_at"),
         updated_at=_datetime(item, "updated_at"),
         duplicates=tuple(d["S"] for d in item.get("duplicates", {}).get("L", [])),
+        associated=tuple(c["S"] for c in item.get("associated", {}).get("L", [])),
         rev=_rev(item),
         intent=_intent_from(item["intent"]) if "intent" in item else None,
     )

@@ -477,3 +477,16 @@ def test_a_claim_released_between_the_refused_write_and_the_read_is_a_transient_
         state.claim_creation("100", "Lead", "ann@example.com", "event-1")
     assert isinstance(caught.value.__cause__, ClientError)
     assert spy.calls == {"put_item": 1, "get_item": 1}
+
+
+def test_a_company_link_keeps_the_contacts_hssync_associated(
+    aws: Any, table: str, state: DynamoState
+) -> None:
+    link = Link("100", "9001", "Account", "001000000000001AAA", {}, associated=("11", "12"))
+    state.save_links([link], kind="companies")
+    stored = state.links_by_hubspot("100", ["9001"], kind="companies")["9001"]
+    assert stored.associated == ("11", "12")
+    state.save_links(
+        [Link("100", "9001", "Account", "001000000000001AAA", {"name": ("A", "A")})], kind="companies"
+    )
+    assert state.links_by_hubspot("100", ["9001"], kind="companies")["9001"].associated == ()
