@@ -274,6 +274,7 @@ class Link:
     # a company link's: the contacts hssync last made primary contacts of its company (their
     # association changes coming back are its own, ``shared.accounts.own_associations``)
     associated: tuple[str, ...] = field(default=(), compare=False)
+    associated_at: dt.datetime | None = field(default=None, compare=False)  # when it last associated
 
 
 @dataclass(frozen=True)
@@ -394,6 +395,12 @@ class StatePort(Protocol):
     def add_counters(self, portal: str, counters: Mapping[str, int]) -> None: ...
 
     def counters(self, portal: str) -> dict[str, int]: ...
+
+    def remember_associated(self, portal: str, associated: Mapping[str, Link]) -> None:
+        """Records on stored company links (by company id) what they remember of hssync's
+        association writes (``Link.associated`` and ``associated_at``), without a new revision: the
+        pair's sync is not changed by it, so no plan decided on the link is made stale."""
+        ...
 
     def delete_links(self, portal: str, hubspot_ids: Sequence[str], *, kind: LinkKind = CONTACTS) -> None:
         """Forget these contacts' (or companies') links (both directions)."""

@@ -21,14 +21,18 @@ ECHO_WINDOW = dt.timedelta(minutes=10)
 MAX_REMEMBERED = 1000
 
 
-def remembered(previous: Link | None, associated: Sequence[str], now: dt.datetime) -> tuple[str, ...]:
-    """What a company link remembers once hssync associated ``associated`` with its company now:
-    those, after the ones it still remembers from a recent write (newest kept, at most
-    :data:`MAX_REMEMBERED`)."""
+def remembered(
+    previous: Link | None, associated: Sequence[str], now: dt.datetime
+) -> tuple[tuple[str, ...], dt.datetime | None]:
+    """What a company link remembers (its ``associated`` and ``associated_at``) once hssync
+    associated ``associated`` with its company now: those, after the ones it still remembers from a
+    recent write (newest kept, at most :data:`MAX_REMEMBERED`)."""
     recent = previous.associated if previous is not None and _recent(previous, now) else ()
+    if not associated:
+        return (recent, previous.associated_at) if recent and previous is not None else ((), None)
     fresh = set(associated)
     kept = [c for c in recent if c not in fresh] + list(dict.fromkeys(associated))
-    return tuple(kept[-MAX_REMEMBERED:])
+    return tuple(kept[-MAX_REMEMBERED:]), now
 
 
 def is_own_association(link: Link | None, contact: str, occurred_at: dt.datetime) -> bool:
@@ -40,4 +44,4 @@ def is_own_association(link: Link | None, contact: str, occurred_at: dt.datetime
 
 
 def _recent(link: Link, when: dt.datetime) -> bool:
-    return link.updated_at is not None and abs(when - link.updated_at) <= ECHO_WINDOW
+    return link.associated_at is not None and abs(when - link.associated_at) <= ECHO_WINDOW

@@ -14,6 +14,7 @@ is committed; a refused commit decides the pair again.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -376,16 +377,17 @@ class CompanyApplier:
         )
 
     # -- bookkeeping ---------------------------------------------------------------------------
-    def _associated_before(self, portal: str, pairs: list[_Pair]) -> dict[str, Link]:
-        """The stored links of the companies contacts were associated with now (what they remember
-        of hssync's earlier association writes, ``shared.accounts.own_associations``)."""
-        ids = sorted({str(p.company_id) for p in pairs if p.associated and p.company_id})
+    def _stored(self, portal: str, pairs: list[_Pair]) -> dict[str, Link]:
+        """The stored links of the pairs' companies: what they remember of hssync's earlier
+        association writes is kept when they are saved (``shared.accounts.own_associations``)."""
+        ids = sorted({str(p.company_id) for p in pairs if p.company_id and not p.transient})
         return self.state.links_by_hubspot(portal, ids, kind=COMPANIES) if ids else {}
 
     def _record(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
         now = self.clock()
         commits: list[LinkCommit] = []
-        previous = self._associated_before(portal, pairs)
+        previous = self._stored(portal, pairs)
+        remember: dict[str, Link] = {}
         for pair in pairs:
             plan = pair.plan
             result.health += [_health_of(note, portal, now) for note in plan.notes]
@@ -396,7 +398,14 @@ class CompanyApplier:
                 result.counters["decided again (writes failed)"] += 1
                 result.redecide.append(_again_pair(pair, now))
                 continue
-            if plan.archive_hubspot or not pair.company_id or not pair.account_id or not _saves_link(pair):
+            if plan.archive_hubspot or not pair.company_id or not pair.account_id:
+                continue
+            associated, associated_at = remembered(previous.get(pair.company_id), pair.associated, now)
+            if not _saves_link(plan):
+                if pair.associated and pair.company_id in previous:  # no new revision for it
+                    remember[pair.company_id] = dataclasses.replace(
+                        previous[pair.company_id], associated=associated, associated_at=associated_at
+                    )
                 continue
             link = Link(
                 portal=portal,
@@ -406,7 +415,8 @@ class CompanyApplier:
                 synced=_synced(pair),
                 linked_at=now if plan.create or plan.linked_by_email else None,
                 updated_at=now,
-                associated=remembered(previous.get(pair.company_id), pair.associated, now),
+                associated=associated,
+                associated_at=associated_at,
             )
             commits.append(LinkCommit(link, plan.plan_id, plan.link_rev))
         commits = self._one_per_record(commits, pairs, result, now)
@@ -415,6 +425,8 @@ class CompanyApplier:
             if commit.link.hubspot_id in refused:
                 result.counters["decided again (the link changed)"] += 1
                 result.followups.append(_again_pair(_pair_of(pairs, commit.plan_id), now))
+        if remember:
+            self.state.remember_associated(portal, remember)
         if result.health:
             self.state.record_health(result.health)
 
@@ -457,10 +469,8 @@ def _resolved(contact: str, links: dict[str, Link], *, hubspot_side: bool) -> st
     return link.sf_id if link.sf_object == CONTACT else None  # a Lead has no Account
 
 
-def _saves_link(pair: _Pair) -> bool:
-    plan = pair.plan
-    changed = plan.synced_after != plan.synced_before
-    return bool(plan.create or plan.linked_by_email or changed or pair.associated)
+def _saves_link(plan: SyncPlan) -> bool:
+    return bool(plan.create or plan.linked_by_email or plan.synced_after != plan.synced_before)
 
 
 def _pairs_of(pair: _Pair) -> list[AssociationPair]:

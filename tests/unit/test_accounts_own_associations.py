@@ -20,8 +20,8 @@ from tests.unit.test_accounts_part import ON, World
 NOW = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
 
 
-def _link(associated: tuple[str, ...], updated_at: dt.datetime | None = NOW) -> Link:
-    return Link(PORTAL, "9001", ACCOUNT, "001000000000001AAA", {}, None, updated_at, associated=associated)
+def _link(associated: tuple[str, ...], at: dt.datetime | None = NOW) -> Link:
+    return Link(PORTAL, "9001", ACCOUNT, "001000000000001AAA", {}, associated=associated, associated_at=at)
 
 
 def test_an_added_association_of_a_remembered_contact_soon_after_is_hssyncs_own() -> None:
@@ -35,13 +35,16 @@ def test_an_added_association_of_a_remembered_contact_soon_after_is_hssyncs_own(
 
 
 def test_a_link_remembers_its_recent_writes_newest_last_and_at_most_a_bound() -> None:
-    assert remembered(None, ["1", "2", "2"], NOW) == ("1", "2")
-    recent = _link(("1", "2"), NOW - dt.timedelta(minutes=1))
-    assert remembered(recent, ["3", "1"], NOW) == ("2", "3", "1")
+    assert remembered(None, ["1", "2", "2"], NOW) == (("1", "2"), NOW)
+    earlier = NOW - dt.timedelta(minutes=1)
+    recent = _link(("1", "2"), earlier)
+    assert remembered(recent, ["3", "1"], NOW) == (("2", "3", "1"), NOW)
+    assert remembered(recent, [], NOW) == (("1", "2"), earlier)  # kept while recent
     old = _link(("1", "2"), NOW - ECHO_WINDOW - dt.timedelta(minutes=1))
-    assert remembered(old, ["3"], NOW) == ("3",)
+    assert remembered(old, ["3"], NOW) == (("3",), NOW)
+    assert remembered(old, [], NOW) == ((), None)
     many = [str(n) for n in range(MAX_REMEMBERED + 5)]
-    assert remembered(None, many, NOW) == tuple(many[5:])
+    assert remembered(None, many, NOW) == (tuple(many[5:]), NOW)
 
 
 @pytest.fixture(autouse=True)
@@ -78,7 +81,9 @@ def _synced_world() -> tuple[World, list[str], str]:
     company = world.companies.primary[contacts[0]]
     assert len(contacts) == 3
     assert set(world.companies.primary.values()) == {company}
-    assert set(world.company_link(company).associated) == set(contacts)
+    link = world.company_link(company)
+    assert set(link.associated) == set(contacts)
+    assert link.associated_at is not None
     return world, contacts, company
 
 
