@@ -39,7 +39,7 @@ from shared.ports import (
     StatePort,
     WriteOutcome,
 )
-from shared.state.keys import hubspot_company_key, salesforce_record_key
+from shared.state.keys import hubspot_company_key, resync_command, salesforce_record_key
 from shared.times import utc_now
 
 CLAIM_TARGETS = {"salesforce": "salesforce:Account", "hubspot": "hubspot:companies"}
@@ -429,17 +429,6 @@ class CompanyApplier:
             self.state.remember_associated(portal, remember)
         if result.health:
             self.state.record_health(result.health)
-
-
-# companies and Accounts are resynced by a poll (``hssync resync`` takes contacts, Leads and Contacts)
-COMPANY_RESYNC = "hssync backfill --accounts"
-
-
-def resync_command(record: str) -> str:
-    """The command that syncs a record of a company plan again."""
-    if record.startswith((f"hubspot:{COMPANIES}:", f"salesforce:{ACCOUNT}:")):
-        return COMPANY_RESYNC
-    return f"hssync resync {record}"
 
 
 def _health_of(note: HealthNote, portal: str, now: dt.datetime) -> HealthEntry:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.ids import OWNER_KEY_PREFIXES, SALESFORCE_KEY_PREFIXES, salesforce_id18
+from shared.ids import ACCOUNT_KEY_PREFIX, OWNER_KEY_PREFIXES, SALESFORCE_KEY_PREFIXES, salesforce_id18
 from shared.models import (
     ACCOUNT,
     COMPANIES,
@@ -101,13 +101,10 @@ class PollRequest(BaseModel):
             return self
         if self.system is None or self.object_type is None:
             raise ValueError("system and object_type are required (or list_id)")
-        polled_only = self.object_type in ACCOUNT_OBJECT_TYPES[self.system]  # account sync: no ids
-        if self.object_type not in OBJECT_TYPES[self.system] and not (polled_only and self.ids is None):
-            allowed = " or ".join(OBJECT_TYPES[self.system])
-            also = " (companies and Accounts are polled, never resynced by id)" if polled_only else ""
-            raise ValueError(
-                f"{self.system.value} object_type must be {allowed}, not {self.object_type!r}{also}"
-            )
+        accounts = self.object_type in ACCOUNT_OBJECT_TYPES[self.system]  # account sync: no owners
+        if self.object_type not in OBJECT_TYPES[self.system] and not (accounts and self.owner_id is None):
+            allowed = " or ".join(OBJECT_TYPES[self.system] + ACCOUNT_OBJECT_TYPES[self.system])
+            raise ValueError(f"{self.system.value} object_type must be {allowed}, not {self.object_type!r}")
         if self.owner_id is not None:
             return self._owner_request()
         if self.ids is None:
@@ -138,10 +135,12 @@ def normalise_id(system: System, object_type: str, record_id: str) -> str:
     text = record_id.strip()
     if system is System.HUBSPOT:
         if not text.isdigit():
-            raise ValueError(f"not a HubSpot contact id: {record_id!r}")
+            raise ValueError(
+                f"not a HubSpot {'company' if object_type == COMPANIES else 'contact'} id: {record_id!r}"
+            )
         return text
     id18 = salesforce_id18(text)  # ValueError for anything but 15/18 alphanumerics
-    expected = SALESFORCE_KEY_PREFIXES.get(id18[:3])
+    expected = ACCOUNT if id18[:3] == ACCOUNT_KEY_PREFIX else SALESFORCE_KEY_PREFIXES.get(id18[:3])
     if expected != object_type:
         raise ValueError(f"{record_id!r} is not a {object_type} id (key prefix {id18[:3]})")
     return id18
