@@ -232,7 +232,7 @@ def test_a_company_links_through_its_contacts_account_and_is_not_created_twice()
 
 
 def test_company_records_are_resynced_by_id() -> None:
-    from shared.pipeline.apply_companies import resync_command
+    from shared.state.keys import resync_command
 
     assert resync_command("hubspot:companies:9001") == "hssync resync hubspot:companies:9001"
     account = "salesforce:Account:001000000000001AAA"
