@@ -30,7 +30,13 @@ def _call(body: str, *, timestamp: int = NOW, secret: str = SECRET, url: str = U
         "X-HubSpot-Request-Timestamp": str(timestamp),
     }
     return receive_webhook(
-        method="POST", url=URL, body=body, headers=headers, client_secret=SECRET, now_ms=NOW, portal="1000001"
+        method="POST",
+        url=URL,
+        body=body,
+        headers=headers,
+        client_secret=SECRET,
+        now_ms=NOW,
+        portals={"1000001"},
     )
 
 
