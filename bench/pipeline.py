@@ -46,6 +46,7 @@ HS_BATCH_WITH_HISTORY = 50  # batch read with propertiesWithHistory
 
 SF_IMPORT_TRANSACTION = 200  # leads per transaction, as an import tool writes them (one collection call)
 LIVE_EDITS = 200
+TARGET_POLL_CALLS = 3  # issue 17: a scheduled poll after a 1,000-record load, per CRM
 EDIT_TIMEOUT = 30.0
 PROGRESS_EVERY = 10.0
 # ``schedule_period=None`` keeps the template's own expression (the poller's rate(5 minutes)), which
@@ -110,6 +111,8 @@ class SyncRun:
     health_entries: int
     # calls of the one record each way that brought the fresh stack to its steady state (see warm_up)
     warm_up_calls: dict[str, int] = field(default_factory=dict)
+    # one scheduled poll once the load had synced: its calls per CRM and what it queued again
+    poll_after: dict[str, int] = field(default_factory=dict)
     floor: Floor = field(init=False)
 
     def __post_init__(self) -> None:
@@ -341,6 +344,7 @@ def _sync(
     links = _links(sandbox, stack, direction, created)
     counters = Counter(stack.counters())
     counters.subtract(counters_before)
+    poll_after = poll_once(sandbox, stack) if complete else {}
     return SyncRun(
         direction=direction,
         records=records,
@@ -360,7 +364,24 @@ def _sync(
         dead_letters=dead_letters_by_queue(stack),
         health_entries=len(stack.health()),
         warm_up_calls=warm_calls,
+        poll_after=poll_after,
     )
+
+
+def poll_once(sandbox: Sandbox, stack: LocalStack) -> dict[str, int]:
+    """One scheduled poll (the reconciliation that runs every few minutes): the calls it makes on
+    each CRM, and the records it queues again, once the stack is idle after it."""
+    sf_before, hs_before = api_calls(sandbox)
+    answer = stack.runtime.invoke_schedule("PollFunction")
+    if not answer.ok:
+        raise RuntimeError(f"the scheduled poll failed: {answer.payload}")
+    stack.wait_idle(120.0)
+    sf_after, hs_after = api_calls(sandbox)
+    return {
+        "salesforce_calls": sum((sf_after - sf_before).values()),
+        "hubspot_calls": sum((hs_after - hs_before).values()),
+        "queued": sum(answer.payload.get("queued", {}).values()),
+    }
 
 
 def _create(
@@ -567,6 +588,14 @@ def render_sync(runs: list[SyncRun]) -> str:
         f"took {warm.get('salesforce', 0)} Salesforce and {warm.get('hubspot', 0)} HubSpot calls (token, "
         "describe, property definitions, owners: once per cache period, shared by all containers)"
     )
+    for r in runs:
+        if r.poll_after:
+            p = r.poll_after
+            lines.append(
+                f"  one scheduled poll after {LABELS[r.direction]} {r.records:,}: {p['salesforce_calls']} "
+                f"Salesforce and {p['hubspot_calls']} HubSpot calls, {p['queued']} records queued again "
+                f"(target <= {TARGET_POLL_CALLS} calls each)"
+            )
     lines.append("  synced s: until every record exists on the other side; idle s: until the echo events")
     lines.append("  are handled too (records/s uses idle s). Floors: " + "; ".join(
         sorted({f"{LABELS[r.direction]}: {r.floor.basis}" for r in runs})

@@ -436,6 +436,22 @@ def test_the_owner_salesforce_gave_our_new_record_is_learnt_from_its_change_even
     assert world.deduper().process([echo]).skipped["echo of our own write"] == 1  # no owner reported
 
 
+def test_an_assigned_owner_whose_creation_overtook_its_link_waits_for_the_link(world):
+    world.hs.add(email="early@example.com", lastname="Early")
+    plans = world.deduper().process(world.hs.drain_events()).plans
+    saved, world.state = world.state, MemoryState(clock=world.clock)  # apply's link not recorded yet
+    world.applier().apply(plans)
+    world.state = saved
+    (echo,) = world.sf.drain_events()
+    assigned = echo.model_copy(update={"reported": {"OwnerId": "005000000000009AAA"}})
+    world.sf.calls = world.hs.calls = 0
+    result = world.deduper().process([assigned])
+    assert result.retry == [assigned]  # waits for the link instead of passing as an echo
+    assert (world.sf.calls, world.hs.calls) == (0, 0)
+    late = assigned.model_copy(update={"attempt": 2})
+    assert world.deduper().process([late]).skipped["echo of our own write"] == 1
+
+
 def test_a_skipped_contact_that_syncs_later_loses_its_skip_status(world):
     world.config = parse_config("portals: [1000001]\ninclusion: {preset: everyone_except_subscribers}")
     cid = world.hs.add(email="later@example.com", lastname="Later", lifecyclestage="subscriber")
