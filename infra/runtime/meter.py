@@ -10,6 +10,9 @@ the request units on-demand capacity bills, from the items they write and the it
 - a read: 1 unit per started 4 KB of the item, half of it eventually consistent (a transaction's:
   2); a batch or a get counts each key, a query the total size of what it answers.
 
+Each is also counted per kind of item (``key_kind``: the upper-case tags of its key), the breakdown
+of what the state table is asked for.
+
 An SQS request is billed per started 64 KB of its payload. ``GET /_hssync/requests`` answers the
 counts, ``DELETE /_hssync/requests`` resets them.
 """
@@ -67,46 +70,74 @@ def _read_factor(params: Mapping[str, Any]) -> float:
     return 1.0 if params.get("ConsistentRead") else 0.5
 
 
-def _write_units(operation: str, params: Mapping[str, Any]) -> float:
+def key_kind(key: Mapping[str, Any]) -> str:
+    """What kind of item a key names, from its upper-case tags (``P#1#HS#123`` / ``LINK`` -> ``P#HS/LINK``):
+    the cost model's breakdown of what the state table is asked for."""
+
+    def tags(value: Mapping[str, Any] | None) -> str:
+        text = str((value or {}).get("S") or "")
+        return "#".join(t for t in text.split("#") if t.isalpha() and t.isupper())
+
+    sort = tags(key.get("sk"))
+    return f"{tags(key.get('pk'))}/{sort}" if sort else tags(key.get("pk"))
+
+
+def _key_of(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: item[name] for name in ("pk", "sk") if name in item}
+
+
+def _signature(key: Mapping[str, Any]) -> str:
+    return json.dumps(_key_of(key), sort_keys=True)
+
+
+def _writes(operation: str, params: Mapping[str, Any]) -> list[tuple[str, float]]:
+    """(kind, write units) of each item a write request writes."""
     if operation == "PutItem":
-        return _units(item_size(params.get("Item") or {}), WRITE_UNIT)
+        item = params.get("Item") or {}
+        return [(key_kind(item), _units(item_size(item), WRITE_UNIT))]
     if operation in ("UpdateItem", "DeleteItem"):
-        carried = item_size(params.get("Key") or {}) + item_size(
-            params.get("ExpressionAttributeValues") or {}
-        )
-        return _units(carried, WRITE_UNIT)
+        key = params.get("Key") or {}
+        carried = item_size(key) + item_size(params.get("ExpressionAttributeValues") or {})
+        return [(key_kind(key), _units(carried, WRITE_UNIT))]
     if operation == "BatchWriteItem":
-        requests = [r for table in (params.get("RequestItems") or {}).values() for r in table]
-        return sum(
-            _units(item_size((r.get("PutRequest") or {}).get("Item") or {}), WRITE_UNIT) for r in requests
-        )
+        out: list[tuple[str, float]] = []
+        for request in (r for table in (params.get("RequestItems") or {}).values() for r in table):
+            if "PutRequest" in request:
+                out += _writes("PutItem", request["PutRequest"])
+            else:
+                out.append((key_kind((request.get("DeleteRequest") or {}).get("Key") or {}), 1))
+        return out
     if operation == "TransactWriteItems":
-        total = 0.0
+        out = []
         for entry in params.get("TransactItems") or []:
             ((kind, body),) = entry.items()
             op = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem"}.get(kind)
-            total += 2 * (_write_units(op, body) if op else 1)  # a ConditionCheck reads: counted as 1 write
-        return total
-    return 0.0
+            written = _writes(op, body) if op else [(key_kind(body.get("Key") or {}), 1.0)]  # a check
+            out += [(k, 2 * units) for k, units in written]
+        return out
+    return []
 
 
-def _read_units(operation: str, params: Mapping[str, Any], answer: Mapping[str, Any]) -> float:
+def _reads(operation: str, params: Mapping[str, Any], answer: Mapping[str, Any]) -> list[tuple[str, float]]:
+    """(kind, read units) of what a read request reads."""
     if operation == "GetItem":
-        return _units(item_size(answer.get("Item") or {}), READ_UNIT) * _read_factor(params)
+        units = _units(item_size(answer.get("Item") or {}), READ_UNIT) * _read_factor(params)
+        return [(key_kind(params.get("Key") or {}), units)]
     if operation == "BatchGetItem":
-        total = 0.0
+        out: list[tuple[str, float]] = []
         for table, request in (params.get("RequestItems") or {}).items():
-            found = (answer.get("Responses") or {}).get(table) or []
-            sizes = [item_size(item) for item in found]
-            missing = len(request.get("Keys") or []) - len(found)  # a key not found reads 1 unit too
-            total += (sum(_units(s, READ_UNIT) for s in sizes) + max(0, missing)) * _read_factor(request)
-        return total
+            found = {_signature(i): i for i in (answer.get("Responses") or {}).get(table) or []}
+            for key in request.get("Keys") or []:  # a key not found reads 1 unit too
+                item = found.get(_signature(key)) or {}
+                out.append((key_kind(key), _units(item_size(item), READ_UNIT) * _read_factor(request)))
+        return out
     if operation in ("Query", "Scan"):
-        size = sum(item_size(item) for item in answer.get("Items") or [])
-        return _units(size, READ_UNIT) * _read_factor(params)
+        items = answer.get("Items") or []
+        kind = key_kind(_key_of(items[0])) if items else "(none)"
+        return [(kind, _units(sum(item_size(i) for i in items), READ_UNIT) * _read_factor(params))]
     if operation == "TransactGetItems":
-        return 2.0 * max(1, len(params.get("TransactItems") or []))
-    return 0.0
+        return [("(transaction)", 2.0 * max(1, len(params.get("TransactItems") or [])))]
+    return []
 
 
 class RequestMeter:
@@ -150,9 +181,17 @@ class RequestMeter:
         if service == "sqs":
             billed[f"{caller} sqs requests"] = max(1, math.ceil(max(len(body), len(answer)) / SQS_CHUNK))
         elif service == "dynamodb":
-            billed[f"{caller} dynamodb write"] = _write_units(operation, params)
-            if operation in ("GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"):
-                billed[f"{caller} dynamodb read"] = _read_units(operation, params, _json(answer))
+            for side, units in (
+                ("write", _writes(operation, params)),
+                ("read", _reads(operation, params, _json(answer))),
+            ):
+                for kind, amount in units:
+                    billed[f"{caller} dynamodb {side}"] = (
+                        billed.get(f"{caller} dynamodb {side}", 0.0) + amount
+                    )
+                    billed[f"{caller} dynamodb {side} {kind}"] = (
+                        billed.get(f"{caller} dynamodb {side} {kind}", 0.0) + amount
+                    )
         with self._lock:
             self.requests[f"{caller} {service} {operation}"] += 1
             for name, amount in billed.items():

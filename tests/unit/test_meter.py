@@ -52,8 +52,8 @@ def call(
     return b"".join(meter(environ, lambda *_: None))
 
 
-def big_item(kb: float) -> dict[str, Any]:
-    return {"pk": {"S": "K"}, "blob": {"S": "x" * int(kb * 1024)}}
+def big_item(kb: float, pk: str = "K") -> dict[str, Any]:
+    return {"pk": {"S": pk}, "blob": {"S": "x" * int(kb * 1024)}}
 
 
 def test_writes_are_billed_per_started_kb_and_transactions_twice():
@@ -73,7 +73,7 @@ def test_writes_are_billed_per_started_kb_and_transactions_twice():
 
 
 def test_reads_are_billed_per_started_4_kb_half_when_eventually_consistent():
-    found = {"Responses": {"t": [big_item(5), big_item(1)]}}
+    found = {"Responses": {"t": [big_item(5, "a"), big_item(1, "b")]}}
     meter = RequestMeter(FakeMoto(found))
     keys = {"t": {"Keys": [{"pk": {"S": "a"}}, {"pk": {"S": "b"}}, {"pk": {"S": "c"}}]}}
     call(meter, "dynamodb", "DynamoDB_20120810.BatchGetItem", {"RequestItems": keys})
@@ -81,6 +81,18 @@ def test_reads_are_billed_per_started_4_kb_half_when_eventually_consistent():
     meter = RequestMeter(FakeMoto({"Item": big_item(1)}))
     call(meter, "dynamodb", "DynamoDB_20120810.GetItem", {"Key": {}, "ConsistentRead": True})
     assert meter.snapshot()["billed"]["function dynamodb read"] == 1
+
+
+def test_units_are_also_counted_per_kind_of_item():
+    meter = RequestMeter(FakeMoto())
+    link = {"pk": {"S": "P#1000001#HS#123"}, "sk": {"S": "LINK"}, "rev": {"N": "1"}}
+    claim = {"pk": {"S": "P#1000001#CLAIM#salesforce#a@example.com"}, "sk": {"S": "CLAIM"}}
+    puts = [{"PutRequest": {"Item": link}}, {"PutRequest": {"Item": link}}, {"PutRequest": {"Item": claim}}]
+    call(meter, "dynamodb", "DynamoDB_20120810.BatchWriteItem", {"RequestItems": {"t": puts}})
+    billed = meter.snapshot()["billed"]
+    assert billed["function dynamodb write P#HS/LINK"] == 2
+    assert billed["function dynamodb write P#CLAIM/CLAIM"] == 1
+    assert billed["function dynamodb write"] == 3
 
 
 def test_sqs_is_billed_per_64_kb_and_the_runtimes_polling_apart():
