@@ -49,6 +49,7 @@ from bench.pipeline import (
     edit_run,
     quiet_logs,
     render_breakdown,
+    render_cost,
     render_edits,
     render_sync,
     sync_run,
@@ -154,6 +155,8 @@ def _sync(sizes: tuple[int, ...]) -> list[dict[str, Any]]:
             runs.append(run)
             _note(f"  done in {run.idle_seconds:.1f} s (complete: {run.complete})")
     print(render_sync(runs))
+    print()
+    print(render_cost(runs))
     for run in runs:
         if run.records == min(sizes):
             print()

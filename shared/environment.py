@@ -45,7 +45,7 @@ def _problem(error: Mapping[str, Any]) -> str:
 class FunctionEnvironment(BaseModel):
     """The variables of one function, by their names in the environment."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Self:

@@ -242,12 +242,15 @@ def change_event_stage(environ: Mapping[str, str] | None = None) -> ChangeEventS
 
 
 def poll_stage(environ: Mapping[str, str] | None = None) -> PollStage:
+    from shared.pipeline.dedupe.contacts import ContactSchema
     from shared.pipeline.poll import Poller
+    from shared.pipeline.poll_reconcile import PollReconciler
     from shared.pipeline.stages.poll import Enqueue, PollStage
 
     env = PollEnvironment.from_environ(environ)
 
     def poller(enqueue: Enqueue) -> Poller:
+        schema = ContactSchema(sync_config(env), salesforce(env), hubspot(env))
         return Poller(
             portal=env.portal,
             org_id=env.salesforce_org_id,
@@ -256,6 +259,7 @@ def poll_stage(environ: Mapping[str, str] | None = None) -> PollStage:
             state=state(env.state_table),
             enqueue=enqueue,
             companies=hubspot(env),
+            reconciler=PollReconciler(schema, state(env.state_table), env.portal),
         )
 
     return PollStage(

@@ -12,7 +12,7 @@ from shared.config import SyncConfig, parse_config
 from shared.errors import ApiFailure, ErrorCategory
 from shared.models import ChangeEvent, ChangeType, System
 from shared.pipeline.apply import Applier, ApplyResult
-from shared.pipeline.dedupe import Deduper, fill_batches
+from shared.pipeline.dedupe import LINK_WAIT_DEFERRALS, Deduper, fill_batches
 from tests.fakes import APP_ID, PORTAL, Clock, FakeHubSpot, FakeSalesforce
 from tests.memory_state import MemoryState
 
@@ -434,6 +434,22 @@ def test_the_owner_salesforce_gave_our_new_record_is_learnt_from_its_change_even
     assert plan.owner.salesforce == "005000000000009AAA"
     assert (world.sf.calls, world.hs.calls) == (0, 0)  # no read: the event said who owns it
     assert world.deduper().process([echo]).skipped["echo of our own write"] == 1  # no owner reported
+
+
+def test_an_assigned_owner_whose_creation_overtook_its_link_waits_for_the_link(world):
+    world.hs.add(email="early@example.com", lastname="Early")
+    plans = world.deduper().process(world.hs.drain_events()).plans
+    saved, world.state = world.state, MemoryState(clock=world.clock)  # apply's link not recorded yet
+    world.applier().apply(plans)
+    world.state = saved
+    (echo,) = world.sf.drain_events()
+    assigned = echo.model_copy(update={"reported": {"OwnerId": "005000000000009AAA"}})
+    world.sf.calls = world.hs.calls = 0
+    result = world.deduper().process([assigned])
+    assert result.retry == [assigned]  # waits for the link instead of passing as an echo
+    assert (world.sf.calls, world.hs.calls) == (0, 0)
+    late = assigned.model_copy(update={"attempt": LINK_WAIT_DEFERRALS})
+    assert world.deduper().process([late]).skipped["echo of our own write"] == 1
 
 
 def test_a_skipped_contact_that_syncs_later_loses_its_skip_status(world):
