@@ -12,9 +12,10 @@ from shared.config import SyncConfig, parse_config
 from shared.errors import ApiFailure, ErrorCategory
 from shared.models import ChangeEvent, ChangeType, System
 from shared.pipeline.apply import Applier, ApplyResult
-from shared.pipeline.dedupe import LINK_WAIT_DEFERRALS, Deduper, fill_batches
+from shared.pipeline.dedupe import LINK_WAIT_DEFERRALS, OWN_CREATION_DEFERRALS, Deduper, fill_batches
 from tests.fakes import APP_ID, PORTAL, Clock, FakeHubSpot, FakeSalesforce
 from tests.memory_state import MemoryState
+from tests.unit.dedupe_support import USER
 
 
 @dataclass
@@ -450,6 +451,18 @@ def test_an_assigned_owner_whose_creation_overtook_its_link_waits_for_the_link(w
     assert (world.sf.calls, world.hs.calls) == (0, 0)
     late = assigned.model_copy(update={"attempt": LINK_WAIT_DEFERRALS})
     assert world.deduper().process([late]).skipped["echo of our own write"] == 1
+
+
+def test_with_several_portals_an_assigned_owner_waits_for_its_link_only_briefly():
+    world = World(parse_config("portals: [1000001, 1000002]\ncreation: {salesforce_to_hubspot: do_nothing}"))
+    world.sf.add("Lead", Email="other@example.com", LastName="Other", Company="C")
+    (made,) = world.sf.drain_events()
+    created = made.model_copy(
+        update={"origin": f"{made.origin};client=hssync", "reported": {"OwnerId": USER}}
+    )
+    assert world.deduper().process([created]).retry == [created]  # maybe this portal's, not linked yet
+    late = created.model_copy(update={"attempt": OWN_CREATION_DEFERRALS})
+    assert world.deduper().process([late]).skipped["echo of our own write"] == 1  # another portal's
 
 
 def test_a_skipped_contact_that_syncs_later_loses_its_skip_status(world):

@@ -17,7 +17,8 @@ def assigned_owners(batch: Batch, events: Sequence[ChangeEvent]) -> Iterator[Dec
     reported by their change events): one look at their links, no read of the records. A creation
     whose link apply has not recorded yet (its event overtook the write's answer) waits for it, as
     long as any change waits for hssync's own link: learnt now, the owner never needs a read later
-    (a reconciling poll would otherwise find it unknown)."""
+    (a reconciling poll would otherwise find it unknown). With several portals the record may be
+    another portal's, whose link never comes here: then only briefly."""
     by_id = {salesforce_id18(e.record_id): e for e in events}
     links = batch.state.links_by_salesforce(batch.portal, list(by_id))
     busy, links, retries = echo.hold_writes_in_flight(links, by_id, batch.clock)
@@ -25,7 +26,12 @@ def assigned_owners(batch: Batch, events: Sequence[ChangeEvent]) -> Iterator[Dec
     for sf_id, event in by_id.items():
         if sf_id in busy:
             continue
-        if sf_id not in links and event.attempt < LINK_WAIT_DEFERRALS:
+        if sf_id not in links and event.attempt < _link_waits(batch):
             yield Retry(event)
         else:
             yield assigned_owner(batch.portal, sf_id, event, links.get(sf_id))
+
+
+def _link_waits(batch: Batch) -> int:
+    """Deferrals a creation waits for its link: with one portal the link is this portal's, surely."""
+    return LINK_WAIT_DEFERRALS if len(batch.config.portals) == 1 else echo.OWN_CREATION_DEFERRALS
