@@ -12,7 +12,10 @@
 6. Accounts (bench/accounts.py): with account sync on, 1,000 new Accounts with 3,000 Contacts from
    Salesforce, and 1,000 new companies with 3,000 contacts from HubSpot: API calls per 1,000 records
    (associations included) next to the floors.
-7. The soak (bench/soak.py): per seed, on a fresh stack, 1,000 new records and 300 live user edits
+7. Several portals (bench/portals.py): two portals, one org: 1,000 new Salesforce leads, then
+   1,000 lead updates, each reaching both portals: Salesforce calls and reads per 1,000 records
+   (a change is read once for every portal), each portal's HubSpot calls.
+8. The soak (bench/soak.py): per seed, on a fresh stack, 1,000 new records and 300 live user edits
    at 10/s under injected faults; lost, duplicated, diverged records, lost updates, writes after idle
    (``--soak-seeds N``, default 10; ``--quick``: 3).
 
@@ -46,10 +49,12 @@ from bench.pipeline import (
     edit_run,
     quiet_logs,
     render_breakdown,
+    render_cost,
     render_edits,
     render_sync,
     sync_run,
 )
+from bench.portals import portals_runs, render_portals
 from bench.soak import SoakRun, render_soak, soak_run
 from infra.runtime import moto_speedups
 
@@ -109,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
         "--skip",
         action="append",
         default=[],
-        choices=["sync", "edits", "imports", "emulators", "email_events", "accounts", "soak"],
+        choices=["sync", "edits", "imports", "emulators", "email_events", "accounts", "portals", "soak"],
         help="leave a section out (repeatable)",
     )
     parser.add_argument(
@@ -150,6 +155,8 @@ def _sync(sizes: tuple[int, ...]) -> list[dict[str, Any]]:
             runs.append(run)
             _note(f"  done in {run.idle_seconds:.1f} s (complete: {run.complete})")
     print(render_sync(runs))
+    print()
+    print(render_cost(runs))
     for run in runs:
         if run.records == min(sizes):
             print()
@@ -192,6 +199,13 @@ def _accounts() -> list[dict[str, Any]]:
     return [r.to_json() for r in runs]
 
 
+def _portals() -> list[dict[str, Any]]:
+    _heading("Several portals, one org: Salesforce changes fanned out to two portals (fresh stack)")
+    runs = portals_runs()
+    print(render_portals(runs))
+    return [r.to_json() for r in runs]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     quiet_logs()
@@ -211,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         results["email_events"] = _email_events()
     if "accounts" not in args.skip:
         results["accounts"] = _accounts()
+    if "portals" not in args.skip:
+        results["portals"] = _portals()
     if "soak" not in args.skip:
         seeds = args.soak_seeds or (QUICK_SOAK_SEEDS if args.quick else SOAK_SEEDS)
         results["soak"] = _soak(seeds)
