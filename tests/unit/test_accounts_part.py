@@ -243,27 +243,6 @@ def test_a_new_contact_of_a_linked_account_gets_its_company_in_its_first_sync() 
     assert "associate_primary" not in world.companies.calls
 
 
-def test_a_new_hubspot_contact_of_a_linked_company_gets_its_account_in_its_first_sync() -> None:
-    """A new contact whose association change comes with its creation: its Contact gets the
-    company's Account in the same round (named by its record key, resolved by apply)."""
-    world = World(ON)
-    company = world.companies.add(name="Acme")
-    world.sync()
-    account = world.company_link(company).sf_id
-    contacts = [world.hs.add(email=f"h{n}@acme.example", lastname=f"H{n}") for n in range(4)]
-    for contact in contacts:
-        world.companies.primary[contact] = company
-        world.companies.events.append(
-            ChangeEvent(system=System.HUBSPOT, account=PORTAL, object_type=CONTACTS, record_id=contact,
-                        change_type=ChangeType.ASSOCIATION, occurred_at=world.clock(), origin="CRM_UI",
-                        origin_id="userId:1", source_event_id=f"assoc:{contact}", related_ids=(company,))
-        )  # fmt: skip
-    world.sync(rounds=1)
-    for contact in contacts:
-        sf_id = world.state.links_by_hubspot(PORTAL, [contact])[contact].sf_id
-        assert world.sf.rows[sf_id].fields["AccountId"] == account
-
-
 def test_a_company_links_through_its_contacts_account_and_is_not_created_twice() -> None:
     world = World("portals: [1000001]")
     account = world.sf.add(ACCOUNT, Name="Old Name")

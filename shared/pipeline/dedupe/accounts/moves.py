@@ -22,7 +22,7 @@ from shared.pipeline.dedupe.accounts.people import (
 )
 from shared.pipeline.dedupe.accounts.tools import AccountTools, PairPlan
 from shared.pipeline.dedupe.outcome import Decision, Planned, Retry, Skip
-from shared.pipeline.dedupe.records import hs_key, sf_key
+from shared.pipeline.dedupe.records import sf_key
 from shared.pipeline.plans import pending_contact
 from shared.ports import Link
 from shared.state.keys import hubspot_record_key
@@ -68,12 +68,9 @@ class Moves:
         people = people_of_contacts(self.tools, list(from_hubspot))
         by_record = people_of_records(self.tools, list(from_salesforce))
         changed: dict[str, tuple[Person, ChangeEvent, Changed]] = {}
-        first: dict[str, ChangeEvent] = {}  # contacts not linked yet, as their change first comes
         for contact, event in from_hubspot.items():
             if contact in people:
                 changed[contact] = (people[contact], event, "hubspot")
-            elif event.attempt == 0 and event.related_ids:  # as HubSpot reported it (not apply's)
-                first[contact] = event  # its first sync may be this batch's contact plan
             elif event.attempt < LINK_WAITS:
                 yield Retry(event)  # its first sync may be under way: its company follows once linked
             else:
@@ -88,29 +85,8 @@ class Moves:
             elif event.attempt < LINK_WAITS:
                 yield Retry(awaiting_link(event))
         pairs: dict[str, _Moves] = {}
-        yield from self._first_syncs_hubspot(first, pairs)
         yield from self._first_syncs(unlinked, pairs)
         yield from self._moves(changed, pairs)
-
-    def _first_syncs_hubspot(
-        self, unlinked: Mapping[str, ChangeEvent], pairs: dict[str, _Moves]
-    ) -> Iterator[Decision]:
-        """HubSpot contacts not linked yet, as their association change first comes: the Account of
-        a linked primary company is set on the contact's Contact in this batch, the contact named by
-        its record key (resolved by apply as below). One association read per batch."""
-        if not unlinked:
-            return
-        primary = primary_companies(self.tools, list(unlinked))
-        by_company = self.tools.links_of_companies(sorted(set(primary.values())))
-        account_of = {c: salesforce_id18(link.sf_id) for c, link in by_company.items()}
-        for contact, event in unlinked.items():
-            move = decide_association(CONTACT, None, primary.get(contact), {}, account_of, "hubspot")
-            link = by_company.get(move.company_id or "")
-            if move.move is Move.SET_ACCOUNT and link is not None:
-                pending = pending_contact(hs_key(contact))
-                pairs.setdefault(link.hubspot_id, _Moves(event, link)).to_account.append(pending)
-            else:  # no primary company, or one without an Account yet: decided once linked
-                yield Retry(event)
 
     def _first_syncs(
         self, unlinked: Mapping[str, ChangeEvent], pairs: dict[str, _Moves]
