@@ -214,35 +214,6 @@ def test_a_new_account_creates_its_company_with_its_contacts_associated_in_batch
     assert world.companies.calls.count("associate_primary") <= 3
 
 
-def test_a_new_contact_of_a_linked_account_gets_its_company_in_its_first_sync() -> None:
-    """Its association is decided with its first sync (the contact by its record key, resolved by
-    apply), not after waiting for its link: one round, one AccountId retrieve, nothing read later."""
-    world = World(ON)
-    account = world.sf.add(ACCOUNT, Name="Acme")
-    world.sync()
-    company = world.state.links_by_salesforce(PORTAL, [account], kind=COMPANIES)[account].hubspot_id
-    contacts = [
-        world.sf.add("Contact", LastName=f"N{n}", Email=f"n{n}@acme.example", AccountId=account)
-        for n in range(5)
-    ]
-    no_account = world.sf.add("Contact", LastName="Solo", Email="solo@example.com")
-    world.companies.calls.clear()
-    world.sync(rounds=1)
-    for contact in contacts:
-        assert (
-            world.companies.primary[world.state.links_by_salesforce(PORTAL, [contact])[contact].hubspot_id]
-            == company
-        )
-    assert world.companies.calls.count("associate_primary") == 1
-    assert (
-        world.state.links_by_salesforce(PORTAL, [no_account])[no_account].hubspot_id
-        not in world.companies.primary
-    )
-    world.companies.calls.clear()
-    world.sync()  # the associations coming back are hssync's own: no read, no write
-    assert "associate_primary" not in world.companies.calls
-
-
 def test_a_company_links_through_its_contacts_account_and_is_not_created_twice() -> None:
     world = World("portals: [1000001]")
     account = world.sf.add(ACCOUNT, Name="Old Name")

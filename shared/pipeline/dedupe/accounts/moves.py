@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from shared.accounts.associations import Changed, Move, decide_association
 from shared.ids import salesforce_id18
-from shared.models import CONTACT, ChangeEvent, ChangeType
+from shared.models import ChangeEvent, ChangeType
 from shared.pipeline.dedupe.accounts.fields import CompanyWrites
 from shared.pipeline.dedupe.accounts.people import (
     Person,
@@ -22,12 +22,9 @@ from shared.pipeline.dedupe.accounts.people import (
 )
 from shared.pipeline.dedupe.accounts.tools import AccountTools, PairPlan
 from shared.pipeline.dedupe.outcome import Decision, Planned, Retry, Skip
-from shared.pipeline.dedupe.records import sf_key
-from shared.pipeline.plans import pending_contact
 from shared.ports import Link
 from shared.state.keys import hubspot_record_key
 
-ACCOUNT_ID = "AccountId"
 IN_LINE = "contact's company and Account in line"
 LINK_WAITS = 6  # deferrals (about 12 s) a contact's association waits for its first sync's link
 NOT_SYNCED = "contact not synced (no link): its company follows its first sync"
@@ -75,63 +72,22 @@ class Moves:
                 yield Retry(event)  # its first sync may be under way: its company follows once linked
             else:
                 yield Skip(NOT_SYNCED, hubspot_record_key(contact))
-        unlinked: dict[str, ChangeEvent] = {}
         for sf_id, event in from_salesforce.items():
             person = by_record.get(salesforce_id18(sf_id))
             if person is not None:
                 changed[person.hubspot_id] = (person, event, "salesforce")
-            elif event.change_type is not ChangeType.ASSOCIATION:
-                unlinked[salesforce_id18(sf_id)] = event  # its first sync is this batch's contact plan
             elif event.attempt < LINK_WAITS:
                 yield Retry(awaiting_link(event))
-        pairs: dict[str, _Moves] = {}
-        yield from self._first_syncs(unlinked, pairs)
-        yield from self._moves(changed, pairs)
+        yield from self._moves(changed)
 
-    def _first_syncs(
-        self, unlinked: Mapping[str, ChangeEvent], pairs: dict[str, _Moves]
-    ) -> Iterator[Decision]:
-        """Contacts not linked yet, as their own change first comes: the company of a linked Account
-        is associated in this batch, with the contact named by its record key (apply resolves it
-        once the batch's contact plans linked it; one still unlinked then comes back as an
-        association change, as if it had waited for its link). One retrieve per batch."""
-        if not unlinked:
-            return
-        records = self.tools.batch.salesforce.retrieve(CONTACT, list(unlinked), [ACCOUNT_ID])
-        accounts = {
-            salesforce_id18(str(r.fields[ACCOUNT_ID])) for r in records.values() if r.fields.get(ACCOUNT_ID)
-        }
-        by_account = self.tools.links_of_accounts(sorted(accounts))
-        company_of = {salesforce_id18(a): link.hubspot_id for a, link in by_account.items()}
-        for sf_id, event in unlinked.items():
-            record = records.get(sf_id)
-            account = record.fields.get(ACCOUNT_ID) if record is not None else None
-            move = decide_association(
-                CONTACT,
-                salesforce_id18(str(account)) if account else None,
-                None,
-                company_of,
-                {},
-                "salesforce",
-            )
-            link = by_account.get(move.account_id or "")
-            if record is not None and move.move is Move.SET_COMPANY and link is not None:
-                contact = pending_contact(sf_key(CONTACT, sf_id))
-                pairs.setdefault(link.hubspot_id, _Moves(event, link)).to_company.append(contact)
-            elif record is not None and move.move is Move.NONE:
-                yield Skip(move.reason, sf_key(CONTACT, sf_id))
-            elif event.attempt < LINK_WAITS:
-                yield Retry(awaiting_link(event))  # its Account has no company yet: decided once linked
-
-    def _moves(
-        self, changed: Mapping[str, tuple[Person, ChangeEvent, Changed]], pairs: dict[str, _Moves]
-    ) -> Iterator[Decision]:
+    def _moves(self, changed: Mapping[str, tuple[Person, ChangeEvent, Changed]]) -> Iterator[Decision]:
         primary = primary_companies(self.tools, list(changed))
         accounts = sorted({p.account_id for p, _, _ in changed.values() if p.account_id})
         by_account = self.tools.links_of_accounts(accounts)
         by_company = self.tools.links_of_companies(sorted(set(primary.values())))
         company_of = {salesforce_id18(a): link.hubspot_id for a, link in by_account.items()}
         account_of = {c: salesforce_id18(link.sf_id) for c, link in by_company.items()}
+        pairs: dict[str, _Moves] = {}
         for contact, (person, event, side) in changed.items():
             move = decide_association(
                 person.sf_object, person.account_id, primary.get(contact), company_of, account_of, side
