@@ -1,0 +1,56 @@
+"""The ports of deal sync: HubSpot deals and their pipelines (adapters in shared.adapters.hubspot)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from shared.ports import HubSpotContact, RecordWrite, WriteOutcome
+
+# a HubSpot deal reads as a contact does (properties, their change times, updatedAt)
+HubSpotDeal = HubSpotContact
+
+
+@dataclass(frozen=True)
+class PipelineStage:
+    """A stage of a HubSpot deal pipeline: closed stages are won (probability 1) or lost."""
+
+    id: str
+    label: str
+    closed: bool
+    won: bool
+
+
+@dataclass(frozen=True)
+class DealPipeline:
+    id: str
+    label: str
+    stages: tuple[PipelineStage, ...]
+
+    def stage(self, stage_id: str) -> PipelineStage | None:
+        return next((s for s in self.stages if s.id == stage_id), None)
+
+
+class HubSpotDealsPort(Protocol):
+    """Deals (CRM v3 objects: batch read, create, update, archive) and the deal pipelines."""
+
+    def read_deals(self, ids: Sequence[str], properties: Sequence[str]) -> dict[str, HubSpotDeal]:
+        """Current deals by id; missing or archived ids are absent."""
+        ...
+
+    def create_deals(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]: ...
+
+    def update_deals(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]: ...
+
+    def archive_deals(self, ids: Sequence[str]) -> list[WriteOutcome]:
+        """Archives; an id already archived or unknown is a success."""
+        ...
+
+    def deal_property_types(self, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Definitions of the named deal properties that exist (as HubSpot's JSON has them)."""
+        ...
+
+    def deal_pipelines(self) -> list[DealPipeline]:
+        """The portal's deal pipelines with their stages (archived ones left out)."""
+        ...
