@@ -35,8 +35,8 @@ def _parsed(file: Path) -> tuple[SyncConfig | None, int]:
 def _live_problems(args: argparse.Namespace, config: SyncConfig) -> list[str]:
     """What the stack's CRMs say of the configuration (raises Unavailable)."""
     from infra.cli.crms import adapters, trusting
-    from shared.deals.check import check_deals
     from shared.operations.config_check import check_config
+    from shared.operations.deals_check import check_deals
 
     target = resolve(args)
     with trusting(target.ca_bundle):

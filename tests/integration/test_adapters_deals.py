@@ -11,7 +11,7 @@ import pytest
 from shared.adapters.hubspot import HubSpotAdapter
 from shared.adapters.retry import Retrier
 from shared.config import parse_config
-from shared.deals.check import check_deals
+from shared.operations.deals_check import check_deals
 from shared.ports import RecordWrite
 from tests.integration import test_adapters_hubspot as hubspot
 from tests.integration.test_adapters_accounts import hs_box, salesforce_adapter, sf_box  # noqa: F401

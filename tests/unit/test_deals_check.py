@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from shared.config import parse_config
-from shared.deals.check import check_deals, mapping_problems, stage_problems
 from shared.deals.ports import DealPipeline, PipelineStage
 from shared.deals.settings import DEFAULT_DEAL_MAPPINGS, DEFAULT_STAGE_MAPPINGS, DealMapping, StageMapping
+from shared.operations.deals_check import check_deals, mapping_problems, stage_problems
 
 STAGES = tuple(m.salesforce for m in DEFAULT_STAGE_MAPPINGS)  # the standard sales process
 HS_STAGES = tuple(dict.fromkeys(m.stage for m in DEFAULT_STAGE_MAPPINGS))
