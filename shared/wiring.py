@@ -279,6 +279,8 @@ def dedupe_stage(environ: Mapping[str, str] | None = None) -> DedupeStage:
             own_app_id=hubspot_app_id(env.hubspot_secret),
             companies=hubspot(env),
             accounts=salesforce(env),
+            deals=hubspot(env),
+            opportunities=salesforce(env),
         )
 
     return DedupeStage(
@@ -334,6 +336,7 @@ def apply_stage(environ: Mapping[str, str] | None = None) -> ApplyStage:
             assignment_rules=sync_config(env).creation.assignment_rules,
             running_for=running_for,
             companies=hubspot(env),
+            deals=hubspot(env),
         )
 
     return ApplyStage(

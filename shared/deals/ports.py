@@ -32,6 +32,22 @@ class DealPipeline:
         return next((s for s in self.stages if s.id == stage_id), None)
 
 
+@dataclass(frozen=True)
+class ContactRole:
+    """An OpportunityContactRole row: a Contact's role on an Opportunity (ids in 18 characters)."""
+
+    opportunity_id: str
+    contact_id: str
+    primary: bool = False
+    role: str | None = None
+
+
+class SalesforceOpportunitiesPort(Protocol):
+    def contact_roles(self, opportunity_ids: Sequence[str]) -> list[ContactRole]:
+        """The contact roles of these Opportunities, the primary one first for each (batched queries)."""
+        ...
+
+
 class HubSpotDealsPort(Protocol):
     """Deals (CRM v3 objects: batch read, create, update, archive) and the deal pipelines."""
 

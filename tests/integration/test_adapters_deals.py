@@ -93,3 +93,40 @@ def test_the_default_deal_settings_fit_the_sandbox(hubspot_adapter, salesforce_a
         "deals.pipelines.0: HubSpot pipeline 'Sales Pipeline' (default) has no stage 'won'",
         "deals.pipelines.1: 'Won' is not a value of Opportunity.StageName",
     ]
+
+
+def test_the_contact_roles_of_opportunities_come_in_one_call_primary_first(salesforce_adapter, sf_box):  # noqa: F811
+    account = salesforce_adapter.create("Account", [RecordWrite("a", None, {"Name": "Roles Inc"})])[
+        0
+    ].record_id
+    people = salesforce_adapter.create(
+        "Contact",
+        [RecordWrite(f"c{i}", None, {"LastName": f"Role {i}", "AccountId": account}) for i in range(3)],
+    )
+    contacts = [o.record_id for o in people]
+    opportunities = salesforce_adapter.create(
+        "Opportunity",
+        [
+            RecordWrite(
+                f"o{i}", None, {"Name": f"Opp {i}", "StageName": "Prospecting", "CloseDate": "2026-12-31"}
+            )
+            for i in range(2)
+        ],
+    )
+    first, second = (o.record_id for o in opportunities)
+    roles = [
+        RecordWrite("r0", None, {"OpportunityId": first, "ContactId": contacts[0], "Role": "Evaluator"}),
+        RecordWrite("r1", None, {"OpportunityId": first, "ContactId": contacts[1], "IsPrimary": True}),
+        RecordWrite("r2", None, {"OpportunityId": second, "ContactId": contacts[2]}),
+    ]
+    assert all(o.ok for o in salesforce_adapter.create("OpportunityContactRole", roles))
+    sf_box.reset_stats()
+    found = salesforce_adapter.contact_roles([first, second, first])
+    assert sum(sf_box.calls().values()) == 1
+    assert [(r.opportunity_id, r.contact_id, r.primary) for r in found if r.opportunity_id == first] == [
+        (first, contacts[1], True),
+        (first, contacts[0], False),
+    ]
+    assert {r.role for r in found if r.contact_id == contacts[0]} == {"Evaluator"}
+    assert [r.contact_id for r in found if r.opportunity_id == second] == [contacts[2]]
+    assert salesforce_adapter.contact_roles([]) == []
