@@ -338,3 +338,20 @@ def test_no_contact_roles_a_lost_opportunity_or_lifecycle_off_change_nothing() -
         world.roles.roles = [ContactRole(closed, record)] if with_roles else []
         world.sync()
         assert _stage(world, contact) == "lead", (config, stage, with_roles)
+
+
+def test_a_contact_role_added_later_brings_its_opportunitys_lifecycle_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(fakes.PREFIX, "OpportunityContactRole", "00K")
+    world = World(LIFECYCLE_ON)
+    contact, record = _synced_contact(world, "lead")
+    won = world.sf.add(OPPORTUNITY, Name="Won", CloseDate="2026-12-31", StageName="Closed Won", IsClosed=True,
+                       IsWon=True)  # fmt: skip
+    world.sync()
+    assert _stage(world, contact) == "lead"  # no contact roles yet
+    world.clock.tick(60)
+    world.sf.add("OpportunityContactRole", OpportunityId=won, ContactId=record)
+    world.roles.roles = [ContactRole(won, record, primary=True)]
+    world.sync()
+    assert _stage(world, contact) == "customer"

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from shared.deals.ports import HubSpotDealsPort, SalesforceOpportunitiesPort
 from shared.ids import salesforce_id18
-from shared.models import DEALS, OPPORTUNITY, ChangeEvent, ChangeType, System
+from shared.models import DEALS, OPPORTUNITY, OPPORTUNITY_CONTACT_ROLE, ChangeEvent, ChangeType, System
 from shared.pipeline.dedupe.deals.decide import (
     deals_deleted,
     from_hubspot,
@@ -25,10 +25,13 @@ from shared.pipeline.dedupe.deals.tools import DealTools
 from shared.pipeline.dedupe.echo import ECHO, made_in_hubspot_by_hssync, made_in_salesforce_by_hssync
 from shared.pipeline.dedupe.outcome import Decision, Skip
 from shared.pipeline.dedupe.parts import Batch
-from shared.pipeline.dedupe.records import READABLE
+from shared.pipeline.dedupe.records import READABLE, id_or_none
 from shared.ports import HubSpotCompaniesPort
 
 __all__ = ["DealSchema", "DealsPart"]
+
+ROLE_OPPORTUNITY = "OpportunityId"
+ROLE_GONE = "contact role no longer exists"
 
 
 class DealsPart:
@@ -51,6 +54,7 @@ class DealsPart:
         self.deals: dict[str, ChangeEvent] = {}
         self.opportunities_gone: dict[str, ChangeEvent] = {}
         self.deals_gone: dict[str, ChangeEvent] = {}
+        self.roles: dict[str, ChangeEvent] = {}  # contact roles changed: their Opportunities decide again
 
     def take(self, event: ChangeEvent) -> Decision | bool:
         if not self.enabled:
@@ -61,7 +65,19 @@ class DealsPart:
             return self._take(
                 event, self.opportunities, self.opportunities_gone, salesforce_id18(event.record_id)
             )
+        if event.system is System.SALESFORCE and event.object_type == OPPORTUNITY_CONTACT_ROLE:
+            return self._take_role(event)
         return False
+
+    def _take_role(self, event: ChangeEvent) -> Decision | bool:
+        """A contact role changed: its Opportunity is decided again (lifecycle stages, S15); a deleted
+        role is not read back (its Opportunity's next change brings the roles it has left)."""
+        if made_in_salesforce_by_hssync(event):
+            return Skip(ECHO)
+        if event.change_type not in READABLE:
+            return False
+        self.roles[salesforce_id18(event.record_id)] = event
+        return True
 
     def _take(
         self,
@@ -84,11 +100,25 @@ class DealsPart:
             changed[record_id] = event
         return True
 
+    def _opportunities_of_roles(self) -> Iterator[Decision]:
+        """The Opportunities of the changed contact roles join the batch's changed Opportunities."""
+        salesforce = self.tools.batch.salesforce
+        rows = salesforce.retrieve(OPPORTUNITY_CONTACT_ROLE, list(self.roles), ["Id", ROLE_OPPORTUNITY])
+        for role_id, event in self.roles.items():
+            row = rows.get(role_id)
+            opportunity = id_or_none(row.fields.get(ROLE_OPPORTUNITY)) if row is not None else None
+            if opportunity is None:
+                yield Skip(ROLE_GONE)
+            elif opportunity not in self.opportunities_gone:
+                self.opportunities.setdefault(opportunity, event)
+
     def decide(self) -> Iterator[Decision]:
         if self.opportunities_gone:
             yield from opportunities_deleted(self.tools, self.opportunities_gone)
         if self.deals_gone:
             yield from deals_deleted(self.tools, self.deals_gone)
+        if self.roles:
+            yield from self._opportunities_of_roles()
         if self.opportunities:
             yield from from_salesforce(self.tools, self.opportunities)
         if self.deals:

@@ -32,6 +32,12 @@ OPPORTUNITY_SYSTEM_FIELDS = (
 )
 
 
+def deal_properties(config: SyncConfig) -> list[str]:
+    """The deal properties hssync reads and watches (webhooks): the mapped ones, the stage and the owner."""
+    fixed = {DEAL_PIPELINE_PROPERTY, DEAL_STAGE_PROPERTY, OWNER_PROPERTY}
+    return sorted({*fixed, *(m.hubspot for m in config.deal_mappings)})
+
+
 class DealSchema:
     """The deal mappings of ``config``, its stage entries, and the types of the fields they map."""
 
@@ -49,8 +55,7 @@ class DealSchema:
     @property
     def hubspot_properties(self) -> list[str]:
         """What a deal is read with."""
-        fixed = {DEAL_PIPELINE_PROPERTY, DEAL_STAGE_PROPERTY, OWNER_PROPERTY}
-        return sorted({*fixed, *(m.hubspot for m in self.config.deal_mappings)})
+        return deal_properties(self.config)
 
     @property
     def types(self) -> FieldTypes:
