@@ -249,12 +249,14 @@ def poll_stage(environ: Mapping[str, str] | None = None) -> PollStage:
             state=state(env.state_table),
             enqueue=enqueue,
             companies=hubspot(env),
+            deals=hubspot(env),
         )
 
     return PollStage(
         poller=poller,
         inclusion_list=lambda: sync_config(env).inclusion.list_id,
         accounts_enabled=lambda: sync_config(env).accounts.enabled,
+        deals_enabled=lambda: sync_config(env).deals.enabled,
         changes=Queue(sqs(), env.changes_queue_url),
         dead_letter=DeadLetterQueue(sqs(), env.poll_requests_dead_letter_queue_url, "poll"),
         guards=guards(env),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -53,6 +54,12 @@ class HubSpotDealsPort(Protocol):
 
     def read_deals(self, ids: Sequence[str], properties: Sequence[str]) -> dict[str, HubSpotDeal]:
         """Current deals by id; missing or archived ids are absent."""
+        ...
+
+    def deals_modified_since(
+        self, since: dt.datetime, properties: Sequence[str], limit: int
+    ) -> list[HubSpotDeal]:
+        """Deals with hs_lastmodifieddate > since, oldest first (the poller's read)."""
         ...
 
     def create_deals(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]: ...

@@ -27,11 +27,14 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shared.deals.ports import HubSpotDealsPort
 from shared.ids import OWNER_KEY_PREFIXES, SALESFORCE_KEY_PREFIXES, salesforce_id18
 from shared.models import (
     ACCOUNT,
     COMPANIES,
     CONTACTS,
+    DEALS,
+    OPPORTUNITY,
     RESYNC_ORIGIN,
     SALESFORCE_OBJECTS,
     ChangeEvent,
@@ -64,6 +67,7 @@ ALL_TARGETS = (
     *(PollTarget(System.SALESFORCE, o) for o in SALESFORCE_OBJECTS),
 )
 ACCOUNT_TARGETS = (PollTarget(System.HUBSPOT, COMPANIES), PollTarget(System.SALESFORCE, ACCOUNT))
+DEAL_TARGETS = (PollTarget(System.HUBSPOT, DEALS), PollTarget(System.SALESFORCE, OPPORTUNITY))
 
 
 def list_cursor_name(list_id: str) -> str:
@@ -190,9 +194,12 @@ class Poller:
         max_records: int = 10_000,
         clock: Callable[[], dt.datetime] = utc_now,
         companies: HubSpotCompaniesPort | None = None,
+        deals: HubSpotDealsPort | None = None,
     ) -> None:
-        """``companies``: the account sync port, for polling HubSpot companies."""
+        """``companies``: the account sync port, for polling HubSpot companies; ``deals``: the deal
+        sync port, for polling HubSpot deals."""
         self.companies = companies
+        self.deals = deals
         self.portal = portal
         self.org_id = org_id
         self.salesforce = salesforce
@@ -313,6 +320,11 @@ class Poller:
                 raise ValueError("polling companies needs the companies port (account sync)")
             companies = self.companies.companies_modified_since(since, ["name"], PAGE)
             return [(c.id, c.updated_at) for c in companies]
+        if target.system is System.HUBSPOT and target.object_type == DEALS:
+            if self.deals is None:
+                raise ValueError("polling deals needs the deals port (deal sync)")
+            deals = self.deals.deals_modified_since(since, ["dealname"], PAGE)
+            return [(d.id, d.updated_at) for d in deals]
         if target.system is System.HUBSPOT:
             contacts = self.hubspot.contacts_modified_since(since, ["email"], PAGE)
             return [(c.id, c.updated_at) for c in contacts]

@@ -4,6 +4,7 @@ deal settings checked against the sandbox's org and portal (``config validate --
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from shared.ports import RecordWrite
 from tests.integration import test_adapters_hubspot as hubspot
 from tests.integration.test_adapters_accounts import hs_box, salesforce_adapter, sf_box  # noqa: F401
 
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 DEAL_READ = "POST /crm/v3/objects/{object_type}/batch/read"
 PIPELINES = "GET /crm/v3/pipelines/{object_type}"
 
@@ -63,6 +65,9 @@ def test_deals_round_trip_with_history_in_batches(hubspot_adapter, hs_box):  # n
     assert set(types) == {"amount", "closedate"}
     assert types["amount"]["type"] == "number"
     assert hubspot_adapter.calls.by_operation["deals_create"] == 2
+
+    modified = hubspot_adapter.deals_modified_since(EPOCH, ["dealname"], 500)
+    assert {d.id for d in modified} == set(ids) - {ids[1]}
 
 
 def test_the_deal_pipelines_are_read_once_with_their_closed_and_won_stages(hubspot_adapter, hs_box):  # noqa: F811

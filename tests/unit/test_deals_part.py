@@ -5,6 +5,7 @@ write after the settle."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -63,6 +64,11 @@ class FakeDeals:
         self.calls.append("read_deals")
         now = self.clock()
         return {i: HubSpotContact(i, dict(self.deals[i]), {}, now) for i in ids if i in self.deals}
+
+    def deals_modified_since(
+        self, since: dt.datetime, properties: Sequence[str], limit: int
+    ) -> list[HubSpotDeal]:
+        return []
 
     def create_deals(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]:
         self.calls.append("create_deals")

@@ -7,7 +7,8 @@
   not sent again (it fails, and is decided again);
 - ``archive_deals``: batch archive, 100 ids per call; an id already gone is archived;
 - ``deal_property_types``: the deal property definitions, one call per adapter;
-- ``deal_pipelines``: ``GET /crm/v3/pipelines/deals``, one call per adapter.
+- ``deal_pipelines``: ``GET /crm/v3/pipelines/deals``, one call per adapter;
+- ``deals_modified_since``: the poller's search on ``hs_lastmodifieddate``.
 
 Calls are counted as ``deals_<operation>``.
 """
@@ -15,12 +16,14 @@ Calls are counted as ``deals_<operation>``.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
 from shared.adapters.hubspot.objects import MAX_BATCH, MAX_HISTORY_BATCH, HubSpotObjects, operation_name
 from shared.adapters.hubspot.parse import to_contact
+from shared.adapters.hubspot.search import HubSpotSearch
 from shared.adapters.hubspot.transport import DEALS, PIPELINES, PROPERTIES
 from shared.chunking import chunks
 from shared.deals.ports import DealPipeline, HubSpotDeal, PipelineStage
@@ -40,7 +43,7 @@ def to_pipeline(raw: Any) -> DealPipeline:
     return DealPipeline(id=str(raw.id), label=str(raw.label), stages=tuple(stages))
 
 
-class HubSpotDeals(HubSpotObjects):
+class HubSpotDeals(HubSpotObjects, HubSpotSearch):
     _deal_types: dict[str, dict[str, Any]] | None = None
     _pipelines: list[DealPipeline] | None = None
 
@@ -82,6 +85,13 @@ class HubSpotDeals(HubSpotObjects):
                 if not deal.archived:
                     out[deal.id] = deal
         return out
+
+    def deals_modified_since(
+        self, since: dt.datetime, properties: Sequence[str], limit: int
+    ) -> list[HubSpotDeal]:
+        """Deals with ``hs_lastmodifieddate > since``, oldest first (the poller's read; see
+        :meth:`~shared.adapters.hubspot.search.HubSpotSearch.contacts_modified_since`)."""
+        return self._modified_since(since, properties, limit, DEALS)
 
     def create_deals(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]:
         return self._write(writes, create=True, package=DEALS)
