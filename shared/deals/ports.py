@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from shared.ports import HubSpotContact, RecordWrite, WriteOutcome
+from shared.ports import Association, AssociationPair, HubSpotContact, RecordWrite, WriteOutcome
 
 # a HubSpot deal reads as a contact does (properties, their change times, updatedAt)
 HubSpotDeal = HubSpotContact
@@ -63,6 +63,14 @@ class HubSpotDealsPort(Protocol):
         ...
 
     def create_deals(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]: ...
+
+    def associate_deal_companies(self, pairs: Sequence[AssociationPair]) -> list[WriteOutcome]:
+        """Makes each company (``to_id``) its deal's (``from_id``) primary company."""
+        ...
+
+    def associations(self, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list[Association]]:
+        """Each deal's associations to ``to_type`` (the primary one marked)."""
+        ...
 
     def update_deals(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]: ...
 

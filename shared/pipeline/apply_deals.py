@@ -24,6 +24,7 @@ from shared.observability import logger
 from shared.pipeline.apply import ApplyResult
 from shared.pipeline.plans import HealthNote, SyncedPair, SyncPlan, is_claimant
 from shared.ports import (
+    AssociationPair,
     ClaimDone,
     HealthEntry,
     HubSpotPort,
@@ -77,6 +78,7 @@ class DealApplier:
         self._create(portal, pairs, "salesforce", result)
         self._create(portal, pairs, "hubspot", result)
         self._update(pairs, result)
+        self._associate(pairs, result)
         self._archive(portal, pairs, result)
         self._forget(portal, pairs, result)
         self._lifecycle(pairs, result)
@@ -168,6 +170,22 @@ class DealApplier:
                 deals, self._call(self.deals.update_deals, writes, deals) or [], strict=False
             ):
                 self._count(pair, "hubspot", outcome, "salesforce_to_hubspot.deals_updated", result)
+
+    def _associate(self, pairs: list[_Pair], result: ApplyResult) -> None:
+        """Each deal's primary company, set from its Opportunity's Account (one batched call)."""
+        todo = [p for p in pairs if p.plan.company_of_deal and p.deal_id and p.hubspot_ok]
+        if not todo:
+            return
+        wanted = [AssociationPair(str(p.deal_id), str(p.plan.company_of_deal)) for p in todo]
+        try:
+            outcomes = self.deals.associate_deal_companies(wanted)
+        except TransientApiError as exc:
+            logger.warning("deal associations of %d deals failed; decided again: %s", len(wanted), exc)
+            for pair in todo:
+                pair.transient = True
+            return
+        for pair, outcome in zip(todo, outcomes, strict=False):
+            self._count(pair, "hubspot", outcome, "salesforce_to_hubspot.deal_companies_set", result)
 
     def _archive(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
         """A deleted Opportunity archives its deal, and the link is forgotten."""

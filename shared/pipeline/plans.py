@@ -87,6 +87,7 @@ class SyncPlan(BaseModel):
     forget_link: bool = False  # its HubSpot record was deleted: the link is dropped (a deleted deal)
     # deal pairs (S15): HubSpot contacts whose lifecycle stage moves forward, with the stage
     lifecycle: dict[str, str] = Field(default_factory=dict)
+    company_of_deal: str | None = None  # deal pairs: the company to make the deal's primary company
     synced_before: dict[str, SyncedPair] = Field(default_factory=dict)
     synced_after: dict[str, SyncedPair] = Field(default_factory=dict)
     # which side each written property goes to: the write intent apply records first (shared.intents)
@@ -119,6 +120,7 @@ class SyncPlan(BaseModel):
             or self.archive_hubspot
             or self.forget_link
             or self.lifecycle
+            or self.company_of_deal
             or self.contacts_to_company
             or self.contacts_to_account
             or (self.person is not None and (self.person.writes or self.person.contact_id is None))

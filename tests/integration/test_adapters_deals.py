@@ -12,8 +12,9 @@ import pytest
 from shared.adapters.hubspot import HubSpotAdapter
 from shared.adapters.retry import Retrier
 from shared.config import parse_config
+from shared.models import COMPANIES, DEALS
 from shared.operations.deals_check import check_deals
-from shared.ports import RecordWrite
+from shared.ports import Association, AssociationPair, RecordWrite
 from tests.integration import test_adapters_hubspot as hubspot
 from tests.integration.test_adapters_accounts import hs_box, salesforce_adapter, sf_box  # noqa: F401
 
@@ -135,3 +136,16 @@ def test_the_contact_roles_of_opportunities_come_in_one_call_primary_first(sales
     assert {r.role for r in found if r.contact_id == contacts[0]} == {"Evaluator"}
     assert [r.contact_id for r in found if r.opportunity_id == second] == [contacts[2]]
     assert salesforce_adapter.contact_roles([]) == []
+
+
+def test_a_deal_gets_its_primary_company_in_one_call(hubspot_adapter, hs_box):  # noqa: F811
+    (made,) = hubspot_adapter.create_deals(deals(1))
+    (company,) = hubspot_adapter.create_companies([RecordWrite("c", None, {"name": "Deal Co"})])
+    assert made.record_id is not None
+    assert company.record_id is not None
+    hs_box.reset_stats()
+    done = hubspot_adapter.associate_deal_companies([AssociationPair(made.record_id, company.record_id)])
+    assert [o.ok for o in done] == [True]
+    assert _calls(hs_box, "POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/create") == 1
+    found = hubspot_adapter.associations(DEALS, COMPANIES, [made.record_id])
+    assert found == {made.record_id: [Association(company.record_id, primary=True)]}

@@ -16,10 +16,10 @@ import pytest
 from shared.config import parse_config
 from shared.deals.ports import ContactRole, DealPipeline, HubSpotDeal
 from shared.deals.stages import UNMAPPED_STAGE
-from shared.models import DEALS, OPPORTUNITY, ChangeEvent, ChangeType, System
+from shared.models import COMPANIES, DEALS, OPPORTUNITY, ChangeEvent, ChangeType, System
 from shared.pipeline.apply import Applier
 from shared.pipeline.dedupe import Deduper
-from shared.ports import HubSpotContact, Link, RecordWrite, WriteOutcome
+from shared.ports import Association, AssociationPair, HubSpotContact, Link, RecordWrite, WriteOutcome
 from tests import fakes
 from tests.fakes import APP_ID, PORTAL, Clock, FakeHubSpot, FakeSalesforce
 from tests.memory_state import MemoryState
@@ -33,6 +33,7 @@ class FakeDeals:
     deals: dict[str, dict[str, str | None]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     events: list[ChangeEvent] = field(default_factory=list)
+    primary: dict[str, str] = field(default_factory=dict)  # deal -> its primary company
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(9_000_001))
 
     def add(self, **properties: str) -> str:
@@ -64,6 +65,16 @@ class FakeDeals:
         self.calls.append("read_deals")
         now = self.clock()
         return {i: HubSpotContact(i, dict(self.deals[i]), {}, now) for i in ids if i in self.deals}
+
+    def associations(self, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list[Association]]:
+        self.calls.append("associations")
+        return {d: [Association(self.primary[d], True)] for d in ids if d in self.primary}
+
+    def associate_deal_companies(self, pairs: Sequence[AssociationPair]) -> list[WriteOutcome]:
+        self.calls.append("associate_deal_companies")
+        for pair in pairs:
+            self.primary[pair.from_id] = pair.to_id
+        return [WriteOutcome(f"{p.from_id}:{p.to_id}", f"{p.from_id}:{p.to_id}") for p in pairs]
 
     def deals_modified_since(
         self, since: dt.datetime, properties: Sequence[str], limit: int
@@ -361,3 +372,42 @@ def test_a_contact_role_added_later_brings_its_opportunitys_lifecycle_change(
     world.roles.roles = [ContactRole(won, record, primary=True)]
     world.sync()
     assert _stage(world, contact) == "customer"
+
+
+def test_the_opportunitys_account_is_the_deals_company_and_an_unsynced_account_is_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(fakes.PREFIX, "Account", "001")
+    world = World(LIFECYCLE_ON)
+    synced, unsynced = world.sf.add("Account", Name="Synced"), world.sf.add("Account", Name="Not yet")
+    world.sf.drain_events()
+    world.state.save_links([Link(portal=PORTAL, hubspot_id="5000001", sf_object="Account", sf_id=synced)],
+                           kind=COMPANIES)  # fmt: skip
+    with_company = _opportunity(world, name="With company")
+    world.sf.rows[with_company].fields["AccountId"] = synced
+    without = _opportunity(world, name="Without")
+    world.sf.rows[without].fields["AccountId"] = unsynced
+    world.sync()
+    by_name = {props["dealname"]: deal_id for deal_id, props in world.deals.deals.items()}
+    assert world.deals.primary == {by_name["With company"]: "5000001"}
+    assert world.deals.calls.count("associate_deal_companies") == 1
+    (entry,) = world.state.health(PORTAL)
+    assert (entry.category, entry.code, entry.record) == (
+        "associations",
+        "ACCOUNT_NOT_SYNCED",
+        f"salesforce:Opportunity:{without}",
+    )
+
+
+def test_a_deals_company_sets_the_opportunitys_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(fakes.PREFIX, "Account", "001")
+    world = World(LIFECYCLE_ON)
+    account = world.sf.add("Account", Name="Synced")
+    world.sf.drain_events()
+    world.state.save_links([Link(portal=PORTAL, hubspot_id="5000001", sf_object="Account", sf_id=account)],
+                           kind=COMPANIES)  # fmt: skip
+    deal_id = world.deals.add(dealname="Deal", closedate="2027-01-01", dealstage="closedwon")
+    world.deals.primary[deal_id] = "5000001"
+    world.sync()
+    ((_, fields),) = world.opportunities().items()
+    assert fields["AccountId"] == account

@@ -8,7 +8,8 @@
 - ``archive_deals``: batch archive, 100 ids per call; an id already gone is archived;
 - ``deal_property_types``: the deal property definitions, one call per adapter;
 - ``deal_pipelines``: ``GET /crm/v3/pipelines/deals``, one call per adapter;
-- ``deals_modified_since``: the poller's search on ``hs_lastmodifieddate``.
+- ``deals_modified_since``: the poller's search on ``hs_lastmodifieddate``;
+- ``associate_deal_companies``: a deal's primary company (associations v4 batch create).
 
 Calls are counted as ``deals_<operation>``.
 """
@@ -21,13 +22,16 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
+from shared.adapters.hubspot.associations import ASSOCIATION_TYPES, HUBSPOT_DEFINED, HubSpotAssociations
 from shared.adapters.hubspot.objects import MAX_BATCH, MAX_HISTORY_BATCH, HubSpotObjects, operation_name
 from shared.adapters.hubspot.parse import to_contact
 from shared.adapters.hubspot.search import HubSpotSearch
 from shared.adapters.hubspot.transport import DEALS, PIPELINES, PROPERTIES
 from shared.chunking import chunks
 from shared.deals.ports import DealPipeline, HubSpotDeal, PipelineStage
-from shared.ports import RecordWrite, WriteOutcome
+from shared.models import COMPANIES
+from shared.models import DEALS as DEALS_TYPE
+from shared.ports import AssociationPair, RecordWrite, WriteOutcome
 
 
 def to_pipeline(raw: Any) -> DealPipeline:
@@ -43,7 +47,7 @@ def to_pipeline(raw: Any) -> DealPipeline:
     return DealPipeline(id=str(raw.id), label=str(raw.label), stages=tuple(stages))
 
 
-class HubSpotDeals(HubSpotObjects, HubSpotSearch):
+class HubSpotDeals(HubSpotObjects, HubSpotAssociations, HubSpotSearch):
     _deal_types: dict[str, dict[str, Any]] | None = None
     _pipelines: list[DealPipeline] | None = None
 
@@ -92,6 +96,19 @@ class HubSpotDeals(HubSpotObjects, HubSpotSearch):
         """Deals with ``hs_lastmodifieddate > since``, oldest first (the poller's read; see
         :meth:`~shared.adapters.hubspot.search.HubSpotSearch.contacts_modified_since`)."""
         return self._modified_since(since, properties, limit, DEALS)
+
+    def associate_deal_companies(self, pairs: Sequence[AssociationPair]) -> list[WriteOutcome]:
+        """Makes each company (``to_id``) its deal's (``from_id``) primary company (associations v4,
+        2,000 pairs a call)."""
+        types = [
+            {"associationCategory": HUBSPOT_DEFINED, "associationTypeId": t}
+            for t in ASSOCIATION_TYPES[(DEALS_TYPE, COMPANIES)]
+        ]
+
+        def body(chunk: Sequence[AssociationPair]) -> list[dict[str, Any]]:
+            return [{"from": {"id": p.from_id}, "to": {"id": p.to_id}, "types": types} for p in chunk]
+
+        return self._write_pairs("create", DEALS_TYPE, COMPANIES, pairs, body)
 
     def create_deals(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]:
         return self._write(writes, create=True, package=DEALS)

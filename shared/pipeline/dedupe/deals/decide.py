@@ -13,7 +13,13 @@ from collections.abc import Iterator, Mapping
 from shared.deals.lifecycle import DealState
 from shared.deals.settings import DEAL_PIPELINE_PROPERTY, DEAL_STAGE_PROPERTY
 from shared.ids import salesforce_id18
-from shared.models import OPPORTUNITY, ChangeEvent
+from shared.models import OPPORTUNITY, ChangeEvent, System
+from shared.pipeline.dedupe.deals.companies import (
+    DealCompanies,
+    account_to_salesforce,
+    company_to_hubspot,
+    read_companies,
+)
 from shared.pipeline.dedupe.deals.fields import (
     DealWrites,
     deal_values,
@@ -63,6 +69,7 @@ def from_salesforce(tools: DealTools, changes: Mapping[str, ChangeEvent]) -> Ite
         sorted({link.hubspot_id for link in links.values()}), schema.hubspot_properties
     )
     moves = tools.lifecycle({rid: _state(r) for rid, r in records.items()})
+    found = read_companies(tools, records.values(), [link.hubspot_id for link in links.values()])
     for given, event in changes.items():
         record = records.get(salesforce_id18(given))
         if record is None:
@@ -70,13 +77,13 @@ def from_salesforce(tools: DealTools, changes: Mapping[str, ChangeEvent]) -> Ite
             continue
         link = links.get(record.id)
         if link is None:
-            yield _new_deal(tools, event, record, moves.get(record.id))
+            yield _new_deal(tools, event, record, moves.get(record.id), found)
             continue
         deal = deals.get(link.hubspot_id)
         if deal is None:
             yield Skip(DEAL_GONE, sf_key(OPPORTUNITY, record.id))
             continue
-        yield _linked(tools, event, deal, record, link, moves.get(record.id))
+        yield _linked(tools, event, deal, record, link, moves.get(record.id), found)
 
 
 def from_hubspot(tools: DealTools, changes: Mapping[str, ChangeEvent]) -> Iterator[Decision]:
@@ -94,6 +101,7 @@ def from_hubspot(tools: DealTools, changes: Mapping[str, ChangeEvent]) -> Iterat
             if rid in by_opportunity
         }
     )
+    found = read_companies(tools, records.values(), list(deals))
     for deal_id, event in changes.items():
         deal = deals.get(deal_id)
         if deal is None:
@@ -101,13 +109,13 @@ def from_hubspot(tools: DealTools, changes: Mapping[str, ChangeEvent]) -> Iterat
             continue
         link = links.get(deal_id)
         if link is None:
-            yield _new_opportunity(tools, event, deal)
+            yield _new_opportunity(tools, event, deal, found)
             continue
         record = records.get(salesforce_id18(link.sf_id))
         if record is None:
             yield Skip(OPPORTUNITY_GONE, hubspot_deal_key(deal_id))
             continue
-        yield _linked(tools, event, deal, record, link, moves.get(record.id))
+        yield _linked(tools, event, deal, record, link, moves.get(record.id), found)
 
 
 def _linked(
@@ -117,32 +125,45 @@ def _linked(
     record: SalesforceRecord,
     link: Link,
     lifecycle: dict[str, str] | None,
+    found: DealCompanies,
 ) -> Decision:
     writes = reconcile_deal(tools.schema, deal, record, link.synced)
+    if event.system is System.SALESFORCE:
+        company_to_hubspot(found, writes, deal.id, record)
+    else:
+        account_to_salesforce(found, writes, deal, record)
     owner = owners_of(deal, record, link.synced)
     decided = DealPlan(event, deal.id, record.id, writes, link, owner=owner, lifecycle=lifecycle)
     return Planned(tools.plan(decided))
 
 
 def _new_deal(
-    tools: DealTools, event: ChangeEvent, record: SalesforceRecord, lifecycle: dict[str, str] | None
+    tools: DealTools,
+    event: ChangeEvent,
+    record: SalesforceRecord,
+    lifecycle: dict[str, str] | None,
+    found: DealCompanies,
 ) -> Decision:
     if tools.batch.config.deals.opportunities_to_hubspot != "create_or_update":
         return Skip(NO_DEAL, sf_key(OPPORTUNITY, record.id))
     if tools.claim(CLAIM_DEAL, record.id, event) is not None:
         return Retry(event)  # being created by another change, or created: linked once recorded
     writes = deal_values(tools.schema, record)
+    company_to_hubspot(found, writes, None, record)
     owner = owners_of(None, record, None, creating="hubspot")
     decided = DealPlan(event, None, record.id, writes, None, "hubspot", owner=owner, lifecycle=lifecycle)
     return Planned(tools.plan(decided))
 
 
-def _new_opportunity(tools: DealTools, event: ChangeEvent, deal: HubSpotContact) -> Decision:
+def _new_opportunity(
+    tools: DealTools, event: ChangeEvent, deal: HubSpotContact, found: DealCompanies
+) -> Decision:
     if tools.batch.config.deals.deals_to_salesforce != "create_or_update":
         return Skip(NO_OPPORTUNITY, hubspot_deal_key(deal.id))
     if tools.claim(CLAIM_OPPORTUNITY, deal.id, event) is not None:
         return Retry(event)
     writes = opportunity_values(tools.schema, deal)
+    account_to_salesforce(found, writes, deal, None)
     owner = owners_of(deal, None, None, creating="salesforce")
     return Planned(tools.plan(DealPlan(event, deal.id, None, writes, None, "salesforce", owner=owner)))
 

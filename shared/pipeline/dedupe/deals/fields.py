@@ -45,6 +45,8 @@ class DealWrites:
     reasons: list[str] = field(default_factory=list)
     refused: list[tuple[str, str, str, str]] = field(default_factory=list)  # (prop, field, code, message)
     unmapped: list[tuple[str, str]] = field(default_factory=list)  # (side read, stage)
+    company: str | None = None  # the deal's primary company to set (Opportunity.AccountId's)
+    association_notes: list[tuple[str, str]] = field(default_factory=list)  # (code, message)
 
 
 def _record_type(opportunity: SalesforceRecord | None) -> str | None:

@@ -72,6 +72,9 @@ class DealTools:
         )
         notes = list(decided.notes) + [self._refused_note(decided, r) for r in writes.refused]
         notes += [self._unmapped_note(decided, side, stage) for side, stage in writes.unmapped]
+        notes += [
+            self._association_note(decided, code, message) for code, message in writes.association_notes
+        ]
         return SyncPlan(
             plan_id=plan_id(
                 self.batch.portal, DEALS, str(decided.deal_id), str(decided.opportunity_id), event.change_id
@@ -101,6 +104,7 @@ class DealTools:
             archive_hubspot=decided.archive,
             forget_link=decided.forget,
             lifecycle=decided.lifecycle or {},
+            company_of_deal=writes.company,
         )
 
     @staticmethod
@@ -118,6 +122,17 @@ class DealTools:
             category="property_values",
             code=code,
             message=f"{prop} <-> {field}: {message}",
+        )
+
+    def _association_note(self, decided: DealPlan, code: str, message: str) -> HealthNote:
+        """An Account or a company not synced: the association is left out (never created for it)."""
+        from_salesforce = code == "ACCOUNT_NOT_SYNCED"
+        return HealthNote(
+            system="hubspot" if from_salesforce else "salesforce",
+            record=self._record(decided, hubspot_side=not from_salesforce),
+            category="associations",
+            code=code,
+            message=message,
         )
 
     def _unmapped_note(self, decided: DealPlan, side: str, stage: str) -> HealthNote:
