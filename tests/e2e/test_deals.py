@@ -175,3 +175,49 @@ def test_closed_won_without_contact_roles_changes_no_lifecycle_stage(world: Worl
     quiet(world, "a Closed Won opportunity without contact roles")
     assert world.hubspot_contact(contact_hs).get("lifecyclestage") == before
     assert len(all_deals(world)) == 1
+
+
+def test_the_opportunitys_account_becomes_the_deals_company(world: World) -> None:
+    world.use_config(LIFECYCLE_ON)
+    account = world.salesforce_create("Account", Name="Associated Co")
+    world.settle()
+    company_links = world.stack.state.links_by_salesforce(world.portal, [account], kind="companies")
+    assert account in company_links
+    made = opportunity(world, name="Associated", AccountId=account)
+    quiet(world, "an Opportunity of a synced Account")
+    (created,) = all_deals(world)
+    associated = world.sandbox.hubspot.associations.associated_ids("deals", created.id, "companies")
+    assert list(associated) == [company_links[account].hubspot_id]
+    assert world.salesforce_row("Opportunity", made)["AccountId"] == account
+
+
+def test_deal_owners_sync_both_ways_and_a_rejected_owner_is_reset(deals: World) -> None:
+    from hubspot.crm.deals import SimplePublicObjectInput
+
+    from tests.e2e.test_owners import OWNER, _setup
+
+    world = deals
+    ids = _setup(world)
+    made = opportunity(world, name="Owned", OwnerId=ids["mina"])
+    world.settle()
+    (created,) = all_deals(world)
+    assert deal(world, created.id)[OWNER] == ids["hs_mina"]
+
+    def set_owner(owner: str) -> None:
+        world._as_user(
+            "hubspot",
+            lambda: world.hubspot.crm.deals.basic_api.update(
+                created.id, SimplePublicObjectInput(properties={OWNER: owner})
+            ),
+            write=True,
+        )
+
+    set_owner(ids["hs_gus"])  # an active user by name and email
+    quiet(world, "the deal's new owner")
+    assert world.salesforce_row("Opportunity", made)["OwnerId"] == ids["gus"]
+    set_owner(ids["hs_nora"])  # no Salesforce user: reset to the Opportunity's owner (S17)
+    quiet(world, "the rejected owner")
+    assert world.salesforce_row("Opportunity", made)["OwnerId"] == ids["gus"]
+    assert deal(world, created.id)[OWNER] == ids["hs_gus"]
+    rejected = {h.record: h.code for h in world.health() if h.category.value == "owners"}
+    assert rejected[f"hubspot:deals:{created.id}"] == "OWNER_REJECTED"
