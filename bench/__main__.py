@@ -12,6 +12,9 @@
 6. Accounts (bench/accounts.py): with account sync on, 1,000 new Accounts with 3,000 Contacts from
    Salesforce, and 1,000 new companies with 3,000 contacts from HubSpot: API calls per 1,000 records
    (associations included) next to the floors.
+6b. Deals (bench/deals.py): with account and deal sync on, 1,000 new Opportunities with 2 contact
+   roles each from Salesforce (Closed Won), and 1,000 new deals from HubSpot: API calls per 1,000
+   records (lifecycle updates included) next to the floors.
 7. The soak (bench/soak.py): per seed, on a fresh stack, 1,000 new records and 300 live user edits
    at 10/s under injected faults; lost, duplicated, diverged records, lost updates, writes after idle
    (``--soak-seeds N``, default 10; ``--quick``: 3).
@@ -33,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.accounts import accounts_run, render_accounts
+from bench.deals import deals_run, render_deals
 from bench.email_events import email_events_runs, render_email_events
 from bench.emulators import measure_emulators
 from bench.imports import TARGET_MS, measure_imports
@@ -109,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
         "--skip",
         action="append",
         default=[],
-        choices=["sync", "edits", "imports", "emulators", "email_events", "accounts", "soak"],
+        choices=["sync", "edits", "imports", "emulators", "email_events", "accounts", "deals", "soak"],
         help="leave a section out (repeatable)",
     )
     parser.add_argument(
@@ -192,6 +196,13 @@ def _accounts() -> list[dict[str, Any]]:
     return [r.to_json() for r in runs]
 
 
+def _deals() -> list[dict[str, Any]]:
+    _heading("Deals: Opportunities (2 contact roles each) <-> deals (1,000 each way, fresh stack)")
+    runs = [deals_run(direction) for direction in ("salesforce_to_hubspot", "hubspot_to_salesforce")]
+    print(render_deals(runs))
+    return [r.to_json() for r in runs]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     quiet_logs()
@@ -211,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         results["email_events"] = _email_events()
     if "accounts" not in args.skip:
         results["accounts"] = _accounts()
+    if "deals" not in args.skip:
+        results["deals"] = _deals()
     if "soak" not in args.skip:
         seeds = args.soak_seeds or (QUICK_SOAK_SEEDS if args.quick else SOAK_SEEDS)
         results["soak"] = _soak(seeds)
