@@ -320,7 +320,7 @@ def _link_of(portal: str, pair: _Pair, now: dt.datetime) -> Link | None:
     plan = pair.plan
     if plan.archive_hubspot or plan.forget_link or not pair.deal_id or not pair.opportunity_id:
         return None
-    if not (plan.create or plan.synced_after != plan.synced_before):
+    if not (plan.create or plan.linked_by_email or plan.synced_after != plan.synced_before):
         return None
     return Link(
         portal=portal,
@@ -328,7 +328,7 @@ def _link_of(portal: str, pair: _Pair, now: dt.datetime) -> Link | None:
         sf_object=OPPORTUNITY,
         sf_id=salesforce_id18(pair.opportunity_id),
         synced=_synced(pair),
-        linked_at=now if plan.create else None,
+        linked_at=now if plan.create or plan.linked_by_email else None,
         updated_at=now,
     )
 

@@ -411,3 +411,25 @@ def test_a_deals_company_sets_the_opportunitys_account(monkeypatch: pytest.Monke
     world.sync()
     ((_, fields),) = world.opportunities().items()
     assert fields["AccountId"] == account
+
+
+def test_a_hubspot_deal_merge_moves_the_link_to_the_surviving_deal() -> None:
+    world = World(ON)
+    made = _opportunity(world)
+    world.sync()
+    (merged,) = world.deals.deals
+    other = world.deals.add(dealname="Other", dealstage="closedwon")  # no Opportunity for it
+    world.deals.deals.clear()
+    survivor = str(next(world.deals._ids))
+    world.deals.deals[survivor] = {"dealname": "Big deal", "pipeline": "default", "dealstage": "closedwon"}
+    world.deals.events = [e for e in world.deals.events if e.record_id != other]
+    world.deals.events.append(
+        ChangeEvent(system=System.HUBSPOT, account=PORTAL, object_type=DEALS, record_id=survivor,
+                    change_type=ChangeType.MERGE, occurred_at=world.clock.tick(), origin="CRM_UI",
+                    origin_id="userId:1", source_event_id=f"merge:{survivor}", related_ids=(merged, other))
+    )  # fmt: skip
+    world.sync()
+    assert list(world.opportunities()) == [made]  # no Opportunity made for the survivor
+    links = world.state.links_by_salesforce(PORTAL, [made], kind=DEALS)
+    assert links[made].hubspot_id == survivor
+    assert world.link_of_deal(merged) is None

@@ -4,16 +4,18 @@ are one pair only through a link hssync made; an unlinked record creates its cou
 Two identical opportunities are two deals.
 
 Deletes: a deleted Opportunity archives its deal (and the link is forgotten); a deleted deal never
-deletes its Opportunity: the link is dropped and the drop is reported in sync health."""
+deletes its Opportunity: the link is dropped and the drop is reported in sync health. A HubSpot deal
+merge moves the link to the surviving deal (Salesforce cannot merge Opportunities)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 
 from shared.deals.lifecycle import DealState
 from shared.deals.settings import DEAL_PIPELINE_PROPERTY, DEAL_STAGE_PROPERTY
 from shared.ids import salesforce_id18
-from shared.models import OPPORTUNITY, ChangeEvent, System
+from shared.models import OPPORTUNITY, ChangeEvent, ChangeType, System
 from shared.pipeline.dedupe.deals.companies import (
     DealCompanies,
     account_to_salesforce,
@@ -90,6 +92,8 @@ def from_hubspot(tools: DealTools, changes: Mapping[str, ChangeEvent]) -> Iterat
     schema = tools.schema
     deals = tools.deals.read_deals(list(changes), schema.hubspot_properties)
     links = tools.links_of_deals(list(deals))
+    taken_over = merged_links(tools, changes, links)
+    links.update(taken_over)
     records = tools.batch.salesforce.retrieve(
         OPPORTUNITY, sorted({link.sf_id for link in links.values()}), schema.opportunity_fields
     )
@@ -115,7 +119,26 @@ def from_hubspot(tools: DealTools, changes: Mapping[str, ChangeEvent]) -> Iterat
         if record is None:
             yield Skip(OPPORTUNITY_GONE, hubspot_deal_key(deal_id))
             continue
-        yield _linked(tools, event, deal, record, link, moves.get(record.id), found)
+        yield _linked(tools, event, deal, record, link, moves.get(record.id), found, deal_id in taken_over)
+
+
+def merged_links(
+    tools: DealTools, changes: Mapping[str, ChangeEvent], links: Mapping[str, Link]
+) -> dict[str, Link]:
+    """A HubSpot merge's surviving deal without a link takes the link of a deal merged into it (the
+    link moves; Salesforce cannot merge Opportunities)."""
+    merged = {
+        survivor: event.related_ids
+        for survivor, event in changes.items()
+        if event.change_type is ChangeType.MERGE and survivor not in links and event.related_ids
+    }
+    found = tools.links_of_deals(sorted({m for ids in merged.values() for m in ids}))
+    out: dict[str, Link] = {}
+    for survivor, ids in merged.items():
+        link = next((found[m] for m in ids if m in found), None)
+        if link is not None:
+            out[survivor] = dataclasses.replace(link, hubspot_id=survivor)
+    return out
 
 
 def _linked(
@@ -126,6 +149,7 @@ def _linked(
     link: Link,
     lifecycle: dict[str, str] | None,
     found: DealCompanies,
+    taken_over: bool = False,
 ) -> Decision:
     writes = reconcile_deal(tools.schema, deal, record, link.synced)
     if event.system is System.SALESFORCE:
@@ -133,7 +157,9 @@ def _linked(
     else:
         account_to_salesforce(found, writes, deal, record)
     owner = owners_of(deal, record, link.synced)
-    decided = DealPlan(event, deal.id, record.id, writes, link, owner=owner, lifecycle=lifecycle)
+    decided = DealPlan(
+        event, deal.id, record.id, writes, link, owner=owner, lifecycle=lifecycle, taken_over=taken_over
+    )
     return Planned(tools.plan(decided))
 
 

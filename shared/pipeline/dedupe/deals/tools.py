@@ -40,6 +40,7 @@ class DealPlan:
     forget: bool = False  # the deal was deleted: drop the link (the Opportunity stays)
     notes: tuple[HealthNote, ...] = ()
     lifecycle: dict[str, str] | None = None  # contacts moved forward (S15)
+    taken_over: bool = False  # a HubSpot merge: the link moves to the surviving deal (saved anew)
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,8 @@ class DealTools:
             synced_before=dict(link.synced) if link is not None else {},
             synced_after=writes.after,
             written=writes.written,
-            link_rev=link.rev if link is not None else None,
+            link_rev=link.rev if link is not None and not decided.taken_over else None,
+            linked_by_email=decided.taken_over,  # a link saved anew (the merge's survivor)
             redecided=event.redecided,
             reasons=tuple(writes.reasons) or ("already in sync",),
             notes=tuple(notes),
