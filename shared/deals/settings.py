@@ -23,6 +23,9 @@ from shared.settings_base import CreationMode, Strict, SyncRule, same_salesforce
 OPPORTUNITY_NAME_FIELD = "Name"
 OPPORTUNITY_CLOSE_DATE_FIELD = "CloseDate"
 OPPORTUNITY_STAGE_FIELD = "StageName"
+OPPORTUNITY_ACCOUNT_FIELD = "AccountId"
+OPPORTUNITY_CLOSED_FIELD = "IsClosed"
+OPPORTUNITY_WON_FIELD = "IsWon"
 DEAL_STAGE_PROPERTY = "dealstage"
 DEAL_PIPELINE_PROPERTY = "pipeline"
 # not field mappings: ids, the owner (owners stage, S17), the stage (deals.pipelines), the account and
@@ -30,11 +33,11 @@ DEAL_PIPELINE_PROPERTY = "pipeline"
 RESERVED_OPPORTUNITY_FIELDS = (
     "Id",
     "OwnerId",
-    "AccountId",
+    OPPORTUNITY_ACCOUNT_FIELD,
     OPPORTUNITY_STAGE_FIELD,
     "RecordTypeId",
-    "IsClosed",
-    "IsWon",
+    OPPORTUNITY_CLOSED_FIELD,
+    OPPORTUNITY_WON_FIELD,
     "Probability",
 )
 RESERVED_DEAL_PROPERTIES = ("hs_object_id", "hubspot_owner_id", DEAL_STAGE_PROPERTY, DEAL_PIPELINE_PROPERTY)

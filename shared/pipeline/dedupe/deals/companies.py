@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from shared.deals.settings import OPPORTUNITY_ACCOUNT_FIELD
 from shared.models import COMPANIES, DEALS
 from shared.pipeline.dedupe.deals.fields import DealWrites
 from shared.pipeline.dedupe.deals.tools import DealTools
 from shared.pipeline.dedupe.records import id_or_none
 from shared.ports import HubSpotContact, SalesforceRecord
 
-ACCOUNT_FIELD = "AccountId"
+ACCOUNT_FIELD = OPPORTUNITY_ACCOUNT_FIELD
 ACCOUNT_NOT_SYNCED = "ACCOUNT_NOT_SYNCED"
 COMPANY_NOT_SYNCED = "COMPANY_NOT_SYNCED"
 

@@ -13,7 +13,13 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 
 from shared.deals.lifecycle import DealState
-from shared.deals.settings import DEAL_PIPELINE_PROPERTY, DEAL_STAGE_PROPERTY
+from shared.deals.settings import (
+    DEAL_PIPELINE_PROPERTY,
+    DEAL_STAGE_PROPERTY,
+    OPPORTUNITY_ACCOUNT_FIELD,
+    OPPORTUNITY_CLOSED_FIELD,
+    OPPORTUNITY_WON_FIELD,
+)
 from shared.ids import salesforce_id18
 from shared.models import OPPORTUNITY, ChangeEvent, ChangeType, System
 from shared.pipeline.dedupe.deals.companies import (
@@ -46,9 +52,9 @@ UNLINKED_DELETE = "deletion of a record that was never synced"
 
 
 def _state(record: SalesforceRecord) -> Opportunity:
-    closed, won = record.fields.get("IsClosed"), record.fields.get("IsWon")
+    closed, won = record.fields.get(OPPORTUNITY_CLOSED_FIELD), record.fields.get(OPPORTUNITY_WON_FIELD)
     state = DealState.of(closed=closed in (True, "true"), won=won in (True, "true"))
-    return Opportunity(state, id_or_none(record.fields.get("AccountId")))
+    return Opportunity(state, id_or_none(record.fields.get(OPPORTUNITY_ACCOUNT_FIELD)))
 
 
 def _deal_state(tools: DealTools, deal: HubSpotContact, record: SalesforceRecord) -> Opportunity:
@@ -59,7 +65,7 @@ def _deal_state(tools: DealTools, deal: HubSpotContact, record: SalesforceRecord
     stage = pipeline.stage(str(props.get(DEAL_STAGE_PROPERTY))) if pipeline is not None else None
     if stage is None:
         return _state(record)
-    account = id_or_none(record.fields.get("AccountId"))
+    account = id_or_none(record.fields.get(OPPORTUNITY_ACCOUNT_FIELD))
     return Opportunity(DealState.of(closed=stage.closed, won=stage.won), account)
 
 

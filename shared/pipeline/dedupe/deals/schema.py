@@ -10,7 +10,10 @@ from shared.deals.ports import HubSpotDealsPort
 from shared.deals.settings import (
     DEAL_PIPELINE_PROPERTY,
     DEAL_STAGE_PROPERTY,
+    OPPORTUNITY_ACCOUNT_FIELD,
+    OPPORTUNITY_CLOSED_FIELD,
     OPPORTUNITY_STAGE_FIELD,
+    OPPORTUNITY_WON_FIELD,
     DealMapping,
     StageMapping,
 )
@@ -26,9 +29,9 @@ OPPORTUNITY_SYSTEM_FIELDS = (
     "LastModifiedDate",
     OWNER_FIELD,
     OPPORTUNITY_STAGE_FIELD,
-    "IsClosed",
-    "IsWon",
-    "AccountId",
+    OPPORTUNITY_CLOSED_FIELD,
+    OPPORTUNITY_WON_FIELD,
+    OPPORTUNITY_ACCOUNT_FIELD,
 )
 
 
