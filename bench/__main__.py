@@ -15,7 +15,10 @@
 6b. Deals (bench/deals.py): with account and deal sync on, 1,000 new Opportunities with 2 contact
    roles each from Salesforce (Closed Won), and 1,000 new deals from HubSpot: API calls per 1,000
    records (lifecycle updates included) next to the floors.
-7. The soak (bench/soak.py): per seed, on a fresh stack, 1,000 new records and 300 live user edits
+7. Several portals (bench/portals.py): two portals, one org: 1,000 new Salesforce leads, then
+   1,000 lead updates, each reaching both portals: Salesforce calls and reads per 1,000 records
+   (a change is read once for every portal), each portal's HubSpot calls.
+8. The soak (bench/soak.py): per seed, on a fresh stack, 1,000 new records and 300 live user edits
    at 10/s under injected faults; lost, duplicated, diverged records, lost updates, writes after idle
    (``--soak-seeds N``, default 10; ``--quick``: 3).
 
@@ -50,10 +53,12 @@ from bench.pipeline import (
     edit_run,
     quiet_logs,
     render_breakdown,
+    render_cost,
     render_edits,
     render_sync,
     sync_run,
 )
+from bench.portals import portals_runs, render_portals
 from bench.soak import SoakRun, render_soak, soak_run
 from infra.runtime import moto_speedups
 
@@ -113,7 +118,17 @@ def _parser() -> argparse.ArgumentParser:
         "--skip",
         action="append",
         default=[],
-        choices=["sync", "edits", "imports", "emulators", "email_events", "accounts", "deals", "soak"],
+        choices=[
+            "sync",
+            "edits",
+            "imports",
+            "emulators",
+            "email_events",
+            "accounts",
+            "deals",
+            "portals",
+            "soak",
+        ],
         help="leave a section out (repeatable)",
     )
     parser.add_argument(
@@ -154,6 +169,8 @@ def _sync(sizes: tuple[int, ...]) -> list[dict[str, Any]]:
             runs.append(run)
             _note(f"  done in {run.idle_seconds:.1f} s (complete: {run.complete})")
     print(render_sync(runs))
+    print()
+    print(render_cost(runs))
     for run in runs:
         if run.records == min(sizes):
             print()
@@ -203,6 +220,13 @@ def _deals() -> list[dict[str, Any]]:
     return [r.to_json() for r in runs]
 
 
+def _portals() -> list[dict[str, Any]]:
+    _heading("Several portals, one org: Salesforce changes fanned out to two portals (fresh stack)")
+    runs = portals_runs()
+    print(render_portals(runs))
+    return [r.to_json() for r in runs]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     quiet_logs()
@@ -224,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         results["accounts"] = _accounts()
     if "deals" not in args.skip:
         results["deals"] = _deals()
+    if "portals" not in args.skip:
+        results["portals"] = _portals()
     if "soak" not in args.skip:
         seeds = args.soak_seeds or (QUICK_SOAK_SEEDS if args.quick else SOAK_SEEDS)
         results["soak"] = _soak(seeds)

@@ -1,9 +1,14 @@
 """Cold start: each handler module of template.yaml imported in a fresh interpreter, with the
 environment the template gives the function (Globals + its own variables) and the variables Lambda
-sets. Only the module import is timed (what the handler adds to Lambda's own start), best of N."""
+sets, best of N. Timed: the handler module's import (Lambda's init phase: what the issue's 300 ms
+target is about), then the import of the stage the handler builds on its first invocation (named by
+the handler's type-checking import), which that invocation pays for before its first API call. Both
+in wall-clock and in CPU time: on a shared machine the CPU time is the steadier figure (an import
+waits for nothing but the CPU once the files are in the page cache)."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -30,23 +35,48 @@ PARAMETERS = {
 _PROBE = """
 import importlib, json, sys, time
 sys.path[:0] = json.loads(sys.argv[1])
-started = time.perf_counter()
+wall, cpu = time.perf_counter(), time.process_time()
 importlib.import_module(sys.argv[2])
-print(json.dumps({"ms": (time.perf_counter() - started) * 1000, "modules": len(sys.modules)}))
+ms, cpu_ms = (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
+modules = len(sys.modules)
+wall = time.perf_counter()
+for stage in sys.argv[3:]:
+    importlib.import_module(stage)
+stage_ms = (time.perf_counter() - wall) * 1000
+print(json.dumps({"ms": ms, "cpu_ms": cpu_ms, "modules": modules, "stage_ms": stage_ms}))
 """
+
+
+@dataclass
+class Attempt:
+    ms: float  # the handler module's import, wall clock
+    cpu_ms: float  # the same, CPU time
+    stage_ms: float  # then its stage's modules, wall clock (paid by the first invocation)
+    modules: int
 
 
 @dataclass
 class ImportTime:
     function: str
     module: str
-    best_ms: float
-    attempts_ms: list[float]
-    modules_loaded: int
+    stage_module: str | None
+    attempts: list[Attempt]
+
+    @property
+    def best_ms(self) -> float:
+        return min(a.ms for a in self.attempts)
+
+    @property
+    def best_cpu_ms(self) -> float:
+        return min(a.cpu_ms for a in self.attempts)
+
+    @property
+    def best_stage_ms(self) -> float:
+        return min(a.stage_ms for a in self.attempts)
 
     @property
     def within_target(self) -> bool:
-        return self.best_ms < TARGET_MS
+        return self.best_ms <= TARGET_MS
 
 
 @dataclass
@@ -58,23 +88,59 @@ class ImportResults:
         return {
             "python": self.python,
             "target_ms": TARGET_MS,
-            "handlers": [{**asdict(h), "within_target": h.within_target} for h in self.handlers],
+            "handlers": [
+                {
+                    **asdict(h),
+                    "best_ms": h.best_ms,
+                    "best_cpu_ms": h.best_cpu_ms,
+                    "best_stage_ms": h.best_stage_ms,
+                    "within_target": h.within_target,
+                }
+                for h in self.handlers
+            ],
         }
 
     def render(self) -> str:
         rows = [
             (
                 h.function,
-                h.module,
                 h.best_ms,
-                " / ".join(f"{a:.0f}" for a in h.attempts_ms),
-                h.modules_loaded,
+                " / ".join(f"{a.ms:.0f}" for a in h.attempts),
+                h.best_cpu_ms,
+                h.best_stage_ms,
+                h.attempts[0].modules,
                 "yes" if h.within_target else "NO",
             )
             for h in self.handlers
         ]
-        headers = ["function", "module", "best ms", "attempts ms", "modules", f"< {TARGET_MS:.0f} ms"]
-        return table(headers, rows) + f"\n  (local interpreter: Python {self.python}; Lambda runs python3.13)"
+        headers = [
+            "function",
+            "import ms",
+            "attempts ms",
+            "CPU ms",
+            "+ stage ms",
+            "modules",
+            f"<= {TARGET_MS:.0f} ms",
+        ]
+        attempts = len(self.handlers[0].attempts) if self.handlers else 0
+        return table(headers, rows) + (
+            f"\n  (best of {attempts}; + stage: the stage's modules, loaded by the first invocation;"
+            f" local interpreter: Python {self.python}; Lambda runs python3.13)"
+        )
+
+
+def stage_module(handler_path: Path) -> str | None:
+    """The stage a handler builds on its first invocation: the one module of ``shared.pipeline.stages``
+    it imports for type checking only."""
+    tree = ast.parse(handler_path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            for inner in node.body:
+                if isinstance(inner, ast.ImportFrom) and (inner.module or "").startswith(
+                    "shared.pipeline.stages."
+                ):
+                    return inner.module
+    return None
 
 
 def _lambda_environment(spec: Any) -> dict[str, str]:
@@ -97,10 +163,10 @@ def _lambda_environment(spec: Any) -> dict[str, str]:
     return env
 
 
-def _import_once(spec: Any) -> tuple[float, int]:
+def _import_once(spec: Any, stage: str | None) -> Attempt:
     roots = json.dumps([str(p) for p in spec.import_roots])
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, roots, spec.module],
+        [sys.executable, "-c", _PROBE, roots, spec.module, *([stage] if stage else [])],
         env=_lambda_environment(spec),
         capture_output=True,
         text=True,
@@ -110,7 +176,9 @@ def _import_once(spec: Any) -> tuple[float, int]:
     if done.returncode != 0:
         raise RuntimeError(f"importing {spec.module} failed:\n{done.stderr[-2000:]}")
     answer = json.loads(done.stdout.strip().splitlines()[-1])
-    return float(answer["ms"]), int(answer["modules"])
+    return Attempt(
+        float(answer["ms"]), float(answer["cpu_ms"]), float(answer["stage_ms"]), int(answer["modules"])
+    )
 
 
 def measure_imports(attempts: int = ATTEMPTS) -> ImportResults:
@@ -127,8 +195,11 @@ def measure_imports(attempts: int = ATTEMPTS) -> ImportResults:
         template.set_physical(logical_id, arn)
     handlers = []
     for spec in template.functions():
-        samples = [_import_once(spec) for _ in range(attempts)]
-        times = [ms for ms, _ in samples]
-        handlers.append(ImportTime(spec.logical_id, spec.module, min(times), times, samples[0][1]))
+        stage = stage_module(spec.code_dir / f"{spec.module.rpartition('.')[2]}.py")
+        handlers.append(
+            ImportTime(
+                spec.logical_id, spec.module, stage, [_import_once(spec, stage) for _ in range(attempts)]
+            )
+        )
     version = ".".join(str(v) for v in sys.version_info[:3])
     return ImportResults(version, handlers)

@@ -21,6 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
+from bench.cost import Cost, Usage, per_million, per_record
 from bench.report import percentile, table
 from infra.local_stack import LocalStack
 from infra.sandbox.hubspot.store import WriteSource
@@ -46,6 +47,8 @@ HS_BATCH_WITH_HISTORY = 50  # batch read with propertiesWithHistory
 
 SF_IMPORT_TRANSACTION = 200  # leads per transaction, as an import tool writes them (one collection call)
 LIVE_EDITS = 200
+TARGET_POLL_CALLS = 3  # issue 17: a scheduled poll after a 1,000-record load, per CRM
+TARGET_COST_NEW_RECORDS = 2.0  # issue 17: modelled AWS cost per million new records, USD
 EDIT_TIMEOUT = 30.0
 PROGRESS_EVERY = 10.0
 # ``schedule_period=None`` keeps the template's own expression (the poller's rate(5 minutes)), which
@@ -110,6 +113,9 @@ class SyncRun:
     health_entries: int
     # calls of the one record each way that brought the fresh stack to its steady state (see warm_up)
     warm_up_calls: dict[str, int] = field(default_factory=dict)
+    # one scheduled poll once the load had synced: its calls per CRM and what it queued again
+    poll_after: dict[str, int] = field(default_factory=dict)
+    aws: Usage | None = None  # what the load asked of AWS (bench.cost)
     floor: Floor = field(init=False)
 
     def __post_init__(self) -> None:
@@ -119,9 +125,16 @@ class SyncRun:
     def records_per_second(self) -> float:
         return self.records / self.idle_seconds if self.idle_seconds else 0.0
 
+    @property
+    def cost(self) -> Cost | None:
+        """Modelled AWS cost per million records like these (bench.cost)."""
+        return per_million(self.aws, self.records) if self.aws is not None else None
+
     def to_json(self) -> dict[str, Any]:
         body = asdict(self)
         body.update(
+            aws_cost_per_million=self.cost.to_json() if self.cost else None,
+            aws_per_record=per_record(self.aws, self.records) if self.aws else None,
             records_per_second=self.records_per_second,
             salesforce_calls_per_1000=_per_1000(self.salesforce_calls, self.records),
             hubspot_calls_per_1000=_per_1000(self.hubspot_calls, self.records),
@@ -322,6 +335,8 @@ def _sync(
     wanted = {_person(tag, n)["email"] for n in range(records)}
     warm_calls = warm_up(sandbox, stack, tag)
     stack.runtime.reset_stats()
+    stack.moto.metered(reset=True)
+    events_before = sandbox.salesforce.cdc.describe()["last_replay_id"]
     sf_before, hs_before = api_calls(sandbox)
     counters_before = Counter(stack.counters())
 
@@ -341,6 +356,9 @@ def _sync(
     links = _links(sandbox, stack, direction, created)
     counters = Counter(stack.counters())
     counters.subtract(counters_before)
+    events = sandbox.salesforce.cdc.describe()["last_replay_id"] - events_before
+    aws = Usage.counted(stack.moto.metered(), stack.runtime.stats()["functions"], events)
+    poll_after = poll_once(sandbox, stack) if complete else {}
     return SyncRun(
         direction=direction,
         records=records,
@@ -360,7 +378,25 @@ def _sync(
         dead_letters=dead_letters_by_queue(stack),
         health_entries=len(stack.health()),
         warm_up_calls=warm_calls,
+        poll_after=poll_after,
+        aws=aws,
     )
+
+
+def poll_once(sandbox: Sandbox, stack: LocalStack) -> dict[str, int]:
+    """One scheduled poll (the reconciliation that runs every few minutes): the calls it makes on
+    each CRM, and the records it queues again, once the stack is idle after it."""
+    sf_before, hs_before = api_calls(sandbox)
+    answer = stack.runtime.invoke_schedule("PollFunction")
+    if not answer.ok:
+        raise RuntimeError(f"the scheduled poll failed: {answer.payload}")
+    stack.wait_idle(120.0)
+    sf_after, hs_after = api_calls(sandbox)
+    return {
+        "salesforce_calls": sum((sf_after - sf_before).values()),
+        "hubspot_calls": sum((hs_after - hs_before).values()),
+        "queued": sum(answer.payload.get("queued", {}).values()),
+    }
 
 
 def _create(
@@ -567,11 +603,55 @@ def render_sync(runs: list[SyncRun]) -> str:
         f"took {warm.get('salesforce', 0)} Salesforce and {warm.get('hubspot', 0)} HubSpot calls (token, "
         "describe, property definitions, owners: once per cache period, shared by all containers)"
     )
+    for r in runs:
+        if r.poll_after:
+            p = r.poll_after
+            lines.append(
+                f"  one scheduled poll after {LABELS[r.direction]} {r.records:,}: {p['salesforce_calls']} "
+                f"Salesforce and {p['hubspot_calls']} HubSpot calls, {p['queued']} records queued again "
+                f"(target <= {TARGET_POLL_CALLS} calls each)"
+            )
     lines.append("  synced s: until every record exists on the other side; idle s: until the echo events")
     lines.append("  are handled too (records/s uses idle s). Floors: " + "; ".join(
         sorted({f"{LABELS[r.direction]}: {r.floor.basis}" for r in runs})
     ))  # fmt: skip
     return "\n".join(lines)
+
+
+def render_cost(runs: list[SyncRun]) -> str:
+    """Modelled AWS cost per million records of each run (bench.cost), with the counts behind it."""
+    rows = []
+    for r in runs:
+        cost, aws = r.cost, r.aws
+        if cost is None or aws is None:
+            continue
+        each = per_record(aws, r.records)
+        rows.append(
+            (
+                f"{LABELS[r.direction]} {r.records:,}",
+                cost.lambda_usd,
+                cost.sqs_usd,
+                cost.dynamodb_usd,
+                cost.eventbridge_usd,
+                cost.total,
+                each["function_ms"],
+                each["sqs_requests"],
+                each["dynamodb_write_units"],
+                each["dynamodb_read_units"],
+            )
+        )
+    headers = [
+        "run", "Lambda $", "SQS $", "DynamoDB $", "EventBridge $", "total $/1M",
+        "fn ms/rec", "SQS req/rec", "DDB WRU/rec", "DDB RRU/rec",
+    ]  # fmt: skip
+    return "\n".join(
+        [
+            "  Modelled AWS cost per million new records (us-east-1 list prices; bench/cost.py):",
+            table(headers, rows),
+            f"  target: <= ${TARGET_COST_NEW_RECORDS:.0f} per million new records; function time on this",
+            "  machine's 2 shared cores (a proxy); CloudWatch Logs and storage not modelled",
+        ]
+    )
 
 
 def render_breakdown(run: SyncRun) -> str:

@@ -188,6 +188,10 @@ class LocalStack:
                 "api_url": info.hubspot["url"],
             },
         }
+        if len(info.hubspot["portals"]) > 1:  # a token per portal (shared.adapters.secrets)
+            values[HUBSPOT_SECRET]["portals"] = {
+                str(p["portal_id"]): {"access_token": p["access_token"]} for p in info.hubspot["portals"]
+            }
         for name, value in values.items():
             try:
                 secrets.create_secret(Name=name, SecretString=json.dumps(value))

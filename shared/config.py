@@ -265,6 +265,11 @@ class SyncConfig(_Strict):
     version: Version = 1
     portals: tuple[PortalId, ...] = Field(min_length=1, description="HubSpot portal ids synced with this org")
     creation: Creation = Creation()
+    portal_creation: dict[PortalId, Creation] = Field(
+        default_factory=dict,
+        description="creation settings of one portal (its id -> settings like creation), replacing "
+        "creation for that portal",
+    )
     inclusion: InclusionList = InclusionList()
     contact_mappings: tuple[FieldMapping, ...] = DEFAULT_CONTACT_MAPPINGS
     deletes: Deletes = Deletes()
@@ -328,10 +333,28 @@ class SyncConfig(_Strict):
             raise ValueError("a portal is listed twice")
         return portals
 
+    @model_validator(mode="after")
+    def _creation_of_synced_portals(self) -> SyncConfig:
+        unknown = sorted(set(self.portal_creation) - set(self.portals))
+        if unknown:
+            raise ValueError(f"portal_creation names portals that are not in portals: {unknown}")
+        return self
+
+    def creation_of(self, portal: int | str) -> Creation:
+        """The creation settings of ``portal``: its own (``portal_creation``), else ``creation``."""
+        return self.portal_creation.get(int(portal), self.creation)
+
+    def for_portal(self, portal: int | str) -> SyncConfig:
+        """This configuration as one portal's dedupe and apply follow it (its creation settings)."""
+        return self.model_copy(update={"creation": self.creation_of(portal)})
+
     def warnings(self) -> list[str]:
         """Settings that are valid but risky, for ``hssync config validate``."""
         out: list[str] = []
-        if len(self.portals) > 1 and self.creation.salesforce_to_hubspot == "create_or_update":
+        creating = [
+            p for p in self.portals if self.creation_of(p).salesforce_to_hubspot == "create_or_update"
+        ]
+        if len(self.portals) > 1 and creating:
             out.append(
                 "several portals share this Salesforce org and Salesforce->HubSpot creation is "
                 "'create_or_update': a lead created from portal A will also create a contact in portal B. "

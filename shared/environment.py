@@ -45,7 +45,7 @@ def _problem(error: Mapping[str, Any]) -> str:
 class FunctionEnvironment(BaseModel):
     """The variables of one function, by their names in the environment."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Self:
@@ -85,11 +85,15 @@ class CrmEnvironment(_Portal, _HubSpotSecret):
     salesforce_login_url: Text | None = Field(default=None, alias="SALESFORCE_LOGIN_URL")
 
 
-class ConfiguredEnvironment(CrmEnvironment):
-    """A function that follows the sync configuration (an SSM parameter, re-read once a minute)."""
+class _SyncConfig(FunctionEnvironment):
+    """The sync configuration: an SSM parameter, re-read once a minute."""
 
     sync_config_parameter: Text = Field(alias="SYNC_CONFIG_PARAMETER")
     config_ttl_seconds: float = Field(default=60.0, ge=0, alias="HSSYNC_CONFIG_TTL_SECONDS")
+
+
+class ConfiguredEnvironment(CrmEnvironment, _SyncConfig):
+    """A function that follows the sync configuration (an SSM parameter, re-read once a minute)."""
 
 
 class _OrgId(FunctionEnvironment):
@@ -111,8 +115,9 @@ class _Guardrails(CrmEnvironment, _OrgId):
 
 
 # -- one model per function -----------------------------------------------------------------
-class WebhookEnvironment(_Portal, _HubSpotSecret, _Changes):
-    """InboundWebhookFunction: the signed requests it received are kept in the state table."""
+class WebhookEnvironment(_Portal, _HubSpotSecret, _Changes, _SyncConfig):
+    """InboundWebhookFunction: the signed requests it received are kept in the state table; the
+    configuration's ``portals`` are the portals whose notifications it accepts."""
 
     state_table: Text = Field(alias="STATE_TABLE")
     changes_dead_letter_queue_url: Text = Field(alias="CHANGES_DEAD_LETTER_QUEUE_URL")

@@ -21,6 +21,8 @@ CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 SALESFORCE_KEY_PREFIXES: dict[str, SfObject] = {"00Q": LEAD, "003": CONTACT}
 # the key prefix of each kind of owner of synced records (as sync health names them)
 OWNER_KEY_PREFIXES: dict[str, str] = {"005": "User", "00G": "Group"}
+# the key prefix of Accounts (account sync: a company's counterpart)
+ACCOUNT_KEY_PREFIX = "001"
 
 
 def looks_like_salesforce_id(value: str) -> bool:

@@ -80,6 +80,9 @@ class ChangeEvent(BaseModel):
     related_ids: tuple[str, ...] = Field(
         default=(), description="merge: the ids merged into record_id; association: the other record"
     )
+    association_removed: bool = Field(
+        default=False, description="association change: the association was removed (not added)"
+    )
     reported: dict[str, str | None] = Field(
         default_factory=dict, description="values the source reported with the change (property -> value)"
     )

@@ -57,6 +57,11 @@ class AssociationPair:
     from_id: str
     to_id: str
 
+    @property
+    def key(self) -> str:
+        """How its write is named in its outcome: ``<from id>:<to id>``."""
+        return f"{self.from_id}:{self.to_id}"
+
 
 @dataclass(frozen=True)
 class RecordWrite:
@@ -266,6 +271,10 @@ class Link:
     # recorded before the write (shared.intents)
     rev: int = field(default=0, compare=False)
     intent: WriteIntent | None = field(default=None, compare=False)
+    # a company link's: the contacts hssync last made primary contacts of its company (their
+    # association changes coming back are its own, ``shared.accounts.own_associations``)
+    associated: tuple[str, ...] = field(default=(), compare=False)
+    associated_at: dt.datetime | None = field(default=None, compare=False)  # when it last associated
 
 
 @dataclass(frozen=True)
@@ -386,6 +395,12 @@ class StatePort(Protocol):
     def add_counters(self, portal: str, counters: Mapping[str, int]) -> None: ...
 
     def counters(self, portal: str) -> dict[str, int]: ...
+
+    def remember_associated(self, portal: str, associated: Mapping[str, Link]) -> None:
+        """Records on stored company links (by company id) what they remember of hssync's
+        association writes (``Link.associated`` and ``associated_at``), without a new revision: the
+        pair's sync is not changed by it, so no plan decided on the link is made stale."""
+        ...
 
     def delete_links(self, portal: str, hubspot_ids: Sequence[str], *, kind: LinkKind = CONTACTS) -> None:
         """Forget these contacts' (or companies') links (both directions)."""

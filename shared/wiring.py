@@ -33,11 +33,12 @@ if TYPE_CHECKING:
 
     from shared.adapters.hubspot import HubSpotAdapter
     from shared.adapters.salesforce import SalesforceAdapter
-    from shared.environment import ConfiguredEnvironment, _Guardrails
+    from shared.environment import _Guardrails, _SyncConfig
     from shared.guardrails.gate import Guards
     from shared.guardrails.probe import Probe
     from shared.models import System
     from shared.pipeline.once import PowertoolsOnce
+    from shared.pipeline.portals import SharedReads
     from shared.pipeline.stages.apply import ApplyStage
     from shared.pipeline.stages.change_events import ChangeEventStage
     from shared.pipeline.stages.dedupe import DedupeStage
@@ -84,20 +85,25 @@ def _salesforce(secret: str, table: str) -> SalesforceAdapter:
 
 
 @cache
-def _hubspot(secret: str, table: str) -> HubSpotAdapter:
+def _hubspot(secret: str, table: str, portal: str) -> HubSpotAdapter:
+    """One adapter per portal, with that portal's token (``shared.adapters.secrets``)."""
     from shared.adapters.hubspot import HubSpotAdapter
     from shared.adapters.secrets import default_store
     from shared.state.cache import DynamoCache
 
-    return HubSpotAdapter.from_secret(default_store().hubspot(secret), cache=DynamoCache(table))
+    return HubSpotAdapter.from_secret(
+        default_store().hubspot(secret), portal=portal, cache=DynamoCache(table)
+    )
 
 
 def salesforce(env: CrmEnvironment) -> SalesforceAdapter:
     return _salesforce(env.salesforce_secret, env.state_table)
 
 
-def hubspot(env: CrmEnvironment) -> HubSpotAdapter:
-    return _hubspot(env.hubspot_secret, env.state_table)
+def hubspot(env: CrmEnvironment, portal: str | None = None) -> HubSpotAdapter:
+    """The HubSpot adapter of ``portal`` (by default the stack's ``HUBSPOT_PORTAL_ID``), built on
+    first use."""
+    return _hubspot(env.hubspot_secret, env.state_table, portal or env.portal)
 
 
 def hubspot_app_id(secret: str) -> str | None:
@@ -189,7 +195,7 @@ _config_lock = threading.Lock()
 _config: dict[str, tuple[float, SyncConfig]] = {}
 
 
-def sync_config(env: ConfiguredEnvironment) -> SyncConfig:
+def sync_config(env: _SyncConfig) -> SyncConfig:
     """The sync configuration from its SSM parameter, re-read at most once a minute."""
     with _config_lock:
         cached = _config.get(env.sync_config_parameter)
@@ -214,6 +220,7 @@ def webhook_stage(environ: Mapping[str, str] | None = None) -> WebhookStage:
         changes=Queue(sqs(), env.changes_queue_url),
         dead_letter=DeadLetterQueue(sqs(), env.changes_dead_letter_queue_url, "hubspot-webhook", metric=None),
         received=state(env.state_table),
+        portals=lambda: [str(portal) for portal in sync_config(env).portals],
     )
 
 
@@ -235,12 +242,15 @@ def change_event_stage(environ: Mapping[str, str] | None = None) -> ChangeEventS
 
 
 def poll_stage(environ: Mapping[str, str] | None = None) -> PollStage:
+    from shared.pipeline.dedupe.contacts import ContactSchema
     from shared.pipeline.poll import Poller
+    from shared.pipeline.poll_reconcile import PollReconciler
     from shared.pipeline.stages.poll import Enqueue, PollStage
 
     env = PollEnvironment.from_environ(environ)
 
     def poller(enqueue: Enqueue) -> Poller:
+        schema = ContactSchema(sync_config(env), salesforce(env), hubspot(env))
         return Poller(
             portal=env.portal,
             org_id=env.salesforce_org_id,
@@ -250,6 +260,7 @@ def poll_stage(environ: Mapping[str, str] | None = None) -> PollStage:
             enqueue=enqueue,
             companies=hubspot(env),
             deals=hubspot(env),
+            reconciler=PollReconciler(schema, state(env.state_table), env.portal),
         )
 
     return PollStage(
@@ -267,23 +278,33 @@ def poll_stage(environ: Mapping[str, str] | None = None) -> PollStage:
 
 def dedupe_stage(environ: Mapping[str, str] | None = None) -> DedupeStage:
     from shared.pipeline.dedupe import Deduper
+    from shared.pipeline.portals import PortalDedupers, SharedReads
     from shared.pipeline.stages.dedupe import DedupeStage
 
     env = DedupeEnvironment.from_environ(environ)
 
-    def deduper() -> Deduper:
+    def one(portal: str, config: SyncConfig, reads: SalesforceAdapter | SharedReads) -> Deduper:
         return Deduper(
-            config=sync_config(env),
-            portal=env.portal,
-            salesforce=salesforce(env),
-            hubspot=hubspot(env),
+            config=config,
+            portal=portal,
+            salesforce=reads,
+            hubspot=hubspot(env, portal),
             state=state(env.state_table),
             own_app_id=hubspot_app_id(env.hubspot_secret),
-            companies=hubspot(env),
-            accounts=salesforce(env),
-            deals=hubspot(env),
+            companies=hubspot(env, portal),
+            accounts=reads,
+            deals=hubspot(env, portal),
             opportunities=salesforce(env),
         )
+
+    def deduper() -> Deduper | PortalDedupers:
+        config = sync_config(env)
+        portals = [str(portal) for portal in config.portals]
+        if portals == [env.portal]:
+            return one(env.portal, config, salesforce(env))
+        # a Salesforce change read once for every portal
+        reads = SharedReads(salesforce(env), accounts=salesforce(env))
+        return PortalDedupers(portals, lambda portal: one(portal, config.for_portal(portal), reads))
 
     return DedupeStage(
         deduper=deduper,
@@ -298,18 +319,23 @@ def dedupe_stage(environ: Mapping[str, str] | None = None) -> DedupeStage:
 
 def owners_stage(environ: Mapping[str, str] | None = None) -> OwnersStage:
     from shared.owners.stage import OwnerStage
+    from shared.pipeline.portals import PortalOwners, SharedReads
     from shared.pipeline.stages.owners import OwnersStage
     from shared.state.cache import DynamoCache
 
     env = OwnersEnvironment.from_environ(environ)
 
-    def owners() -> OwnerStage:
+    def one(portal: str, reads: SalesforceAdapter | SharedReads) -> OwnerStage:
         return OwnerStage(
-            portal=env.portal,
-            salesforce=salesforce(env),
-            hubspot=hubspot(env),
+            portal=portal,
+            salesforce=reads,
+            hubspot=hubspot(env, portal),
             cache=DynamoCache(env.state_table),
         )
+
+    def owners() -> PortalOwners:
+        reads = SharedReads(salesforce(env))  # the Salesforce owners read once for every portal
+        return PortalOwners([env.portal], lambda portal: one(portal, reads))
 
     return OwnersStage(
         owners=owners,
@@ -326,20 +352,27 @@ def apply_stage(environ: Mapping[str, str] | None = None) -> ApplyStage:
     import datetime as dt
 
     from shared.pipeline.apply import Applier
+    from shared.pipeline.portals import PortalAppliers
     from shared.pipeline.stages.apply import ApplyStage
 
     env = ApplyEnvironment.from_environ(environ)
 
-    def applier(running_for: dt.timedelta) -> Applier:
+    def one(portal: str, running_for: dt.timedelta) -> Applier:
         return Applier(
             salesforce=salesforce(env),
-            hubspot=hubspot(env),
+            hubspot=hubspot(env, portal),
             state=state(env.state_table),
-            assignment_rules=sync_config(env).creation.assignment_rules,
+            assignment_rules=sync_config(env).creation_of(portal).assignment_rules,
             running_for=running_for,
-            companies=hubspot(env),
-            deals=hubspot(env),
+            companies=hubspot(env, portal),
+            deals=hubspot(env, portal),
         )
+
+    def applier(running_for: dt.timedelta) -> Applier | PortalAppliers:
+        portals = [str(portal) for portal in sync_config(env).portals]
+        if portals == [env.portal]:
+            return one(env.portal, running_for)
+        return PortalAppliers(lambda portal: one(portal, running_for))  # a plan's portal writes it
 
     return ApplyStage(
         applier=applier,

@@ -19,7 +19,7 @@ from typing import Any
 
 from shared.crm_state import CrmState, UsageSample, sample_hour
 from shared.errors import ErrorCategory
-from shared.models import CONTACTS, LINK_KINDS, LinkKind, System
+from shared.models import COMPANIES, CONTACTS, LINK_KINDS, LinkKind, System
 from shared.ports import ClaimDone, HealthEntry, IntentRecord, Link, LinkCommit
 from shared.state import keys
 from shared.state.base import (
@@ -260,6 +260,15 @@ class MemoryState:
             totals = self._counters.setdefault(portal, {})
             for name, amount in counters.items():
                 totals[name] = totals.get(name, 0) + amount
+
+    def remember_associated(self, portal: str, associated: Mapping[str, Link]) -> None:
+        by_hubspot, _ = self._links[COMPANIES]
+        with self._lock:
+            for company_id, link in associated.items():
+                stored = by_hubspot.get((portal, company_id))
+                if stored is not None:  # the same revision: the pair's sync is unchanged
+                    stored.associated = link.associated
+                    stored.associated_at = link.associated_at
 
     def delete_links(self, portal: str, hubspot_ids: Sequence[str], *, kind: LinkKind = CONTACTS) -> None:
         by_hubspot, by_salesforce = self._links[kind]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import wiring
 from shared.observability import logger, metrics, tracer
 from shared.pipeline.stages.base import StageSlot
-from shared.pipeline.stages.dedupe import DedupeStage
+
+if TYPE_CHECKING:  # the stage's modules load on the first invocation, when it is built
+    from shared.pipeline.stages.dedupe import DedupeStage
 
 # built on the first invocation, from the function's environment
 stage: StageSlot[DedupeStage] = StageSlot(wiring.dedupe_stage)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.data_classes import LambdaFunctionUrlEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -11,7 +11,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared import wiring
 from shared.observability import logger, metrics, tracer
 from shared.pipeline.stages.base import StageSlot
-from shared.pipeline.stages.webhook import WebhookStage
+
+if TYPE_CHECKING:  # the stage's modules load on the first invocation, when it is built
+    from shared.pipeline.stages.webhook import WebhookStage
 
 # built on the first invocation, from the function's environment
 stage: StageSlot[WebhookStage] = StageSlot(wiring.webhook_stage)

@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import wiring
 from shared.observability import logger, metrics, tracer
 from shared.pipeline.stages.base import StageSlot
-from shared.pipeline.stages.owners import OwnersStage
+
+if TYPE_CHECKING:  # the stage's modules load on the first invocation, when it is built
+    from shared.pipeline.stages.owners import OwnersStage
 
 # built on the first invocation, from the function's environment
 stage: StageSlot[OwnersStage] = StageSlot(wiring.owners_stage)

@@ -53,6 +53,12 @@ def _add_sandbox_up(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     creds.add_argument("--hs-developer-key", default=hs_defaults.developer_api_key)
     creds.add_argument("--hs-app-id", type=int, default=hs_defaults.app_id)
     creds.add_argument("--hs-client-secret", default=hs_defaults.client_secret)
+    creds.add_argument(
+        "--hubspot-portals",
+        type=int,
+        default=1,
+        help="HubSpot portals served (the next portal ids, tokens <token>-2, <token>-3...; one app)",
+    )
     up.set_defaults(func=_sandbox_up)
 
 
@@ -109,6 +115,7 @@ def _sandbox(args: argparse.Namespace) -> Sandbox:
             client_secret=args.hs_client_secret,
         ),
         jwt_public_key_file=args.sf_jwt_public_key,
+        hubspot_portals=args.hubspot_portals,
     )
 
 
@@ -126,6 +133,8 @@ def _print_ready(sandbox: Sandbox, info: SandboxInfo) -> None:
     print(f"              CA bundle     {sf['ca_bundle']}  (export REQUESTS_CA_BUNDLE=...)")
     print(f"  hubspot     token         {hs['access_token']}  (Authorization: Bearer)")
     print(f"              portal / app  {hs['portal_id']} / {hs['app_id']}")
+    for portal in hs["portals"][1:]:
+        print(f"              portal        {portal['portal_id']}  token {portal['access_token']}")
     print(f"              developer key {hs['developer_api_key']}  (hapikey, webhooks API)")
     print(f"              app secret    {hs['client_secret']}  (webhook signatures)")
     if sandbox.seeded:

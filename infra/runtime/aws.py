@@ -98,6 +98,16 @@ class MotoServer:
         """Forget every resource (moto's own reset endpoint)."""
         requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=10).raise_for_status()
 
+    def metered(self, *, reset: bool = False) -> dict[str, dict[str, float]]:
+        """The requests counted so far (``infra.runtime.meter``); ``reset``: and start counting anew."""
+        from infra.runtime.meter import METER_PATH
+
+        method = requests.delete if reset else requests.get
+        answer = method(f"{self.endpoint_url}{METER_PATH}", timeout=10)
+        answer.raise_for_status()
+        counted: dict[str, dict[str, float]] = answer.json()
+        return counted
+
     def stop(self) -> None:
         with self._lock:
             if self._server is not None:

@@ -8,9 +8,9 @@ request, which cost more than most of the calls themselves). It prints
 ``ready <port>`` once it accepts connections and stops when its standard input closes (the parent
 exited or stopped it) or on SIGTERM.
 
-Every request passes the IAM check first (``infra.runtime.iam.enforcer``): a function's calls are
-authorized against its execution role. moto loads the AWS managed policies, so the roles can have
-the ones SAM attaches.
+Every request is metered (``infra.runtime.meter``: what AWS would bill), then passes the IAM check
+(``infra.runtime.iam.enforcer``): a function's calls are authorized against its execution role.
+moto loads the AWS managed policies, so the roles can have the ones SAM attaches.
 """
 
 from __future__ import annotations
@@ -42,13 +42,14 @@ def _managed_policies_in_the_aws_partition() -> None:
 
 
 def moto_app() -> Any:
-    """moto's WSGI application behind the IAM check."""
+    """moto's WSGI application behind the IAM check, its requests metered (``infra.runtime.meter``)."""
     _managed_policies_in_the_aws_partition()
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from infra.runtime.iam.enforcer import IamEnforcer
+    from infra.runtime.meter import RequestMeter
 
-    return IamEnforcer(DomainDispatcherApplication(create_backend_app))
+    return RequestMeter(IamEnforcer(DomainDispatcherApplication(create_backend_app)))
 
 
 def main(argv: list[str]) -> int:

@@ -80,8 +80,10 @@ class Sandbox:
         salesforce_credentials: SalesforceCredentials | None = None,
         hubspot_credentials: HubSpotCredentials | None = None,
         jwt_public_key_file: Path | None = None,
+        hubspot_portals: int = 1,
     ) -> None:
         from infra.sandbox.hubspot.app import HubSpotEmulator
+        from infra.sandbox.hubspot.portals import HubSpotPortals, portal_credentials
         from infra.sandbox.salesforce.app import SalesforceEmulator
 
         self.host = host
@@ -94,7 +96,15 @@ class Sandbox:
         self.tls = tls.generate(state_dir, [host])
         self.jwt_private_key_file, jwt_public = _jwt_keypair(state_dir, jwt_public_key_file)
         self.salesforce = SalesforceEmulator(self.sf_creds, jwt_public_key_pem=jwt_public)
-        self.hubspot = HubSpotEmulator(self.hs_creds)
+        # several portals behind one host (``--hubspot-portals``): ``hubspot`` is the first
+        self.hubspot_portals = tuple(
+            HubSpotEmulator(creds) for creds in portal_credentials(self.hs_creds, hubspot_portals)
+        )
+        self.hubspot = self.hubspot_portals[0]
+        hubspot_app: SandboxEmulator = (
+            self.hubspot if hubspot_portals == 1 else HubSpotPortals(self.hubspot_portals)
+        )
+        self._hubspot_app = hubspot_app
         self._sf_server = EmulatorServer(
             self.salesforce,
             host,
@@ -102,12 +112,12 @@ class Sandbox:
             certificate=self.tls.server_cert,
             private_key=self.tls.server_key,
         )
-        self._hs_server = EmulatorServer(self.hubspot, host, hubspot_port)
+        self._hs_server = EmulatorServer(hubspot_app, host, hubspot_port)
         url_host = f"[{host}]" if ":" in host else host
         self.salesforce_url = f"https://{url_host}:{self._sf_server.port}"
         self.hubspot_url = f"http://{url_host}:{self._hs_server.port}"
         self.salesforce.set_base_url(self.salesforce_url)
-        self.hubspot.set_base_url(self.hubspot_url)
+        hubspot_app.set_base_url(self.hubspot_url)
         self.seeded: dict[str, dict[str, int]] = {}
 
     @property
@@ -137,16 +147,27 @@ class Sandbox:
                 "developer_api_key": hs.developer_api_key,
                 "app_id": hs.app_id,
                 "client_secret": hs.client_secret,
+                "portals": [
+                    {
+                        "portal_id": portal.credentials.portal_id,
+                        "access_token": portal.credentials.access_token,
+                        "other_access_token": portal.credentials.other_access_token,
+                    }
+                    for portal in self.hubspot_portals
+                ],
             },
         )
 
     def start(self, ready_timeout: float = 10.0) -> SandboxInfo:
         if self.seed == "demo":
-            self.seeded = {"salesforce": self.salesforce.seed_demo(), "hubspot": self.hubspot.seed_demo()}
+            self.seeded = {
+                "salesforce": self.salesforce.seed_demo(),
+                "hubspot": self._hubspot_app.seed_demo(),
+            }
         self._sf_server.start()
         self._hs_server.start()
         self.salesforce.start_background()
-        self.hubspot.start_background()
+        self._hubspot_app.start_background()
         self._wait_ready(ready_timeout)
         info = self.info
         (self.state_dir / "sandbox.json").write_text(info.to_json())
@@ -170,11 +191,11 @@ class Sandbox:
                 time.sleep(0.05)
 
     def pending_deliveries(self) -> int:
-        return self.salesforce.pending_deliveries() + self.hubspot.pending_deliveries()
+        return self.salesforce.pending_deliveries() + self._hubspot_app.pending_deliveries()
 
     def stop(self) -> None:
         self.salesforce.stop_background()
-        self.hubspot.stop_background()
+        self._hubspot_app.stop_background()
         self._sf_server.stop()
         self._hs_server.stop()
 

@@ -19,13 +19,22 @@ Salesforce secret (``SecretString`` JSON), one of the two grants::
 ``login_url`` may be left out when the ``SALESFORCE_LOGIN_URL`` environment variable (the stack
 parameter) is set.
 
-HubSpot secret::
+HubSpot secret, one portal::
 
     {"access_token": "pat-na1-...",          # private-app token
      "client_secret": "...",                  # the app's client secret (webhook signatures v3)
      "app_id": "2000001",                     # optional
      "developer_api_key": "...",              # optional (webhook subscriptions management)
      "api_url": "https://api.hubapi.com"}     # optional; the sandbox's URL locally
+
+Several portals (one app installed in each; ``portals`` of the sync configuration): a token per
+portal id; the app's fields are shared. A top-level ``access_token`` still serves a portal that
+has no entry of its own::
+
+    {"portals": {"1000001": {"access_token": "pat-na1-..."},
+                 "1000002": {"access_token": "pat-na1-..."}},
+     "client_secret": "...", "app_id": "2000001", "developer_api_key": "...",
+     "api_url": "https://api.hubapi.com"}
 """
 
 from __future__ import annotations
@@ -84,10 +93,19 @@ class SalesforceSecret(BaseModel):
         return "jwt" if self.jwt_private_key is not None else "client_credentials"
 
 
-class HubSpotSecret(BaseModel):
+class HubSpotPortalSecret(BaseModel):
+    """One portal's entry in the HubSpot secret: the private-app token installed in that portal."""
+
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     access_token: SecretStr
+
+
+class HubSpotSecret(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    access_token: SecretStr | None = None
+    portals: dict[str, HubSpotPortalSecret] = {}
     client_secret: SecretStr
     app_id: str | None = None
     developer_api_key: SecretStr | None = None
@@ -102,6 +120,28 @@ class HubSpotSecret(BaseModel):
     @classmethod
     def _app_id_text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int) else value
+
+    @field_validator("portals", mode="before")
+    @classmethod
+    def _portal_ids_text(cls, value: Any) -> Any:
+        return {str(k).strip(): v for k, v in value.items()} if isinstance(value, dict) else value
+
+    @model_validator(mode="after")
+    def _a_token(self) -> HubSpotSecret:
+        if self.access_token is None and not self.portals:
+            raise ValueError("give access_token (one portal) or portals: {<portal id>: {access_token}}")
+        return self
+
+    def token(self, portal: str | None = None) -> SecretStr:
+        """The private-app token of ``portal``: its own entry, else the top-level ``access_token``."""
+        entry = self.portals.get(portal.strip()) if portal is not None else None
+        if entry is not None:
+            return entry.access_token
+        if self.access_token is not None:
+            return self.access_token
+        if portal is None and len(self.portals) == 1:
+            return next(iter(self.portals.values())).access_token
+        raise LookupError(f"the HubSpot secret has no access_token for portal {portal}")
 
 
 def secret_id_from_env(names: tuple[str, ...], env: Mapping[str, str] | None = None) -> str:

@@ -15,7 +15,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from shared.inbound.errors import MalformedPayload
@@ -52,6 +61,7 @@ EXPECTED = {
     "propertyValue": "a string or null",
     "changeSource": f"a string of at most {MAX_NAME_CHARS} characters",
     "sourceId": f"a string of at most {MAX_NAME_CHARS} characters or an integer",
+    "associationRemoved": "true or false",
 }
 POSITIVE_ID = "a positive integer"
 
@@ -82,6 +92,7 @@ class HubSpotNotification(BaseModel):
     # association changes: from this record to another
     from_object_id: PositiveId | None = Field(default=None, alias="fromObjectId")
     to_object_id: PositiveId | None = Field(default=None, alias="toObjectId")
+    association_removed: StrictBool = Field(default=False, alias="associationRemoved")
 
     @field_validator("subscription_type")
     @classmethod

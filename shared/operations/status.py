@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from shared.crm_state import CrmState, CrmStateStore, CrmStatus, UsageSample
-from shared.models import ChangeEvent, System
+from shared.models import System
 from shared.observability import metric_name
 from shared.operations.progress import OUTCOMES
 from shared.operations.queues import QUEUES
+from shared.pipeline.activity import seen_cursor
 from shared.pipeline.poll import ALL_TARGETS
 
 OLDEST_MESSAGE_ALERT = dt.timedelta(minutes=15)  # a change waiting longer than this needs a look
@@ -23,22 +24,6 @@ CURSOR_LAG_ALERT = dt.timedelta(hours=2)  # the scheduled poll runs every few mi
 
 
 SOURCES = {System.HUBSPOT: "HubSpot webhooks", System.SALESFORCE: "Salesforce change events"}
-
-
-def seen_cursor(system: System) -> str:
-    """The state cursor holding when a change from this CRM's users was last seen (by dedupe)."""
-    return f"seen:{system.value}"
-
-
-def latest_by_source(events: Sequence[ChangeEvent]) -> dict[System, dt.datetime]:
-    """The newest change of each CRM made by its users (hssync's own polls and resyncs left out)."""
-    latest: dict[System, dt.datetime] = {}
-    for event in events:
-        if (event.origin or "").startswith("hssync:"):
-            continue
-        if event.system not in latest or event.occurred_at > latest[event.system]:
-            latest[event.system] = event.occurred_at
-    return latest
 
 
 @dataclass(frozen=True)

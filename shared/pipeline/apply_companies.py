@@ -14,10 +14,12 @@ is committed; a refused commit decides the pair again.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from shared.accounts.own_associations import remembered
 from shared.errors import ApiFailure, ErrorCategory, TransientApiError
 from shared.ids import salesforce_id18
 from shared.models import ACCOUNT, COMPANIES, CONTACT, CONTACTS, ChangeEvent, ChangeType, System
@@ -37,7 +39,7 @@ from shared.ports import (
     StatePort,
     WriteOutcome,
 )
-from shared.state.keys import hubspot_company_key, salesforce_record_key
+from shared.state.keys import hubspot_company_key, resync_command, salesforce_record_key
 from shared.times import utc_now
 
 CLAIM_TARGETS = {"salesforce": "salesforce:Account", "hubspot": "hubspot:companies"}
@@ -55,6 +57,7 @@ class _Pair:
     contacts_to_company: list[str] = field(default_factory=list)
     contacts_to_account: list[str] = field(default_factory=list)
     person_id: str | None = None  # a person account's HubSpot contact, once known
+    associated: list[str] = field(default_factory=list)  # contacts made primary contacts of it now
 
 
 class CompanyApplier:
@@ -278,7 +281,7 @@ class CompanyApplier:
             outcomes = self._call(lambda w: self.salesforce.update(CONTACT, w), writes, ready)
             for outcome in outcomes or []:
                 result.counters["hubspot_to_salesforce.contacts_moved" if outcome.ok else "errors"] += 1
-        associations = [AssociationPair(c, str(p.company_id)) for p in ready for c in p.contacts_to_company]
+        associations = [a for p in ready for a in _pairs_of(p)]
         if associations:
             try:
                 done = self.companies.associate_primary(associations)
@@ -287,8 +290,12 @@ class CompanyApplier:
                 for pair in ready:
                     pair.transient = True
                 return
+            by_key = {a.key: (a, p) for p in ready for a in _pairs_of(p)}
             for outcome in done:
                 result.counters["salesforce_to_hubspot.contacts_associated" if outcome.ok else "errors"] += 1
+                if outcome.ok and outcome.key in by_key:
+                    association, pair = by_key[outcome.key]
+                    pair.associated.append(association.from_id)
 
     @staticmethod
     def _one_per_record(
@@ -370,9 +377,17 @@ class CompanyApplier:
         )
 
     # -- bookkeeping ---------------------------------------------------------------------------
+    def _stored(self, portal: str, pairs: list[_Pair]) -> dict[str, Link]:
+        """The stored links of the pairs' companies: what they remember of hssync's earlier
+        association writes is kept when they are saved (``shared.accounts.own_associations``)."""
+        ids = sorted({str(p.company_id) for p in pairs if p.company_id and not p.transient})
+        return self.state.links_by_hubspot(portal, ids, kind=COMPANIES) if ids else {}
+
     def _record(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
         now = self.clock()
         commits: list[LinkCommit] = []
+        previous = self._stored(portal, pairs)
+        remember: dict[str, Link] = {}
         for pair in pairs:
             plan = pair.plan
             result.health += [_health_of(note, portal, now) for note in plan.notes]
@@ -383,7 +398,14 @@ class CompanyApplier:
                 result.counters["decided again (writes failed)"] += 1
                 result.redecide.append(_again_pair(pair, now))
                 continue
-            if plan.archive_hubspot or not pair.company_id or not pair.account_id or not _saves_link(plan):
+            if plan.archive_hubspot or not pair.company_id or not pair.account_id:
+                continue
+            associated, associated_at = remembered(previous.get(pair.company_id), pair.associated, now)
+            if not _saves_link(plan):
+                if pair.associated and pair.company_id in previous:  # no new revision for it
+                    remember[pair.company_id] = dataclasses.replace(
+                        previous[pair.company_id], associated=associated, associated_at=associated_at
+                    )
                 continue
             link = Link(
                 portal=portal,
@@ -393,6 +415,8 @@ class CompanyApplier:
                 synced=_synced(pair),
                 linked_at=now if plan.create or plan.linked_by_email else None,
                 updated_at=now,
+                associated=associated,
+                associated_at=associated_at,
             )
             commits.append(LinkCommit(link, plan.plan_id, plan.link_rev))
         commits = self._one_per_record(commits, pairs, result, now)
@@ -401,19 +425,10 @@ class CompanyApplier:
             if commit.link.hubspot_id in refused:
                 result.counters["decided again (the link changed)"] += 1
                 result.followups.append(_again_pair(_pair_of(pairs, commit.plan_id), now))
+        if remember:
+            self.state.remember_associated(portal, remember)
         if result.health:
             self.state.record_health(result.health)
-
-
-# companies and Accounts are resynced by a poll (``hssync resync`` takes contacts, Leads and Contacts)
-COMPANY_RESYNC = "hssync backfill --accounts"
-
-
-def resync_command(record: str) -> str:
-    """The command that syncs a record of a company plan again."""
-    if record.startswith((f"hubspot:{COMPANIES}:", f"salesforce:{ACCOUNT}:")):
-        return COMPANY_RESYNC
-    return f"hssync resync {record}"
 
 
 def _health_of(note: HealthNote, portal: str, now: dt.datetime) -> HealthEntry:
@@ -445,6 +460,11 @@ def _resolved(contact: str, links: dict[str, Link], *, hubspot_side: bool) -> st
 
 def _saves_link(plan: SyncPlan) -> bool:
     return bool(plan.create or plan.linked_by_email or plan.synced_after != plan.synced_before)
+
+
+def _pairs_of(pair: _Pair) -> list[AssociationPair]:
+    """The primary associations a pair writes: each of its contacts with its company."""
+    return [AssociationPair(c, str(pair.company_id)) for c in pair.contacts_to_company]
 
 
 def _synced(pair: _Pair) -> dict[str, SyncedPair]:

@@ -4,7 +4,7 @@ here; a request is verified, split into events and queued, and answered quickly.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,12 +43,12 @@ def receive_webhook(
     headers: Mapping[str, str],
     client_secret: str,
     now_ms: int,
-    portal: str,
+    portals: Collection[str],
 ) -> WebhookOutcome:
     """Verify and split one HubSpot webhook request. 401: not from HubSpot (or replayed, or stale):
     nothing else happens. A signed request that is not a JSON array (400) or beyond the bounds (413)
     is refused whole, and dead-lettered. Otherwise 200, with the changes of the notifications that
-    validate, while the ones that do not (or belong to another portal) are returned for the
+    validate, while the ones that do not (or belong to a portal not in ``portals``) are returned for the
     dead-letter queue with their reason: HubSpot would retry an error, and they never succeed."""
     try:
         verify_v3(SignedRequest(method, url, body, headers), client_secret, now_ms=now_ms)
@@ -60,11 +60,12 @@ def receive_webhook(
         return WebhookOutcome(413, str(exc), refused=body)
     except MalformedPayload as exc:
         return WebhookOutcome(400, str(exc), refused=body)
-    return accept_notifications(notifications, portal=portal)
+    return accept_notifications(notifications, portals=portals)
 
 
-def accept_notifications(notifications: Sequence[Any], *, portal: str) -> WebhookOutcome:
-    """The changes of the valid notifications of ``portal``; the others with their reason."""
+def accept_notifications(notifications: Sequence[Any], *, portals: Collection[str]) -> WebhookOutcome:
+    """The changes of the valid notifications of the synced ``portals`` (the configuration's
+    ``portals``); the others with their reason."""
     outcome = WebhookOutcome(200, "accepted")
     for raw in notifications:
         try:
@@ -72,7 +73,7 @@ def accept_notifications(notifications: Sequence[Any], *, portal: str) -> Webhoo
         except MalformedPayload as exc:
             outcome.malformed.append((json.dumps(raw), str(exc)))
             continue
-        if event.account != portal:
+        if event.account not in portals:
             outcome.malformed.append((json.dumps(raw), f"portal {event.account} is not synced by this stack"))
             continue
         outcome.events.append(event)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.deals.ports import HubSpotDealsPort
-from shared.ids import OWNER_KEY_PREFIXES, SALESFORCE_KEY_PREFIXES, salesforce_id18
+from shared.ids import ACCOUNT_KEY_PREFIX, OWNER_KEY_PREFIXES, SALESFORCE_KEY_PREFIXES, salesforce_id18
 from shared.models import (
     ACCOUNT,
     COMPANIES,
@@ -41,6 +41,7 @@ from shared.models import (
     ChangeType,
     System,
 )
+from shared.pipeline.poll_reconcile import Polled, PollReconciler
 from shared.ports import HubSpotCompaniesPort, HubSpotPort, SalesforcePort, StatePort
 from shared.times import EPOCH, parse_timestamp, utc_now
 
@@ -105,13 +106,10 @@ class PollRequest(BaseModel):
             return self
         if self.system is None or self.object_type is None:
             raise ValueError("system and object_type are required (or list_id)")
-        polled_only = self.object_type in ACCOUNT_OBJECT_TYPES[self.system]  # account sync: no ids
-        if self.object_type not in OBJECT_TYPES[self.system] and not (polled_only and self.ids is None):
-            allowed = " or ".join(OBJECT_TYPES[self.system])
-            also = " (companies and Accounts are polled, never resynced by id)" if polled_only else ""
-            raise ValueError(
-                f"{self.system.value} object_type must be {allowed}, not {self.object_type!r}{also}"
-            )
+        accounts = self.object_type in ACCOUNT_OBJECT_TYPES[self.system]  # account sync: no owners
+        if self.object_type not in OBJECT_TYPES[self.system] and not (accounts and self.owner_id is None):
+            allowed = " or ".join(OBJECT_TYPES[self.system] + ACCOUNT_OBJECT_TYPES[self.system])
+            raise ValueError(f"{self.system.value} object_type must be {allowed}, not {self.object_type!r}")
         if self.owner_id is not None:
             return self._owner_request()
         if self.ids is None:
@@ -142,10 +140,12 @@ def normalise_id(system: System, object_type: str, record_id: str) -> str:
     text = record_id.strip()
     if system is System.HUBSPOT:
         if not text.isdigit():
-            raise ValueError(f"not a HubSpot contact id: {record_id!r}")
+            raise ValueError(
+                f"not a HubSpot {'company' if object_type == COMPANIES else 'contact'} id: {record_id!r}"
+            )
         return text
     id18 = salesforce_id18(text)  # ValueError for anything but 15/18 alphanumerics
-    expected = SALESFORCE_KEY_PREFIXES.get(id18[:3])
+    expected = ACCOUNT if id18[:3] == ACCOUNT_KEY_PREFIX else SALESFORCE_KEY_PREFIXES.get(id18[:3])
     if expected != object_type:
         raise ValueError(f"{record_id!r} is not a {object_type} id (key prefix {id18[:3]})")
     return id18
@@ -155,10 +155,14 @@ def normalise_id(system: System, object_type: str, record_id: str) -> str:
 class PollResult:
     queued: dict[str, int] = field(default_factory=dict)
     cursors: dict[str, str] = field(default_factory=dict)
+    # per target, the records read that held what hssync last synced (not queued: a reconciling poll)
+    unchanged: dict[str, int] = field(default_factory=dict)
 
     def merge(self, other: PollResult) -> PollResult:
         for name, count in other.queued.items():
             self.queued[name] = self.queued.get(name, 0) + count
+        for name, count in other.unchanged.items():
+            self.unchanged[name] = self.unchanged.get(name, 0) + count
         self.cursors.update(other.cursors)
         return self
 
@@ -195,11 +199,15 @@ class Poller:
         clock: Callable[[], dt.datetime] = utc_now,
         companies: HubSpotCompaniesPort | None = None,
         deals: HubSpotDealsPort | None = None,
+        reconciler: PollReconciler | None = None,
     ) -> None:
         """``companies``: the account sync port, for polling HubSpot companies; ``deals``: the deal
-        sync port, for polling HubSpot deals."""
+        sync port, for polling HubSpot deals; ``reconciler``: what lets a poll from the cursor skip
+        the contacts that hold what hssync last synced (``shared.pipeline.poll_reconcile``); None:
+        every record read is queued."""
         self.companies = companies
         self.deals = deals
+        self.reconciler = reconciler
         self.portal = portal
         self.org_id = org_id
         self.salesforce = salesforce
@@ -220,8 +228,10 @@ class Poller:
             stored = self.state.get_cursor(self.portal, target.cursor_name)
             cursor = dt.datetime.fromisoformat(stored) if stored else None
             start = since or cursor or EPOCH
-            newest, count = self._poll_target(target, start)
+            newest, count, unchanged = self._poll_target(target, start, reconcile=since is None)
             result.queued[target.cursor_name] = count
+            if unchanged:
+                result.unchanged[target.cursor_name] = unchanged
             if newest is not None and (cursor is None or newest > cursor):
                 self.state.set_cursor(self.portal, target.cursor_name, newest.isoformat())
                 result.cursors[target.cursor_name] = newest.isoformat()
@@ -297,39 +307,61 @@ class Poller:
             self.enqueue(events[start : start + ENQUEUE_CHUNK])
 
     # -- reading ---------------------------------------------------------------------------------
-    def _poll_target(self, target: PollTarget, start: dt.datetime) -> tuple[dt.datetime | None, int]:
+    def _poll_target(
+        self, target: PollTarget, start: dt.datetime, *, reconcile: bool
+    ) -> tuple[dt.datetime | None, int, int]:
+        """(the newest stamp read, records queued, records left alone as unchanged)."""
+        reconciler = self._reconciler(target) if reconcile else None
         seen: set[str] = set()
         newest: dt.datetime | None = None
         since = start
+        queued = 0
         while len(seen) < self.max_records:
-            page = self._read(target, since)
-            fresh = [(record_id, stamp) for record_id, stamp in page if record_id not in seen]
+            page = self._read(target, since, reconciler)
+            fresh = [p for p in page if p.id not in seen]
             if fresh:
-                self.enqueue([self._event(target, record_id, stamp) for record_id, stamp in fresh])
-                seen.update(record_id for record_id, _ in fresh)
-                newest = max([stamp for _, stamp in fresh] + ([newest] if newest else []))
+                changed = (
+                    reconciler.to_queue(target.system, target.object_type, fresh) if reconciler else fresh
+                )
+                if changed:
+                    self.enqueue([self._event(target, p.id, p.stamp) for p in changed])
+                queued += len(changed)
+                seen.update(p.id for p in fresh)
+                newest = max([p.stamp for p in fresh] + ([newest] if newest else []))
             if len(page) < PAGE or not fresh:
                 break
             # the next page starts just before the last timestamp: records sharing it are not lost
-            since = max(stamp for _, stamp in page) - dt.timedelta(milliseconds=1)
-        return newest, len(seen)
+            since = max(p.stamp for p in page) - dt.timedelta(milliseconds=1)
+        return newest, queued, len(seen) - queued
 
-    def _read(self, target: PollTarget, since: dt.datetime) -> list[tuple[str, dt.datetime]]:
+    def _reconciler(self, target: PollTarget) -> PollReconciler | None:
+        """The reconciler for a contact target (companies and Accounts are read and queued whole)."""
+        contact_target = target.object_type in OBJECT_TYPES[target.system]
+        return self.reconciler if contact_target else None
+
+    def _read(
+        self, target: PollTarget, since: dt.datetime, reconciler: PollReconciler | None
+    ) -> list[Polled]:
         if target.system is System.HUBSPOT and target.object_type == COMPANIES:
             if self.companies is None:
                 raise ValueError("polling companies needs the companies port (account sync)")
             companies = self.companies.companies_modified_since(since, ["name"], PAGE)
-            return [(c.id, c.updated_at) for c in companies]
+            return [Polled(c.id, c.updated_at, c.properties) for c in companies]
         if target.system is System.HUBSPOT and target.object_type == DEALS:
             if self.deals is None:
                 raise ValueError("polling deals needs the deals port (deal sync)")
             deals = self.deals.deals_modified_since(since, ["dealname"], PAGE)
-            return [(d.id, d.updated_at) for d in deals]
+            return [Polled(d.id, d.updated_at, d.properties) for d in deals]
+        fields = reconciler.read_fields(target.system, target.object_type) if reconciler else None
         if target.system is System.HUBSPOT:
-            contacts = self.hubspot.contacts_modified_since(since, ["email"], PAGE)
-            return [(c.id, c.updated_at) for c in contacts]
-        records = self.salesforce.modified_since(target.object_type, since, ["Id", "SystemModstamp"], PAGE)
-        return [(r.id, _modstamp(r.fields.get("SystemModstamp")) or r.last_modified) for r in records]
+            contacts = self.hubspot.contacts_modified_since(since, fields or ["email"], PAGE)
+            return [Polled(c.id, c.updated_at, c.properties) for c in contacts]
+        wanted = fields or ["Id", "SystemModstamp"]
+        records = self.salesforce.modified_since(target.object_type, since, wanted, PAGE)
+        return [
+            Polled(r.id, _modstamp(r.fields.get("SystemModstamp")) or r.last_modified, r.fields)
+            for r in records
+        ]
 
     def _hubspot_event(self, contact_id: str, stamp: dt.datetime, *, origin: str) -> ChangeEvent:
         return self._event(PollTarget(System.HUBSPOT, "contacts"), contact_id, stamp, origin)

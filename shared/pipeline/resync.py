@@ -4,7 +4,9 @@ parses arguments and sends.
 
 - records by id: HubSpot contact ids, Salesforce Lead (key prefix ``00Q``) and Contact (``003``) ids
   in 15 or 18 characters, or the ``system:object:id`` form that sync health prints in its resync
-  command (``hubspot:contacts:123``, ``salesforce:Lead:00Q...``); one request per object and per
+  command (``hubspot:contacts:123``, ``salesforce:Lead:00Q...``; with account sync, companies and
+  Accounts in that form only: ``hubspot:companies:456``, ``salesforce:Account:001...``); one
+  request per object and per
   :data:`~shared.pipeline.poll.MAX_IDS_PER_REQUEST` ids, no API call until dedupe reads them;
 - an owner, as an owner's sync-health entry names it (``salesforce:User:005...``,
   ``salesforce:Group:00G...`` for a queue): every Lead and Contact it owns;
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from shared.ids import OWNER_KEY_PREFIXES, SALESFORCE_KEY_PREFIXES, salesforce_id18
 from shared.models import SALESFORCE_OBJECTS, System
 from shared.pipeline.poll import (
+    ACCOUNT_OBJECT_TYPES,
     ACCOUNT_TARGETS,
     ALL_TARGETS,
     MAX_IDS_PER_REQUEST,
@@ -81,20 +84,32 @@ def salesforce_owner(text: str, object_type: str, record_id: str) -> RecordRef:
 
 
 def parse_record(text: str) -> RecordRef:
-    """``hubspot:contacts:123``, ``salesforce:Lead:00Q...`` or an owner ``salesforce:User:005...``
-    (sync health's form)."""
+    """``hubspot:contacts:123``, ``salesforce:Lead:00Q...``, an owner ``salesforce:User:005...``, a
+    company ``hubspot:companies:456`` or an Account ``salesforce:Account:001...`` (sync health's
+    form)."""
     system, _, rest = text.strip().partition(":")
     object_type, _, record_id = rest.partition(":")
     if system not in (System.HUBSPOT.value, System.SALESFORCE.value) or not object_type or not record_id:
-        raise ResyncError(f"{text!r}: expected hubspot:contacts:ID or salesforce:Lead|Contact|User|Group:ID")
+        expected = "hubspot:contacts|companies:ID or salesforce:Lead|Contact|Account|User|Group:ID"
+        raise ResyncError(f"{text!r}: expected {expected}")
     if system == System.SALESFORCE.value and object_type in OWNER_KEY_PREFIXES.values():
         return salesforce_owner(text, object_type, record_id)
+    if object_type in ACCOUNT_OBJECT_TYPES[System(system)]:
+        return account_record(text, System(system), object_type, record_id)
     if object_type not in OBJECT_TYPES[System(system)]:
         raise ResyncError(f"{text!r}: hssync does not sync {system} {object_type}")
     ref = hubspot_contact(record_id) if system == System.HUBSPOT.value else salesforce_record(record_id)
     if ref.object_type != object_type:
         raise ResyncError(f"{text!r}: {record_id} is a {ref.object_type} id, not a {object_type} id")
     return ref
+
+
+def account_record(text: str, system: System, object_type: str, record_id: str) -> RecordRef:
+    """A company or an Account (account sync): ``hubspot:companies:ID``, ``salesforce:Account:ID``."""
+    try:
+        return RecordRef(system, object_type, normalise_id(system, object_type, record_id))
+    except ValueError as exc:
+        raise ResyncError(f"{text!r}: {exc}") from exc
 
 
 def list_id_of(text: str) -> str:

@@ -45,7 +45,7 @@ from shared.email_events.retry import WaitingEvent
 from shared.errors import ErrorCategory, TransientApiError
 from shared.intents import IntendedValue, WriteIntent, WrittenSide
 from shared.matching import normalize_email
-from shared.models import CONTACTS, LinkKind
+from shared.models import COMPANIES, CONTACTS, LinkKind
 from shared.ports import ClaimDone, HealthEntry, IntentRecord, Link, LinkCommit
 from shared.state import keys
 from shared.state.base import (
@@ -525,6 +525,28 @@ class DynamoState:
 
     # links removed, record statuses
 
+    def remember_associated(self, portal: str, associated: Mapping[str, Link]) -> None:
+        keys.component("portal", portal)
+
+        def remember(entry: tuple[str, Link]) -> None:
+            company_id, link = entry
+            values = _associated_values(link)
+            if not values:
+                return
+            _refused(  # a link deleted meanwhile: nothing to remember
+                lambda: self.client.update_item(
+                    TableName=self.table_name,
+                    Key=_key(keys.link_by_hubspot(portal, company_id, COMPANIES)),
+                    UpdateExpression="SET #associated = :associated, #associated_at = :associated_at",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeNames={"#associated": "associated", "#associated_at": "associated_at"},
+                    ExpressionAttributeValues={":associated": values["associated"],
+                                               ":associated_at": values["associated_at"]},
+                )
+            )  # fmt: skip
+
+        list(self._each(remember, list(associated.items())))
+
     def delete_links(self, portal: str, hubspot_ids: Sequence[str], *, kind: LinkKind = CONTACTS) -> None:
         contents = self._batch_get(keys.link_by_hubspot(portal, i, kind) for i in dict.fromkeys(hubspot_ids))
         requests: list[dict[str, Any]] = []
@@ -810,11 +832,22 @@ def _link_item(key: keys.Key, link: Link, rev: int) -> Item:
     }
     if link.duplicates:
         item["duplicates"] = {"L": [{"S": d} for d in link.duplicates]}
+    item.update(_associated_values(link))
     if link.linked_at is not None:
         item["linked_at"] = {"S": link.linked_at.isoformat()}
     if link.updated_at is not None:
         item["updated_at"] = {"S": link.updated_at.isoformat()}
     return item
+
+
+def _associated_values(link: Link) -> Item:
+    """What a company link remembers of hssync's association writes, as item attributes."""
+    if not link.associated or link.associated_at is None:
+        return {}
+    return {
+        "associated": {"L": [{"S": c} for c in link.associated]},
+        "associated_at": {"S": link.associated_at.isoformat()},
+    }
 
 
 def link_emails(link: Link) -> list[str]:
@@ -856,6 +889,8 @@ def _link_from_item(item: Item) -> Link:
         linked_at=_datetime(item, "linked_at"),
         updated_at=_datetime(item, "updated_at"),
         duplicates=tuple(d["S"] for d in item.get("duplicates", {}).get("L", [])),
+        associated=tuple(c["S"] for c in item.get("associated", {}).get("L", [])),
+        associated_at=_datetime(item, "associated_at"),
         rev=_rev(item),
         intent=_intent_from(item["intent"]) if "intent" in item else None,
     )

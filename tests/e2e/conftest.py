@@ -66,16 +66,23 @@ def config_text(portal: int) -> str:
 
 
 @contextlib.contextmanager
-def running_stack(state_dir: Path, extra_env: Mapping[str, str]) -> Iterator[LocalStack]:
-    """A sandbox and a stack of the e2e configuration on free ports, stopped on exit."""
+def running_stack(
+    state_dir: Path,
+    extra_env: Mapping[str, str],
+    *,
+    hubspot_portals: int = 1,
+    config: Callable[[Sandbox], str] | None = None,
+) -> Iterator[LocalStack]:
+    """A sandbox and a stack of the e2e configuration (or ``config`` of the sandbox) on free ports,
+    stopped on exit; ``hubspot_portals``: the HubSpot portals the sandbox serves."""
     # LocalStack.reset() purges every queue, and moto (in this process) allows one PurgeQueue per
     # queue per 60 s, as SQS does; a reset before each test needs more
     os.environ[MOTO_STRICT_PURGE] = "false"
-    sandbox = Sandbox(salesforce_port=0, hubspot_port=0, state_dir=state_dir)
+    sandbox = Sandbox(salesforce_port=0, hubspot_port=0, state_dir=state_dir, hubspot_portals=hubspot_portals)
     sandbox.start()
     try:
         config_file = state_dir / "sync.yaml"
-        config_file.write_text(config_text(sandbox.hs_creds.portal_id))
+        config_file.write_text(config(sandbox) if config else config_text(sandbox.hs_creds.portal_id))
         stack = LocalStack(
             sandbox,
             config_file=config_file,

@@ -4,6 +4,7 @@ test asserts both CRMs' final state and that no write follows the settle."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -391,3 +392,35 @@ def test_a_hubspot_company_merge_moves_the_link_to_the_survivor(accounts: World)
     assert company_link(world, linked.id) is None
     assert company_link(world, survivor) is not None  # untouched
     assert len(world.salesforce_rows("Account")) == 2  # a HubSpot merge never deletes an Account
+
+
+def test_a_company_or_an_account_is_resynced_by_id(
+    accounts: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from hubspot.crm.companies import SimplePublicObjectInput
+
+    from infra.cli import main
+
+    world = accounts
+    account = world.salesforce_create("Account", Name="Resync Co", Phone="+1 555 0100")
+    world.settle()
+    (made,) = companies(world)
+    info = world.sandbox.info
+    info.runtime = world.stack.info.to_dict()
+    (tmp_path / "sandbox.json").write_text(info.to_json())
+    with world.events_paused():  # changes hssync does not hear of
+        world.salesforce_update("Account", account, Phone="+1 555 0199")
+        world._as_user(
+            "hubspot",
+            lambda: world.hubspot.crm.companies.basic_api.update(
+                made.id, SimplePublicObjectInput(properties={"domain": "resync.example"})
+            ),
+            write=True,
+        )
+    for record in (f"salesforce:Account:{account}", f"hubspot:companies:{made.id}"):
+        assert main(["resync", record, "--state-dir", str(tmp_path)]) == 0, capsys.readouterr()
+    quiet(world, "the resyncs")
+    assert company(world, made.id)["phone"] == "+1 555 0199"
+    assert world.salesforce_row("Account", account)["Website"] == "resync.example"
+    assert len(companies(world)) == 1
+    assert len(world.salesforce_rows("Account")) == 1

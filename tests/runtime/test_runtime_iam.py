@@ -266,3 +266,27 @@ def _stored(runtime: LocalRuntime, pk: str) -> bool:
         ConsistentRead=True,
     )
     return bool(response["Items"])
+
+
+def test_moto_meters_the_requests_it_serves_by_caller(moto: MotoServer) -> None:
+    """What the cost model counts (infra.runtime.meter): a role session's requests apart from others."""
+    import boto3
+
+    def sqs(session_token: str | None) -> Any:
+        return boto3.session.Session().client(
+            "sqs",
+            endpoint_url=moto.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="AKIDMETERTEST",
+            aws_secret_access_key="secret",
+            aws_session_token=session_token,
+        )
+
+    moto.metered(reset=True)
+    url = sqs(None).create_queue(QueueName=f"metered-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    sqs("a-session").send_message(QueueUrl=url, MessageBody="x" * 70_000)
+    counted = moto.metered()
+    assert counted["requests"]["runtime sqs CreateQueue"] == 1
+    assert counted["requests"]["function sqs SendMessage"] == 1
+    assert counted["billed"]["function sqs requests"] == 2  # 70 KB: two 64 KB chunks
+    assert moto.metered(reset=True)["requests"] == {}

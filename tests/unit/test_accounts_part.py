@@ -231,9 +231,10 @@ def test_a_company_links_through_its_contacts_account_and_is_not_created_twice()
     assert sum(1 for r in world.sf.rows.values() if r.sobject == ACCOUNT) == 2
 
 
-def test_company_records_are_resynced_by_a_poll_of_companies_and_accounts() -> None:
-    from shared.pipeline.apply_companies import resync_command
+def test_company_records_are_resynced_by_id() -> None:
+    from shared.state.keys import resync_command
 
-    assert resync_command("hubspot:companies:9001") == "hssync backfill --accounts"
-    assert resync_command("salesforce:Account:001000000000001AAA") == "hssync backfill --accounts"
+    assert resync_command("hubspot:companies:9001") == "hssync resync hubspot:companies:9001"
+    account = "salesforce:Account:001000000000001AAA"
+    assert resync_command(account) == f"hssync resync {account}"
     assert resync_command("hubspot:contacts:7") == "hssync resync hubspot:contacts:7"

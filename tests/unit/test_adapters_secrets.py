@@ -67,6 +67,7 @@ def test_env_var_pattern_prefers_the_arn_and_fills_the_login_url():
     hubspot = secrets.hubspot()
     assert hubspot.app_id == "2000001"
     assert hubspot.api_url == "https://api.hubapi.com"
+    assert hubspot.access_token is not None
     assert hubspot.access_token.get_secret_value() == "pat-na1-x"
     with pytest.raises(LookupError, match="SALESFORCE_SECRET_ARN or SALESFORCE_SECRET_NAME"):
         secret_id_from_env(("SALESFORCE_SECRET_ARN", "SALESFORCE_SECRET_NAME"), {})
@@ -142,3 +143,39 @@ def test_identity_url_gives_org_and_user():
     )
     assert identity_ids(None) == (None, None)
     assert identity_ids("https://x/elsewhere") == (None, None)
+
+
+def test_hubspot_secret_of_one_portal_serves_every_portal_with_its_token():
+    secret = HubSpotSecret.model_validate({"access_token": "pat", "client_secret": "s"})
+    assert secret.token().get_secret_value() == "pat"
+    assert secret.token("1000002").get_secret_value() == "pat"
+
+
+def test_hubspot_secret_of_several_portals_has_a_token_per_portal():
+    secret = HubSpotSecret.model_validate(
+        {
+            "portals": {1000001: {"access_token": "pat-1"}, "1000002": {"access_token": "pat-2"}},
+            "client_secret": "s",
+        }
+    )
+    assert secret.token("1000001").get_secret_value() == "pat-1"
+    assert secret.token("1000002").get_secret_value() == "pat-2"
+    with pytest.raises(LookupError, match="1000003"):
+        secret.token("1000003")
+    with pytest.raises(LookupError):
+        secret.token()
+
+
+def test_hubspot_secret_portal_entry_wins_over_the_top_level_token():
+    secret = HubSpotSecret.model_validate(
+        {"access_token": "pat", "portals": {"7": {"access_token": "pat-7"}}, "client_secret": "s"}
+    )
+    assert secret.token("7").get_secret_value() == "pat-7"
+    assert secret.token("8").get_secret_value() == "pat"
+
+
+def test_hubspot_secret_needs_a_token():
+    with pytest.raises(ValidationError, match="access_token"):
+        HubSpotSecret.model_validate({"client_secret": "s"})
+    with pytest.raises(ValidationError):
+        HubSpotSecret.model_validate({"portals": {"7": {}}, "client_secret": "s"})

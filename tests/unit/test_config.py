@@ -232,3 +232,26 @@ def test_the_repository_shows_configurations():
 @pytest.mark.parametrize(("name", "text"), _yaml_examples(), ids=[name for name, _ in _yaml_examples()])
 def test_every_configuration_of_the_readme_and_config_parses(name, text):
     assert parse_config(text).version == 1
+
+
+def test_creation_settings_per_portal_replace_creation_for_that_portal():
+    config = parse_config(
+        "portals: [1, 2]\ncreation: {salesforce_to_hubspot: do_nothing}\n"
+        "portal_creation:\n  2: {salesforce_to_hubspot: create_or_update, hubspot_to_salesforce: contact}\n"
+    )
+    assert config.creation_of(1).salesforce_to_hubspot == "do_nothing"
+    assert config.creation_of("2").salesforce_to_hubspot == "create_or_update"
+    assert config.for_portal(2).creation.hubspot_to_salesforce == "contact"
+    assert config.for_portal(1).creation == config.creation
+    (warning,) = config.warnings()  # portal 2 creates contacts for the other portal's leads
+    assert "do_nothing" in warning
+    every_portal_safe = parse_config(
+        "portals: [1, 2]\nportal_creation:\n  1: {salesforce_to_hubspot: do_nothing}\n"
+        "  2: {salesforce_to_hubspot: do_nothing}\n"
+    )
+    assert every_portal_safe.warnings() == []
+
+
+def test_creation_settings_of_a_portal_not_synced_are_refused():
+    with pytest.raises(ConfigError, match="portal_creation"):
+        parse_config("portals: [1]\nportal_creation:\n  3: {salesforce_to_hubspot: do_nothing}\n")

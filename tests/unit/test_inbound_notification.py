@@ -129,6 +129,22 @@ def test_merges_and_association_changes_name_their_records():
     )
 
 
+def test_an_association_change_says_whether_the_association_was_removed():
+    fields = {"subscriptionType": "contact.associationChange", "objectId": ..., "propertyName": ...,
+              "propertyValue": ..., "fromObjectId": 3, "toObjectId": 4}  # fmt: skip
+    added = parse_notification(_note(**fields, associationRemoved=False))
+    removed = parse_notification(_note(**fields, associationRemoved=True))
+    assert (added.change_type, added.related_ids, added.association_removed) == (
+        ChangeType.ASSOCIATION,
+        ("4",),
+        False,
+    )
+    assert removed.association_removed
+    assert not parse_notification(_note(**fields)).association_removed
+    malformed = _note(**fields, associationRemoved="yes")
+    assert "associationRemoved is not true or false: 'yes'" in _reason(malformed)
+
+
 def test_a_numeric_source_id_is_kept_as_text():
     event = parse_notification(_note(changeSource="INTEGRATION", sourceId=2000001))
     assert (event.origin, event.origin_id) == ("INTEGRATION", "2000001")

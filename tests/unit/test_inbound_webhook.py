@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from shared.observability import mask_emails
-from shared.pipeline.inbound import receive_webhook, request_url
+from shared.pipeline.inbound import accept_notifications, receive_webhook, request_url
 from shared.webhook_signature import sign_v3
 
 SECRET = "app-secret"
@@ -30,7 +30,13 @@ def _call(body: str, *, timestamp: int = NOW, secret: str = SECRET, url: str = U
         "X-HubSpot-Request-Timestamp": str(timestamp),
     }
     return receive_webhook(
-        method="POST", url=URL, body=body, headers=headers, client_secret=SECRET, now_ms=NOW, portal="1000001"
+        method="POST",
+        url=URL,
+        body=body,
+        headers=headers,
+        client_secret=SECRET,
+        now_ms=NOW,
+        portals={"1000001"},
     )
 
 
@@ -141,3 +147,14 @@ def test_a_notification_repeated_within_a_request_is_one_change():
         ("delete", "7"),
         ("update", "8"),
     ]
+
+
+def test_the_notifications_of_every_configured_portal_are_accepted_the_others_refused():
+    body = [
+        _notification(),
+        _notification(eventId=8, objectId=56, portalId=1000002),
+        _notification(portalId=7),
+    ]
+    outcome = accept_notifications(body, portals={"1000001", "1000002"})
+    assert sorted((e.account, e.record_id) for e in outcome.events) == [("1000001", "55"), ("1000002", "56")]
+    assert [reason for _, reason in outcome.malformed] == ["portal 7 is not synced by this stack"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,43 @@ def test_every_module_of_the_layer_is_imported_from_a_handler():
     reachable |= OPERATOR_ONLY | _reachable([sources[name] for name in OPERATOR_ONLY], sources)
     unused = sorted(set(sources) - reachable)
     assert not unused, f"in the layer but imported by no function (move them where their users are): {unused}"
+
+
+def test_no_handler_imports_the_operators_code():
+    """The operator's modules are the CLI's: a handler that imports one pays for it at every cold start."""
+    for handler in _handler_sources():
+        loaded = _reachable([handler], _layer_sources())
+        assert not loaded & OPERATOR_ONLY, (
+            f"{handler.relative_to(ROOT)} imports {sorted(loaded & OPERATOR_ONLY)}"
+        )
+
+
+def test_the_layer_ships_bytecode_for_the_runtime_python(tmp_path):
+    """What ``sam build`` runs (``make -n``: printed, not run): the bytecode is compiled by the runtime's
+    Python after the installer's stale caches are removed, with hashes a zip's timestamps cannot void."""
+    runtime = TEMPLATE["Globals"]["Function"]["Runtime"]
+    done = subprocess.run(
+        [
+            "make",
+            "-n",
+            "-s",
+            "-f",
+            str(ROOT / "layer" / "Makefile"),
+            "build-SharedLayer",
+            f"ARTIFACTS_DIR={tmp_path}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    commands = done.stdout.splitlines()
+    compile_at = next(i for i, line in enumerate(commands) if "compileall" in line)
+    assert commands[compile_at].startswith(f"{runtime} -m compileall ")
+    assert "--invalidation-mode unchecked-hash" in commands[compile_at]
+    assert f'"{tmp_path}/python"' in commands[compile_at]
+    assert compile_at == len(commands) - 1, "nothing may follow the compilation (it would be left uncompiled)"
+    assert any("__pycache__" in line and "rm -rf" in line for line in commands[:compile_at])
 
 
 def test_deployed_code_imports_nothing_the_layer_lacks():

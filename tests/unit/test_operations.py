@@ -19,7 +19,8 @@ from shared.operations.export import CSV_COLUMNS, health_csv, health_json
 from shared.operations.health import HealthCategory, HealthFilter, category_counts, health_rows
 from shared.operations.progress import Snapshot, dead_lettered, outcomes, phase, verdict
 from shared.operations.queues import QUEUES, by_name, logical_ids, output_key
-from shared.operations.status import QueueDepth, gather, latest_by_source, seen_cursor
+from shared.operations.status import QueueDepth, gather
+from shared.pipeline.activity import latest_by_source, seen_cursor
 from shared.ports import HealthEntry
 from shared.queues import dead_letter_messages
 from tests.memory_state import MemoryCrmStateStore, MemoryState

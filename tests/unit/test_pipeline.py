@@ -12,9 +12,10 @@ from shared.config import SyncConfig, parse_config
 from shared.errors import ApiFailure, ErrorCategory
 from shared.models import ChangeEvent, ChangeType, System
 from shared.pipeline.apply import Applier, ApplyResult
-from shared.pipeline.dedupe import Deduper, fill_batches
+from shared.pipeline.dedupe import LINK_WAIT_DEFERRALS, OWN_CREATION_DEFERRALS, Deduper, fill_batches
 from tests.fakes import APP_ID, PORTAL, Clock, FakeHubSpot, FakeSalesforce
 from tests.memory_state import MemoryState
+from tests.unit.dedupe_support import USER
 
 
 @dataclass
@@ -434,6 +435,34 @@ def test_the_owner_salesforce_gave_our_new_record_is_learnt_from_its_change_even
     assert plan.owner.salesforce == "005000000000009AAA"
     assert (world.sf.calls, world.hs.calls) == (0, 0)  # no read: the event said who owns it
     assert world.deduper().process([echo]).skipped["echo of our own write"] == 1  # no owner reported
+
+
+def test_an_assigned_owner_whose_creation_overtook_its_link_waits_for_the_link(world):
+    world.hs.add(email="early@example.com", lastname="Early")
+    plans = world.deduper().process(world.hs.drain_events()).plans
+    saved, world.state = world.state, MemoryState(clock=world.clock)  # apply's link not recorded yet
+    world.applier().apply(plans)
+    world.state = saved
+    (echo,) = world.sf.drain_events()
+    assigned = echo.model_copy(update={"reported": {"OwnerId": "005000000000009AAA"}})
+    world.sf.calls = world.hs.calls = 0
+    result = world.deduper().process([assigned])
+    assert result.retry == [assigned]  # waits for the link instead of passing as an echo
+    assert (world.sf.calls, world.hs.calls) == (0, 0)
+    late = assigned.model_copy(update={"attempt": LINK_WAIT_DEFERRALS})
+    assert world.deduper().process([late]).skipped["echo of our own write"] == 1
+
+
+def test_with_several_portals_an_assigned_owner_waits_for_its_link_only_briefly():
+    world = World(parse_config("portals: [1000001, 1000002]\ncreation: {salesforce_to_hubspot: do_nothing}"))
+    world.sf.add("Lead", Email="other@example.com", LastName="Other", Company="C")
+    (made,) = world.sf.drain_events()
+    created = made.model_copy(
+        update={"origin": f"{made.origin};client=hssync", "reported": {"OwnerId": USER}}
+    )
+    assert world.deduper().process([created]).retry == [created]  # maybe this portal's, not linked yet
+    late = created.model_copy(update={"attempt": OWN_CREATION_DEFERRALS})
+    assert world.deduper().process([late]).skipped["echo of our own write"] == 1  # another portal's
 
 
 def test_a_skipped_contact_that_syncs_later_loses_its_skip_status(world):

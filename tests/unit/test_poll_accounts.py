@@ -72,11 +72,15 @@ def test_polling_companies_without_the_port_is_refused():
         poller(None, []).poll([ACCOUNT_TARGETS[0]])
 
 
-def test_poll_requests_take_companies_and_accounts_but_not_their_ids():
+def test_poll_requests_take_companies_and_accounts_and_their_ids_but_not_their_owners():
     assert PollRequest(system=System.HUBSPOT, object_type="companies").kind == "poll"
     assert PollRequest(system=System.SALESFORCE, object_type="Account").kind == "poll"
-    with pytest.raises(ValidationError, match="never resynced by id"):
-        PollRequest(system=System.HUBSPOT, object_type="companies", ids=("5",))
+    assert PollRequest(system=System.HUBSPOT, object_type="companies", ids=("5",)).kind == "ids"
+    assert (
+        PollRequest(system=System.SALESFORCE, object_type="Account", ids=("0015g00000AbCdE",)).kind == "ids"
+    )
+    with pytest.raises(ValidationError, match="must be"):
+        PollRequest(system=System.SALESFORCE, object_type="Account", owner_id="0055g00000AbCdE")
     with pytest.raises(ValidationError, match="must be"):
         PollRequest(system=System.HUBSPOT, object_type="deals")
 

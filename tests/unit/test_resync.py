@@ -74,9 +74,14 @@ def test_salesforce_ids_become_18_characters_and_their_object_comes_from_the_key
         ({"salesforce_ids": ["00Q-bad"]}, "is not a Salesforce id"),
         ({"hubspot_ids": ["12a"]}, "is not a HubSpot contact id"),
         ({"list_ids": ["my list"]}, "is not a HubSpot list id"),
-        ({"records": ["salesforce:Account:0015g00000AbCdE"]}, "does not sync salesforce Account"),
+        ({"records": ["salesforce:Opportunity:0065g00000AbCdE"]}, "does not sync salesforce Opportunity"),
+        ({"records": ["salesforce:Account:00Q5g00000AbCdE"]}, "is not a Account id (key prefix 00Q"),
+        ({"records": ["hubspot:companies:12a"]}, "not a HubSpot company id"),
         ({"records": [f"salesforce:Contact:{LEAD15}"]}, "is a Lead id, not a Contact id"),
-        ({"records": ["123"]}, "expected hubspot:contacts:ID"),
+        (
+            {"records": ["123"]},
+            r"expected hubspot:contacts\|companies:ID or salesforce:Lead\|Contact\|Account",
+        ),
         ({"since": dt.datetime(2024, 1, 1, tzinfo=dt.UTC), "hubspot_ids": ["1"]}, "--since goes with --all"),
         ({}, "nothing to resync"),
     ],
@@ -84,6 +89,15 @@ def test_salesforce_ids_become_18_characters_and_their_object_comes_from_the_key
 def test_arguments_that_name_no_synced_record_are_clear_errors(kwargs, message):
     with pytest.raises(ResyncError, match=message.replace("(", r"\(")):
         resync_requests(**kwargs)
+
+
+def test_a_company_or_an_account_is_resynced_by_id_in_the_sync_health_form():
+    account = "0015g00000AbCdE"
+    requests = resync_requests(records=["hubspot:companies:456", f"salesforce:Account:{account}"])
+    by_object = {r.object_type: r for r in requests}
+    assert by_object["companies"].ids == ("456",)
+    assert by_object["Account"].ids == (salesforce_id18(account),)
+    assert all(r.kind == "ids" for r in requests)
 
 
 def test_the_sync_health_form_is_accepted_as_is():
@@ -149,9 +163,10 @@ def test_valid_poll_requests(body):
         ({"system": "salesforce", "object_type": "Lead", "ids": [CONTACT15]}, "is not a Lead id"),
         ({"system": "salesforce", "object_type": "Lead", "ids": ["nope"]}, "not a Salesforce id"),
         (
-            {"system": "salesforce", "object_type": "Account", "ids": ["0015g00000AbCdE"]},
-            "must be Lead or Contact",
+            {"system": "salesforce", "object_type": "Opportunity", "ids": ["0065g00000AbCdE"]},
+            "must be Lead or Contact or Account",
         ),
+        ({"system": "salesforce", "object_type": "Account", "ids": [CONTACT15]}, "is not a Account id"),
         ({"system": "hubspot", "object_type": "contacts", "id": ["1"]}, "Extra inputs are not permitted"),
         ({"list_id": "12", "ids": ["1"]}, "takes no ids"),
         ({"list_id": "abc"}, "should match pattern"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -477,3 +478,27 @@ def test_a_claim_released_between_the_refused_write_and_the_read_is_a_transient_
         state.claim_creation("100", "Lead", "ann@example.com", "event-1")
     assert isinstance(caught.value.__cause__, ClientError)
     assert spy.calls == {"put_item": 1, "get_item": 1}
+
+
+def test_a_company_link_keeps_the_contacts_hssync_associated(
+    aws: Any, table: str, state: DynamoState
+) -> None:
+    at = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    link = Link("100", "9001", "Account", "001000000000001AAA", {}, associated=("11", "12"), associated_at=at)
+    state.save_links([link], kind="companies")
+    stored = state.links_by_hubspot("100", ["9001"], kind="companies")["9001"]
+    assert (stored.associated, stored.associated_at) == (("11", "12"), at)
+    later = at + dt.timedelta(seconds=5)
+    state.remember_associated("100", {"9001": replace(stored, associated=("13",), associated_at=later)})
+    again = state.links_by_hubspot("100", ["9001"], kind="companies")["9001"]
+    assert (again.associated, again.associated_at, again.rev) == (
+        ("13",),
+        later,
+        stored.rev,
+    )  # no new revision
+    state.remember_associated("100", {"9002": again})  # no such link: nothing stored
+    assert state.links_by_hubspot("100", ["9002"], kind="companies") == {}
+    state.save_links(
+        [Link("100", "9001", "Account", "001000000000001AAA", {"name": ("A", "A")})], kind="companies"
+    )
+    assert state.links_by_hubspot("100", ["9001"], kind="companies")["9001"].associated == ()

@@ -119,7 +119,7 @@ class MotoDirectory:
             return None
 
 
-def _body(environ: dict[str, Any]) -> bytes:
+def read_body(environ: dict[str, Any]) -> bytes:
     """Read the request body and put it back for the application."""
     length = int(environ.get("CONTENT_LENGTH") or 0)
     stream = environ["wsgi.input"]
@@ -131,7 +131,7 @@ def _body(environ: dict[str, Any]) -> bytes:
     return body
 
 
-def _params(environ: dict[str, Any], body: bytes) -> tuple[str | None, dict[str, Any]]:
+def operation_and_params(environ: dict[str, Any], body: bytes) -> tuple[str | None, dict[str, Any]]:
     """The operation and the parameters of a JSON, query or RPC v2 request."""
     if environ.get("HTTP_CONTENT_ENCODING") == "gzip" and body:
         try:
@@ -176,7 +176,7 @@ class IamEnforcer:
         principal = self.directory.principal(access_key_id)
         if principal is None:
             return self.app(environ, start_response)
-        operation, params = _params(environ, _body(environ))
+        operation, params = operation_and_params(environ, read_body(environ))
         json_protocol = "json" in str(environ.get("CONTENT_TYPE") or "")
         if operation is None:
             message = f"User: {principal.arn} made a {service} call the local IAM check cannot identify"

@@ -61,7 +61,13 @@ class HubSpotAdapter(
 
     @classmethod
     def from_secret(
-        cls, secret: HubSpotSecret, *, policy: RetryPolicy | None = None, **kwargs: Any
+        cls,
+        secret: HubSpotSecret,
+        *,
+        portal: str | None = None,
+        policy: RetryPolicy | None = None,
+        **kwargs: Any,
     ) -> HubSpotAdapter:
+        """The adapter of ``portal`` (its token in the secret; see ``shared.adapters.secrets``)."""
         kwargs.setdefault("retrier", Retrier(policy or RetryPolicy.from_env()))
-        return cls(secret.access_token.get_secret_value(), host=secret.api_url, **kwargs)
+        return cls(secret.token(portal).get_secret_value(), host=secret.api_url, **kwargs)

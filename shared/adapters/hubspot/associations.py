@@ -38,8 +38,8 @@ _PATH = "/crm/v4/associations/{fromObjectType}/{toObjectType}/batch/{operation}"
 
 
 def pair_key(pair: AssociationPair) -> str:
-    """How an association write is named in its outcome: ``<from id>:<to id>``."""
-    return f"{pair.from_id}:{pair.to_id}"
+    """How an association write is named in its outcome (``AssociationPair.key``)."""
+    return pair.key
 
 
 class HubSpotAssociations(HubSpotTransport):

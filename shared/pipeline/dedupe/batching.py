@@ -10,7 +10,7 @@ object (a person editing records) is never held, so single edits keep their late
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from shared.models import ChangeEvent, System
 from shared.pipeline.dedupe.echo import made_in_salesforce_by_hssync
@@ -22,19 +22,25 @@ BULK_CHANGES = 50
 
 
 def fill_batches(
-    events: Sequence[ChangeEvent], *, chunk: int = HUBSPOT_CHUNK, bulk: int = BULK_CHANGES
+    events: Sequence[ChangeEvent],
+    *,
+    chunk: int = HUBSPOT_CHUNK,
+    bulk: int = BULK_CHANGES,
+    objects: Collection[str] = SF_OBJECTS,
 ) -> tuple[list[ChangeEvent], list[ChangeEvent]]:
     """Splits a batch into what to work on now and what to hold back for the next batch, so that
     under a bulk load the HubSpot calls a batch makes are full.
 
-    Per Salesforce object, counting distinct records: more than a chunk -> whole chunks now, the
-    rest held; a part of a chunk that looks like a bulk load (at least ``bulk`` records, none held
-    before) -> all held, to be joined by what arrives next. Records held before are always worked
-    on now, so nothing waits more than one extra batch. Held events come back marked ``held``;
-    HubSpot notifications, deletions and hssync's own changes are never held.
+    Per Salesforce object of ``objects`` (Leads and Contacts; with account sync on, Accounts too:
+    their companies are read and created 100 a call as well), counting distinct records: more than
+    a chunk -> whole chunks now, the rest held; a part of a chunk that looks like a bulk load (at
+    least ``bulk`` records, none held before) -> all held, to be joined by what arrives next.
+    Records held before are always worked on now, so nothing waits more than one extra batch. Held
+    events come back marked ``held``; HubSpot notifications, deletions and hssync's own changes are
+    never held.
     """
     hold: set[tuple[str, str]] = set()
-    for sf_object, seen in _records(events).items():
+    for sf_object, seen in _records(events, objects).items():
         hold.update((sf_object, rid) for rid in _to_hold(seen, chunk, bulk))
 
     def waits(event: ChangeEvent) -> bool:
@@ -45,12 +51,12 @@ def fill_batches(
     return now, held
 
 
-def _records(events: Sequence[ChangeEvent]) -> dict[str, dict[str, bool]]:
+def _records(events: Sequence[ChangeEvent], objects: Collection[str]) -> dict[str, dict[str, bool]]:
     """Object -> record id -> whether it was held before, in arrival order, of the changes that
     cost HubSpot calls."""
     records: dict[str, dict[str, bool]] = {}
     for event in events:
-        if _fills_hubspot_calls(event):
+        if _fills_hubspot_calls(event, objects):
             seen = records.setdefault(event.object_type, {})
             seen[event.record_id] = seen.get(event.record_id, False) or event.held
     return records
@@ -70,10 +76,10 @@ def _to_hold(seen: dict[str, bool], chunk: int, bulk: int) -> list[str]:
     return fresh[len(fresh) - (total - keep) :]
 
 
-def _fills_hubspot_calls(event: ChangeEvent) -> bool:
+def _fills_hubspot_calls(event: ChangeEvent, objects: Collection[str]) -> bool:
     return (
         event.system is System.SALESFORCE
-        and event.object_type in SF_OBJECTS
+        and event.object_type in objects
         and event.change_type in READABLE
         and not made_in_salesforce_by_hssync(event)
     )

@@ -12,14 +12,14 @@ from collections.abc import Callable, Sequence
 
 from shared.config import SyncConfig
 from shared.deals.ports import HubSpotDealsPort, SalesforceOpportunitiesPort
-from shared.models import DEALS, ChangeEvent, ChangeType, System
+from shared.models import ACCOUNT, DEALS, ChangeEvent, ChangeType, System
 from shared.pipeline.dedupe.accounts import AccountsPart, CompanySchema
 from shared.pipeline.dedupe.batching import fill_batches
 from shared.pipeline.dedupe.contacts import ContactSchema, ContactsPart
 from shared.pipeline.dedupe.deals import DealSchema, DealsPart
 from shared.pipeline.dedupe.outcome import Decision, DedupeResult, Skip
 from shared.pipeline.dedupe.parts import Batch, ObjectPart, PartFactory
-from shared.pipeline.dedupe.records import READABLE, hs_key
+from shared.pipeline.dedupe.records import READABLE, SF_OBJECTS, hs_key
 from shared.pipeline.fields import FieldTypes
 from shared.ports import HubSpotCompaniesPort, HubSpotPort, SalesforceAccountsPort, SalesforcePort, StatePort
 
@@ -58,8 +58,11 @@ class Deduper:
         # the kinds of synced objects, each offered every change in this order (the accounts part
         # notes the Contacts whose Account changed and leaves them to the contacts part)
         self.parts: tuple[PartFactory, ...] = (self._contacts,)
+        self.bulk_objects: tuple[str, ...] = SF_OBJECTS  # the objects whose bulk loads fill batches
         if companies is not None and accounts is not None:
             self.parts = (self._accounts, self._contacts)
+            if config.accounts.enabled:
+                self.bulk_objects = (*SF_OBJECTS, ACCOUNT)
         self.deals = deals  # the deal sync port (the same adapter); without it deals are not synced
         self.opportunities = opportunities  # contact roles, for lifecycle stages from opportunities
         self._deal_schema: DealSchema | None = None
@@ -98,7 +101,7 @@ class Deduper:
 
     def process(self, events: Sequence[ChangeEvent]) -> DedupeResult:
         result = DedupeResult()
-        events, result.held = fill_batches(events)
+        events, result.held = fill_batches(events, objects=self.bulk_objects)
         batch = Batch(
             config=self.config,
             portal=self.portal,

@@ -10,7 +10,7 @@ from shared.guardrails.allocation import lane_of
 from shared.guardrails.gate import Guards, Hold, run_guarded
 from shared.models import ChangeEvent
 from shared.observability import logger, metrics
-from shared.operations.status import latest_by_source, seen_cursor
+from shared.pipeline.activity import latest_by_source, seen_cursor
 from shared.pipeline.dedupe import DedupeResult
 from shared.pipeline.plans import pack_sendable
 from shared.pipeline.sqs_batch import SqsBatch

@@ -5,12 +5,13 @@ the shared owner cache."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.guardrails.gate import REFUSALS, Guards, Hold, run_guarded
 from shared.observability import logger, metrics
-from shared.owners.stage import OwnerStage
-from shared.pipeline.plans import PlanBatch, pack_sendable
+from shared.owners.directory import OwnerDirectory
+from shared.owners.stage import OwnerResult
+from shared.pipeline.plans import PlanBatch, SyncPlan, pack_sendable
 from shared.pipeline.sqs_batch import SqsBatch
 from shared.pipeline.stages.base import RETRIED
 from shared.queues import Queue
@@ -19,11 +20,18 @@ if TYPE_CHECKING:
     from shared.ports import StatePort
 
 
+class Owners(Protocol):
+    """``shared.owners.stage.OwnerStage``, or one per portal (``shared.pipeline.portals``)."""
+
+    def process(self, plans: Sequence[SyncPlan]) -> OwnerResult: ...
+    def refresh(self) -> OwnerDirectory: ...
+
+
 class OwnersStage:
     def __init__(
         self,
         *,
-        owners: Callable[[], OwnerStage],
+        owners: Callable[[], Owners],
         state: StatePort,
         portal: str,
         writes: Queue,

@@ -164,5 +164,7 @@ class PollStage:
                 metrics.add_metric(name="InclusionListUnreadable", unit="Count", value=1)
         queued = sum(result.queued.values())
         metrics.add_metric(name="PolledChanges", unit="Count", value=queued)
-        logger.info("scheduled poll", extra={"queued": result.queued})
+        # read but not queued: they held what hssync last synced (shared.pipeline.poll_reconcile)
+        metrics.add_metric(name="PolledUnchanged", unit="Count", value=sum(result.unchanged.values()))
+        logger.info("scheduled poll", extra={"queued": result.queued, "unchanged": result.unchanged})
         return result

@@ -2,14 +2,20 @@
 signature v3, queue one change per notification, answer fast. Invalid signature or stale
 timestamp: 401 and nothing queued. A signed request that is not a JSON array (400) or beyond the
 bounds (413, ``shared.inbound.hubspot``): dead-lettered whole, nothing queued. A notification that
-cannot be synced (invalid, or another portal's): the dead-letter queue with its reason, while the
-request's valid ones are queued and the answer is 200 (HubSpot would retry an error in vain)."""
+cannot be synced (invalid, or of a portal that is not in the configuration's ``portals``): the
+dead-letter queue with its reason, while the request's valid ones are queued and the answer is 200
+(HubSpot would retry an error in vain).
+
+An unknown portal's notification goes to the dead-letter queue, not to sync health: it names no
+record of a synced portal (sync health is kept per portal), the operator sees the dead letters and
+their reasons (``hssync status``, ``hssync dead-letters``), and once the portal is added to
+``portals`` the very notification can be replayed from there."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import LambdaFunctionUrlEvent
@@ -46,10 +52,13 @@ class WebhookStage:
         dead_letter: DeadLetters,
         received: RequestLog | None = None,
         clock_ms: Callable[[], int] = now_ms,
+        portals: Callable[[], Collection[str]] | None = None,
     ) -> None:
         """``client_secret``: the HubSpot app's, read when a request comes (it signs them).
-        ``received``: the signed requests already received (a copy of one queues nothing)."""
+        ``received``: the signed requests already received (a copy of one queues nothing).
+        ``portals``: the portals synced (the configuration's); by default ``portal`` alone."""
         self.portal = portal
+        self.portals = portals or (lambda: (portal,))
         self.client_secret = client_secret
         self.changes = changes
         self.dead_letter = dead_letter
@@ -65,7 +74,7 @@ class WebhookStage:
             headers=headers,
             client_secret=self.client_secret(),
             now_ms=self.clock_ms(),
-            portal=self.portal,
+            portals=self.portals(),
         )
         if outcome.status != UNAUTHORIZED and self.replayed(headers):
             return answer(200, "already received")

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from shared.ids import salesforce_id18
 from shared.models import ACCOUNT, COMPANIES, CONTACT, CONTACTS, ChangeEvent, ChangeType, System
 from shared.pipeline.dedupe.accounts.deleted import AccountDeletions
+from shared.pipeline.dedupe.accounts.echoes import OwnAssociations
 from shared.pipeline.dedupe.accounts.from_hubspot import FromHubSpot
 from shared.pipeline.dedupe.accounts.from_salesforce import FromSalesforce
 from shared.pipeline.dedupe.accounts.moves import Moves
@@ -50,6 +51,7 @@ class AccountsPart:
         self.deleted: dict[str, ChangeEvent] = {}
         self.moved_in_hubspot: dict[str, ChangeEvent] = {}  # contact id -> its association change
         self.moved_in_salesforce: dict[str, ChangeEvent] = {}  # Contact id -> its AccountId change
+        self.own_associations = OwnAssociations()  # hssync's own association writes coming back
 
     def take(self, event: ChangeEvent) -> Decision | bool:
         if not self.enabled:
@@ -81,6 +83,7 @@ class AccountsPart:
             contact = _associated_contact(event)
             if contact is not None:
                 self.moved_in_hubspot[contact] = event
+                self.own_associations.note(contact, event)
             return contact is not None
         if event.object_type == COMPANIES and event.change_type in READABLE:
             earlier = self.companies.get(event.record_id)
@@ -97,6 +100,7 @@ class AccountsPart:
             self.moved_in_salesforce[event.record_id] = event
 
     def decide(self) -> Iterator[Decision]:
+        yield from self.own_associations.answer(self.tools, self.moved_in_hubspot)
         if self.moved_in_hubspot or self.moved_in_salesforce:
             moves = Moves(self.tools)
             yield from moves.decide(self.moved_in_hubspot, self.moved_in_salesforce)
