@@ -68,6 +68,13 @@ class HubSpotDealsPort(Protocol):
         """Makes each company (``to_id``) its deal's (``from_id``) primary company."""
         ...
 
+    def associate_deal_contacts(
+        self, labelled: Sequence[tuple[AssociationPair, str | None]]
+    ) -> list[WriteOutcome]:
+        """Associates each contact (``to_id``) with its deal (``from_id``), with the association label
+        of the given name where the portal has one."""
+        ...
+
     def associations(self, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list[Association]]:
         """Each deal's associations to ``to_type`` (the primary one marked)."""
         ...

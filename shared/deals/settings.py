@@ -26,6 +26,10 @@ OPPORTUNITY_STAGE_FIELD = "StageName"
 OPPORTUNITY_ACCOUNT_FIELD = "AccountId"
 OPPORTUNITY_CLOSED_FIELD = "IsClosed"
 OPPORTUNITY_WON_FIELD = "IsWon"
+# an OpportunityContactRole row: its Opportunity, its Contact, whether it is the primary one
+ROLE_OPPORTUNITY_FIELD = "OpportunityId"
+ROLE_CONTACT_FIELD = "ContactId"
+ROLE_PRIMARY_FIELD = "IsPrimary"
 DEAL_STAGE_PROPERTY = "dealstage"
 DEAL_PIPELINE_PROPERTY = "pipeline"
 # not field mappings: ids, the owner (owners stage, S17), the stage (deals.pipelines), the account and

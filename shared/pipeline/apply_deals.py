@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 from shared.deals.lifecycle import LIFECYCLE_PROPERTY, ORDER, lifecycle_writes
 from shared.deals.ports import HubSpotDealsPort
+from shared.deals.settings import ROLE_CONTACT_FIELD, ROLE_OPPORTUNITY_FIELD, ROLE_PRIMARY_FIELD
 from shared.errors import ApiFailure, ErrorCategory, TransientApiError
 from shared.ids import salesforce_id18
-from shared.models import DEALS, OPPORTUNITY, ChangeEvent, ChangeType, System
+from shared.models import DEALS, OPPORTUNITY, OPPORTUNITY_CONTACT_ROLE, ChangeEvent, ChangeType, System
 from shared.observability import logger
 from shared.pipeline.apply import ApplyResult
 from shared.pipeline.plans import HealthNote, SyncedPair, SyncPlan, is_claimant
@@ -79,6 +80,8 @@ class DealApplier:
         self._create(portal, pairs, "hubspot", result)
         self._update(pairs, result)
         self._associate(pairs, result)
+        self._associate_contacts(pairs, result)
+        self._add_roles(pairs, result)
         self._archive(portal, pairs, result)
         self._forget(portal, pairs, result)
         self._lifecycle(pairs, result)
@@ -186,6 +189,51 @@ class DealApplier:
             return
         for pair, outcome in zip(todo, outcomes, strict=False):
             self._count(pair, "hubspot", outcome, "salesforce_to_hubspot.deal_companies_set", result)
+
+    def _associate_contacts(self, pairs: list[_Pair], result: ApplyResult) -> None:
+        """Each deal's contacts, from its Opportunity's contact roles (one batched call)."""
+        todo = [
+            (p, c, label) for p in pairs if p.deal_id and p.hubspot_ok for c, label in p.plan.contacts_of_deal
+        ]
+        if not todo:
+            return
+        labelled = [(AssociationPair(str(p.deal_id), c), label) for p, c, label in todo]
+        try:
+            outcomes = self.deals.associate_deal_contacts(labelled)
+        except TransientApiError as exc:
+            logger.warning("deal contacts of %d deals failed; decided again: %s", len(todo), exc)
+            for pair, _, _ in todo:
+                pair.transient = True
+            return
+        for (pair, _, _), outcome in zip(todo, outcomes, strict=False):
+            self._count(pair, "hubspot", outcome, "salesforce_to_hubspot.deal_contacts_set", result)
+
+    def _add_roles(self, pairs: list[_Pair], result: ApplyResult) -> None:
+        """Each Opportunity's contact roles, from its deal's contacts (sObject Collections)."""
+        todo = [
+            (p, c, primary)
+            for p in pairs
+            if p.opportunity_id and p.salesforce_ok
+            for c, primary in p.plan.roles_of_opportunity
+        ]
+        if not todo:
+            return
+        writes = [
+            RecordWrite(
+                f"{p.plan.plan_id}:{c}",
+                None,
+                {
+                    ROLE_OPPORTUNITY_FIELD: p.opportunity_id,
+                    ROLE_CONTACT_FIELD: c,
+                    ROLE_PRIMARY_FIELD: primary,
+                },
+            )
+            for p, c, primary in todo
+        ]
+        items = [p for p, _, _ in todo]
+        outcomes = self._call(lambda w: self.salesforce.create(OPPORTUNITY_CONTACT_ROLE, w), writes, items)
+        for pair, outcome in zip(items, outcomes or [], strict=False):
+            self._count(pair, "salesforce", outcome, "hubspot_to_salesforce.contact_roles_created", result)
 
     def _archive(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
         """A deleted Opportunity archives its deal, and the link is forgotten."""

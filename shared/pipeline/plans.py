@@ -88,6 +88,10 @@ class SyncPlan(BaseModel):
     # deal pairs (S15): HubSpot contacts whose lifecycle stage moves forward, with the stage
     lifecycle: dict[str, str] = Field(default_factory=dict)
     company_of_deal: str | None = None  # deal pairs: the company to make the deal's primary company
+    # deal pairs: HubSpot contacts to associate with the deal (with a contact role's label), and
+    # Salesforce Contacts to make contact roles of the Opportunity (whether primary)
+    contacts_of_deal: tuple[tuple[str, str | None], ...] = ()
+    roles_of_opportunity: tuple[tuple[str, bool], ...] = ()
     synced_before: dict[str, SyncedPair] = Field(default_factory=dict)
     synced_after: dict[str, SyncedPair] = Field(default_factory=dict)
     # which side each written property goes to: the write intent apply records first (shared.intents)
@@ -121,6 +125,8 @@ class SyncPlan(BaseModel):
             or self.forget_link
             or self.lifecycle
             or self.company_of_deal
+            or self.contacts_of_deal
+            or self.roles_of_opportunity
             or self.contacts_to_company
             or self.contacts_to_account
             or (self.person is not None and (self.person.writes or self.person.contact_id is None))

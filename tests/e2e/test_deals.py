@@ -39,13 +39,21 @@ def deal_link(world: World, deal_id: str) -> Link | None:
     return world.stack.state.links_by_hubspot(world.portal, [deal_id], kind=DEALS).get(deal_id)
 
 
-def hubspot_deal(world: World, **properties: str) -> str:
-    from hubspot.crm.deals import SimplePublicObjectInputForCreate
+def hubspot_deal(world: World, contacts: tuple[str, ...] = (), **properties: str) -> str:
+    """A deal a HubSpot user creates (associated with ``contacts``)."""
+    from hubspot.crm.deals import (
+        AssociationSpec,
+        PublicAssociationsForObject,
+        PublicObjectId,
+        SimplePublicObjectInputForCreate,
+    )
 
+    spec = AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=3)
+    associations = [PublicAssociationsForObject(to=PublicObjectId(id=c), types=[spec]) for c in contacts]
     answer = world._as_user(
         "hubspot",
         lambda: world.hubspot.crm.deals.basic_api.create(
-            SimplePublicObjectInputForCreate(properties=properties, associations=[])
+            SimplePublicObjectInputForCreate(properties=properties, associations=associations)
         ),
         write=True,
     )
@@ -221,3 +229,41 @@ def test_deal_owners_sync_both_ways_and_a_rejected_owner_is_reset(deals: World) 
     assert deal(world, created.id)[OWNER] == ids["hs_gus"]
     rejected = {h.record: h.code for h in world.health() if h.category.value == "owners"}
     assert rejected[f"hubspot:deals:{created.id}"] == "OWNER_REJECTED"
+
+
+def test_contact_roles_and_deal_contacts_sync_both_ways(deals: World) -> None:
+    world = deals
+    (buyer, buyer_hs), (user, user_hs), (third, third_hs) = (
+        _contact(world, n) for n in ("Roly", "Ursa", "Tess")
+    )
+    made = opportunity(world, name="With roles", stage="Prospecting")
+    world.salesforce_create("OpportunityContactRole", OpportunityId=made, ContactId=user)
+    world.salesforce_create(
+        "OpportunityContactRole", OpportunityId=made, ContactId=buyer, IsPrimary=True, Role="Decision Maker"
+    )
+    quiet(world, "an Opportunity with contact roles")
+    (created,) = all_deals(world)
+    associated = world.sandbox.hubspot.associations.associated_ids("deals", created.id, "contacts")
+    assert sorted(associated) == sorted([buyer_hs, user_hs])
+    roles = [r for r in world.salesforce_rows("OpportunityContactRole") if r["OpportunityId"] == made]
+    assert len(roles) == 2  # nothing added on the Salesforce side
+    # a deal made in HubSpot with two contacts: an Opportunity with their contact roles, one primary
+    from_hubspot = hubspot_deal(
+        world,
+        contacts=(third_hs, buyer_hs),
+        dealname="Two contacts",
+        amount="300",
+        closedate="2027-01-15T00:00:00Z",
+        dealstage="qualifiedtobuy",
+        pipeline="default",
+    )
+    quiet(world, "a deal with contacts")
+    link = deal_link(world, from_hubspot)
+    assert link is not None
+    made_roles = [
+        r for r in world.salesforce_rows("OpportunityContactRole") if r["OpportunityId"] == link.sf_id
+    ]
+    assert sorted(r["ContactId"] for r in made_roles) == sorted([third, buyer])
+    assert sum(1 for r in made_roles if r["IsPrimary"]) == 1  # HubSpot has no primary deal contact
+    associated = world.sandbox.hubspot.associations.associated_ids("deals", from_hubspot, "contacts")
+    assert sorted(associated) == sorted([third_hs, buyer_hs])

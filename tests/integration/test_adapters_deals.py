@@ -149,3 +149,26 @@ def test_a_deal_gets_its_primary_company_in_one_call(hubspot_adapter, hs_box):  
     assert _calls(hs_box, "POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/create") == 1
     found = hubspot_adapter.associations(DEALS, COMPANIES, [made.record_id])
     assert found == {made.record_id: [Association(company.record_id, primary=True)]}
+
+
+def test_a_deals_contacts_are_associated_in_one_call(hubspot_adapter, hs_box):  # noqa: F811
+    """A role with no association label of its name is associated unlabelled."""
+    (made,) = hubspot_adapter.create_deals(deals(1))
+    contacts = hubspot_adapter.create_contacts(
+        [RecordWrite(f"c{i}", None, {"email": f"role{i}@deals.example.com"}) for i in range(2)]
+    )
+    assert made.record_id is not None
+    ids = [str(c.record_id) for c in contacts]
+    hs_box.reset_stats()
+    done = hubspot_adapter.associate_deal_contacts(
+        [
+            (AssociationPair(made.record_id, ids[0]), "Decision Maker"),
+            (AssociationPair(made.record_id, ids[1]), None),
+        ]
+    )
+    assert [o.ok for o in done] == [True, True]
+    assert _calls(hs_box, "POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/create") == 1
+    assert _calls(hs_box, "GET /crm/v4/associations/{fromObjectType}/{toObjectType}/labels") == 1
+    found = hubspot_adapter.associations(DEALS, "contacts", [made.record_id])
+    assert sorted(a.to_id for a in found[made.record_id]) == sorted(ids)
+    assert not any(a.primary for a in found[made.record_id])

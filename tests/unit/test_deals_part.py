@@ -34,6 +34,9 @@ class FakeDeals:
     calls: list[str] = field(default_factory=list)
     events: list[ChangeEvent] = field(default_factory=list)
     primary: dict[str, str] = field(default_factory=dict)  # deal -> its primary company
+    contacts: dict[str, list[tuple[str, str | None]]] = field(
+        default_factory=dict
+    )  # deal -> (contact, label)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(9_000_001))
 
     def add(self, **properties: str) -> str:
@@ -68,7 +71,17 @@ class FakeDeals:
 
     def associations(self, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list[Association]]:
         self.calls.append("associations")
+        if to_type == "contacts":
+            return {d: [Association(c) for c, _ in self.contacts[d]] for d in ids if self.contacts.get(d)}
         return {d: [Association(self.primary[d], True)] for d in ids if d in self.primary}
+
+    def associate_deal_contacts(
+        self, labelled: Sequence[tuple[AssociationPair, str | None]]
+    ) -> list[WriteOutcome]:
+        self.calls.append("associate_deal_contacts")
+        for pair, label in labelled:
+            self.contacts.setdefault(pair.from_id, []).append((pair.to_id, label))
+        return [WriteOutcome(p.key, p.key) for p, _ in labelled]
 
     def associate_deal_companies(self, pairs: Sequence[AssociationPair]) -> list[WriteOutcome]:
         self.calls.append("associate_deal_companies")
@@ -433,3 +446,55 @@ def test_a_hubspot_deal_merge_moves_the_link_to_the_surviving_deal() -> None:
     links = world.state.links_by_salesforce(PORTAL, [made], kind=DEALS)
     assert links[made].hubspot_id == survivor
     assert world.link_of_deal(merged) is None
+
+
+def test_contact_roles_become_the_deals_contacts_primary_first_and_an_unsynced_contact_is_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = World(ON)
+    (buyer, buyer_record), (user, user_record) = (_synced_contact(world, "lead") for _ in range(2))
+    unsynced = world.sf.add("Contact", LastName="Not synced", Email="no@example.com")
+    world.sf.drain_events()
+    made = _opportunity(world)
+    world.roles.roles = [
+        ContactRole(made, user_record),
+        ContactRole(made, buyer_record, primary=True, role="Decision Maker"),
+        ContactRole(made, unsynced),
+    ]
+    world.sync()
+    (deal_id,) = world.deals.deals
+    assert world.deals.contacts[deal_id] == [(buyer, "Decision Maker"), (user, None)]
+    assert world.deals.calls.count("associate_deal_contacts") == 1
+    (entry,) = world.state.health(PORTAL)
+    assert (entry.category, entry.code, entry.record) == (
+        "associations",
+        "ROLE_CONTACT_NOT_SYNCED",
+        f"salesforce:Opportunity:{made}",
+    )
+    world.sf.edit(made, Amount=6000)  # decided again: the associations are there, nothing is added
+    world.sync()
+    assert world.deals.calls.count("associate_deal_contacts") == 1
+
+
+def test_a_deals_contacts_become_contact_roles_and_a_contact_without_a_contact_is_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(fakes.PREFIX, "OpportunityContactRole", "00K")
+    world = World(ON)
+    (first, first_record), (second, second_record) = (_synced_contact(world, "lead") for _ in range(2))
+    lone = world.hs.add(email="lone@example.com")
+    world.hs.drain_events()
+    deal_id = world.deals.add(
+        dealname="From HubSpot", dealstage="appointmentscheduled", closedate="2027-01-15"
+    )
+    world.deals.contacts[deal_id] = [(first, None), (lone, None), (second, None)]
+    world.sync()
+    (made,) = world.opportunities()
+    roles = [r.fields for r in world.sf.rows.values() if r.sobject == "OpportunityContactRole"]
+    assert [(r["OpportunityId"], r["ContactId"], r["IsPrimary"]) for r in roles] == [
+        (made, first_record, True),
+        (made, second_record, False),
+    ]
+    assert [(h.code, h.record) for h in world.state.health(PORTAL)] == [
+        ("DEAL_CONTACT_NOT_SYNCED", f"hubspot:deals:{deal_id}")
+    ]

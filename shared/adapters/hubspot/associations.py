@@ -33,6 +33,7 @@ ASSOCIATION_TYPES: dict[tuple[str, str], tuple[int, int]] = {
     (CONTACTS, COMPANIES): (279, 1),
     (COMPANIES, CONTACTS): (280, 2),
     (DEALS, COMPANIES): (341, 5),  # deal sync: a deal's primary company
+    (DEALS, CONTACTS): (3, 0),  # deal sync: a deal's contacts (no Primary label: 0 is no type)
 }
 _PATH = "/crm/v4/associations/{fromObjectType}/{toObjectType}/batch/{operation}"
 

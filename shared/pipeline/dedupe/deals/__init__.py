@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from shared.deals.ports import HubSpotDealsPort, SalesforceOpportunitiesPort
+from shared.deals.settings import ROLE_OPPORTUNITY_FIELD
 from shared.ids import salesforce_id18
 from shared.models import DEALS, OPPORTUNITY, OPPORTUNITY_CONTACT_ROLE, ChangeEvent, ChangeType, System
 from shared.pipeline.dedupe.deals.decide import (
@@ -30,7 +31,7 @@ from shared.ports import HubSpotCompaniesPort
 
 __all__ = ["DealSchema", "DealsPart"]
 
-ROLE_OPPORTUNITY = "OpportunityId"
+ROLE_OPPORTUNITY = ROLE_OPPORTUNITY_FIELD
 ROLE_GONE = "contact role no longer exists"
 
 

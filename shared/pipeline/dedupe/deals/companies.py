@@ -11,14 +11,12 @@ from dataclasses import dataclass, field
 
 from shared.deals.settings import OPPORTUNITY_ACCOUNT_FIELD
 from shared.models import COMPANIES, DEALS
-from shared.pipeline.dedupe.deals.fields import DealWrites
+from shared.pipeline.dedupe.deals.fields import ACCOUNT_NOT_SYNCED, COMPANY_NOT_SYNCED, DealWrites
 from shared.pipeline.dedupe.deals.tools import DealTools
 from shared.pipeline.dedupe.records import id_or_none
 from shared.ports import HubSpotContact, SalesforceRecord
 
 ACCOUNT_FIELD = OPPORTUNITY_ACCOUNT_FIELD
-ACCOUNT_NOT_SYNCED = "ACCOUNT_NOT_SYNCED"
-COMPANY_NOT_SYNCED = "COMPANY_NOT_SYNCED"
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,12 @@ from shared.pipeline.dedupe.deals.companies import (
     company_to_hubspot,
     read_companies,
 )
+from shared.pipeline.dedupe.deals.contacts import (
+    DealContacts,
+    contacts_to_hubspot,
+    read_contacts,
+    roles_to_salesforce,
+)
 from shared.pipeline.dedupe.deals.fields import (
     DealWrites,
     deal_values,
@@ -78,6 +84,9 @@ def from_salesforce(tools: DealTools, changes: Mapping[str, ChangeEvent]) -> Ite
     )
     moves = tools.lifecycle({rid: _state(r) for rid, r in records.items()})
     found = read_companies(tools, records.values(), [link.hubspot_id for link in links.values()])
+    contacts = read_contacts(
+        tools, list(records), [link.hubspot_id for link in links.values()], from_salesforce=True
+    )
     for given, event in changes.items():
         record = records.get(salesforce_id18(given))
         if record is None:
@@ -85,13 +94,13 @@ def from_salesforce(tools: DealTools, changes: Mapping[str, ChangeEvent]) -> Ite
             continue
         link = links.get(record.id)
         if link is None:
-            yield _new_deal(tools, event, record, moves.get(record.id), found)
+            yield _new_deal(tools, event, record, moves.get(record.id), found, contacts)
             continue
         deal = deals.get(link.hubspot_id)
         if deal is None:
             yield Skip(DEAL_GONE, sf_key(OPPORTUNITY, record.id))
             continue
-        yield _linked(tools, event, deal, record, link, moves.get(record.id), found)
+        yield _linked(tools, event, deal, record, link, moves.get(record.id), (found, contacts))
 
 
 def from_hubspot(tools: DealTools, changes: Mapping[str, ChangeEvent]) -> Iterator[Decision]:
@@ -112,6 +121,7 @@ def from_hubspot(tools: DealTools, changes: Mapping[str, ChangeEvent]) -> Iterat
         }
     )
     found = read_companies(tools, records.values(), list(deals))
+    contacts = read_contacts(tools, list(records), list(deals), from_salesforce=False)
     for deal_id, event in changes.items():
         deal = deals.get(deal_id)
         if deal is None:
@@ -119,13 +129,16 @@ def from_hubspot(tools: DealTools, changes: Mapping[str, ChangeEvent]) -> Iterat
             continue
         link = links.get(deal_id)
         if link is None:
-            yield _new_opportunity(tools, event, deal, found)
+            yield _new_opportunity(tools, event, deal, found, contacts)
             continue
         record = records.get(salesforce_id18(link.sf_id))
         if record is None:
             yield Skip(OPPORTUNITY_GONE, hubspot_deal_key(deal_id))
             continue
-        yield _linked(tools, event, deal, record, link, moves.get(record.id), found, deal_id in taken_over)
+        associated = (found, contacts)
+        yield _linked(
+            tools, event, deal, record, link, moves.get(record.id), associated, deal_id in taken_over
+        )
 
 
 def merged_links(
@@ -154,14 +167,18 @@ def _linked(
     record: SalesforceRecord,
     link: Link,
     lifecycle: dict[str, str] | None,
-    found: DealCompanies,
+    associated: tuple[DealCompanies, DealContacts],
     taken_over: bool = False,
 ) -> Decision:
+    """``associated``: the companies and the contacts of the batch's pairs."""
+    found, contacts = associated
     writes = reconcile_deal(tools.schema, deal, record, link.synced)
     if event.system is System.SALESFORCE:
         company_to_hubspot(found, writes, deal.id, record)
+        contacts_to_hubspot(contacts, writes, deal.id, record.id)
     else:
         account_to_salesforce(found, writes, deal, record)
+        roles_to_salesforce(contacts, writes, deal.id, record.id)
     owner = owners_of(deal, record, link.synced)
     decided = DealPlan(
         event, deal.id, record.id, writes, link, owner=owner, lifecycle=lifecycle, taken_over=taken_over
@@ -175,6 +192,7 @@ def _new_deal(
     record: SalesforceRecord,
     lifecycle: dict[str, str] | None,
     found: DealCompanies,
+    contacts: DealContacts,
 ) -> Decision:
     if tools.batch.config.deals.opportunities_to_hubspot != "create_or_update":
         return Skip(NO_DEAL, sf_key(OPPORTUNITY, record.id))
@@ -182,13 +200,14 @@ def _new_deal(
         return Retry(event)  # being created by another change, or created: linked once recorded
     writes = deal_values(tools.schema, record)
     company_to_hubspot(found, writes, None, record)
+    contacts_to_hubspot(contacts, writes, None, record.id)
     owner = owners_of(None, record, None, creating="hubspot")
     decided = DealPlan(event, None, record.id, writes, None, "hubspot", owner=owner, lifecycle=lifecycle)
     return Planned(tools.plan(decided))
 
 
 def _new_opportunity(
-    tools: DealTools, event: ChangeEvent, deal: HubSpotContact, found: DealCompanies
+    tools: DealTools, event: ChangeEvent, deal: HubSpotContact, found: DealCompanies, contacts: DealContacts
 ) -> Decision:
     if tools.batch.config.deals.deals_to_salesforce != "create_or_update":
         return Skip(NO_OPPORTUNITY, hubspot_deal_key(deal.id))
@@ -196,6 +215,7 @@ def _new_opportunity(
         return Retry(event)
     writes = opportunity_values(tools.schema, deal)
     account_to_salesforce(found, writes, deal, None)
+    roles_to_salesforce(contacts, writes, deal.id, None)
     owner = owners_of(deal, None, None, creating="salesforce")
     return Planned(tools.plan(DealPlan(event, deal.id, None, writes, None, "salesforce", owner=owner)))
 

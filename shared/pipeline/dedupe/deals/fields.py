@@ -34,6 +34,15 @@ from shared.rules import FieldState, Remembered, Side, decide
 STAGE_KEY = DEAL_STAGE_PROPERTY
 
 
+# associations left out because a record is not synced yet: reported on the Opportunity (the first
+# two, read from Salesforce) or on the deal (the last two)
+ACCOUNT_NOT_SYNCED = "ACCOUNT_NOT_SYNCED"  # an Opportunity's Account has no HubSpot company
+ROLE_CONTACT_NOT_SYNCED = "ROLE_CONTACT_NOT_SYNCED"  # a contact role's Contact has no HubSpot contact
+COMPANY_NOT_SYNCED = "COMPANY_NOT_SYNCED"  # a deal's company has no Salesforce Account
+DEAL_CONTACT_NOT_SYNCED = "DEAL_CONTACT_NOT_SYNCED"  # a deal's contact has no Salesforce Contact
+FROM_SALESFORCE_NOTES = (ACCOUNT_NOT_SYNCED, ROLE_CONTACT_NOT_SYNCED)
+
+
 @dataclass
 class DealWrites:
     """What reconciling (or creating) one deal pair writes, and what it will have synced."""
@@ -47,6 +56,8 @@ class DealWrites:
     unmapped: list[tuple[str, str]] = field(default_factory=list)  # (side read, stage)
     company: str | None = None  # the deal's primary company to set (Opportunity.AccountId's)
     association_notes: list[tuple[str, str]] = field(default_factory=list)  # (code, message)
+    deal_contacts: list[tuple[str, str | None]] = field(default_factory=list)  # (contact, role label)
+    contact_roles: list[tuple[str, bool]] = field(default_factory=list)  # (Contact id, primary)
 
 
 def _record_type(opportunity: SalesforceRecord | None) -> str | None:

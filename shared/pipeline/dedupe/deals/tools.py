@@ -4,14 +4,14 @@ schema, the deals port, and the deal plans they build."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
-from shared.deals.ports import HubSpotDealsPort, SalesforceOpportunitiesPort
+from shared.deals.ports import ContactRole, HubSpotDealsPort, SalesforceOpportunitiesPort
 from shared.deals.stages import UNMAPPED_STAGE, unmapped_message
 from shared.models import DEALS, OPPORTUNITY, ChangeEvent, System
 from shared.owners.decide import OwnerState
-from shared.pipeline.dedupe.deals.fields import DealWrites
+from shared.pipeline.dedupe.deals.fields import FROM_SALESFORCE_NOTES, DealWrites
 from shared.pipeline.dedupe.deals.lifecycle import Opportunity, lifecycle_moves
 from shared.pipeline.dedupe.deals.schema import DealSchema
 from shared.pipeline.dedupe.parts import Batch
@@ -50,6 +50,18 @@ class DealTools:
     deals: HubSpotDealsPort
     opportunities: SalesforceOpportunitiesPort | None = None  # contact roles (lifecycle, S15)
     companies: HubSpotCompaniesPort | None = None  # a company's contacts (lifecycle.sync_to_company_contacts)
+    _roles: dict[str, list[ContactRole]] = field(default_factory=dict)  # contact roles read in this batch
+
+    def contact_roles(self, opportunity_ids: Sequence[str]) -> list[ContactRole]:
+        """The contact roles of these Opportunities, primary first; each Opportunity's are read once a
+        batch (contact role associations and lifecycle stages share the read)."""
+        missing = [i for i in dict.fromkeys(opportunity_ids) if i not in self._roles]
+        if missing and self.opportunities is not None:
+            for opportunity in missing:
+                self._roles[opportunity] = []
+            for role in self.opportunities.contact_roles(missing):
+                self._roles.setdefault(role.opportunity_id, []).append(role)
+        return [r for i in dict.fromkeys(opportunity_ids) for r in self._roles.get(i, ())]
 
     def links_of_deals(self, ids: Sequence[str]) -> dict[str, Link]:
         return self.batch.state.links_by_hubspot(self.batch.portal, list(ids), kind=DEALS) if ids else {}
@@ -59,7 +71,8 @@ class DealTools:
 
     def lifecycle(self, opportunities: Mapping[str, Opportunity]) -> dict[str, dict[str, str]]:
         """Opportunity id -> the HubSpot contacts it moves forward (S15), read in batched calls."""
-        return lifecycle_moves(self.batch, opportunities, self.opportunities, self.companies)
+        roles = self if self.opportunities is not None else None
+        return lifecycle_moves(self.batch, opportunities, roles, self.companies)
 
     def claim(self, target: str, source_id: str, event: ChangeEvent) -> str | None:
         """Claims the creation of ``target`` for the record ``source_id``: None when this change holds
@@ -107,6 +120,8 @@ class DealTools:
             forget_link=decided.forget,
             lifecycle=decided.lifecycle or {},
             company_of_deal=writes.company,
+            contacts_of_deal=tuple(writes.deal_contacts),
+            roles_of_opportunity=tuple(writes.contact_roles),
         )
 
     @staticmethod
@@ -127,8 +142,9 @@ class DealTools:
         )
 
     def _association_note(self, decided: DealPlan, code: str, message: str) -> HealthNote:
-        """An Account or a company not synced: the association is left out (never created for it)."""
-        from_salesforce = code == "ACCOUNT_NOT_SYNCED"
+        """An Account, a company or a contact not synced: the association is left out (never created
+        for it)."""
+        from_salesforce = code in FROM_SALESFORCE_NOTES
         return HealthNote(
             system="hubspot" if from_salesforce else "salesforce",
             record=self._record(decided, hubspot_side=not from_salesforce),
