@@ -28,7 +28,13 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.deals.ports import HubSpotDealsPort
-from shared.ids import ACCOUNT_KEY_PREFIX, OWNER_KEY_PREFIXES, SALESFORCE_KEY_PREFIXES, salesforce_id18
+from shared.ids import (
+    ACCOUNT_KEY_PREFIX,
+    OPPORTUNITY_KEY_PREFIX,
+    OWNER_KEY_PREFIXES,
+    SALESFORCE_KEY_PREFIXES,
+    salesforce_id18,
+)
 from shared.models import (
     ACCOUNT,
     COMPANIES,
@@ -49,6 +55,8 @@ PAGE = 2000
 OBJECT_TYPES = {System.HUBSPOT: (CONTACTS,), System.SALESFORCE: SALESFORCE_OBJECTS}
 # with account sync on, the poller also reads these (and takes poll requests for them, not ids)
 ACCOUNT_OBJECT_TYPES = {System.HUBSPOT: (COMPANIES,), System.SALESFORCE: (ACCOUNT,)}
+# with deal sync on, these too (poll requests and ids, no owners)
+DEAL_OBJECT_TYPES = {System.HUBSPOT: (DEALS,), System.SALESFORCE: (OPPORTUNITY,)}
 MAX_IDS_PER_REQUEST = 1000  # a poll request stays far below SQS's 256 KiB
 ENQUEUE_CHUNK = 500
 
@@ -106,9 +114,12 @@ class PollRequest(BaseModel):
             return self
         if self.system is None or self.object_type is None:
             raise ValueError("system and object_type are required (or list_id)")
-        accounts = self.object_type in ACCOUNT_OBJECT_TYPES[self.system]  # account sync: no owners
-        if self.object_type not in OBJECT_TYPES[self.system] and not (accounts and self.owner_id is None):
-            allowed = " or ".join(OBJECT_TYPES[self.system] + ACCOUNT_OBJECT_TYPES[self.system])
+        # account and deal sync: no owners
+        others = ACCOUNT_OBJECT_TYPES[self.system] + DEAL_OBJECT_TYPES[self.system]
+        if self.object_type not in OBJECT_TYPES[self.system] and not (
+            self.object_type in others and self.owner_id is None
+        ):
+            allowed = " or ".join(OBJECT_TYPES[self.system] + others)
             raise ValueError(f"{self.system.value} object_type must be {allowed}, not {self.object_type!r}")
         if self.owner_id is not None:
             return self._owner_request()
@@ -140,12 +151,12 @@ def normalise_id(system: System, object_type: str, record_id: str) -> str:
     text = record_id.strip()
     if system is System.HUBSPOT:
         if not text.isdigit():
-            raise ValueError(
-                f"not a HubSpot {'company' if object_type == COMPANIES else 'contact'} id: {record_id!r}"
-            )
+            noun = {COMPANIES: "company", DEALS: "deal"}.get(object_type, "contact")
+            raise ValueError(f"not a HubSpot {noun} id: {record_id!r}")
         return text
     id18 = salesforce_id18(text)  # ValueError for anything but 15/18 alphanumerics
-    expected = ACCOUNT if id18[:3] == ACCOUNT_KEY_PREFIX else SALESFORCE_KEY_PREFIXES.get(id18[:3])
+    others = {ACCOUNT_KEY_PREFIX: ACCOUNT, OPPORTUNITY_KEY_PREFIX: OPPORTUNITY}
+    expected = others.get(id18[:3]) or SALESFORCE_KEY_PREFIXES.get(id18[:3])
     if expected != object_type:
         raise ValueError(f"{record_id!r} is not a {object_type} id (key prefix {id18[:3]})")
     return id18

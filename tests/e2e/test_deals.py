@@ -5,6 +5,7 @@ that no write follows the settle."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -267,3 +268,40 @@ def test_contact_roles_and_deal_contacts_sync_both_ways(deals: World) -> None:
     assert sum(1 for r in made_roles if r["IsPrimary"]) == 1  # HubSpot has no primary deal contact
     associated = world.sandbox.hubspot.associations.associated_ids("deals", from_hubspot, "contacts")
     assert sorted(associated) == sorted([third_hs, buyer_hs])
+
+
+def test_a_deal_or_an_opportunity_is_resynced_by_id_and_backfill_brings_in_opportunities(
+    deals: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from hubspot.crm.deals import SimplePublicObjectInput
+
+    from infra.cli import main
+
+    world = deals
+    made = opportunity(world, name="Resync me", stage="Prospecting")
+    world.settle()
+    (created,) = all_deals(world)
+    info = world.sandbox.info
+    info.runtime = world.stack.info.to_dict()
+    (tmp_path / "sandbox.json").write_text(info.to_json())
+    with world.events_paused():  # changes hssync does not hear of
+        world.salesforce_update("Opportunity", made, Amount=7000)
+        world._as_user(
+            "hubspot",
+            lambda: world.hubspot.crm.deals.basic_api.update(
+                created.id, SimplePublicObjectInput(properties={"description": "from a resync"})
+            ),
+            write=True,
+        )
+        unheard = opportunity(world, name="Backfilled", stage="Prospecting")
+    for record in (f"salesforce:Opportunity:{made}", f"hubspot:deals:{created.id}"):
+        assert main(["resync", record, "--state-dir", str(tmp_path)]) == 0, capsys.readouterr()
+    quiet(world, "the resyncs")
+    assert float(deal(world, created.id)["amount"] or 0) == 7000
+    assert world.salesforce_row("Opportunity", made)["Description"] == "from a resync"
+    assert len(all_deals(world)) == 1  # the unheard Opportunity waits for the backfill
+    assert main(["backfill", "--deals", "--state-dir", str(tmp_path)]) == 0, capsys.readouterr()
+    quiet(world, "the backfill")
+    names = sorted(str(d.properties.get("dealname")) for d in all_deals(world))
+    assert names == ["Backfilled", "Resync me"]
+    assert world.stack.state.links_by_salesforce(world.portal, [unheard], kind=DEALS)
