@@ -278,12 +278,15 @@ class LocalStack:
         response.raise_for_status()
 
     # -- operations ----------------------------------------------------------------------------
-    def backfill(self, *, since: dt.datetime | None = None) -> int:
-        """The initial sync: ask the poller to read everything (or everything since ``since``)."""
+    def backfill(self, *, since: dt.datetime | None = None, deals: bool = False) -> int:
+        """The initial sync: ask the poller to read everything (or everything since ``since``);
+        ``deals``: the deals and Opportunities only (once their contacts and companies are synced)."""
         start = (since or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)).isoformat()
         targets = [("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact")]
         if self.config.accounts.enabled:  # companies and Accounts too (the contacts first)
             targets += [("hubspot", "companies"), ("salesforce", "Account")]
+        if deals:
+            targets = [("hubspot", "deals"), ("salesforce", "Opportunity")]
         requests_ = [
             {"system": system, "object_type": obj, "since": start, "reason": "backfill"}
             for system, obj in targets
