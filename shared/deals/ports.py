@@ -48,6 +48,10 @@ class SalesforceOpportunitiesPort(Protocol):
         """The contact roles of these Opportunities, the primary one first for each (batched queries)."""
         ...
 
+    def record_type_names(self) -> dict[str, str]:
+        """The org's Opportunity record types: id (18 characters) -> DeveloperName (one query)."""
+        ...
+
 
 class HubSpotDealsPort(Protocol):
     """Deals (CRM v3 objects: batch read, create, update, archive) and the deal pipelines."""

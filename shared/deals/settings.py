@@ -26,6 +26,7 @@ OPPORTUNITY_STAGE_FIELD = "StageName"
 OPPORTUNITY_ACCOUNT_FIELD = "AccountId"
 OPPORTUNITY_CLOSED_FIELD = "IsClosed"
 OPPORTUNITY_WON_FIELD = "IsWon"
+OPPORTUNITY_RECORD_TYPE_FIELD = "RecordTypeId"  # where the org has record types
 # an OpportunityContactRole row: its Opportunity, its Contact, whether it is the primary one
 ROLE_OPPORTUNITY_FIELD = "OpportunityId"
 ROLE_CONTACT_FIELD = "ContactId"
@@ -39,7 +40,7 @@ RESERVED_OPPORTUNITY_FIELDS = (
     "OwnerId",
     OPPORTUNITY_ACCOUNT_FIELD,
     OPPORTUNITY_STAGE_FIELD,
-    "RecordTypeId",
+    OPPORTUNITY_RECORD_TYPE_FIELD,
     OPPORTUNITY_CLOSED_FIELD,
     OPPORTUNITY_WON_FIELD,
     "Probability",

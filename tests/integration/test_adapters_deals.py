@@ -172,3 +172,11 @@ def test_a_deals_contacts_are_associated_in_one_call(hubspot_adapter, hs_box):  
     found = hubspot_adapter.associations(DEALS, "contacts", [made.record_id])
     assert sorted(a.to_id for a in found[made.record_id]) == sorted(ids)
     assert not any(a.primary for a in found[made.record_id])
+
+
+def test_the_opportunity_record_types_are_read_once(salesforce_adapter, sf_box):  # noqa: F811
+    """The sandbox's org has record types of Accounts only: none of Opportunities."""
+    sf_box.reset_stats()
+    assert salesforce_adapter.record_type_names() == {}
+    assert salesforce_adapter.record_type_names() == {}
+    assert sf_box.calls().get("GET /services/data/{version}/query") == 1  # (besides the login)

@@ -16,6 +16,7 @@ import pytest
 from shared.config import parse_config
 from shared.deals.ports import ContactRole, DealPipeline, HubSpotDeal
 from shared.deals.stages import UNMAPPED_STAGE
+from shared.ids import salesforce_id18
 from shared.models import COMPANIES, DEALS, OPPORTUNITY, ChangeEvent, ChangeType, System
 from shared.pipeline.apply import Applier
 from shared.pipeline.dedupe import Deduper
@@ -130,6 +131,12 @@ class FakeRoles:
 
     roles: list[ContactRole] = field(default_factory=list)
     calls: int = 0
+    record_types: dict[str, str] = field(default_factory=dict)
+    record_type_reads: int = 0
+
+    def record_type_names(self) -> dict[str, str]:
+        self.record_type_reads += 1
+        return dict(self.record_types)
 
     def contact_roles(self, opportunity_ids: Sequence[str]) -> list[ContactRole]:
         self.calls += 1
@@ -498,3 +505,20 @@ def test_a_deals_contacts_become_contact_roles_and_a_contact_without_a_contact_i
     assert [(h.code, h.record) for h in world.state.health(PORTAL)] == [
         ("DEAL_CONTACT_NOT_SYNCED", f"hubspot:deals:{deal_id}")
     ]
+
+
+def test_an_opportunity_is_read_with_its_record_type_so_an_entry_of_that_type_applies() -> None:
+    renewal = salesforce_id18("0125g0000000001")
+    world = World(
+        "portals: [1000001]\ndeals:\n  enabled: true\n  pipelines:\n"
+        "    - {salesforce: Closed Won, record_type: Renewal, pipeline: default, stage: contractsent}\n"
+        "    - {salesforce: Closed Won, pipeline: default, stage: closedwon}\n"
+    )
+    world.roles.record_types = {renewal: "Renewal"}
+    world.sf.add(OPPORTUNITY, Name="Renewed", CloseDate="2026-12-31", StageName="Closed Won",
+                         RecordTypeId=renewal)  # fmt: skip
+    _opportunity(world, name="Plain")
+    world.sync()
+    stages = {props["dealname"]: props["dealstage"] for props in world.deals.deals.values()}
+    assert stages == {"Renewed": "contractsent", "Plain": "closedwon"}
+    assert world.roles.record_type_reads == 1  # once, however many Opportunities

@@ -1,6 +1,7 @@
 """Deal sync's Salesforce reads: the contact roles of Opportunities (``OpportunityContactRole``),
 ``OpportunityId IN (...)`` queries cut to the URL limit and travelling together in Composite calls
-(1,000 Opportunities: one call). Primary roles come first for each Opportunity."""
+(1,000 Opportunities: one call). Primary roles come first for each Opportunity. And the org's
+Opportunity record types (their DeveloperName, what ``deals.pipelines`` entries name), one query."""
 
 from __future__ import annotations
 
@@ -29,7 +30,23 @@ def contact_role_queries(opportunity_ids: Sequence[str]) -> list[str]:
     ]
 
 
+_RECORD_TYPES = "SELECT Id, DeveloperName FROM RecordType WHERE SobjectType = 'Opportunity'"
+
+
 class SalesforceOpportunities(SalesforceQueries):
+    _record_type_names: dict[str, str] | None = None
+
+    def record_type_names(self) -> dict[str, str]:
+        """The org's Opportunity record types by id, read once per adapter."""
+        if self._record_type_names is None:
+            rows = self._query("record_types", [_RECORD_TYPES])
+            self._record_type_names = {
+                salesforce_id18(str(row["Id"])): str(row["DeveloperName"])
+                for row in rows
+                if row.get("Id") and row.get("DeveloperName")
+            }
+        return dict(self._record_type_names)
+
     def contact_roles(self, opportunity_ids: Sequence[str]) -> list[ContactRole]:
         wanted = list(
             dict.fromkeys(i for i in (salesforce_id18_or_none(raw) for raw in opportunity_ids) if i)

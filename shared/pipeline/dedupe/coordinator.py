@@ -96,7 +96,7 @@ class Deduper:
         if self.deals is None:  # not offered as a part without it (__init__)
             raise RuntimeError("deal sync needs the deals port")
         if self._deal_schema is None:
-            self._deal_schema = DealSchema(self.config, self.salesforce, self.deals)
+            self._deal_schema = DealSchema(self.config, self.salesforce, self.deals, self.opportunities)
         return DealsPart(batch, self._deal_schema, self.deals, self.opportunities, self.companies)
 
     def process(self, events: Sequence[ChangeEvent]) -> DedupeResult:

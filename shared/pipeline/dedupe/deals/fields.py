@@ -60,14 +60,6 @@ class DealWrites:
     contact_roles: list[tuple[str, bool]] = field(default_factory=list)  # (Contact id, primary)
 
 
-def _record_type(opportunity: SalesforceRecord | None) -> str | None:
-    if opportunity is None:
-        return None
-    value = opportunity.fields.get("RecordType")
-    name = value.get("DeveloperName") if isinstance(value, Mapping) else None
-    return str(name) if name else None
-
-
 def stage_of_deal(schema: DealSchema, deal: HubSpotContact, record_type: str | None = None) -> str | None:
     """The StageName a deal's pipeline and stage stand for (None: not mapped, or none)."""
     props = deal.properties
@@ -136,7 +128,7 @@ def _stage(
 ) -> None:
     """The stage, two-way, compared as the StageName each side stands for; a stage with no entry is
     reported (``unmapped``) and left as it is."""
-    record_type = _record_type(opportunity)
+    record_type = schema.record_type(opportunity)
     hs_stage = stage_of_deal(schema, deal, record_type)
     sf_stage = comparable("", opportunity.fields.get(OPPORTUNITY_STAGE_FIELD))
     last = synced.get(STAGE_KEY) if synced is not None else None
@@ -201,7 +193,7 @@ def deal_values(schema: DealSchema, opportunity: SalesforceRecord) -> DealWrites
             continue
         _created_value(schema, writes, mapping, raw, Side.HUBSPOT)
     sf_stage = comparable("", opportunity.fields.get(OPPORTUNITY_STAGE_FIELD))
-    target = to_hubspot(schema.stages, sf_stage, _record_type(opportunity))
+    target = to_hubspot(schema.stages, sf_stage, schema.record_type(opportunity))
     if target is None:
         writes.unmapped.append(("salesforce", str(sf_stage or "")))
     else:

@@ -5,11 +5,11 @@ current stages. Each read is one batched call for the whole batch. Contacts not 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from shared.deals.lifecycle import LIFECYCLE_PROPERTY, DealState, OpportunityContacts, applies, transitions
-from shared.deals.ports import SalesforceOpportunitiesPort
+from shared.deals.ports import ContactRole
 from shared.ids import salesforce_id18
 from shared.models import COMPANIES, CONTACTS
 from shared.pipeline.dedupe.parts import Batch
@@ -28,13 +28,13 @@ class Opportunity:
 def lifecycle_moves(
     batch: Batch,
     opportunities: Mapping[str, Opportunity],
-    roles_port: SalesforceOpportunitiesPort | None,
+    contact_roles: Callable[[Sequence[str]], list[ContactRole]] | None,
     companies: HubSpotCompaniesPort | None,
 ) -> dict[str, dict[str, str]]:
     """Opportunity id -> the HubSpot contacts it moves forward, with their stage."""
-    if not opportunities or roles_port is None or not applies(batch.config):
+    if not opportunities or contact_roles is None or not applies(batch.config):
         return {}
-    roles = roles_port.contact_roles(list(opportunities))
+    roles = contact_roles(list(opportunities))
     links = batch.state.links_by_salesforce(
         batch.portal, sorted({r.contact_id for r in roles}), kind=CONTACTS
     )

@@ -71,7 +71,7 @@ class DealTools:
 
     def lifecycle(self, opportunities: Mapping[str, Opportunity]) -> dict[str, dict[str, str]]:
         """Opportunity id -> the HubSpot contacts it moves forward (S15), read in batched calls."""
-        roles = self if self.opportunities is not None else None
+        roles = self.contact_roles if self.opportunities is not None else None
         return lifecycle_moves(self.batch, opportunities, roles, self.companies)
 
     def claim(self, target: str, source_id: str, event: ChangeEvent) -> str | None:
