@@ -54,10 +54,12 @@ class DealsRun:
     @property
     def floor(self) -> tuple[int, int]:
         """(Salesforce, HubSpot) write calls the batch limits allow: the other side's new records (200
-        a collection call, 100 a HubSpot batch), from Salesforce the contacts made customers (100 a
-        batch) and the deals' companies (2,000 pairs a call)."""
+        a collection call, 100 a HubSpot batch), from Salesforce the contacts of the contact roles
+        made customers (100 a batch), the deals' companies and the deals' contacts (2,000 pairs a
+        call each)."""
         if self.direction == "salesforce_to_hubspot":
-            return 0, _ceil(self.opportunities, 100) * 2 + _ceil(self.opportunities, 2000)
+            deals, customers = _ceil(self.opportunities, 100), _ceil(self.roles, 100)
+            return 0, deals + customers + _ceil(self.opportunities, 2000) + _ceil(self.roles, 2000)
         return _ceil(self.opportunities, 200), 0
 
     def to_json(self) -> dict[str, Any]:
