@@ -209,6 +209,11 @@ def sync_config(env: _SyncConfig) -> SyncConfig:
         return config
 
 
+def _portals_first(first: str, config: SyncConfig) -> list[str]:
+    """The configuration's portals, the stack's first portal (``HUBSPOT_PORTAL_ID``) first."""
+    return [first] + [p for p in (str(portal) for portal in config.portals) if p != first]
+
+
 # -- one stage per function ---------------------------------------------------------------------
 def webhook_stage(environ: Mapping[str, str] | None = None) -> WebhookStage:
     from shared.pipeline.stages.webhook import WebhookStage
@@ -244,23 +249,32 @@ def change_event_stage(environ: Mapping[str, str] | None = None) -> ChangeEventS
 def poll_stage(environ: Mapping[str, str] | None = None) -> PollStage:
     from shared.pipeline.dedupe.contacts import ContactSchema
     from shared.pipeline.poll import Poller
+    from shared.pipeline.poll_portals import PortalPollers
     from shared.pipeline.poll_reconcile import PollReconciler
     from shared.pipeline.stages.poll import Enqueue, PollStage
 
     env = PollEnvironment.from_environ(environ)
 
-    def poller(enqueue: Enqueue) -> Poller:
-        schema = ContactSchema(sync_config(env), salesforce(env), hubspot(env))
+    def one(portal: str, enqueue: Enqueue, portals: list[str]) -> Poller:
+        """``portals``: every portal, whose links a Salesforce record is compared with."""
+        schema = ContactSchema(sync_config(env), salesforce(env), hubspot(env, portal))
         return Poller(
-            portal=env.portal,
+            portal=portal,
             org_id=env.salesforce_org_id,
             salesforce=salesforce(env),
-            hubspot=hubspot(env),
+            hubspot=hubspot(env, portal),
             state=state(env.state_table),
             enqueue=enqueue,
-            companies=hubspot(env),
-            reconciler=PollReconciler(schema, state(env.state_table), env.portal),
+            companies=hubspot(env, portal),
+            reconciler=PollReconciler(schema, state(env.state_table), portal, portals),
         )
+
+    def poller(enqueue: Enqueue) -> Poller | PortalPollers:
+        portals = _portals_first(env.portal, sync_config(env))
+        if portals == [env.portal]:
+            return one(env.portal, enqueue, portals)
+        # Salesforce read once (the first portal's poller), HubSpot per portal
+        return PortalPollers(portals, lambda portal: one(portal, enqueue, portals))
 
     return PollStage(
         poller=poller,

@@ -16,6 +16,7 @@ from shared.models import ChangeEvent, System
 from shared.observability import logger, metrics
 from shared.pipeline.inbound import to_bodies
 from shared.pipeline.poll import ACCOUNT_TARGETS, ALL_TARGETS, Poller, PollRequest, PollResult
+from shared.pipeline.poll_portals import PortalPollers, UnknownPortal
 from shared.pipeline.sqs_batch import SqsBatch
 from shared.pipeline.stages.base import RETRIED
 from shared.queues import Queue
@@ -28,7 +29,7 @@ class PollStage:
     def __init__(
         self,
         *,
-        poller: Callable[[Enqueue], Poller],
+        poller: Callable[[Enqueue], Poller | PortalPollers],
         inclusion_list: Callable[[], str | None],
         changes: Queue,
         dead_letter: Callable[[str, str], None],
@@ -111,13 +112,16 @@ class PollStage:
                 retry.add(message_id)
         return retry
 
-    def _serve(self, poller: Poller, request: PollRequest) -> bool:
+    def _serve(self, poller: Poller | PortalPollers, request: PollRequest) -> bool:
         """False: the request is to be delivered again."""
         try:
             result = poller.serve(request)
         except RequestRejected as exc:  # e.g. a list that does not exist: asking again cannot help
             failure = exc.failure
             self.dead_letter(request.model_dump_json(exclude_none=True), f"{failure.code}: {failure.message}")
+            return True
+        except UnknownPortal as exc:  # nor for a portal the stack does not sync
+            self.dead_letter(request.model_dump_json(exclude_none=True), str(exc))
             return True
         except REFUSALS:
             if self.guards is not None:
