@@ -175,6 +175,7 @@ class PortalDedupers:
                 result.retry += part.retry
                 result.held += part.held
                 result.statuses.update(part.statuses)
+                result.portal_parts[portal] = part
         result.retry, result.held = _unique(result.retry), _unique(result.held)
         return result
 
@@ -192,6 +193,7 @@ class PortalAppliers:
             part = self.applier(portal).apply(mine)
             result.merge(part)
             result.refused = result.refused or part.refused
+            result.portal_counters[portal] = part.counters
         return result
 
 
@@ -212,6 +214,7 @@ class PortalOwners:
             result.plans += part.plans
             for name, count in part.counters.items():
                 result.counters[name] = result.counters.get(name, 0) + count
+            result.portal_counters[portal] = part.counters
             result.refreshed = result.refreshed or part.refreshed
         return result
 

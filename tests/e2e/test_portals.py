@@ -188,3 +188,41 @@ def test_a_notification_of_a_portal_not_configured_is_refused(world: World) -> N
     assert json.loads(dead["Body"])["portalId"] == unknown
     (lead,) = world.salesforce_rows("Lead")
     assert lead["LastName"] == "Lovelace"  # nothing of it synced
+
+
+def _edit_in(world: World, emulator: HubSpotEmulator, contact_id: str, **properties: str) -> None:
+    """An edit in that portal's HubSpot UI."""
+    answer = requests.post(
+        f"{world.sandbox.hubspot_url}/_sandbox/crm-ui-edit?portal={_portal_id(emulator)}",
+        json={"objectType": "contacts", "id": contact_id, "properties": properties},
+        timeout=10,
+    )
+    answer.raise_for_status()
+
+
+def test_the_scheduled_poll_finds_a_change_whose_webhook_was_lost_in_the_second_portal(world: World) -> None:
+    first, second = world.sandbox.hubspot, _second(world)
+    ada = _create_in(world, first, email="ada@example.com", firstname="Ada", lastname="Lovelace")
+    bob = _create_in(world, second, email="bob@example.com", firstname="Bob", lastname="Babbage")
+    world.settle()
+    started = world.stack.runtime.invoke_schedule("PollFunction")  # every portal's cursors start
+    assert started.ok, started.payload
+    world.settle()
+
+    with world.events_paused():  # the app's webhooks are off in every portal
+        _edit_in(world, second, bob, jobtitle="Heard by the poll only")
+    world.sandbox.salesforce.stats.reset()
+    answer = world.stack.runtime.invoke_schedule("PollFunction")
+    assert answer.ok, answer.payload
+    queued = answer.payload["queued"]
+    assert queued[f"portal:{_portal_id(second)}:poll:hubspot:contacts"] == 1, queued
+    assert queued[f"portal:{_portal_id(first)}:poll:hubspot:contacts"] == 0, queued
+    polls = {k: n for k, n in world.sandbox.salesforce.stats.snapshot()["calls"].items() if "query" in k}
+    assert sum(polls.values()) <= 2, polls  # one query per Salesforce object, not one per portal
+    world.settle()
+
+    (bob_lead,) = world.salesforce_with_email("Lead", "bob@example.com")
+    assert bob_lead["Title"] == "Heard by the poll only"
+    (ada_lead,) = world.salesforce_with_email("Lead", "ada@example.com")
+    assert ada_lead["Title"] in (None, "")
+    assert ada  # the first portal's contact: untouched

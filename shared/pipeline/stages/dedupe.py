@@ -13,6 +13,7 @@ from shared.observability import logger, metrics
 from shared.pipeline.activity import latest_by_source, seen_cursor
 from shared.pipeline.dedupe import DedupeResult
 from shared.pipeline.plans import pack_sendable
+from shared.pipeline.portal_counters import counted_by_portal
 from shared.pipeline.sqs_batch import SqsBatch
 from shared.pipeline.stages.base import RETRIED
 from shared.queues import Queue, json_body
@@ -93,10 +94,7 @@ class DedupeStage:
             # a part of a bulk load, held back to fill the next batch's API calls (once per event)
             self.changes.send([json_body(e) for e in result.held])
             metrics.add_metric(name="Held", unit="Count", value=len(result.held))
-        if result.skipped:
-            self.state.add_counters(self.portal, {f"skipped.{k}": v for k, v in result.skipped.items()})
-        if result.statuses:
-            self.state.set_statuses(self.portal, result.statuses)
+        self._record(result)
         metrics.add_metric(name="Plans", unit="Count", value=len(result.plans))
         metrics.add_metric(name="Skipped", unit="Count", value=sum(result.skipped.values()))
         logger.info(
@@ -109,6 +107,21 @@ class DedupeStage:
             },
         )
         return set()
+
+    def _record(self, result: DedupeResult) -> None:
+        """The skips and skip statuses, under the portal they belong to (several portals: each part's)."""
+        parts = result.portal_parts
+        skipped = counted_by_portal(
+            result.skipped, {p: part.skipped for p, part in parts.items()}, self.portal
+        )
+        for portal, counts in skipped.items():
+            self.state.add_counters(portal, {f"skipped.{k}": v for k, v in counts.items()})
+        statuses = (
+            {p: part.statuses for p, part in parts.items()} if parts else {self.portal: result.statuses}
+        )
+        for portal, mine in statuses.items():
+            if mine:
+                self.state.set_statuses(portal, mine)
 
     def defer(self, events: Sequence[ChangeEvent]) -> None:
         """Another change holds the creation claim, or hssync is writing to the pair: look again
