@@ -14,9 +14,10 @@ portal.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from shared.adapters.retry import RequestRejected
+from shared.guardrails.gate import refusals_of
 from shared.models import System
 from shared.pipeline.poll import Poller, PollRequest, PollResult, PollTarget
 
@@ -44,6 +45,12 @@ class PortalPollers:
         self.portals = list(portals)
         self.poller = poller
         self._pollers: dict[str, Poller] = {}
+        self.waiting: set[str] = set()
+
+    def leaving_out(self, portals: Collection[str]) -> PortalPollers:
+        """These pollers without ``portals``' HubSpot reads (they wait); Salesforce is still read."""
+        self.waiting = set(portals)
+        return self
 
     def _of(self, portal: str) -> Poller:
         if portal not in self._pollers:
@@ -62,8 +69,9 @@ class PortalPollers:
         hubspot = [t for t in targets if t.system is System.HUBSPOT]
         if salesforce:
             result.merge(self._of(self.portals[0]).poll(salesforce, since=since))
-        for portal in portals if hubspot else ():
-            result.merge(_named(portal, self._of(portal).poll(hubspot, since=since)))
+        for portal in [p for p in portals if p not in self.waiting] if hubspot else ():
+            with refusals_of(portal):
+                result.merge(_named(portal, self._of(portal).poll(hubspot, since=since)))
         return result
 
     def poll_list_joins(self, list_id: str) -> PollResult:
@@ -71,9 +79,10 @@ class PortalPollers:
         others (its refusal is raised after them)."""
         result = PollResult()
         rejected: RequestRejected | None = None
-        for portal in self.portals:
+        for portal in [p for p in self.portals if p not in self.waiting]:
             try:
-                result.merge(_named(portal, self._of(portal).poll_list_joins(list_id)))
+                with refusals_of(portal):
+                    result.merge(_named(portal, self._of(portal).poll_list_joins(list_id)))
             except RequestRejected as exc:
                 rejected = rejected or exc
         if rejected is not None:
@@ -87,8 +96,10 @@ class PortalPollers:
         if request.system is System.SALESFORCE:
             return self._of(self.portals[0]).serve(request)
         if request.portal is not None:
-            return _named(request.portal, self._of(request.portal).serve(request))
+            with refusals_of(request.portal):
+                return _named(request.portal, self._of(request.portal).serve(request))
         if request.kind == "poll" and request.system is not None and request.object_type is not None:
             target = PollTarget(request.system, request.object_type)
             return self._poll([target], self.portals, since=request.since)
-        return self._of(self.portals[0]).serve(request)  # ids or a list: the stack's first portal
+        with refusals_of(self.portals[0]):  # ids or a list: the stack's first portal
+            return self._of(self.portals[0]).serve(request)

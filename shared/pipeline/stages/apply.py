@@ -68,7 +68,13 @@ class ApplyStage:
         return batch.handle(
             event,
             context,
-            lambda items: run_guarded(self.guards, items, lambda i: self.work(i, context), self.wait),
+            lambda items: run_guarded(
+                self.guards,
+                items,
+                lambda i: self.work(i, context),
+                self.wait,
+                portals=lambda item: item[1].portals,
+            ),
         )
 
     def wait(self, items: Sequence[tuple[str, PlanBatch]], hold: Hold) -> None:

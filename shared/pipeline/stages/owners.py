@@ -55,7 +55,11 @@ class OwnersStage:
         if "Records" in event:
             batch = SqsBatch(PlanBatch, dead_letter=self.dead_letter, retry_on=RETRIED, name="owner")
             return batch.handle(
-                event, context, lambda items: run_guarded(self.guards, items, self.work, self.wait)
+                event,
+                context,
+                lambda items: run_guarded(
+                    self.guards, items, self.work, self.wait, portals=lambda item: item[1].portals
+                ),
             )
         return self.refresh_guarded()
 
