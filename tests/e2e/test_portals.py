@@ -325,3 +325,27 @@ def test_each_portals_email_events_become_tasks(world: World) -> None:
         assert [again["portals"][p]["tasks"] for p in (_portal_id(first), _portal_id(second))] == [0, 0]
     finally:
         world.stack.set_config(config)
+
+
+def test_the_second_portals_spent_daily_limit_holds_that_portal_only(world: World) -> None:
+    first, second = world.sandbox.hubspot, _second(world)
+    second_id = _portal_id(second)
+    world.sandbox_post("hubspot", f"settings?portal={second_id}", {"daily_limit": 4})  # allocation: 2
+    try:
+        _create_in(world, second, email="bob@example.com", firstname="Bob", lastname="Babbage")
+        waiting = (CrmStatus.PAUSED, CrmStatus.SUSPENDED)
+        _until(lambda: _hubspot_status(world, second) in waiting, "the second portal waits")
+        _create_in(world, first, email="ada@example.com", firstname="Ada", lastname="Lovelace")
+        _until(
+            lambda: len(_leads(world, "ada@example.com")["ada@example.com"]) == 1, "the first portal synced"
+        )
+        assert _hubspot_status(world, first) is CrmStatus.RUNNING
+    finally:
+        world.sandbox_post("hubspot", f"settings?portal={second_id}", {"daily_limit": 1_000_000})
+
+    resumed = world.stack.runtime.invoke_schedule("PollFunction")
+    assert resumed.ok, resumed.payload
+    assert resumed.payload["probed"] == {f"hubspot:{second_id}": "running"}
+    _until(lambda: len(_leads(world, "bob@example.com")["bob@example.com"]) == 1, "the second portal synced")
+    world.settle()
+    assert _dead_lettered(world) == 0
