@@ -271,6 +271,7 @@ def poll_stage(environ: Mapping[str, str] | None = None) -> PollStage:
             state=state(env.state_table),
             enqueue=enqueue,
             companies=hubspot(env, portal),
+            deals=hubspot(env, portal),
             reconciler=PollReconciler(schema, state(env.state_table), portal, portals),
         )
 
@@ -285,6 +286,7 @@ def poll_stage(environ: Mapping[str, str] | None = None) -> PollStage:
         poller=poller,
         inclusion_list=lambda: sync_config(env).inclusion.list_id,
         accounts_enabled=lambda: sync_config(env).accounts.enabled,
+        deals_enabled=lambda: sync_config(env).deals.enabled,
         changes=Queue(sqs(), env.changes_queue_url),
         dead_letter=DeadLetterQueue(sqs(), env.poll_requests_dead_letter_queue_url, "poll"),
         guards=guards(env, lambda: _portals_first(env.portal, sync_config(env))),
@@ -310,6 +312,8 @@ def dedupe_stage(environ: Mapping[str, str] | None = None) -> DedupeStage:
             own_app_id=hubspot_app_id(env.hubspot_secret),
             companies=hubspot(env, portal),
             accounts=reads,
+            deals=hubspot(env, portal),
+            opportunities=salesforce(env),
         )
 
     def deduper() -> Deduper | PortalDedupers:
@@ -380,6 +384,7 @@ def apply_stage(environ: Mapping[str, str] | None = None) -> ApplyStage:
             assignment_rules=sync_config(env).creation_of(portal).assignment_rules,
             running_for=running_for,
             companies=hubspot(env, portal),
+            deals=hubspot(env, portal),
         )
 
     def applier(running_for: dt.timedelta) -> Applier | PortalAppliers:

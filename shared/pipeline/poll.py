@@ -27,11 +27,14 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shared.deals.ports import HubSpotDealsPort
 from shared.ids import ACCOUNT_KEY_PREFIX, OWNER_KEY_PREFIXES, SALESFORCE_KEY_PREFIXES, salesforce_id18
 from shared.models import (
     ACCOUNT,
     COMPANIES,
     CONTACTS,
+    DEALS,
+    OPPORTUNITY,
     RESYNC_ORIGIN,
     SALESFORCE_OBJECTS,
     ChangeEvent,
@@ -65,6 +68,7 @@ ALL_TARGETS = (
     *(PollTarget(System.SALESFORCE, o) for o in SALESFORCE_OBJECTS),
 )
 ACCOUNT_TARGETS = (PollTarget(System.HUBSPOT, COMPANIES), PollTarget(System.SALESFORCE, ACCOUNT))
+DEAL_TARGETS = (PollTarget(System.HUBSPOT, DEALS), PollTarget(System.SALESFORCE, OPPORTUNITY))
 
 
 def list_cursor_name(list_id: str) -> str:
@@ -205,12 +209,15 @@ class Poller:
         max_records: int = 10_000,
         clock: Callable[[], dt.datetime] = utc_now,
         companies: HubSpotCompaniesPort | None = None,
+        deals: HubSpotDealsPort | None = None,
         reconciler: PollReconciler | None = None,
     ) -> None:
-        """``companies``: the account sync port, for polling HubSpot companies; ``reconciler``: what
-        lets a poll from the cursor skip the contacts that hold what hssync last synced
-        (``shared.pipeline.poll_reconcile``); None: every record read is queued."""
+        """``companies``: the account sync port, for polling HubSpot companies; ``deals``: the deal
+        sync port, for polling HubSpot deals; ``reconciler``: what lets a poll from the cursor skip
+        the contacts that hold what hssync last synced (``shared.pipeline.poll_reconcile``); None:
+        every record read is queued."""
         self.companies = companies
+        self.deals = deals
         self.reconciler = reconciler
         self.portal = portal
         self.org_id = org_id
@@ -351,6 +358,11 @@ class Poller:
                 raise ValueError("polling companies needs the companies port (account sync)")
             companies = self.companies.companies_modified_since(since, ["name"], PAGE)
             return [Polled(c.id, c.updated_at, c.properties) for c in companies]
+        if target.system is System.HUBSPOT and target.object_type == DEALS:
+            if self.deals is None:
+                raise ValueError("polling deals needs the deals port (deal sync)")
+            deals = self.deals.deals_modified_since(since, ["dealname"], PAGE)
+            return [Polled(d.id, d.updated_at, d.properties) for d in deals]
         fields = reconciler.read_fields(target.system, target.object_type) if reconciler else None
         if target.system is System.HUBSPOT:
             contacts = self.hubspot.contacts_modified_since(since, fields or ["email"], PAGE)

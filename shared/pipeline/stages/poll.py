@@ -15,7 +15,7 @@ from shared.guardrails.probe import Probes, probe
 from shared.models import ChangeEvent, System
 from shared.observability import logger, metrics
 from shared.pipeline.inbound import to_bodies
-from shared.pipeline.poll import ACCOUNT_TARGETS, ALL_TARGETS, Poller, PollRequest, PollResult
+from shared.pipeline.poll import ACCOUNT_TARGETS, ALL_TARGETS, DEAL_TARGETS, Poller, PollRequest, PollResult
 from shared.pipeline.poll_portals import PortalPollers, UnknownPortal
 from shared.pipeline.sqs_batch import SqsBatch
 from shared.pipeline.stages.base import RETRIED
@@ -34,6 +34,7 @@ class PollStage:
         changes: Queue,
         dead_letter: Callable[[str, str], None],
         accounts_enabled: Callable[[], bool] = lambda: False,
+        deals_enabled: Callable[[], bool] = lambda: False,
         guards: Guards | None = None,
         probes: Probes | None = None,
         requests: Queue | None = None,
@@ -45,6 +46,7 @@ class PollStage:
         cheap call, made on the schedule while it is paused or suspended; ``requests``: the poll
         requests queue, where requests wait for a CRM (needed with ``guards``)."""
         self.accounts_enabled = accounts_enabled
+        self.deals_enabled = deals_enabled  # deal sync on: deals and Opportunities are polled too
         self.poller = poller
         self.inclusion_list = inclusion_list
         self.changes = changes
@@ -167,7 +169,8 @@ class PollStage:
         poller = self.poller(self._enqueue)
         if isinstance(poller, PortalPollers):
             poller = poller.leaving_out(waiting)
-        result = poller.poll(ALL_TARGETS + (ACCOUNT_TARGETS if self.accounts_enabled() else ()))
+        targets = ALL_TARGETS + (ACCOUNT_TARGETS if self.accounts_enabled() else ())
+        result = poller.poll(targets + (DEAL_TARGETS if self.deals_enabled() else ()))
         if list_id:
             try:
                 result.merge(poller.poll_list_joins(list_id))
