@@ -84,6 +84,7 @@ def requests_of(args: argparse.Namespace) -> list[Any]:
         list_ids=args.list,
         everything=args.all,
         since=args.since,
+        portal=getattr(args, "portal", None),
     )
 
 

@@ -29,6 +29,8 @@ class OwnerResult:
     plans: list[SyncPlan] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
     refreshed: bool = False
+    # several portals: each portal's counters (recorded under it)
+    portal_counters: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 class OwnerStage:

@@ -57,6 +57,8 @@ class ApplyResult:
     redecide: list[ChangeEvent] = field(default_factory=list)
     # a CRM refused (suspended, credentials): the writes stopped there, the rest are decided again
     refused: Exception | None = None
+    # several portals: each portal's counters (recorded under it)
+    portal_counters: dict[str, Counter[str]] = field(default_factory=dict)
 
     def merge(self, other: ApplyResult) -> None:
         """Adds what another applier (the company plans') did."""

@@ -159,6 +159,11 @@ class PlanBatch(BaseModel):
     plans: tuple[SyncPlan, ...] = Field(min_length=1)
     attempt: int = Field(default=0, ge=0, description="how often these plans were retried already")
 
+    @property
+    def portals(self) -> frozenset[str]:
+        """The HubSpot portals the plans write (several portals: what the batch waits for)."""
+        return frozenset(plan.portal for plan in self.plans)
+
 
 MAX_MESSAGE_BYTES = MAX_BYTES  # a writes message is one SQS message
 MAX_PLANS_PER_MESSAGE = 200  # one sObject Collection

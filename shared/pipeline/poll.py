@@ -92,6 +92,8 @@ class PollRequest(BaseModel):
     - ``{list_id, reason}``: resync every member of a HubSpot list;
     - ``{system: salesforce, object_type, owner_id, reason}``: resync the records of ``object_type``
       this user (005...) or queue (00G...) owns.
+
+    A HubSpot request may name its ``portal`` (several portals).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -103,6 +105,15 @@ class PollRequest(BaseModel):
     list_id: str | None = Field(default=None, pattern=r"^[0-9]+$")
     owner_id: str | None = None
     reason: str = "requested"
+    # the HubSpot portal of a HubSpot request (several portals, S3); None: a poll of every portal,
+    # ids and lists of the stack's first portal (``shared.pipeline.poll_portals``)
+    portal: str | None = Field(default=None, pattern=r"^[0-9]+$")
+
+    @model_validator(mode="after")
+    def _portal_of_hubspot(self) -> PollRequest:
+        if self.portal is not None and self.system is System.SALESFORCE:
+            raise ValueError("a Salesforce request names no portal (it is read once for every portal)")
+        return self
 
     @model_validator(mode="after")
     def _one_kind(self) -> PollRequest:

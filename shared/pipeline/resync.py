@@ -179,8 +179,11 @@ def resync_requests(
     everything: bool = False,
     since: dt.datetime | None = None,
     reason: str = "resync",
+    portal: str | None = None,
 ) -> list[PollRequest]:
-    """The requests for one ``hssync resync``; :class:`ResyncError` names the first bad argument."""
+    """The requests for one ``hssync resync``; :class:`ResyncError` names the first bad argument.
+    ``portal``: several portals, the portal of the HubSpot records (default: the stack's first for
+    ids and lists, every portal for ``everything``)."""
     if since is not None and not everything:
         raise ResyncError("--since goes with --all (a resync of records re-reads them as they are now)")
     refs = [
@@ -194,7 +197,17 @@ def resync_requests(
     out += [PollRequest(list_id=list_id, reason=reason) for list_id in lists]
     if not out:
         raise ResyncError("nothing to resync: give record ids, --list LIST_ID or --all")
-    return out
+    return out if portal is None else [in_portal(r, portal) for r in out]
+
+
+def in_portal(request: PollRequest, portal: str) -> PollRequest:
+    """A HubSpot request of that portal (a Salesforce request is read once for every portal)."""
+    if request.system is System.SALESFORCE:
+        return request
+    try:
+        return PollRequest.model_validate({**request.model_dump(exclude_none=True), "portal": portal.strip()})
+    except ValueError as exc:
+        raise ResyncError(f"{portal!r} is not a HubSpot portal id (digits only)") from exc
 
 
 def bodies(requests: Sequence[PollRequest]) -> list[str]:

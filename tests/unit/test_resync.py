@@ -610,3 +610,18 @@ def test_an_unreadable_inclusion_list_does_not_stop_the_scheduled_poll(
     answer = _scheduled(app)
     assert answer["queued"]["poll:hubspot:contacts"] == 1
     assert list_cursor_name("77") not in answer["queued"]
+
+
+def test_a_resync_may_name_the_portal_of_its_hubspot_records():
+    from shared.pipeline.resync import ResyncError, resync_requests
+
+    requests = resync_requests(
+        hubspot_ids=["12"], salesforce_ids=["00Q000000000001"], list_ids=["5"], portal="1000002"
+    )
+    assert [(r.kind, r.system, r.portal) for r in requests] == [
+        ("ids", System.HUBSPOT, "1000002"),
+        ("ids", System.SALESFORCE, None),
+        ("list", None, "1000002"),
+    ]
+    with pytest.raises(ResyncError, match="not a HubSpot portal id"):
+        resync_requests(hubspot_ids=["12"], portal="first")
