@@ -12,6 +12,9 @@
 6. Accounts (bench/accounts.py): with account sync on, 1,000 new Accounts with 3,000 Contacts from
    Salesforce, and 1,000 new companies with 3,000 contacts from HubSpot: API calls per 1,000 records
    (associations included) next to the floors.
+6b. Deals (bench/deals.py): with account and deal sync on, 1,000 new Opportunities with 2 contact
+   roles each from Salesforce (Closed Won), and 1,000 new deals from HubSpot: API calls per 1,000
+   records (lifecycle updates included) next to the floors.
 7. Several portals (bench/portals.py): two portals, one org: 1,000 new Salesforce leads, then
    1,000 lead updates, each reaching both portals: Salesforce calls and reads per 1,000 records
    (a change is read once for every portal), each portal's HubSpot calls.
@@ -36,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.accounts import accounts_run, render_accounts
+from bench.deals import deals_run, render_deals
 from bench.email_events import email_events_runs, render_email_events
 from bench.emulators import measure_emulators
 from bench.imports import TARGET_MS, measure_imports
@@ -114,7 +118,17 @@ def _parser() -> argparse.ArgumentParser:
         "--skip",
         action="append",
         default=[],
-        choices=["sync", "edits", "imports", "emulators", "email_events", "accounts", "portals", "soak"],
+        choices=[
+            "sync",
+            "edits",
+            "imports",
+            "emulators",
+            "email_events",
+            "accounts",
+            "deals",
+            "portals",
+            "soak",
+        ],
         help="leave a section out (repeatable)",
     )
     parser.add_argument(
@@ -199,6 +213,13 @@ def _accounts() -> list[dict[str, Any]]:
     return [r.to_json() for r in runs]
 
 
+def _deals() -> list[dict[str, Any]]:
+    _heading("Deals: Opportunities (2 contact roles each) <-> deals (1,000 each way, fresh stack)")
+    runs = [deals_run(direction) for direction in ("salesforce_to_hubspot", "hubspot_to_salesforce")]
+    print(render_deals(runs))
+    return [r.to_json() for r in runs]
+
+
 def _portals() -> list[dict[str, Any]]:
     _heading("Several portals, one org: Salesforce changes fanned out to two portals (fresh stack)")
     runs = portals_runs()
@@ -225,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         results["email_events"] = _email_events()
     if "accounts" not in args.skip:
         results["accounts"] = _accounts()
+    if "deals" not in args.skip:
+        results["deals"] = _deals()
     if "portals" not in args.skip:
         results["portals"] = _portals()
     if "soak" not in args.skip:

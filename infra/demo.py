@@ -8,7 +8,9 @@
    email events function).
 5. A summary: per direction created / updated / linked by email / skipped / errors, sync health by
    category (what ``hssync health`` shows), the companies, Accounts, person accounts and associations
-   synced (account sync is on in the demo), API calls per system, echo writes, the latency of the
+   synced (account sync is on in the demo), the deals created and the contacts that became customers
+   (deal sync is on: the deals and Opportunities are read once their contacts and companies are
+   synced), API calls per system, echo writes, the latency of the
    live edits, and the tasks made from email events.
 
 The emulators' state is observed in-process (never through their APIs) so that the API-call counts
@@ -142,6 +144,9 @@ class Demo:
         before = self.snapshot()
         self.stack.backfill()
         seconds = self.wait_with_progress("initial sync", BACKFILL_TIMEOUT)
+        if self.stack.config.deals.enabled:  # deals once their contacts and companies are synced
+            self.stack.backfill(deals=True)
+            seconds += self.wait_with_progress("deals", BACKFILL_TIMEOUT)
         return before, self.snapshot(), seconds
 
     def live_edits(self) -> tuple[list[float], Snapshot, Snapshot]:
@@ -247,6 +252,7 @@ def render_summary(
     ]  # fmt: skip
     if any(n for _, n in accounts):
         lines.append("  accounts: " + "; ".join(f"{label}: {n}" for label, n in accounts))
+    lines += _deal_lines(bf)
     skipped = {k.removeprefix("skipped."): v for k, v in bf.items() if k.startswith("skipped.") and v}
     lines.append(
         f"  skipped: {sum(skipped.values())} ({', '.join(f'{k}: {v}' for k, v in sorted(skipped.items()))})"
@@ -272,6 +278,21 @@ def render_summary(
         f"HubSpot {l_after.hubspot_calls - l_before.hubspot_calls}",
     ]
     return "\n".join(lines)
+
+
+def _deal_lines(bf: dict[str, int]) -> list[str]:
+    """What deal sync did in the backfill (deal sync is on in the demo)."""
+    deals = [
+        ("deals created from Opportunities", bf.get("salesforce_to_hubspot.deals_created", 0)),
+        ("Opportunities created from deals", bf.get("hubspot_to_salesforce.opportunities_created", 0)),
+        ("contact roles -> deal contacts", bf.get("salesforce_to_hubspot.deal_contacts_set", 0)),
+        ("deal contacts -> contact roles", bf.get("hubspot_to_salesforce.contact_roles_created", 0)),
+        ("contacts that became customers", bf.get("lifecycle.customer", 0)),
+        ("contacts that became opportunities", bf.get("lifecycle.opportunity", 0)),
+    ]
+    return (
+        ["  deals: " + "; ".join(f"{label}: {n}" for label, n in deals)] if any(n for _, n in deals) else []
+    )
 
 
 def render_email_events(run: tuple[dict[str, Any], Snapshot, Snapshot, int]) -> str:

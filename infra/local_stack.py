@@ -47,6 +47,8 @@ COMPANY_EVENTS = (
     "contact.associationChange",
     "company.associationChange",
 )
+# with deal sync on: deals (their property changes: the mapped properties, the stage and the owner)
+DEAL_EVENTS = ("deal.creation", "deal.deletion", "deal.merge", "deal.restore")
 
 
 @dataclass(frozen=True)
@@ -244,6 +246,10 @@ class LocalStack:
             wanted += [(e, None) for e in COMPANY_EVENTS] + [
                 ("company.propertyChange", p) for p in self._company_properties()
             ]
+        if self.config.deals.enabled:
+            wanted += [(e, None) for e in DEAL_EVENTS] + [
+                ("deal.propertyChange", p) for p in self._deal_properties()
+            ]
         for event_type, prop in wanted:
             if (event_type, prop) not in existing:
                 request = SubscriptionCreateRequest(event_type=event_type, property_name=prop, active=True)
@@ -253,6 +259,11 @@ class LocalStack:
         from shared.owners.decide import OWNER_PROPERTY
 
         return sorted({OWNER_PROPERTY, *(m.hubspot for m in self.config.company_mappings)})
+
+    def _deal_properties(self) -> list[str]:
+        from shared.pipeline.dedupe.deals.schema import deal_properties
+
+        return deal_properties(self.config)
 
     def _watched_properties(self) -> list[str]:
         from shared.pipeline.dedupe import watched_properties
@@ -267,12 +278,15 @@ class LocalStack:
         response.raise_for_status()
 
     # -- operations ----------------------------------------------------------------------------
-    def backfill(self, *, since: dt.datetime | None = None) -> int:
-        """The initial sync: ask the poller to read everything (or everything since ``since``)."""
+    def backfill(self, *, since: dt.datetime | None = None, deals: bool = False) -> int:
+        """The initial sync: ask the poller to read everything (or everything since ``since``);
+        ``deals``: the deals and Opportunities only (once their contacts and companies are synced)."""
         start = (since or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)).isoformat()
         targets = [("hubspot", "contacts"), ("salesforce", "Lead"), ("salesforce", "Contact")]
         if self.config.accounts.enabled:  # companies and Accounts too (the contacts first)
             targets += [("hubspot", "companies"), ("salesforce", "Account")]
+        if deals:
+            targets = [("hubspot", "deals"), ("salesforce", "Opportunity")]
         requests_ = [
             {"system": system, "object_type": obj, "since": start, "reason": "backfill"}
             for system, obj in targets

@@ -6,19 +6,17 @@ one exception: the email opt-out mapping (``hs_email_optout`` <-> ``HasOptedOutO
 mandatory (CAN-SPAM) and a configuration may neither remove nor redefine it.
 
 Account sync (HubSpot companies <-> Salesforce Accounts, DESIGN S7, S9, S13) is off unless
-``accounts.enabled``; off, none of its settings changes anything.
+``accounts.enabled``; off, none of its settings changes anything. Deal sync likewise is off unless
+``deals.enabled`` (its settings: ``shared.deals.settings``).
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     StrictBool,
     StrictInt,
@@ -30,31 +28,25 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from shared import bounded_yaml
+from shared.deals.settings import (
+    DEFAULT_DEAL_MAPPINGS,
+    DealMapping,
+    DealsSettings,
+    LifecycleSettings,
+    check_deal_mappings,
+)
 from shared.email_events.events import DEFAULT_KINDS, EventKind
 from shared.email_events.start import NOW, check_start
+from shared.settings_base import CreationMode as CreationMode
+from shared.settings_base import Strict
+from shared.settings_base import SyncRule as SyncRule
+from shared.settings_base import same_salesforce_field as same_salesforce_field
 
 OPT_OUT_HUBSPOT = "hs_email_optout"
 OPT_OUT_SALESFORCE = "HasOptedOutOfEmail"
 
 
-def same_salesforce_field(name: str | None, field: str) -> bool:
-    """Salesforce field names are case-insensitive (``hasoptedoutofemail`` is ``HasOptedOutOfEmail``);
-    HubSpot property names are not."""
-    return name is not None and name.lower() == field.lower()
-
-
-class SyncRule(StrEnum):
-    PREFER_SALESFORCE_UNLESS_BLANK = "prefer_salesforce_unless_blank"
-    """HubSpot writes only into an empty Salesforce field; Salesforce always overwrites HubSpot."""
-    ALWAYS_SALESFORCE = "always_salesforce"
-    """Salesforce -> HubSpot only, clearing too; never written to Salesforce."""
-    TWO_WAY = "two_way"
-    """The most recent change wins on both sides, clearing too; ties go to Salesforce."""
-    DONT_SYNC = "dont_sync"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = Strict
 
 
 def _an_integer(value: Any) -> Any:
@@ -109,10 +101,6 @@ class InclusionList(_Strict):
         if sum(bool(kind) for kind in (self.list_id, self.property_filters, self.preset)) > 1:
             raise ValueError("choose one of list_id, property_filters or preset")
         return self
-
-
-# what a record of one side does when it has no counterpart: create it, or only update linked ones
-CreationMode = Literal["create_or_update", "do_nothing"]
 
 
 class Creation(_Strict):
@@ -292,6 +280,18 @@ class SyncConfig(_Strict):
         min_length=1,
         description="HubSpot company property <-> Account field, each with its rule (account sync on)",
     )
+    deals: DealsSettings = DealsSettings()
+    deal_mappings: tuple[DealMapping, ...] = Field(
+        default=DEFAULT_DEAL_MAPPINGS,
+        min_length=1,
+        description="HubSpot deal property <-> Opportunity field, each with its rule (deal sync on)",
+    )
+    lifecycle: LifecycleSettings = LifecycleSettings()
+
+    @field_validator("deal_mappings")
+    @classmethod
+    def _valid_deal_mappings(cls, mappings: tuple[DealMapping, ...]) -> tuple[DealMapping, ...]:
+        return check_deal_mappings(mappings)
 
     @field_validator("company_mappings")
     @classmethod

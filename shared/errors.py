@@ -50,6 +50,7 @@ class SuspendedError(Exception):
         self.system = system
         self.code = code
         self.reason = reason
+        self.account = ""  # several portals: the HubSpot portal that refused (shared.guardrails.gate)
 
 
 class AuthenticationError(Exception):
@@ -60,6 +61,7 @@ class AuthenticationError(Exception):
         super().__init__(message)
         self.system = system
         self.code = code or "AUTHENTICATION"
+        self.account = ""  # several portals: the HubSpot portal that refused (shared.guardrails.gate)
 
 
 @dataclass

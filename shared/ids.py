@@ -23,6 +23,8 @@ SALESFORCE_KEY_PREFIXES: dict[str, SfObject] = {"00Q": LEAD, "003": CONTACT}
 OWNER_KEY_PREFIXES: dict[str, str] = {"005": "User", "00G": "Group"}
 # the key prefix of Accounts (account sync: a company's counterpart)
 ACCOUNT_KEY_PREFIX = "001"
+# the key prefix of Opportunities (deal sync: a deal's counterpart)
+OPPORTUNITY_KEY_PREFIX = "006"
 
 
 def looks_like_salesforce_id(value: str) -> bool:

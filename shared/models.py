@@ -27,13 +27,16 @@ CONTACT: Final = "Contact"
 SALESFORCE_OBJECTS: tuple[SfObject, ...] = (LEAD, CONTACT)
 
 # The kinds of linked pairs, named as HubSpot names its objects: HubSpot contacts <-> Leads and
-# Contacts, HubSpot companies <-> Accounts. HubSpot's contact ids and company ids are separate id
-# spaces, so each kind's links live apart (``shared/state/keys.py``).
-LinkKind = Literal["contacts", "companies"]
+# Contacts, HubSpot companies <-> Accounts, HubSpot deals <-> Opportunities. HubSpot's contact,
+# company and deal ids are separate id spaces, so each kind's links live apart (``shared/state/keys.py``).
+LinkKind = Literal["contacts", "companies", "deals"]
 CONTACTS: Final = "contacts"
 COMPANIES: Final = "companies"
-LINK_KINDS: tuple[LinkKind, ...] = (CONTACTS, COMPANIES)
+DEALS: Final = "deals"
+LINK_KINDS: tuple[LinkKind, ...] = (CONTACTS, COMPANIES, DEALS)
 ACCOUNT: Final = "Account"  # the Salesforce object of a company link
+OPPORTUNITY: Final = "Opportunity"  # the Salesforce object of a deal link
+OPPORTUNITY_CONTACT_ROLE: Final = "OpportunityContactRole"
 
 # The mark of hssync's own Salesforce writes: every request carries ``Sforce-Call-Options`` with
 # this client name, and Salesforce repeats it in the ``changeOrigin`` of the change events they cause.

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from shared.adapters.salesforce import SalesforceAdapter
     from shared.environment import _Guardrails, _SyncConfig
     from shared.guardrails.gate import Guards
+    from shared.guardrails.guard import CrmGuard
     from shared.guardrails.probe import Probe
     from shared.models import System
     from shared.pipeline.once import PowertoolsOnce
@@ -147,48 +148,52 @@ def _shortest_wait() -> int:
     return int(os.environ.get("HSSYNC_PAUSE_SHORTEST_SECONDS", SHORTEST_WAIT_SECONDS))
 
 
-def guards(env: _Guardrails) -> Guards:
-    """The guardrails of a function that calls both CRMs: the org's state under its id, the
-    portal's under its id (``shared.crm_state``). The adapters are built on first use."""
-    from shared.guardrails.allocation import Allocation
+def guards(env: _Guardrails, portals: Callable[[], list[str]] | None = None) -> Guards:
+    """The guardrails of a function that calls both CRMs: the org's state under its id, each
+    portal's under its id (``shared.crm_state``; ``portals``: the portals, the stack's first first;
+    default: that portal, another portal's guard added when its work comes), built on first use, as
+    the adapters."""
     from shared.guardrails.gate import Guards
-    from shared.guardrails.guard import CrmGuard
     from shared.models import System
 
-    notify = _notifier(env.alarm_topic_arn) if env.alarm_topic_arn else None
-    shortest, longest = _shortest_wait(), env.longest_wait_seconds
-    store = crm_states(env.state_table)
-    crms = (
-        (
-            System.SALESFORCE,
-            env.salesforce_org_id,
-            lambda: salesforce(env).api_usage(),
-            env.salesforce_allocation_percent,
-        ),
-        (System.HUBSPOT, env.portal, lambda: hubspot(env).api_usage(), env.hubspot_allocation_percent),
-    )
-    return Guards(
-        [
-            CrmGuard(
-                system=system,
-                account=account,
-                store=store,
-                usage=usage,
-                allocation=Allocation(percent),
-                notify=notify,
-                shortest_wait=shortest,
-                longest_wait=longest,
-            )
-            for system, account, usage, percent in crms
-        ]
-    )
+    def guard(system: System, account: str) -> CrmGuard:
+        from shared.guardrails.allocation import Allocation
+        from shared.guardrails.guard import CrmGuard
+
+        hubspot_side = system is System.HUBSPOT
+        return CrmGuard(
+            system=system,
+            account=account,
+            store=crm_states(env.state_table),
+            usage=(lambda: hubspot(env, account).api_usage())
+            if hubspot_side
+            else (lambda: salesforce(env).api_usage()),
+            allocation=Allocation(
+                env.hubspot_allocation_percent if hubspot_side else env.salesforce_allocation_percent
+            ),
+            notify=_notifier(env.alarm_topic_arn) if env.alarm_topic_arn else None,
+            shortest_wait=_shortest_wait(),
+            longest_wait=env.longest_wait_seconds,
+        )
+
+    def build() -> list[CrmGuard]:
+        first = [guard(System.SALESFORCE, env.salesforce_org_id)]
+        return first + [guard(System.HUBSPOT, p) for p in (portals() if portals else [env.portal])]
+
+    return Guards(build, portal_guard=lambda portal: guard(System.HUBSPOT, portal))
 
 
-def probes(env: CrmEnvironment) -> dict[System, Probe]:
-    """Each CRM's cheap call, made by the poll's schedule while the CRM is paused or suspended."""
+def probes(env: CrmEnvironment) -> Callable[[System, str], Probe | None]:
+    """Each CRM account's cheap call (the org's; a portal's with its own token), made by the poll's
+    schedule while the account is paused or suspended."""
     from shared.models import System
 
-    return {System.SALESFORCE: lambda: salesforce(env).probe(), System.HUBSPOT: lambda: hubspot(env).probe()}
+    def probe_of(system: System, account: str) -> Probe:
+        if system is System.SALESFORCE:
+            return lambda: salesforce(env).probe()
+        return lambda: hubspot(env, account).probe()
+
+    return probe_of
 
 
 _config_lock = threading.Lock()
@@ -207,6 +212,11 @@ def sync_config(env: _SyncConfig) -> SyncConfig:
         config = parse_config(boto3.client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
         _config[name] = (time.monotonic(), config)
         return config
+
+
+def _portals_first(first: str, config: SyncConfig) -> list[str]:
+    """The configuration's portals, the stack's first portal (``HUBSPOT_PORTAL_ID``) first."""
+    return [first] + [p for p in (str(portal) for portal in config.portals) if p != first]
 
 
 # -- one stage per function ---------------------------------------------------------------------
@@ -244,31 +254,42 @@ def change_event_stage(environ: Mapping[str, str] | None = None) -> ChangeEventS
 def poll_stage(environ: Mapping[str, str] | None = None) -> PollStage:
     from shared.pipeline.dedupe.contacts import ContactSchema
     from shared.pipeline.poll import Poller
+    from shared.pipeline.poll_portals import PortalPollers
     from shared.pipeline.poll_reconcile import PollReconciler
     from shared.pipeline.stages.poll import Enqueue, PollStage
 
     env = PollEnvironment.from_environ(environ)
 
-    def poller(enqueue: Enqueue) -> Poller:
-        schema = ContactSchema(sync_config(env), salesforce(env), hubspot(env))
+    def one(portal: str, enqueue: Enqueue, portals: list[str]) -> Poller:
+        """``portals``: every portal, whose links a Salesforce record is compared with."""
+        schema = ContactSchema(sync_config(env), salesforce(env), hubspot(env, portal))
         return Poller(
-            portal=env.portal,
+            portal=portal,
             org_id=env.salesforce_org_id,
             salesforce=salesforce(env),
-            hubspot=hubspot(env),
+            hubspot=hubspot(env, portal),
             state=state(env.state_table),
             enqueue=enqueue,
-            companies=hubspot(env),
-            reconciler=PollReconciler(schema, state(env.state_table), env.portal),
+            companies=hubspot(env, portal),
+            deals=hubspot(env, portal),
+            reconciler=PollReconciler(schema, state(env.state_table), portal, portals),
         )
+
+    def poller(enqueue: Enqueue) -> Poller | PortalPollers:
+        portals = _portals_first(env.portal, sync_config(env))
+        if portals == [env.portal]:
+            return one(env.portal, enqueue, portals)
+        # Salesforce read once (the first portal's poller), HubSpot per portal
+        return PortalPollers(portals, lambda portal: one(portal, enqueue, portals))
 
     return PollStage(
         poller=poller,
         inclusion_list=lambda: sync_config(env).inclusion.list_id,
         accounts_enabled=lambda: sync_config(env).accounts.enabled,
+        deals_enabled=lambda: sync_config(env).deals.enabled,
         changes=Queue(sqs(), env.changes_queue_url),
         dead_letter=DeadLetterQueue(sqs(), env.poll_requests_dead_letter_queue_url, "poll"),
-        guards=guards(env),
+        guards=guards(env, lambda: _portals_first(env.portal, sync_config(env))),
         probes=probes(env),
         requests=Queue(sqs(), env.poll_requests_queue_url),
     )
@@ -291,6 +312,8 @@ def dedupe_stage(environ: Mapping[str, str] | None = None) -> DedupeStage:
             own_app_id=hubspot_app_id(env.hubspot_secret),
             companies=hubspot(env, portal),
             accounts=reads,
+            deals=hubspot(env, portal),
+            opportunities=salesforce(env),
         )
 
     def deduper() -> Deduper | PortalDedupers:
@@ -309,7 +332,7 @@ def dedupe_stage(environ: Mapping[str, str] | None = None) -> DedupeStage:
         plans=Queue(sqs(), env.owners_queue_url),
         changes=Queue(sqs(), env.changes_queue_url),
         dead_letter=DeadLetterQueue(sqs(), env.changes_dead_letter_queue_url, "dedupe"),
-        guards=guards(env),
+        guards=guards(env, lambda: _portals_first(env.portal, sync_config(env))),
     )
 
 
@@ -361,6 +384,7 @@ def apply_stage(environ: Mapping[str, str] | None = None) -> ApplyStage:
             assignment_rules=sync_config(env).creation_of(portal).assignment_rules,
             running_for=running_for,
             companies=hubspot(env, portal),
+            deals=hubspot(env, portal),
         )
 
     def applier(running_for: dt.timedelta) -> Applier | PortalAppliers:
@@ -377,7 +401,7 @@ def apply_stage(environ: Mapping[str, str] | None = None) -> ApplyStage:
         writes=Queue(sqs(), env.writes_queue_url),
         changes=Queue(sqs(), env.changes_queue_url),
         dead_letter=DeadLetterQueue(sqs(), env.writes_dead_letter_queue_url, "apply"),
-        guards=guards(env),
+        guards=guards(env, lambda: _portals_first(env.portal, sync_config(env))),
     )
 
 
@@ -388,13 +412,18 @@ def email_events_stage(environ: Mapping[str, str] | None = None) -> EmailEventsS
 
     env = EmailEventsEnvironment.from_environ(environ)
 
-    def sync(settings: EmailEventsSettings) -> EmailEventSync:
+    def sync(settings: EmailEventsSettings, portal: str | None = None) -> EmailEventSync:
         return EmailEventSync(
-            portal=env.portal,
+            portal=portal or env.portal,
             settings=settings,
-            reader=hubspot(env),
+            reader=hubspot(env, portal),
             salesforce=salesforce(env),
             state=state(env.state_table),
         )
 
-    return EmailEventsStage(settings=lambda: sync_config(env).email_events, sync=sync, guards=guards(env))
+    return EmailEventsStage(
+        settings=lambda: sync_config(env).email_events,
+        sync=sync,
+        guards=guards(env, lambda: _portals_first(env.portal, sync_config(env))),
+        portal_sync=sync,  # several portals: each portal's events, with its token and cursor
+    )

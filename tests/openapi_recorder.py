@@ -38,6 +38,7 @@ SPEC_FILES = (
     "crm-associations-v4.json",
     "crm-owners-v3.json",
     "crm-lists-v3.json",
+    "crm-pipelines-v3.json",
     "webhooks-v3.json",
 )
 # the hubspot client says /crm/v3/objects/deals where the deals spec says /crm/v3/objects/0-3

@@ -36,11 +36,12 @@ def _live_problems(args: argparse.Namespace, config: SyncConfig) -> list[str]:
     """What the stack's CRMs say of the configuration (raises Unavailable)."""
     from infra.cli.crms import adapters, trusting
     from shared.operations.config_check import check_config
+    from shared.operations.deals_check import check_deals
 
     target = resolve(args)
     with trusting(target.ca_bundle):
         salesforce, hubspot = adapters(target)
-        return check_config(config, salesforce, hubspot)
+        return check_config(config, salesforce, hubspot) + check_deals(config, salesforce, hubspot)
 
 
 def _config_validate(args: argparse.Namespace) -> int:

@@ -69,7 +69,8 @@ def backfill(args: argparse.Namespace) -> int:
             f"backfill requested: every HubSpot contact and Salesforce lead and contact changed since {since}"
         )
 
-    return _request(args, backfill_requests(args.since, accounts=args.accounts), "backfill", announce)
+    requests = backfill_requests(args.since, accounts=args.accounts, deals=args.deals)
+    return _request(args, requests, "backfill", announce)
 
 
 def requests_of(args: argparse.Namespace) -> list[Any]:
@@ -83,6 +84,7 @@ def requests_of(args: argparse.Namespace) -> list[Any]:
         list_ids=args.list,
         everything=args.all,
         since=args.since,
+        portal=getattr(args, "portal", None),
     )
 
 
@@ -140,6 +142,9 @@ def add_backfill(commands: Commands) -> None:
     )
     parser.add_argument(
         "--accounts", action="store_true", help="companies and Accounts too (with account sync on)"
+    )
+    parser.add_argument(
+        "--deals", action="store_true", help="deals and Opportunities too, last (with deal sync on)"
     )
     _add_follow(parser)
     parser.set_defaults(func=backfill)

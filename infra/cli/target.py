@@ -124,6 +124,12 @@ def add_target(parser: argparse.ArgumentParser, *, queue_url: bool = False) -> N
         help="a deployed stack's CloudFormation name (boto3 credentials)",
     )
     target.add_argument("--region", default=None, help="with --stack: its region (default: boto3's)")
+    target.add_argument(
+        "--portal",
+        default=None,
+        metavar="ID",
+        help="several portals: the HubSpot portal to show or resync (default: the stack's HubSpotPortalId)",
+    )
     if queue_url:
         target.add_argument(
             "--queue-url",
@@ -136,9 +142,10 @@ def resolve(args: argparse.Namespace) -> Target:
     if getattr(args, "queue_url", None):
         url = args.queue_url
         return Target(where=url, queues={"PollRequestsQueue": url}, region=queue_region(url))
-    if args.stack:
-        return deployed(args.stack, args.region)
-    return local(args.state_dir)
+    target = deployed(args.stack, args.region) if args.stack else local(args.state_dir)
+    if getattr(args, "portal", None):
+        target.portal = str(args.portal)
+    return target
 
 
 def local(state_dir: Path) -> Target:

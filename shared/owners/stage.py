@@ -13,13 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from shared.models import COMPANIES
 from shared.owners.decide import OWNER_FIELD, OWNER_NOT_IN_HUBSPOT, OWNER_PROPERTY, OwnerState, resolve
 from shared.owners.directory import OwnerDirectory
 from shared.pipeline.plans import HealthNote, SyncPlan
 from shared.ports import HubSpotPort, SalesforcePort
 from shared.state.cache import SharedCache, cache_name
-from shared.state.keys import hubspot_company_key, hubspot_record_key, salesforce_record_key
+from shared.state.keys import record_key, salesforce_record_key
 
 CACHE_SECONDS = 24 * 3600  # the schedule refreshes it long before
 REFRESH_ON_MISS_AFTER = 60.0  # an unknown owner refreshes the cache, at most this often
@@ -30,6 +29,8 @@ class OwnerResult:
     plans: list[SyncPlan] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
     refreshed: bool = False
+    # several portals: each portal's counters (recorded under it)
+    portal_counters: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 class OwnerStage:
@@ -141,9 +142,7 @@ class OwnerStage:
             )
         return HealthNote(
             system="salesforce",
-            record=(hubspot_company_key if plan.kind == COMPANIES else hubspot_record_key)(
-                str(plan.hubspot_id)
-            ),
+            record=record_key("hubspot", plan.kind, str(plan.hubspot_id)),
             category="owners",
             code=code,
             message=message,

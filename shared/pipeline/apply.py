@@ -20,10 +20,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
+from shared.deals.ports import HubSpotDealsPort
 from shared.errors import ApiFailure, AuthenticationError, ErrorCategory, SuspendedError, TransientApiError
 from shared.ids import salesforce_id18
 from shared.intents import LEASE_MARGIN, WriteIntent, intent_for
-from shared.models import COMPANIES, SALESFORCE_OBJECTS, ChangeEvent, ChangeType, System
+from shared.models import COMPANIES, DEALS, SALESFORCE_OBJECTS, ChangeEvent, ChangeType, System
 from shared.observability import logger
 from shared.pipeline.plans import HealthNote, SyncedPair, SyncPlan, is_claimant
 from shared.ports import (
@@ -56,6 +57,8 @@ class ApplyResult:
     redecide: list[ChangeEvent] = field(default_factory=list)
     # a CRM refused (suspended, credentials): the writes stopped there, the rest are decided again
     refused: Exception | None = None
+    # several portals: each portal's counters (recorded under it)
+    portal_counters: dict[str, Counter[str]] = field(default_factory=dict)
 
     def merge(self, other: ApplyResult) -> None:
         """Adds what another applier (the company plans') did."""
@@ -93,10 +96,13 @@ class Applier:
         assignment_rules: bool = True,
         running_for: dt.timedelta = APPLY_TIMEOUT,
         companies: HubSpotCompaniesPort | None = None,
+        deals: HubSpotDealsPort | None = None,
     ) -> None:
         """``companies``: the account sync port (the HubSpot adapter) for company plans, which are
-        applied after the contact plans (``shared.pipeline.apply_companies``)."""
+        applied after the contact plans (``shared.pipeline.apply_companies``); ``deals``: the deal
+        sync port, for deal plans, applied last (``shared.pipeline.apply_deals``)."""
         self.companies = companies
+        self.deals = deals
         self.assignment_rules = assignment_rules
         self.running_for = running_for  # the invocation's remaining time: the write leases outlive it
         self.salesforce = salesforce
@@ -107,10 +113,27 @@ class Applier:
 
     def apply(self, plans: Sequence[SyncPlan]) -> ApplyResult:
         company_plans = [p for p in plans if p.kind == COMPANIES]
-        result = self._apply_contacts([p for p in plans if p.kind != COMPANIES])
+        deal_plans = [p for p in plans if p.kind == DEALS]
+        result = self._apply_contacts([p for p in plans if p.kind not in (COMPANIES, DEALS)])
         if company_plans:
             result.merge(self._apply_companies(company_plans))
+        if deal_plans:
+            result.merge(self._apply_deals(deal_plans))
         return result
+
+    def _apply_deals(self, plans: Sequence[SyncPlan]) -> ApplyResult:
+        from shared.pipeline.apply_deals import DealApplier
+
+        if self.deals is None:
+            raise RuntimeError("deal plans need the deals port (deal sync)")
+        applier = DealApplier(
+            salesforce=self.salesforce,
+            deals=self.deals,
+            state=self.state,
+            clock=self.clock,
+            contacts=self.hubspot,
+        )
+        return applier.apply(plans)
 
     def _apply_companies(self, plans: Sequence[SyncPlan]) -> ApplyResult:
         from shared.pipeline.apply_companies import CompanyApplier

@@ -14,8 +14,9 @@ from shared.owners.decide import OwnerState
 from shared.queues import MAX_BYTES
 
 SyncedPair = tuple[str | None, str | None]
-# the Salesforce object a plan writes: a Lead or a Contact (contact pairs), an Account (company pairs)
-PlanObject = SfObject | Literal["Account"]
+# the Salesforce object a plan writes: a Lead or a Contact (contact pairs), an Account (company
+# pairs), an Opportunity (deal pairs)
+PlanObject = SfObject | Literal["Account", "Opportunity"]
 
 # a creation claim held for a moment by dedupe to learn whether hssync is creating a record
 LOOKUP_CLAIMANT = "lookup:"
@@ -83,6 +84,14 @@ class SyncPlan(BaseModel):
     unsubscribe_email: str | None = None  # opt the HubSpot contact out of all email (S14)
     owner: OwnerState | None = None  # the pair's owners, for the owners stage to decide (S17)
     archive_hubspot: bool = False  # its Salesforce record was deleted (deletes.salesforce_delete setting)
+    forget_link: bool = False  # its HubSpot record was deleted: the link is dropped (a deleted deal)
+    # deal pairs (S15): HubSpot contacts whose lifecycle stage moves forward, with the stage
+    lifecycle: dict[str, str] = Field(default_factory=dict)
+    company_of_deal: str | None = None  # deal pairs: the company to make the deal's primary company
+    # deal pairs: HubSpot contacts to associate with the deal (with a contact role's label), and
+    # Salesforce Contacts to make contact roles of the Opportunity (whether primary)
+    contacts_of_deal: tuple[tuple[str, str | None], ...] = ()
+    roles_of_opportunity: tuple[tuple[str, bool], ...] = ()
     synced_before: dict[str, SyncedPair] = Field(default_factory=dict)
     synced_after: dict[str, SyncedPair] = Field(default_factory=dict)
     # which side each written property goes to: the write intent apply records first (shared.intents)
@@ -113,6 +122,11 @@ class SyncPlan(BaseModel):
             or self.create
             or self.unsubscribe_email
             or self.archive_hubspot
+            or self.forget_link
+            or self.lifecycle
+            or self.company_of_deal
+            or self.contacts_of_deal
+            or self.roles_of_opportunity
             or self.contacts_to_company
             or self.contacts_to_account
             or (self.person is not None and (self.person.writes or self.person.contact_id is None))
@@ -144,6 +158,11 @@ class PlanBatch(BaseModel):
 
     plans: tuple[SyncPlan, ...] = Field(min_length=1)
     attempt: int = Field(default=0, ge=0, description="how often these plans were retried already")
+
+    @property
+    def portals(self) -> frozenset[str]:
+        """The HubSpot portals the plans write (several portals: what the batch waits for)."""
+        return frozenset(plan.portal for plan in self.plans)
 
 
 MAX_MESSAGE_BYTES = MAX_BYTES  # a writes message is one SQS message

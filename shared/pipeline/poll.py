@@ -27,11 +27,20 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.ids import ACCOUNT_KEY_PREFIX, OWNER_KEY_PREFIXES, SALESFORCE_KEY_PREFIXES, salesforce_id18
+from shared.deals.ports import HubSpotDealsPort
+from shared.ids import (
+    ACCOUNT_KEY_PREFIX,
+    OPPORTUNITY_KEY_PREFIX,
+    OWNER_KEY_PREFIXES,
+    SALESFORCE_KEY_PREFIXES,
+    salesforce_id18,
+)
 from shared.models import (
     ACCOUNT,
     COMPANIES,
     CONTACTS,
+    DEALS,
+    OPPORTUNITY,
     RESYNC_ORIGIN,
     SALESFORCE_OBJECTS,
     ChangeEvent,
@@ -46,6 +55,8 @@ PAGE = 2000
 OBJECT_TYPES = {System.HUBSPOT: (CONTACTS,), System.SALESFORCE: SALESFORCE_OBJECTS}
 # with account sync on, the poller also reads these (and takes poll requests for them, not ids)
 ACCOUNT_OBJECT_TYPES = {System.HUBSPOT: (COMPANIES,), System.SALESFORCE: (ACCOUNT,)}
+# with deal sync on, these too (poll requests and ids, no owners)
+DEAL_OBJECT_TYPES = {System.HUBSPOT: (DEALS,), System.SALESFORCE: (OPPORTUNITY,)}
 MAX_IDS_PER_REQUEST = 1000  # a poll request stays far below SQS's 256 KiB
 ENQUEUE_CHUNK = 500
 
@@ -65,6 +76,7 @@ ALL_TARGETS = (
     *(PollTarget(System.SALESFORCE, o) for o in SALESFORCE_OBJECTS),
 )
 ACCOUNT_TARGETS = (PollTarget(System.HUBSPOT, COMPANIES), PollTarget(System.SALESFORCE, ACCOUNT))
+DEAL_TARGETS = (PollTarget(System.HUBSPOT, DEALS), PollTarget(System.SALESFORCE, OPPORTUNITY))
 
 
 def list_cursor_name(list_id: str) -> str:
@@ -80,6 +92,8 @@ class PollRequest(BaseModel):
     - ``{list_id, reason}``: resync every member of a HubSpot list;
     - ``{system: salesforce, object_type, owner_id, reason}``: resync the records of ``object_type``
       this user (005...) or queue (00G...) owns.
+
+    A HubSpot request may name its ``portal`` (several portals).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -91,6 +105,15 @@ class PollRequest(BaseModel):
     list_id: str | None = Field(default=None, pattern=r"^[0-9]+$")
     owner_id: str | None = None
     reason: str = "requested"
+    # the HubSpot portal of a HubSpot request (several portals, S3); None: a poll of every portal,
+    # ids and lists of the stack's first portal (``shared.pipeline.poll_portals``)
+    portal: str | None = Field(default=None, pattern=r"^[0-9]+$")
+
+    @model_validator(mode="after")
+    def _portal_of_hubspot(self) -> PollRequest:
+        if self.portal is not None and self.system is System.SALESFORCE:
+            raise ValueError("a Salesforce request names no portal (it is read once for every portal)")
+        return self
 
     @model_validator(mode="after")
     def _one_kind(self) -> PollRequest:
@@ -102,9 +125,12 @@ class PollRequest(BaseModel):
             return self
         if self.system is None or self.object_type is None:
             raise ValueError("system and object_type are required (or list_id)")
-        accounts = self.object_type in ACCOUNT_OBJECT_TYPES[self.system]  # account sync: no owners
-        if self.object_type not in OBJECT_TYPES[self.system] and not (accounts and self.owner_id is None):
-            allowed = " or ".join(OBJECT_TYPES[self.system] + ACCOUNT_OBJECT_TYPES[self.system])
+        # account and deal sync: no owners
+        others = ACCOUNT_OBJECT_TYPES[self.system] + DEAL_OBJECT_TYPES[self.system]
+        if self.object_type not in OBJECT_TYPES[self.system] and not (
+            self.object_type in others and self.owner_id is None
+        ):
+            allowed = " or ".join(OBJECT_TYPES[self.system] + others)
             raise ValueError(f"{self.system.value} object_type must be {allowed}, not {self.object_type!r}")
         if self.owner_id is not None:
             return self._owner_request()
@@ -136,12 +162,12 @@ def normalise_id(system: System, object_type: str, record_id: str) -> str:
     text = record_id.strip()
     if system is System.HUBSPOT:
         if not text.isdigit():
-            raise ValueError(
-                f"not a HubSpot {'company' if object_type == COMPANIES else 'contact'} id: {record_id!r}"
-            )
+            noun = {COMPANIES: "company", DEALS: "deal"}.get(object_type, "contact")
+            raise ValueError(f"not a HubSpot {noun} id: {record_id!r}")
         return text
     id18 = salesforce_id18(text)  # ValueError for anything but 15/18 alphanumerics
-    expected = ACCOUNT if id18[:3] == ACCOUNT_KEY_PREFIX else SALESFORCE_KEY_PREFIXES.get(id18[:3])
+    others = {ACCOUNT_KEY_PREFIX: ACCOUNT, OPPORTUNITY_KEY_PREFIX: OPPORTUNITY}
+    expected = others.get(id18[:3]) or SALESFORCE_KEY_PREFIXES.get(id18[:3])
     if expected != object_type:
         raise ValueError(f"{record_id!r} is not a {object_type} id (key prefix {id18[:3]})")
     return id18
@@ -194,12 +220,15 @@ class Poller:
         max_records: int = 10_000,
         clock: Callable[[], dt.datetime] = utc_now,
         companies: HubSpotCompaniesPort | None = None,
+        deals: HubSpotDealsPort | None = None,
         reconciler: PollReconciler | None = None,
     ) -> None:
-        """``companies``: the account sync port, for polling HubSpot companies; ``reconciler``: what
-        lets a poll from the cursor skip the contacts that hold what hssync last synced
-        (``shared.pipeline.poll_reconcile``); None: every record read is queued."""
+        """``companies``: the account sync port, for polling HubSpot companies; ``deals``: the deal
+        sync port, for polling HubSpot deals; ``reconciler``: what lets a poll from the cursor skip
+        the contacts that hold what hssync last synced (``shared.pipeline.poll_reconcile``); None:
+        every record read is queued."""
         self.companies = companies
+        self.deals = deals
         self.reconciler = reconciler
         self.portal = portal
         self.org_id = org_id
@@ -340,6 +369,11 @@ class Poller:
                 raise ValueError("polling companies needs the companies port (account sync)")
             companies = self.companies.companies_modified_since(since, ["name"], PAGE)
             return [Polled(c.id, c.updated_at, c.properties) for c in companies]
+        if target.system is System.HUBSPOT and target.object_type == DEALS:
+            if self.deals is None:
+                raise ValueError("polling deals needs the deals port (deal sync)")
+            deals = self.deals.deals_modified_since(since, ["dealname"], PAGE)
+            return [Polled(d.id, d.updated_at, d.properties) for d in deals]
         fields = reconciler.read_fields(target.system, target.object_type) if reconciler else None
         if target.system is System.HUBSPOT:
             contacts = self.hubspot.contacts_modified_since(since, fields or ["email"], PAGE)

@@ -94,12 +94,19 @@ def holds_what_was_synced(link: Link, side: System, values: Mapping[str, Any], s
 
 
 class PollReconciler:
-    """Which of a poll's records of a contact target need dedupe (the rest count as unchanged)."""
+    """Which of a poll's records of a contact target need dedupe (the rest count as unchanged).
 
-    def __init__(self, schema: Schema, state: StatePort, portal: str) -> None:
+    A HubSpot contact is compared with its portal's link. A Salesforce record is read once for every
+    portal of the stack (S3), so it is left alone only when it holds what hssync last synced in each
+    of ``salesforce_portals`` (default: ``portal`` alone)."""
+
+    def __init__(
+        self, schema: Schema, state: StatePort, portal: str, salesforce_portals: Sequence[str] = ()
+    ) -> None:
         self.schema = schema
         self.state = state
         self.portal = portal
+        self.salesforce_portals = list(salesforce_portals) or [portal]
 
     def read_fields(self, system: System, object_type: str) -> list[str]:
         if system is System.HUBSPOT:
@@ -112,9 +119,12 @@ class PollReconciler:
         ids = [p.id for p in polled]
         if system is System.HUBSPOT:
             links = self.state.links_by_hubspot(self.portal, ids)
-        else:
-            links = self.state.links_by_salesforce(self.portal, ids)
-        return [p for p in polled if not self._unchanged(system, object_type, p, links.get(p.id))]
+            return [p for p in polled if not self._unchanged(system, object_type, p, links.get(p.id))]
+        changed: set[str] = set()
+        for portal in self.salesforce_portals:  # one batched read of the links per portal
+            links = self.state.links_by_salesforce(portal, ids)
+            changed |= {p.id for p in polled if not self._unchanged(system, object_type, p, links.get(p.id))}
+        return [p for p in polled if p.id in changed]
 
     def _unchanged(self, system: System, object_type: str, polled: Polled, link: Link | None) -> bool:
         if link is None:

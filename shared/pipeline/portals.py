@@ -17,17 +17,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from shared.guardrails.gate import of_portal, refusals_of
 from shared.models import ChangeEvent, System
 from shared.owners.directory import OwnerDirectory, SalesforceOwner
 from shared.owners.stage import OwnerResult, OwnerStage
 from shared.pipeline.apply import ApplyResult
 from shared.pipeline.dedupe import DedupeResult
 from shared.pipeline.plans import SyncPlan
-from shared.pipeline.stages.apply import Applies
-from shared.pipeline.stages.dedupe import Dedupes
 from shared.ports import RecordWrite, SalesforceAccountsPort, SalesforcePort, SalesforceRecord, WriteOutcome
+
+if TYPE_CHECKING:  # the stages import this module
+    from shared.pipeline.stages.apply import Applies
+    from shared.pipeline.stages.dedupe import Dedupes
 
 T = TypeVar("T")
 UNKNOWN_PORTAL = "HubSpot change of a portal that is not in portals"
@@ -40,6 +43,16 @@ def portals_of(event: ChangeEvent, portals: Sequence[str]) -> list[str]:
     if event.system is System.SALESFORCE:
         return list(portals)
     return []
+
+
+def portal_changes(event: ChangeEvent, portals: Sequence[str]) -> list[ChangeEvent]:
+    """``event`` as the changes of its portals, each naming its one portal: a Salesforce change of
+    the org becomes a copy per portal (what a portal that waits keeps waiting for); any other
+    change stays as it is."""
+    targets = portals_of(event, portals)
+    if event.system is not System.SALESFORCE or event.account in portals or len(targets) < 2:
+        return [event]
+    return [event.model_copy(update={"account": portal}) for portal in targets]
 
 
 def by_portal(plans: Sequence[SyncPlan]) -> dict[str, list[SyncPlan]]:
@@ -169,12 +182,14 @@ class PortalDedupers:
                 routed[portal].append(event)
         for portal, mine in routed.items():
             if mine:
-                part = self.deduper(portal).process(mine)
+                with refusals_of(portal):
+                    part = self.deduper(portal).process(mine)
                 result.plans += part.plans
                 result.skipped.update(part.skipped)
                 result.retry += part.retry
                 result.held += part.held
                 result.statuses.update(part.statuses)
+                result.portal_parts[portal] = part
         result.retry, result.held = _unique(result.retry), _unique(result.held)
         return result
 
@@ -189,9 +204,13 @@ class PortalAppliers:
     def apply(self, plans: Sequence[SyncPlan]) -> ApplyResult:
         result = ApplyResult()
         for portal, mine in by_portal(plans).items():
-            part = self.applier(portal).apply(mine)
+            with refusals_of(portal):
+                part = self.applier(portal).apply(mine)
+            if part.refused is not None:
+                of_portal(part.refused, portal)
             result.merge(part)
             result.refused = result.refused or part.refused
+            result.portal_counters[portal] = part.counters
         return result
 
 
@@ -208,10 +227,12 @@ class PortalOwners:
     def process(self, plans: Sequence[SyncPlan]) -> OwnerResult:
         result = OwnerResult()
         for portal, mine in by_portal(plans).items():
-            part = self.owners(portal).process(mine)
+            with refusals_of(portal):
+                part = self.owners(portal).process(mine)
             result.plans += part.plans
             for name, count in part.counters.items():
                 result.counters[name] = result.counters.get(name, 0) + count
+            result.portal_counters[portal] = part.counters
             result.refreshed = result.refreshed or part.refreshed
         return result
 

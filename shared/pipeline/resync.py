@@ -5,7 +5,8 @@ parses arguments and sends.
 - records by id: HubSpot contact ids, Salesforce Lead (key prefix ``00Q``) and Contact (``003``) ids
   in 15 or 18 characters, or the ``system:object:id`` form that sync health prints in its resync
   command (``hubspot:contacts:123``, ``salesforce:Lead:00Q...``; with account sync, companies and
-  Accounts in that form only: ``hubspot:companies:456``, ``salesforce:Account:001...``); one
+  Accounts in that form only: ``hubspot:companies:456``, ``salesforce:Account:001...``; with deal
+  sync, deals and Opportunities likewise: ``hubspot:deals:789``, ``salesforce:Opportunity:006...``); one
   request per object and per
   :data:`~shared.pipeline.poll.MAX_IDS_PER_REQUEST` ids, no API call until dedupe reads them;
 - an owner, as an owner's sync-health entry names it (``salesforce:User:005...``,
@@ -27,6 +28,8 @@ from shared.pipeline.poll import (
     ACCOUNT_OBJECT_TYPES,
     ACCOUNT_TARGETS,
     ALL_TARGETS,
+    DEAL_OBJECT_TYPES,
+    DEAL_TARGETS,
     MAX_IDS_PER_REQUEST,
     OBJECT_TYPES,
     PollRequest,
@@ -85,16 +88,19 @@ def salesforce_owner(text: str, object_type: str, record_id: str) -> RecordRef:
 
 def parse_record(text: str) -> RecordRef:
     """``hubspot:contacts:123``, ``salesforce:Lead:00Q...``, an owner ``salesforce:User:005...``, a
-    company ``hubspot:companies:456`` or an Account ``salesforce:Account:001...`` (sync health's
-    form)."""
+    company ``hubspot:companies:456``, an Account ``salesforce:Account:001...``, a deal
+    ``hubspot:deals:789`` or an Opportunity ``salesforce:Opportunity:006...`` (sync health's form)."""
     system, _, rest = text.strip().partition(":")
     object_type, _, record_id = rest.partition(":")
     if system not in (System.HUBSPOT.value, System.SALESFORCE.value) or not object_type or not record_id:
-        expected = "hubspot:contacts|companies:ID or salesforce:Lead|Contact|Account|User|Group:ID"
+        expected = (
+            "hubspot:contacts|companies:ID or salesforce:Lead|Contact|Account|User|Group:ID"
+            " (deal sync: hubspot:deals:ID, salesforce:Opportunity:ID)"
+        )
         raise ResyncError(f"{text!r}: expected {expected}")
     if system == System.SALESFORCE.value and object_type in OWNER_KEY_PREFIXES.values():
         return salesforce_owner(text, object_type, record_id)
-    if object_type in ACCOUNT_OBJECT_TYPES[System(system)]:
+    if object_type in ACCOUNT_OBJECT_TYPES[System(system)] + DEAL_OBJECT_TYPES[System(system)]:
         return account_record(text, System(system), object_type, record_id)
     if object_type not in OBJECT_TYPES[System(system)]:
         raise ResyncError(f"{text!r}: hssync does not sync {system} {object_type}")
@@ -105,7 +111,8 @@ def parse_record(text: str) -> RecordRef:
 
 
 def account_record(text: str, system: System, object_type: str, record_id: str) -> RecordRef:
-    """A company or an Account (account sync): ``hubspot:companies:ID``, ``salesforce:Account:ID``."""
+    """A company or an Account (account sync): ``hubspot:companies:ID``, ``salesforce:Account:ID``;
+    a deal or an Opportunity (deal sync): ``hubspot:deals:ID``, ``salesforce:Opportunity:ID``."""
     try:
         return RecordRef(system, object_type, normalise_id(system, object_type, record_id))
     except ValueError as exc:
@@ -120,12 +127,13 @@ def list_id_of(text: str) -> str:
 
 
 def backfill_requests(
-    since: dt.datetime | None = None, *, reason: str = "backfill", accounts: bool = False
+    since: dt.datetime | None = None, *, reason: str = "backfill", accounts: bool = False, deals: bool = False
 ) -> list[PollRequest]:
     """The initial sync: a poll of every target from ``since`` (default: everything); ``accounts``:
-    companies and Accounts too (account sync on), after the contacts."""
+    companies and Accounts too (account sync on), after the contacts; ``deals``: deals and
+    Opportunities too (deal sync on), last (their contacts and companies are synced first)."""
     start = since or EPOCH
-    targets = ALL_TARGETS + (ACCOUNT_TARGETS if accounts else ())
+    targets = ALL_TARGETS + (ACCOUNT_TARGETS if accounts else ()) + (DEAL_TARGETS if deals else ())
     return [
         PollRequest(system=t.system, object_type=t.object_type, since=start, reason=reason) for t in targets
     ]
@@ -171,8 +179,11 @@ def resync_requests(
     everything: bool = False,
     since: dt.datetime | None = None,
     reason: str = "resync",
+    portal: str | None = None,
 ) -> list[PollRequest]:
-    """The requests for one ``hssync resync``; :class:`ResyncError` names the first bad argument."""
+    """The requests for one ``hssync resync``; :class:`ResyncError` names the first bad argument.
+    ``portal``: several portals, the portal of the HubSpot records (default: the stack's first for
+    ids and lists, every portal for ``everything``)."""
     if since is not None and not everything:
         raise ResyncError("--since goes with --all (a resync of records re-reads them as they are now)")
     refs = [
@@ -186,7 +197,17 @@ def resync_requests(
     out += [PollRequest(list_id=list_id, reason=reason) for list_id in lists]
     if not out:
         raise ResyncError("nothing to resync: give record ids, --list LIST_ID or --all")
-    return out
+    return out if portal is None else [in_portal(r, portal) for r in out]
+
+
+def in_portal(request: PollRequest, portal: str) -> PollRequest:
+    """A HubSpot request of that portal (a Salesforce request is read once for every portal)."""
+    if request.system is System.SALESFORCE:
+        return request
+    try:
+        return PollRequest.model_validate({**request.model_dump(exclude_none=True), "portal": portal.strip()})
+    except ValueError as exc:
+        raise ResyncError(f"{portal!r} is not a HubSpot portal id (digits only)") from exc
 
 
 def bodies(requests: Sequence[PollRequest]) -> list[str]:
@@ -211,12 +232,19 @@ def describe(requests: Sequence[PollRequest]) -> list[str]:
         if r.kind == "ids" and r.system is not None and r.object_type is not None and r.ids is not None:
             counts[(r.system.value, r.object_type)] += len(r.ids)
     for (system, object_type), n in counts.items():
-        crm, noun = ("HubSpot", "contact") if system == "hubspot" else ("Salesforce", object_type)
+        crm, noun = (
+            ("HubSpot", _HUBSPOT_NOUNS.get(object_type, "contact"))
+            if system == "hubspot"
+            else ("Salesforce", object_type)
+        )
         lines.append(f"{n} {crm} {noun}{'' if n == 1 else 's'}")
     lines += [f"every member of HubSpot list {r.list_id}" for r in requests if r.kind == "list"]
     owners = dict.fromkeys(str(r.owner_id) for r in requests if r.kind == "owner")
     lines += [f"every Lead and Contact owned by Salesforce {_owner_name(o)} {o}" for o in owners]
     return lines
+
+
+_HUBSPOT_NOUNS = {"deals": "deal"}  # else "contact", as before
 
 
 def _owner_name(owner_id: str) -> str:
@@ -225,5 +253,5 @@ def _owner_name(owner_id: str) -> str:
 
 def _poll_name(request: PollRequest) -> str:
     if request.system is System.HUBSPOT:
-        return "HubSpot contact"
+        return f"HubSpot {_HUBSPOT_NOUNS.get(str(request.object_type), 'contact')}"
     return f"Salesforce {request.object_type}"

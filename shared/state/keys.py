@@ -11,6 +11,8 @@ link (content)             ``P#<portal>#HS#<hubspot id>``           ``LINK``
 link (pointer)             ``P#<portal>#SF#<18-char id>``           ``LINK`` (names the HubSpot id)
 company link (content)     ``P#<portal>#CO#<company id>``           ``LINK``
 company link (pointer)     ``P#<portal>#ACCT#<18-char id>``         ``LINK`` (names the company id)
+deal link (content)        ``P#<portal>#DEAL#<deal id>``            ``LINK``
+deal link (pointer)        ``P#<portal>#OPP#<18-char id>``          ``LINK`` (names the deal id)
 creation claim             ``P#<portal>#CLAIM#<target>#<email>``    ``CLAIM``
 webhook request received   ``P#<portal>#WEBHOOK#<fingerprint>``     ``SEEN``
 poll cursor                ``P#<portal>#CURSOR``                    ``<cursor name>``
@@ -32,7 +34,8 @@ A link by email leads from a synced email (either side's, normalised) to the Hub
 not a link: whoever follows it checks that the link still holds that email, so a stale one is
 harmless. A company link (a HubSpot company <-> a Salesforce Account) has the same items as a
 contact link under its own keys: HubSpot's contact and company ids are separate id spaces, and a
-person account's Account is linked both to a contact (as its person) and to a company. The content
+person account's Account is linked both to a contact (as its person) and to a company. A deal link
+(a HubSpot deal <-> a Salesforce Opportunity) likewise has its own keys. The content
 item holds the whole link (counterpart, ``synced`` values, times); the pointer leads from a
 Salesforce id to it. A link exists while both name each other (see ``dynamo.py``). Health
 entries are sorted by category first, so one portal's entries of one category are a single
@@ -51,7 +54,7 @@ from shared.ids import (
     salesforce_id18 as salesforce_id18,
 )  # re-exported: the one normalisation (shared/ids.py)
 from shared.matching import normalize_email
-from shared.models import COMPANIES, CONTACTS, LinkKind
+from shared.models import COMPANIES, CONTACTS, DEALS, LinkKind
 
 LINK_SORT_KEY = "LINK"
 CLAIM_SORT_KEY = "CLAIM"
@@ -86,6 +89,11 @@ def hubspot_company_key(company_id: str) -> str:
     return record_key("hubspot", COMPANIES, company_id)
 
 
+def hubspot_deal_key(deal_id: str) -> str:
+    """A HubSpot deal's record key: ``hubspot:deals:<id>``."""
+    return record_key("hubspot", DEALS, deal_id)
+
+
 def salesforce_record_key(sobject: str, record_id: str) -> str:
     """A Salesforce record's record key: ``salesforce:<sObject>:<id>``."""
     return record_key("salesforce", sobject, record_id)
@@ -117,7 +125,11 @@ def _portal(portal: str) -> str:
 
 
 # per kind of link: the tags of its content keys (HubSpot id) and of its pointer keys (Salesforce id)
-LINK_TAGS: dict[LinkKind, tuple[str, str]] = {CONTACTS: ("HS", "SF"), COMPANIES: ("CO", "ACCT")}
+LINK_TAGS: dict[LinkKind, tuple[str, str]] = {
+    CONTACTS: ("HS", "SF"),
+    COMPANIES: ("CO", "ACCT"),
+    DEALS: ("DEAL", "OPP"),
+}
 
 
 def link_by_hubspot(portal: str, hubspot_id: str, kind: LinkKind = CONTACTS) -> Key:

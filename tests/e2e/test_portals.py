@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -21,8 +21,13 @@ from infra.local_stack import LocalStack
 from infra.sandbox.hubspot.app import HubSpotEmulator
 from infra.sandbox.hubspot.signing import canonical_uri, sign_v3
 from infra.sandbox.runner import Sandbox
+from shared.crm_state import CrmStatus
+from shared.models import System
+from shared.state.crm import DynamoCrmStateStore
 from tests.e2e.conftest import RETRY_ENV, World, integration_user_is_a_hubspot_owner, running_stack
 
+# work that waits for a portal is looked at again soon (as in test_guardrails)
+WAITS = {"HSSYNC_PAUSE_SHORTEST_SECONDS": "1", "HSSYNC_PAUSE_LONGEST_SECONDS": "3"}
 # the Salesforce API calls that read records (REST retrieve, SOQL, composite batches of them)
 SALESFORCE_READS = ("GET /services/data/", "POST /services/data/{version}/composite")
 
@@ -35,7 +40,10 @@ def two_portals_config(sandbox: Sandbox) -> str:
 @pytest.fixture(scope="module")
 def portals_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     with running_stack(
-        tmp_path_factory.mktemp("portals"), RETRY_ENV, hubspot_portals=2, config=two_portals_config
+        tmp_path_factory.mktemp("portals"),
+        {**RETRY_ENV, **WAITS},
+        hubspot_portals=2,
+        config=two_portals_config,
     ) as stack:
         yield stack
 
@@ -188,3 +196,156 @@ def test_a_notification_of_a_portal_not_configured_is_refused(world: World) -> N
     assert json.loads(dead["Body"])["portalId"] == unknown
     (lead,) = world.salesforce_rows("Lead")
     assert lead["LastName"] == "Lovelace"  # nothing of it synced
+
+
+def _edit_in(world: World, emulator: HubSpotEmulator, contact_id: str, **properties: str) -> None:
+    """An edit in that portal's HubSpot UI."""
+    answer = requests.post(
+        f"{world.sandbox.hubspot_url}/_sandbox/crm-ui-edit?portal={_portal_id(emulator)}",
+        json={"objectType": "contacts", "id": contact_id, "properties": properties},
+        timeout=10,
+    )
+    answer.raise_for_status()
+
+
+def test_the_scheduled_poll_finds_a_change_whose_webhook_was_lost_in_the_second_portal(world: World) -> None:
+    first, second = world.sandbox.hubspot, _second(world)
+    ada = _create_in(world, first, email="ada@example.com", firstname="Ada", lastname="Lovelace")
+    bob = _create_in(world, second, email="bob@example.com", firstname="Bob", lastname="Babbage")
+    world.settle()
+    started = world.stack.runtime.invoke_schedule("PollFunction")  # every portal's cursors start
+    assert started.ok, started.payload
+    world.settle()
+
+    with world.events_paused():  # the app's webhooks are off in every portal
+        _edit_in(world, second, bob, jobtitle="Heard by the poll only")
+    world.sandbox.salesforce.stats.reset()
+    answer = world.stack.runtime.invoke_schedule("PollFunction")
+    assert answer.ok, answer.payload
+    queued = answer.payload["queued"]
+    assert queued[f"portal:{_portal_id(second)}:poll:hubspot:contacts"] == 1, queued
+    assert queued[f"portal:{_portal_id(first)}:poll:hubspot:contacts"] == 0, queued
+    polls = {k: n for k, n in world.sandbox.salesforce.stats.snapshot()["calls"].items() if "query" in k}
+    assert sum(polls.values()) <= 2, polls  # one query per Salesforce object, not one per portal
+    world.settle()
+
+    (bob_lead,) = world.salesforce_with_email("Lead", "bob@example.com")
+    assert bob_lead["Title"] == "Heard by the poll only"
+    (ada_lead,) = world.salesforce_with_email("Lead", "ada@example.com")
+    assert ada_lead["Title"] in (None, "")
+    assert ada  # the first portal's contact: untouched
+
+
+def _leads(world: World, *emails: str) -> dict[str, list[dict[str, Any]]]:
+    return {email: world.salesforce_with_email("Lead", email) for email in emails}
+
+
+def _until(condition: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def _hubspot_status(world: World, emulator: HubSpotEmulator) -> CrmStatus:
+    store = DynamoCrmStateStore(world.stack.info.state_table, client=world.stack._boto("dynamodb"))
+    state = store.crm_state(System.HUBSPOT, _portal_id(emulator))
+    return state.status if state is not None else CrmStatus.RUNNING
+
+
+def _dead_lettered(world: World) -> int:
+    sqs = world.stack._boto("sqs")
+    total = 0
+    for name in ("ChangesDeadLetterQueue", "OwnersDeadLetterQueue", "WritesDeadLetterQueue"):
+        url = world.stack.runtime.queue_url(name)
+        got = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        total += int(got["Attributes"]["ApproximateNumberOfMessages"])
+    return total
+
+
+def test_a_revoked_token_in_the_second_portal_suspends_that_portal_only(world: World) -> None:
+    first, second = world.sandbox.hubspot, _second(world)
+    second_id = _portal_id(second)
+    world.sandbox_post("hubspot", f"token?portal={second_id}", {"revoked": True})
+    try:
+        _create_in(world, second, email="bob@example.com", firstname="Bob", lastname="Babbage")
+        _until(lambda: _hubspot_status(world, second) is CrmStatus.SUSPENDED, "the second portal suspended")
+        _create_in(world, first, email="ada@example.com", firstname="Ada", lastname="Lovelace")
+        # the first portal keeps syncing while the second waits
+        _until(
+            lambda: len(_leads(world, "ada@example.com")["ada@example.com"]) == 1, "the first portal synced"
+        )
+        assert _hubspot_status(world, first) is CrmStatus.RUNNING
+        assert _leads(world, "bob@example.com")["bob@example.com"] == []
+        probed = world.stack.runtime.invoke_schedule("PollFunction")
+        assert probed.ok, probed.payload
+        assert probed.payload["probed"] == {f"hubspot:{second_id}": "suspended"}
+        assert probed.payload["waiting_portals"] == [second_id]  # the first portal and the org polled
+    finally:
+        world.sandbox_post("hubspot", f"token?portal={second_id}", {"revoked": False})
+
+    resumed = world.stack.runtime.invoke_schedule("PollFunction")
+    assert resumed.ok, resumed.payload
+    assert resumed.payload["probed"] == {f"hubspot:{second_id}": "running"}
+    _until(lambda: len(_leads(world, "bob@example.com")["bob@example.com"]) == 1, "the second portal synced")
+    world.settle()
+    assert _dead_lettered(world) == 0
+    # what each portal synced is counted under it (hssync status --portal)
+    assert world.stack.state.counters(second_id), "nothing counted under the second portal"
+
+
+def _email_events(world: World, emulator: HubSpotEmulator, recipient: str, *kinds: str) -> None:
+    body = {
+        "recipient": recipient,
+        "campaignId": 1,
+        "subject": "Meet the new product",
+        "events": [{"type": kind} for kind in kinds],
+    }
+    world.sandbox_post("hubspot", f"email-events?portal={_portal_id(emulator)}", body)
+
+
+def test_each_portals_email_events_become_tasks(world: World) -> None:
+    first, second = world.sandbox.hubspot, _second(world)
+    config = two_portals_config(world.sandbox)
+    world.stack.set_config(config + "email_events: {start: PT1H, overlap_minutes: 60}\n")
+    try:
+        _create_in(world, first, email="ada@example.com", firstname="Ada", lastname="Lovelace")
+        _create_in(world, second, email="bob@example.com", firstname="Bob", lastname="Babbage")
+        world.settle()
+        _email_events(world, first, "ada@example.com", "OPEN")
+        _email_events(world, second, "bob@example.com", "OPEN", "CLICK")
+        answer = world.stack.run_email_events()
+        assert answer["portals"][_portal_id(first)]["tasks"] == 1, answer
+        assert answer["portals"][_portal_id(second)]["tasks"] == 2, answer
+        leads = {r["Email"]: r["Id"] for r in world.salesforce_rows("Lead")}
+        whos = sorted(t["WhoId"] for t in world.salesforce_rows("Task"))
+        assert whos == sorted([leads["ada@example.com"], leads["bob@example.com"], leads["bob@example.com"]])
+        again = world.stack.run_email_events()  # each portal's own cursor: nothing twice
+        assert [again["portals"][p]["tasks"] for p in (_portal_id(first), _portal_id(second))] == [0, 0]
+    finally:
+        world.stack.set_config(config)
+
+
+def test_the_second_portals_spent_daily_limit_holds_that_portal_only(world: World) -> None:
+    first, second = world.sandbox.hubspot, _second(world)
+    second_id = _portal_id(second)
+    world.sandbox_post("hubspot", f"settings?portal={second_id}", {"daily_limit": 4})  # allocation: 2
+    try:
+        _create_in(world, second, email="bob@example.com", firstname="Bob", lastname="Babbage")
+        waiting = (CrmStatus.PAUSED, CrmStatus.SUSPENDED)
+        _until(lambda: _hubspot_status(world, second) in waiting, "the second portal waits")
+        _create_in(world, first, email="ada@example.com", firstname="Ada", lastname="Lovelace")
+        _until(
+            lambda: len(_leads(world, "ada@example.com")["ada@example.com"]) == 1, "the first portal synced"
+        )
+        assert _hubspot_status(world, first) is CrmStatus.RUNNING
+    finally:
+        world.sandbox_post("hubspot", f"settings?portal={second_id}", {"daily_limit": 1_000_000})
+
+    resumed = world.stack.runtime.invoke_schedule("PollFunction")
+    assert resumed.ok, resumed.payload
+    assert resumed.payload["probed"] == {f"hubspot:{second_id}": "running"}
+    _until(lambda: len(_leads(world, "bob@example.com")["bob@example.com"]) == 1, "the second portal synced")
+    world.settle()
+    assert _dead_lettered(world) == 0

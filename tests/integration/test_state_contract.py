@@ -16,7 +16,7 @@ import pytest
 
 from shared.errors import ErrorCategory
 from shared.intents import IntendedValue, WriteIntent
-from shared.models import ACCOUNT, COMPANIES
+from shared.models import ACCOUNT, COMPANIES, DEALS, OPPORTUNITY
 from shared.ports import ClaimDone, HealthEntry, IntentRecord, Link, LinkCommit, StatePort
 from shared.state import DynamoState, StateTimings, keys
 from tests.memory_state import MemoryState
@@ -734,3 +734,30 @@ def test_company_links_are_committed_and_guarded_by_their_revision_and_intents(
     assert after.rev == stored.rev + 1
     # the contact link of the same HubSpot id knows nothing of it
     assert store.record_intents(PORTAL, [IntentRecord("501", 1, intent)]) == {"501"}
+
+
+OPPORTUNITY_1 = "006000000000001"  # 15 characters
+OPPORTUNITY_1_18 = "006000000000001AAA"
+
+
+def deal_link(deal_id: str = "9000001", opportunity_id: str = OPPORTUNITY_1_18, **extra: object) -> Link:
+    return Link(portal=PORTAL, hubspot_id=deal_id, sf_object=OPPORTUNITY, sf_id=opportunity_id, **extra)  # type: ignore[arg-type]
+
+
+def test_the_keys_of_deal_links_are_apart_from_those_of_contact_and_company_links() -> None:
+    assert keys.link_by_hubspot("1", "501", DEALS) == ("P#1#DEAL#501", "LINK")
+    assert keys.link_by_salesforce("1", OPPORTUNITY_1, DEALS) == (f"P#1#OPP#{OPPORTUNITY_1_18}", "LINK")
+    assert keys.hubspot_deal_key("501") == "hubspot:deals:501"
+
+
+def test_a_deal_link_is_found_from_both_sides_and_only_as_a_deal_link(store: Store) -> None:
+    saved = deal_link("501", synced={"dealname": ("Big", "Big")}, linked_at=START)
+    store.save_links([saved], kind=DEALS)
+    assert store.links_by_hubspot(PORTAL, ["501"], kind=DEALS) == {"501": saved}
+    assert store.links_by_salesforce(PORTAL, [OPPORTUNITY_1], kind=DEALS) == {OPPORTUNITY_1: saved}
+    # contact 501 and company 501 are other records than deal 501
+    assert store.links_by_hubspot(PORTAL, ["501"]) == {}
+    assert store.links_by_hubspot(PORTAL, ["501"], kind=COMPANIES) == {}
+    store.delete_links(PORTAL, ["501"], kind=DEALS)
+    assert store.links_by_hubspot(PORTAL, ["501"], kind=DEALS) == {}
+    assert store.links_by_salesforce(PORTAL, [OPPORTUNITY_1], kind=DEALS) == {}

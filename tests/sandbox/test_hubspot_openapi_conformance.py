@@ -1,11 +1,12 @@
 """The HubSpot emulator checked against HubSpot's own OpenAPI specs (tests/specs/api-specs/hubspot/).
 
 A walk drives every operation the emulator serves under the spec'd APIs — CRM v3 objects
-(contacts, companies, deals: basic, batch, search, merge), associations v4, owners v3, lists v3
-and webhooks v3 — with the real ``hubspot-api-client`` where it has the operation and ``requests``
-otherwise, through a recording WSGI middleware (``tests/openapi_recorder.py``). Every recorded
-request and response is validated with openapi-core against its operation; error answers are
-validated too (against the operation's ``default`` Error response). The set of operations that
+(contacts, companies, deals: basic, batch, search, merge), associations v4, owners v3, pipelines
+v3 (deals, read-only), lists v3 and webhooks v3 — with the real ``hubspot-api-client`` where it
+has the operation and ``requests`` otherwise, through a recording WSGI middleware
+(``tests/openapi_recorder.py``). Every recorded request and response is validated with
+openapi-core against its operation; error answers are validated too (against the operation's
+``default`` Error response). The set of operations that
 must be exercised is derived from the emulator's registered routes, so a new route cannot escape.
 
 Out of scope (no spec in tests/specs/api-specs/hubspot/):
@@ -405,6 +406,18 @@ def walk_owners(w: Walk) -> None:
     w.expect_error(lambda: api.get_by_id(999999999))
 
 
+def walk_pipelines(w: Walk) -> None:
+    pipelines, stages = w.crm.crm.pipelines.pipelines_api, w.crm.crm.pipelines.pipeline_stages_api
+    listed = pipelines.get_all("deals")
+    assert [p.id for p in listed.results] == ["default"]
+    pipelines.get_by_id("deals", "default")
+    stages.get_all("deals", "default")
+    stage = stages.get_by_id("deals", "default", "closedwon")
+    assert stage.metadata == {"probability": "1.0", "isClosed": "true"}
+    w.expect_error(lambda: pipelines.get_by_id("deals", "no-such-pipeline"))
+    w.expect_error(lambda: stages.get_by_id("deals", "default", "no-such-stage"))
+
+
 def walk_lists(w: Walk) -> None:
     from hubspot.crm.lists import ListCreateRequest, ListSearchRequest, MembershipChangeRequest
 
@@ -488,6 +501,7 @@ WALKS: list[Callable[[Walk], None]] = [
     walk_deals,
     walk_associations,
     walk_owners,
+    walk_pipelines,
     walk_lists,
     walk_webhooks,
 ]

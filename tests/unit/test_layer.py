@@ -25,6 +25,7 @@ OPERATOR_ONLY = {
     "shared.operations",
     "shared.operations.config_check",
     "shared.operations.dead_letters",
+    "shared.operations.deals_check",
     "shared.operations.export",
     "shared.operations.health",
     "shared.operations.progress",

@@ -164,3 +164,16 @@ def test_the_poll_reads_the_mapped_fields_the_org_has_with_the_owner(sobject):
     s = schema()
     fields = salesforce_fields(s, sobject)
     assert {"Id", "SystemModstamp", "OwnerId", "Email", "LastName", "HasOptedOutOfEmail"} <= set(fields)
+
+
+def test_a_salesforce_record_is_left_alone_only_when_every_portal_holds_what_was_synced(world):
+    loaded(world)
+    schema_ = ContactSchema(world.config, world.sf, world.hs)
+    fields = salesforce_fields(schema_, "Lead")
+    read = [Polled(r.id, EPOCH, r.fields) for r in world.sf.modified_since("Lead", EPOCH, fields, 100)]
+    assert len(read) == 3
+    alone = PollReconciler(schema_, world.state, PORTAL)
+    assert alone.to_queue(System.SALESFORCE, "Lead", read) == []
+    # a second portal where they are not linked: each is read again (dedupe decides for that portal)
+    both = PollReconciler(schema_, world.state, PORTAL, [PORTAL, "1000002"])
+    assert [p.id for p in both.to_queue(System.SALESFORCE, "Lead", read)] == [p.id for p in read]

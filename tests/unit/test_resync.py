@@ -74,7 +74,8 @@ def test_salesforce_ids_become_18_characters_and_their_object_comes_from_the_key
         ({"salesforce_ids": ["00Q-bad"]}, "is not a Salesforce id"),
         ({"hubspot_ids": ["12a"]}, "is not a HubSpot contact id"),
         ({"list_ids": ["my list"]}, "is not a HubSpot list id"),
-        ({"records": ["salesforce:Opportunity:0065g00000AbCdE"]}, "does not sync salesforce Opportunity"),
+        # Opportunities are synced with deal sync (issue 14): an object hssync never syncs instead
+        ({"records": ["salesforce:Case:5005g00000AbCdE"]}, "does not sync salesforce Case"),
         ({"records": ["salesforce:Account:00Q5g00000AbCdE"]}, "is not a Account id (key prefix 00Q"),
         ({"records": ["hubspot:companies:12a"]}, "not a HubSpot company id"),
         ({"records": [f"salesforce:Contact:{LEAD15}"]}, "is a Lead id, not a Contact id"),
@@ -98,6 +99,26 @@ def test_a_company_or_an_account_is_resynced_by_id_in_the_sync_health_form():
     assert by_object["companies"].ids == ("456",)
     assert by_object["Account"].ids == (salesforce_id18(account),)
     assert all(r.kind == "ids" for r in requests)
+
+
+def test_a_deal_or_an_opportunity_is_resynced_by_id_and_backfilled_last_with_deals():
+    opportunity = "0065g00000AbCdE"
+    requests = resync_requests(records=["hubspot:deals:789", f"salesforce:Opportunity:{opportunity}"])
+    by_object = {r.object_type: r for r in requests}
+    assert by_object["deals"].ids == ("789",)
+    assert by_object["Opportunity"].ids == (salesforce_id18(opportunity),)
+    assert describe(requests) == ["1 HubSpot deal", "1 Salesforce Opportunity"]
+    for bad, message in (
+        ("hubspot:deals:12a", "not a HubSpot deal id"),
+        (f"salesforce:Opportunity:{LEAD15}", "is not a Opportunity id (key prefix 00Q"),
+    ):
+        with pytest.raises(ResyncError, match=message.replace("(", r"\(")):
+            resync_requests(records=[bad])
+    targets = [(r.system, r.object_type) for r in backfill_requests(accounts=True, deals=True)]
+    assert targets[-2:] == [(System.HUBSPOT, "deals"), (System.SALESFORCE, "Opportunity")]
+    assert len(targets) == 7
+    with pytest.raises(ValidationError):
+        PollRequest(system=System.SALESFORCE, object_type="Opportunity", owner_id="0055g00000AbCdE")
 
 
 def test_the_sync_health_form_is_accepted_as_is():
@@ -163,7 +184,7 @@ def test_valid_poll_requests(body):
         ({"system": "salesforce", "object_type": "Lead", "ids": [CONTACT15]}, "is not a Lead id"),
         ({"system": "salesforce", "object_type": "Lead", "ids": ["nope"]}, "not a Salesforce id"),
         (
-            {"system": "salesforce", "object_type": "Opportunity", "ids": ["0065g00000AbCdE"]},
+            {"system": "salesforce", "object_type": "Case", "ids": ["5005g00000AbCdE"]},
             "must be Lead or Contact or Account",
         ),
         ({"system": "salesforce", "object_type": "Account", "ids": [CONTACT15]}, "is not a Account id"),
@@ -589,3 +610,18 @@ def test_an_unreadable_inclusion_list_does_not_stop_the_scheduled_poll(
     answer = _scheduled(app)
     assert answer["queued"]["poll:hubspot:contacts"] == 1
     assert list_cursor_name("77") not in answer["queued"]
+
+
+def test_a_resync_may_name_the_portal_of_its_hubspot_records():
+    from shared.pipeline.resync import ResyncError, resync_requests
+
+    requests = resync_requests(
+        hubspot_ids=["12"], salesforce_ids=["00Q000000000001"], list_ids=["5"], portal="1000002"
+    )
+    assert [(r.kind, r.system, r.portal) for r in requests] == [
+        ("ids", System.HUBSPOT, "1000002"),
+        ("ids", System.SALESFORCE, None),
+        ("list", None, "1000002"),
+    ]
+    with pytest.raises(ResyncError, match="not a HubSpot portal id"):
+        resync_requests(hubspot_ids=["12"], portal="first")

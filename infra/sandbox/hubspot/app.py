@@ -30,6 +30,7 @@ from infra.sandbox.hubspot.limits import RateLimiter
 from infra.sandbox.hubspot.lists import Lists
 from infra.sandbox.hubspot.objects_api import ObjectsApi, object_type_of
 from infra.sandbox.hubspot.owners import Owners
+from infra.sandbox.hubspot.pipelines import Pipelines
 from infra.sandbox.hubspot.properties_api import PropertiesApi
 from infra.sandbox.hubspot.seed import seed_demo as seed_portal
 from infra.sandbox.hubspot.store import CrmStore, WriteSource, to_public
@@ -61,6 +62,7 @@ class HubSpotEmulator(Emulator):
         self.lists = Lists(self)
         self.comm_prefs = CommunicationPreferences(self)
         self.email_events = EmailEvents(self)
+        self.pipelines = Pipelines(self)
         self._fault_statuses = itertools.cycle((502, 503, 500))
         ObjectsApi(self).register_routes()
         PropertiesApi(self).register_routes()
@@ -74,8 +76,17 @@ class HubSpotEmulator(Emulator):
         self.control("POST", "token", self._revoke)
 
     @property
-    def features(self) -> list[Associations | Owners | Lists | CommunicationPreferences | EmailEvents]:
-        return [self.associations, self.owners, self.lists, self.comm_prefs, self.email_events]
+    def features(
+        self,
+    ) -> list[Associations | Owners | Lists | CommunicationPreferences | EmailEvents | Pipelines]:
+        return [
+            self.associations,
+            self.owners,
+            self.lists,
+            self.comm_prefs,
+            self.email_events,
+            self.pipelines,
+        ]
 
     # -- runner-facing ---------------------------------------------------------------------------
     def set_base_url(self, url: str) -> None:

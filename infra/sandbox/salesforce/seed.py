@@ -204,7 +204,8 @@ def _opportunities(
     stages = [s[0] for s in OPPORTUNITY_STAGES]
     for i in range(OPPORTUNITIES):
         account = account_ids[i % len(account_ids)]
-        stage = "Closed Won" if i % 5 == 0 else stages[i % len(stages)]
+        # every fifth is won, and some with contact roles (their contacts become customers, S15)
+        stage = "Closed Won" if i % 5 == 0 or i % 10 == 4 else stages[i % len(stages)]
         times = clock.times(30)
         close = dt.date.fromisoformat(times["CreatedDate"][:10]) + dt.timedelta(days=rng.randint(20, 120))
         opportunity = store.create(

@@ -8,6 +8,7 @@ from typing import Any
 
 from shared.adapters.hubspot.associations import HubSpotAssociations
 from shared.adapters.hubspot.companies import HubSpotCompanies
+from shared.adapters.hubspot.deals import HubSpotDeals
 from shared.adapters.hubspot.email_events import HubSpotEmailEvents
 from shared.adapters.hubspot.lists import HubSpotLists
 from shared.adapters.hubspot.owners import HubSpotOwners
@@ -23,6 +24,7 @@ from shared.state.cache import SharedCache
 class HubSpotAdapter(
     HubSpotPreferences,
     HubSpotCompanies,
+    HubSpotDeals,
     HubSpotAssociations,
     HubSpotSearch,
     HubSpotLists,

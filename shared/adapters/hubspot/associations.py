@@ -22,7 +22,7 @@ from shared.adapters.hubspot.transport import ASSOCIATIONS, HubSpotTransport
 from shared.adapters.retry import RequestRejected
 from shared.chunking import chunks
 from shared.errors import ApiFailure, TransientApiError
-from shared.models import COMPANIES, CONTACTS
+from shared.models import COMPANIES, CONTACTS, DEALS
 from shared.ports import Association, AssociationPair, WriteOutcome
 
 MAX_ASSOCIATION_READ = 1000
@@ -32,6 +32,8 @@ HUBSPOT_DEFINED = "HUBSPOT_DEFINED"
 ASSOCIATION_TYPES: dict[tuple[str, str], tuple[int, int]] = {
     (CONTACTS, COMPANIES): (279, 1),
     (COMPANIES, CONTACTS): (280, 2),
+    (DEALS, COMPANIES): (341, 5),  # deal sync: a deal's primary company
+    (DEALS, CONTACTS): (3, 0),  # deal sync: a deal's contacts (no Primary label: 0 is no type)
 }
 _PATH = "/crm/v4/associations/{fromObjectType}/{toObjectType}/batch/{operation}"
 

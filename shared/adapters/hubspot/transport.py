@@ -24,6 +24,8 @@ LISTS = "hubspot.crm.lists"
 PROPERTIES = "hubspot.crm.properties"
 COMM_PREFS = "hubspot.communication_preferences"
 OWNERS = "hubspot.crm.owners"
+DEALS = "hubspot.crm.deals"
+PIPELINES = "hubspot.crm.pipelines"
 
 
 class Pacer:

@@ -11,6 +11,7 @@ import requests
 from shared.adapters.auth import SalesforceTokenProvider
 from shared.adapters.retry import CallCounter, Retrier, RetryPolicy
 from shared.adapters.salesforce.errors import SYSTEM
+from shared.adapters.salesforce.opportunities import SalesforceOpportunities
 from shared.adapters.salesforce.sobjects import SalesforceCollections
 from shared.adapters.salesforce.transport import API_VERSION
 from shared.adapters.secrets import SalesforceSecret
@@ -19,7 +20,7 @@ from shared.state.cache import SharedCache
 from shared.times import utc_now
 
 
-class SalesforceAdapter(SalesforceCollections):
+class SalesforceAdapter(SalesforceCollections, SalesforceOpportunities):
     """:class:`~shared.ports.SalesforcePort` over simple-salesforce. One instance per process and org;
     not thread-safe (a Lambda handles one event at a time)."""
 

@@ -11,10 +11,12 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 
 from shared.config import SyncConfig
-from shared.models import ACCOUNT, ChangeEvent, ChangeType, System
+from shared.deals.ports import HubSpotDealsPort, SalesforceOpportunitiesPort
+from shared.models import ACCOUNT, DEALS, ChangeEvent, ChangeType, System
 from shared.pipeline.dedupe.accounts import AccountsPart, CompanySchema
 from shared.pipeline.dedupe.batching import fill_batches
 from shared.pipeline.dedupe.contacts import ContactSchema, ContactsPart
+from shared.pipeline.dedupe.deals import DealSchema, DealsPart
 from shared.pipeline.dedupe.outcome import Decision, DedupeResult, Skip
 from shared.pipeline.dedupe.parts import Batch, ObjectPart, PartFactory
 from shared.pipeline.dedupe.records import READABLE, SF_OBJECTS, hs_key
@@ -37,6 +39,8 @@ class Deduper:
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         companies: HubSpotCompaniesPort | None = None,
         accounts: SalesforceAccountsPort | None = None,
+        deals: HubSpotDealsPort | None = None,
+        opportunities: SalesforceOpportunitiesPort | None = None,
     ) -> None:
         """``companies`` and ``accounts``: the account sync ports (the same adapters); without
         them, or with account sync off, companies and Accounts are not synced."""
@@ -59,6 +63,11 @@ class Deduper:
             self.parts = (self._accounts, self._contacts)
             if config.accounts.enabled:
                 self.bulk_objects = (*SF_OBJECTS, ACCOUNT)
+        self.deals = deals  # the deal sync port (the same adapter); without it deals are not synced
+        self.opportunities = opportunities  # contact roles, for lifecycle stages from opportunities
+        self._deal_schema: DealSchema | None = None
+        if deals is not None:
+            self.parts = (*self.parts, self._deals)
 
     @property
     def contact_schema(self) -> ContactSchema:
@@ -83,6 +92,13 @@ class Deduper:
             self._company_schema = CompanySchema(self.config, self.salesforce, companies)
         return AccountsPart(batch, self._company_schema, companies, accounts)
 
+    def _deals(self, batch: Batch) -> ObjectPart:
+        if self.deals is None:  # not offered as a part without it (__init__)
+            raise RuntimeError("deal sync needs the deals port")
+        if self._deal_schema is None:
+            self._deal_schema = DealSchema(self.config, self.salesforce, self.deals, self.opportunities)
+        return DealsPart(batch, self._deal_schema, self.deals, self.opportunities, self.companies)
+
     def process(self, events: Sequence[ChangeEvent]) -> DedupeResult:
         result = DedupeResult()
         events, result.held = fill_batches(events, objects=self.bulk_objects)
@@ -106,8 +122,9 @@ class Deduper:
 
 def _sort(event: ChangeEvent, parts: Sequence[ObjectPart]) -> Decision:
     """Hands ``event`` to the part it is about; answers it when no part takes it."""
-    if event.change_type is ChangeType.DELETE and event.system is System.HUBSPOT:
-        # HubSpot never deletes Salesforce leads or contacts
+    hubspot_deletion = event.change_type is ChangeType.DELETE and event.system is System.HUBSPOT
+    if hubspot_deletion and event.object_type != DEALS:
+        # HubSpot never deletes Salesforce leads or contacts (nor Accounts)
         return Skip(HUBSPOT_DELETION, hs_key(event.record_id))
     for part in parts:
         taken = part.take(event)
@@ -115,6 +132,8 @@ def _sort(event: ChangeEvent, parts: Sequence[ObjectPart]) -> Decision:
             return taken  # answered from the event alone
         if taken:
             return None
+    if hubspot_deletion:  # a deal's, with deal sync off: it never deletes an Opportunity either
+        return Skip(HUBSPOT_DELETION, hs_key(event.record_id))
     if event.change_type not in READABLE:
         return Skip(f"{event.change_type.value} not synced")
     return Skip(f"{event.system.value} {event.object_type} not synced")

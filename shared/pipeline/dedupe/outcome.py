@@ -63,6 +63,8 @@ class DedupeResult:
     retry: list[ChangeEvent] = field(default_factory=list)  # try again later (creation claimed elsewhere)
     held: list[ChangeEvent] = field(default_factory=list)  # for the next batch, to fill whole API calls
     statuses: dict[str, str] = field(default_factory=dict)  # "system:object:id" -> why it was skipped
+    # several portals: each portal's own result (its skips and statuses are recorded under it)
+    portal_parts: dict[str, DedupeResult] = field(default_factory=dict)
 
     def record(self, decision: Decision) -> None:
         """Adds one decision, in the order decided (plans reach apply in that order)."""

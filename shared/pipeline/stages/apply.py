@@ -17,6 +17,7 @@ from shared.observability import health_metric, logger, metric_name, metrics
 from shared.pipeline.apply import APPLY_TIMEOUT, ApplyResult
 from shared.pipeline.once import Admission, OncePort
 from shared.pipeline.plans import PlanBatch, SyncPlan, pack_sendable
+from shared.pipeline.portal_counters import counted_by_portal
 from shared.pipeline.sqs_batch import SqsBatch
 from shared.pipeline.stages.base import RETRIED
 from shared.queues import Queue, json_body
@@ -67,7 +68,13 @@ class ApplyStage:
         return batch.handle(
             event,
             context,
-            lambda items: run_guarded(self.guards, items, lambda i: self.work(i, context), self.wait),
+            lambda items: run_guarded(
+                self.guards,
+                items,
+                lambda i: self.work(i, context),
+                self.wait,
+                portals=lambda item: item[1].portals,
+            ),
         )
 
     def wait(self, items: Sequence[tuple[str, PlanBatch]], hold: Hold) -> None:
@@ -195,8 +202,8 @@ class ApplyStage:
                     "reason": entry.message,
                 },
             )
-        if result.counters:
-            self.state.add_counters(self.portal, dict(result.counters))
+        for portal, counts in counted_by_portal(result.counters, result.portal_counters, self.portal).items():
+            self.state.add_counters(portal, counts)
         for name, value in result.counters.items():
             metrics.add_metric(name=metric_name(name), unit="Count", value=value)
         for category, count in Counter(entry.category.value for entry in result.health).items():

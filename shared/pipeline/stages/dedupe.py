@@ -7,12 +7,14 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.guardrails.allocation import lane_of
-from shared.guardrails.gate import Guards, Hold, run_guarded
+from shared.guardrails.gate import Accounts, Guards, Hold, run_guarded
 from shared.models import ChangeEvent
 from shared.observability import logger, metrics
 from shared.pipeline.activity import latest_by_source, seen_cursor
 from shared.pipeline.dedupe import DedupeResult
 from shared.pipeline.plans import pack_sendable
+from shared.pipeline.portal_counters import counted_by_portal
+from shared.pipeline.portals import portal_changes
 from shared.pipeline.sqs_batch import SqsBatch
 from shared.pipeline.stages.base import RETRIED
 from shared.queues import Queue, json_body
@@ -66,9 +68,24 @@ class DedupeStage:
         return batch.handle(event, context, self.guarded)
 
     def guarded(self, items: Sequence[tuple[str, ChangeEvent]]) -> set[str]:
-        """The changes the CRMs' guardrails let through now; the others wait in the changes queue."""
+        """The changes the CRMs' guardrails let through now; the others wait in the changes queue.
+        Several portals: a change waits for its portal only, and a Salesforce change of the org is
+        handed to each portal as its own change (``portal_changes``), so that a portal that waits
+        holds its copy only (the copies of one batch still share one Salesforce read)."""
+        portals = self.guards.portals() if self.guards is not None else []
+        if len(portals) > 1:
+            items = [(message_id, e) for message_id, event in items for e in portal_changes(event, portals)]
+
+        def waits_for(item: tuple[str, ChangeEvent]) -> Accounts:
+            return (item[1].account,) if item[1].account in portals else None
+
         return run_guarded(
-            self.guards, items, self.work, self.wait, lane=lambda item: lane_of(item[1].origin)
+            self.guards,
+            items,
+            self.work,
+            self.wait,
+            lane=lambda item: lane_of(item[1].origin),
+            portals=waits_for,
         )
 
     def wait(self, items: Sequence[tuple[str, ChangeEvent]], hold: Hold) -> None:
@@ -93,10 +110,7 @@ class DedupeStage:
             # a part of a bulk load, held back to fill the next batch's API calls (once per event)
             self.changes.send([json_body(e) for e in result.held])
             metrics.add_metric(name="Held", unit="Count", value=len(result.held))
-        if result.skipped:
-            self.state.add_counters(self.portal, {f"skipped.{k}": v for k, v in result.skipped.items()})
-        if result.statuses:
-            self.state.set_statuses(self.portal, result.statuses)
+        self._record(result)
         metrics.add_metric(name="Plans", unit="Count", value=len(result.plans))
         metrics.add_metric(name="Skipped", unit="Count", value=sum(result.skipped.values()))
         logger.info(
@@ -109,6 +123,21 @@ class DedupeStage:
             },
         )
         return set()
+
+    def _record(self, result: DedupeResult) -> None:
+        """The skips and skip statuses, under the portal they belong to (several portals: each part's)."""
+        parts = result.portal_parts
+        skipped = counted_by_portal(
+            result.skipped, {p: part.skipped for p, part in parts.items()}, self.portal
+        )
+        for portal, counts in skipped.items():
+            self.state.add_counters(portal, {f"skipped.{k}": v for k, v in counts.items()})
+        statuses = (
+            {p: part.statuses for p, part in parts.items()} if parts else {self.portal: result.statuses}
+        )
+        for portal, mine in statuses.items():
+            if mine:
+                self.state.set_statuses(portal, mine)
 
     def defer(self, events: Sequence[ChangeEvent]) -> None:
         """Another change holds the creation claim, or hssync is writing to the pair: look again

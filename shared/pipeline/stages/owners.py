@@ -12,6 +12,7 @@ from shared.observability import logger, metrics
 from shared.owners.directory import OwnerDirectory
 from shared.owners.stage import OwnerResult
 from shared.pipeline.plans import PlanBatch, SyncPlan, pack_sendable
+from shared.pipeline.portal_counters import counted_by_portal
 from shared.pipeline.sqs_batch import SqsBatch
 from shared.pipeline.stages.base import RETRIED
 from shared.queues import Queue
@@ -54,7 +55,11 @@ class OwnersStage:
         if "Records" in event:
             batch = SqsBatch(PlanBatch, dead_letter=self.dead_letter, retry_on=RETRIED, name="owner")
             return batch.handle(
-                event, context, lambda items: run_guarded(self.guards, items, self.work, self.wait)
+                event,
+                context,
+                lambda items: run_guarded(
+                    self.guards, items, self.work, self.wait, portals=lambda item: item[1].portals
+                ),
             )
         return self.refresh_guarded()
 
@@ -97,8 +102,8 @@ class OwnersStage:
         self.writes.send(bodies)
         for body, reason in too_large:
             self.dead_letter(body, reason)
-        if result.counters:
-            self.state.add_counters(self.portal, result.counters)
+        for portal, counts in counted_by_portal(result.counters, result.portal_counters, self.portal).items():
+            self.state.add_counters(portal, counts)
         logger.info(
             "owners",
             extra={"plans": len(result.plans), "counters": result.counters, "refreshed": result.refreshed},

@@ -5,17 +5,18 @@ serve each request on its own."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from shared.adapters.retry import RequestRejected
 from shared.guardrails.allocation import Lane
-from shared.guardrails.gate import REFUSALS, Guards, Hold, run_guarded
-from shared.guardrails.probe import Probe, probe
+from shared.guardrails.gate import REFUSALS, Accounts, Guards, Hold, run_guarded
+from shared.guardrails.probe import Probes, probe
 from shared.models import ChangeEvent, System
 from shared.observability import logger, metrics
 from shared.pipeline.inbound import to_bodies
-from shared.pipeline.poll import ACCOUNT_TARGETS, ALL_TARGETS, Poller, PollRequest, PollResult
+from shared.pipeline.poll import ACCOUNT_TARGETS, ALL_TARGETS, DEAL_TARGETS, Poller, PollRequest, PollResult
+from shared.pipeline.poll_portals import PortalPollers, UnknownPortal
 from shared.pipeline.sqs_batch import SqsBatch
 from shared.pipeline.stages.base import RETRIED
 from shared.queues import Queue
@@ -28,22 +29,24 @@ class PollStage:
     def __init__(
         self,
         *,
-        poller: Callable[[Enqueue], Poller],
+        poller: Callable[[Enqueue], Poller | PortalPollers],
         inclusion_list: Callable[[], str | None],
         changes: Queue,
         dead_letter: Callable[[str, str], None],
         accounts_enabled: Callable[[], bool] = lambda: False,
+        deals_enabled: Callable[[], bool] = lambda: False,
         guards: Guards | None = None,
-        probes: Mapping[System, Probe] | None = None,
+        probes: Probes | None = None,
         requests: Queue | None = None,
     ) -> None:
         """``poller``: a poller queuing its changes with the given function; ``inclusion_list``: the
         configuration's HubSpot list, if any; ``accounts_enabled``: whether account sync is on (the
         schedule then polls companies and Accounts too); ``guards``: the API allocation and suspension
-        of the CRMs (``shared.guardrails``), None: none; ``probes``: each CRM's cheap call, made on the
-        schedule while it is paused or suspended; ``requests``: the poll requests queue, where
-        requests wait for a CRM (needed with ``guards``)."""
+        of the CRMs (``shared.guardrails``), None: none; ``probes``: each CRM's (or CRM account's)
+        cheap call, made on the schedule while it is paused or suspended; ``requests``: the poll
+        requests queue, where requests wait for a CRM (needed with ``guards``)."""
         self.accounts_enabled = accounts_enabled
+        self.deals_enabled = deals_enabled  # deal sync on: deals and Opportunities are polled too
         self.poller = poller
         self.inclusion_list = inclusion_list
         self.changes = changes
@@ -62,16 +65,20 @@ class PollStage:
         return self.scheduled_guarded(self.guards)
 
     def scheduled_guarded(self, guards: Guards) -> dict[str, Any]:
-        """The probe of the CRMs that wait, then the poll if every CRM may be called."""
+        """The probe of the CRMs that wait, then the poll if the org may be called: of every portal
+        that may be called (several portals: a portal that waits is left out, the others polled)."""
         guards.begin()
         try:
             probed = probe(guards, self.probes)
-            hold = guards.hold()
+            portals = guards.portals()
+            held = {p for p in portals if guards.hold(portals=[p]) is not None}
+            hold = guards.hold(portals=()) or (guards.hold() if len(held) == len(portals) else None)
             if hold is not None:
                 logger.info("scheduled poll skipped: a CRM waits", extra={"system": hold.system})
                 return {"queued": {}, "probed": probed, "waiting": hold.system}
             try:
-                return {"queued": self.scheduled().queued, "probed": probed}
+                answer = {"queued": self.scheduled(held).queued, "probed": probed}
+                return answer | ({"waiting_portals": sorted(held)} if held else {})
             except REFUSALS as exc:
                 refused = guards.refused(exc)
                 if refused is None:
@@ -86,7 +93,14 @@ class PollStage:
         def lane(item: tuple[str, PollRequest]) -> Lane:
             return Lane.BULK if item[1].reason in BULK_REASONS else Lane.LIVE
 
-        return run_guarded(self.guards, items, self.requested, self.wait, lane=lane)
+        def portals(item: tuple[str, PollRequest]) -> Accounts:
+            """A Salesforce request calls no portal; a HubSpot one its portal, or every portal."""
+            request = item[1]
+            if request.system is System.SALESFORCE:
+                return ()
+            return None if request.portal is None else (request.portal,)
+
+        return run_guarded(self.guards, items, self.requested, self.wait, lane=lane, portals=portals)
 
     def wait(self, items: Sequence[tuple[str, PollRequest]], hold: Hold) -> None:
         if self.requests is None:
@@ -111,13 +125,16 @@ class PollStage:
                 retry.add(message_id)
         return retry
 
-    def _serve(self, poller: Poller, request: PollRequest) -> bool:
+    def _serve(self, poller: Poller | PortalPollers, request: PollRequest) -> bool:
         """False: the request is to be delivered again."""
         try:
             result = poller.serve(request)
         except RequestRejected as exc:  # e.g. a list that does not exist: asking again cannot help
             failure = exc.failure
             self.dead_letter(request.model_dump_json(exclude_none=True), f"{failure.code}: {failure.message}")
+            return True
+        except UnknownPortal as exc:  # nor for a portal the stack does not sync
+            self.dead_letter(request.model_dump_json(exclude_none=True), str(exc))
             return True
         except REFUSALS:
             if self.guards is not None:
@@ -146,10 +163,14 @@ class PollStage:
             logger.exception("poll request failed", extra={"reason": request.reason, "kind": request.kind})
         return False
 
-    def scheduled(self) -> PollResult:
+    def scheduled(self, waiting: Collection[str] = ()) -> PollResult:
+        """``waiting``: the portals left out (several portals: they are paused or suspended)."""
         list_id = self.inclusion_list()
         poller = self.poller(self._enqueue)
-        result = poller.poll(ALL_TARGETS + (ACCOUNT_TARGETS if self.accounts_enabled() else ()))
+        if isinstance(poller, PortalPollers):
+            poller = poller.leaving_out(waiting)
+        targets = ALL_TARGETS + (ACCOUNT_TARGETS if self.accounts_enabled() else ())
+        result = poller.poll(targets + (DEAL_TARGETS if self.deals_enabled() else ()))
         if list_id:
             try:
                 result.merge(poller.poll_list_joins(list_id))

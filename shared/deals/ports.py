@@ -1,0 +1,98 @@
+"""The ports of deal sync: HubSpot deals and their pipelines (adapters in shared.adapters.hubspot)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from shared.ports import Association, AssociationPair, HubSpotContact, RecordWrite, WriteOutcome
+
+# a HubSpot deal reads as a contact does (properties, their change times, updatedAt)
+HubSpotDeal = HubSpotContact
+
+
+@dataclass(frozen=True)
+class PipelineStage:
+    """A stage of a HubSpot deal pipeline: closed stages are won (probability 1) or lost."""
+
+    id: str
+    label: str
+    closed: bool
+    won: bool
+
+
+@dataclass(frozen=True)
+class DealPipeline:
+    id: str
+    label: str
+    stages: tuple[PipelineStage, ...]
+
+    def stage(self, stage_id: str) -> PipelineStage | None:
+        return next((s for s in self.stages if s.id == stage_id), None)
+
+
+@dataclass(frozen=True)
+class ContactRole:
+    """An OpportunityContactRole row: a Contact's role on an Opportunity (ids in 18 characters)."""
+
+    opportunity_id: str
+    contact_id: str
+    primary: bool = False
+    role: str | None = None
+
+
+class SalesforceOpportunitiesPort(Protocol):
+    def contact_roles(self, opportunity_ids: Sequence[str]) -> list[ContactRole]:
+        """The contact roles of these Opportunities, the primary one first for each (batched queries)."""
+        ...
+
+    def record_type_names(self) -> dict[str, str]:
+        """The org's Opportunity record types: id (18 characters) -> DeveloperName (one query)."""
+        ...
+
+
+class HubSpotDealsPort(Protocol):
+    """Deals (CRM v3 objects: batch read, create, update, archive) and the deal pipelines."""
+
+    def read_deals(self, ids: Sequence[str], properties: Sequence[str]) -> dict[str, HubSpotDeal]:
+        """Current deals by id; missing or archived ids are absent."""
+        ...
+
+    def deals_modified_since(
+        self, since: dt.datetime, properties: Sequence[str], limit: int
+    ) -> list[HubSpotDeal]:
+        """Deals with hs_lastmodifieddate > since, oldest first (the poller's read)."""
+        ...
+
+    def create_deals(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]: ...
+
+    def associate_deal_companies(self, pairs: Sequence[AssociationPair]) -> list[WriteOutcome]:
+        """Makes each company (``to_id``) its deal's (``from_id``) primary company."""
+        ...
+
+    def associate_deal_contacts(
+        self, labelled: Sequence[tuple[AssociationPair, str | None]]
+    ) -> list[WriteOutcome]:
+        """Associates each contact (``to_id``) with its deal (``from_id``), with the association label
+        of the given name where the portal has one."""
+        ...
+
+    def associations(self, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list[Association]]:
+        """Each deal's associations to ``to_type`` (the primary one marked)."""
+        ...
+
+    def update_deals(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]: ...
+
+    def archive_deals(self, ids: Sequence[str]) -> list[WriteOutcome]:
+        """Archives; an id already archived or unknown is a success."""
+        ...
+
+    def deal_property_types(self, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Definitions of the named deal properties that exist (as HubSpot's JSON has them)."""
+        ...
+
+    def deal_pipelines(self) -> list[DealPipeline]:
+        """The portal's deal pipelines with their stages (archived ones left out)."""
+        ...

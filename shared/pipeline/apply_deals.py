@@ -1,0 +1,430 @@
+"""Apply for deal pairs (HubSpot deal <-> Salesforce Opportunity, DESIGN S8): the creates and updates
+of both sides, the archives of deals whose Opportunity was deleted, the links dropped for deleted
+deals, then the links. Every write is batched: Opportunities as sObject Collections (200 a call),
+deals as batch writes (100 a call).
+
+A creation runs only while its plan holds the creation claim (keyed by the id of the record it is
+created for), so two changes of one new record never create two counterparts. Deal links carry no
+write intents (``shared.intents``): a plan's writes are checked against the link's revision when the
+link is committed; a refused commit decides the pair again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from shared.deals.lifecycle import LIFECYCLE_PROPERTY, ORDER, lifecycle_writes
+from shared.deals.ports import HubSpotDealsPort
+from shared.deals.settings import ROLE_CONTACT_FIELD, ROLE_OPPORTUNITY_FIELD, ROLE_PRIMARY_FIELD
+from shared.errors import ApiFailure, ErrorCategory, TransientApiError
+from shared.ids import salesforce_id18
+from shared.models import DEALS, OPPORTUNITY, OPPORTUNITY_CONTACT_ROLE, ChangeEvent, ChangeType, System
+from shared.observability import logger
+from shared.pipeline.apply import ApplyResult
+from shared.pipeline.plans import HealthNote, SyncedPair, SyncPlan, is_claimant
+from shared.ports import (
+    AssociationPair,
+    ClaimDone,
+    HealthEntry,
+    HubSpotPort,
+    Link,
+    LinkCommit,
+    RecordWrite,
+    SalesforcePort,
+    StatePort,
+    WriteOutcome,
+)
+from shared.state.keys import hubspot_deal_key, resync_command, salesforce_record_key
+from shared.times import utc_now
+
+CLAIM_TARGETS = {"salesforce": "salesforce:Opportunity", "hubspot": "hubspot:deals"}
+
+
+@dataclass
+class _Pair:
+    plan: SyncPlan
+    deal_id: str | None
+    opportunity_id: str | None
+    hubspot_ok: bool = True
+    salesforce_ok: bool = True
+    transient: bool = False
+    claimed: bool = False
+
+
+class DealApplier:
+    def __init__(
+        self,
+        *,
+        salesforce: SalesforcePort,
+        deals: HubSpotDealsPort,
+        state: StatePort,
+        clock: Callable[[], dt.datetime] = utc_now,
+        contacts: HubSpotPort | None = None,
+    ) -> None:
+        """``contacts``: the HubSpot port, for the lifecycle stages the plans move (S15)."""
+        self.contacts = contacts
+        self.salesforce = salesforce
+        self.deals = deals
+        self.state = state
+        self.clock = clock
+
+    def apply(self, plans: Sequence[SyncPlan]) -> ApplyResult:
+        result = ApplyResult()
+        if not plans:
+            return result
+        portal = plans[0].portal
+        pairs = self._confirm_claims(portal, [_Pair(p, p.hubspot_id, p.sf_id) for p in plans], result)
+        self._create(portal, pairs, "salesforce", result)
+        self._create(portal, pairs, "hubspot", result)
+        self._update(pairs, result)
+        self._associate(pairs, result)
+        self._associate_contacts(pairs, result)
+        self._add_roles(pairs, result)
+        self._archive(portal, pairs, result)
+        self._forget(portal, pairs, result)
+        self._lifecycle(pairs, result)
+        self._record(portal, pairs, result)
+        return result
+
+    def _confirm_claims(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> list[_Pair]:
+        """A create runs only while its plan holds the claim; a record created already is linked."""
+        kept: list[_Pair] = []
+        for pair in pairs:
+            plan = pair.plan
+            if plan.create and plan.claim_email and plan.claimant:
+                holder = self.state.claim_creation(
+                    portal, CLAIM_TARGETS[plan.create], plan.claim_email, plan.claimant
+                )
+                if holder is not None and is_claimant(holder):
+                    result.retry_plan_ids.add(plan.plan_id)
+                    continue
+                if holder is not None:
+                    result.counters["already created"] += 1
+                    created = plan.model_copy(
+                        update={"create": None, "hubspot_writes": {}, "salesforce_writes": {}}
+                    )
+                    is_opportunity = plan.create == "salesforce"
+                    pair = _Pair(
+                        created,
+                        pair.deal_id if is_opportunity else holder,
+                        holder if is_opportunity else pair.opportunity_id,
+                    )
+            kept.append(pair)
+        return kept
+
+    # -- writes --------------------------------------------------------------------------------
+    def _create(self, portal: str, pairs: list[_Pair], side: str, result: ApplyResult) -> None:
+        todo = [p for p in pairs if p.plan.create == side]
+        if not todo:
+            return
+        to_salesforce = side == "salesforce"
+        writes = [
+            RecordWrite(
+                p.plan.plan_id, None, p.plan.salesforce_writes if to_salesforce else p.plan.hubspot_writes
+            )
+            for p in todo
+        ]
+        call = (
+            (lambda w: self.salesforce.create(OPPORTUNITY, w)) if to_salesforce else self.deals.create_deals
+        )
+        counter = (
+            "hubspot_to_salesforce.opportunities_created"
+            if to_salesforce
+            else "salesforce_to_hubspot.deals_created"
+        )
+        for pair, outcome in zip(todo, self._call(call, writes, todo) or [], strict=False):
+            if outcome.ok and to_salesforce:
+                pair.opportunity_id = outcome.record_id
+            elif outcome.ok:
+                pair.deal_id = outcome.record_id
+            self._count(pair, side, outcome, counter, result)
+        self._complete_claims(portal, todo)
+
+    def _complete_claims(self, portal: str, created: list[_Pair]) -> None:
+        done = []
+        for pair in created:
+            plan = pair.plan
+            record_id = pair.opportunity_id if plan.create == "salesforce" else pair.deal_id
+            if record_id and plan.create and plan.claim_email and plan.claimant:
+                done.append(ClaimDone(CLAIM_TARGETS[plan.create], plan.claim_email, plan.claimant, record_id))
+                pair.claimed = True
+        if done:
+            self.state.complete_claims(portal, done)
+
+    def _update(self, pairs: list[_Pair], result: ApplyResult) -> None:
+        opportunities = [
+            p for p in pairs if p.plan.create is None and p.plan.salesforce_writes and p.opportunity_id
+        ]
+        if opportunities:
+            writes = [
+                RecordWrite(p.plan.plan_id, p.opportunity_id, p.plan.salesforce_writes) for p in opportunities
+            ]
+            outcomes = self._call(lambda w: self.salesforce.update(OPPORTUNITY, w), writes, opportunities)
+            for pair, outcome in zip(opportunities, outcomes or [], strict=False):
+                self._count(
+                    pair, "salesforce", outcome, "hubspot_to_salesforce.opportunities_updated", result
+                )
+        deals = [p for p in pairs if p.plan.create is None and p.plan.hubspot_writes and p.deal_id]
+        if deals:
+            writes = [RecordWrite(p.plan.plan_id, p.deal_id, p.plan.hubspot_writes) for p in deals]
+            for pair, outcome in zip(
+                deals, self._call(self.deals.update_deals, writes, deals) or [], strict=False
+            ):
+                self._count(pair, "hubspot", outcome, "salesforce_to_hubspot.deals_updated", result)
+
+    def _associate(self, pairs: list[_Pair], result: ApplyResult) -> None:
+        """Each deal's primary company, set from its Opportunity's Account (one batched call)."""
+        todo = [p for p in pairs if p.plan.company_of_deal and p.deal_id and p.hubspot_ok]
+        if not todo:
+            return
+        wanted = [AssociationPair(str(p.deal_id), str(p.plan.company_of_deal)) for p in todo]
+        try:
+            outcomes = self.deals.associate_deal_companies(wanted)
+        except TransientApiError as exc:
+            logger.warning("deal associations of %d deals failed; decided again: %s", len(wanted), exc)
+            for pair in todo:
+                pair.transient = True
+            return
+        for pair, outcome in zip(todo, outcomes, strict=False):
+            self._count(pair, "hubspot", outcome, "salesforce_to_hubspot.deal_companies_set", result)
+
+    def _associate_contacts(self, pairs: list[_Pair], result: ApplyResult) -> None:
+        """Each deal's contacts, from its Opportunity's contact roles (one batched call)."""
+        todo = [
+            (p, c, label) for p in pairs if p.deal_id and p.hubspot_ok for c, label in p.plan.contacts_of_deal
+        ]
+        if not todo:
+            return
+        labelled = [(AssociationPair(str(p.deal_id), c), label) for p, c, label in todo]
+        try:
+            outcomes = self.deals.associate_deal_contacts(labelled)
+        except TransientApiError as exc:
+            logger.warning("deal contacts of %d deals failed; decided again: %s", len(todo), exc)
+            for pair, _, _ in todo:
+                pair.transient = True
+            return
+        for (pair, _, _), outcome in zip(todo, outcomes, strict=False):
+            self._count(pair, "hubspot", outcome, "salesforce_to_hubspot.deal_contacts_set", result)
+
+    def _add_roles(self, pairs: list[_Pair], result: ApplyResult) -> None:
+        """Each Opportunity's contact roles, from its deal's contacts (sObject Collections)."""
+        todo = [
+            (p, c, primary)
+            for p in pairs
+            if p.opportunity_id and p.salesforce_ok
+            for c, primary in p.plan.roles_of_opportunity
+        ]
+        if not todo:
+            return
+        writes = [
+            RecordWrite(
+                f"{p.plan.plan_id}:{c}",
+                None,
+                {
+                    ROLE_OPPORTUNITY_FIELD: p.opportunity_id,
+                    ROLE_CONTACT_FIELD: c,
+                    ROLE_PRIMARY_FIELD: primary,
+                },
+            )
+            for p, c, primary in todo
+        ]
+        items = [p for p, _, _ in todo]
+        outcomes = self._call(lambda w: self.salesforce.create(OPPORTUNITY_CONTACT_ROLE, w), writes, items)
+        for pair, outcome in zip(items, outcomes or [], strict=False):
+            self._count(pair, "salesforce", outcome, "hubspot_to_salesforce.contact_roles_created", result)
+
+    def _archive(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
+        """A deleted Opportunity archives its deal, and the link is forgotten."""
+        todo = [p for p in pairs if p.plan.archive_hubspot and p.deal_id]
+        if not todo:
+            return
+        writes = [RecordWrite(str(p.deal_id), p.deal_id, {}) for p in todo]
+        outcomes = self._call(lambda w: self.deals.archive_deals([x.key for x in w]), writes, todo)
+        archived = []
+        for pair, outcome in zip(todo, outcomes or [], strict=False):
+            if outcome.ok:
+                archived.append(str(pair.deal_id))
+            self._count(pair, "hubspot", outcome, "salesforce_to_hubspot.deals_archived", result)
+        if archived:
+            self.state.delete_links(portal, archived, kind=DEALS)
+
+    def _forget(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
+        """A deleted deal's link is dropped (its Opportunity stays)."""
+        dropped = [str(p.deal_id) for p in pairs if p.plan.forget_link and p.deal_id]
+        if dropped:
+            self.state.delete_links(portal, dropped, kind=DEALS)
+            result.counters["deal links dropped (deal deleted)"] += len(dropped)
+
+    def _lifecycle(self, pairs: list[_Pair], result: ApplyResult) -> None:
+        """The contacts' lifecycle stages the plans move forward: one batched write per transition
+        (the furthest stage of a contact's opportunities wins)."""
+        moves: dict[str, str] = {}
+        for pair in pairs:
+            for contact, stage in pair.plan.lifecycle.items():
+                known = moves.get(contact)
+                if known is None or ORDER.index(stage) > ORDER.index(known):
+                    moves[contact] = stage
+        if not moves or self.contacts is None:
+            return
+        for stage, contacts in lifecycle_writes(moves).items():
+            writes = [RecordWrite(c, c, {LIFECYCLE_PROPERTY: stage}) for c in contacts]
+            try:
+                outcomes = self.contacts.update_contacts(writes)
+            except TransientApiError as exc:  # decided again with the opportunities' next change
+                logger.warning("lifecycle stage %s of %d contacts not written: %s", stage, len(writes), exc)
+                continue
+            done = sum(1 for o in outcomes if o.ok)
+            result.counters[f"lifecycle.{stage}"] += done
+            result.counters["errors"] += len(outcomes) - done
+
+    def _count(
+        self, pair: _Pair, system: str, outcome: WriteOutcome, counter: str, result: ApplyResult
+    ) -> None:
+        if outcome.ok:
+            result.counters[counter] += 1
+            return
+        if system == "salesforce":
+            pair.salesforce_ok = False
+        else:
+            pair.hubspot_ok = False
+        self._failure(pair, system, outcome, result)
+
+    def _call(
+        self,
+        call: Callable[[Sequence[RecordWrite]], list[WriteOutcome]],
+        writes: Sequence[RecordWrite],
+        items: Sequence[_Pair],
+    ) -> list[WriteOutcome] | None:
+        try:
+            outcomes = {o.key: o for o in call(writes)}
+        except TransientApiError as exc:
+            logger.warning("batched write of %d deal records failed; decided again: %s", len(writes), exc)
+            for item in items:
+                item.transient = True
+            return None
+        missing = ApiFailure(
+            "hssync", "NO_RESULT", "the API returned no result for this record", ErrorCategory.OTHER
+        )
+        return [outcomes.get(w.key) or WriteOutcome(w.key, None, missing) for w in writes]
+
+    def _failure(self, pair: _Pair, system: str, outcome: WriteOutcome, result: ApplyResult) -> None:
+        failure = outcome.failure
+        if failure is None:
+            return
+        if failure.retryable:
+            pair.transient = True
+            return
+        record = (
+            hubspot_deal_key(str(pair.deal_id))
+            if system == "salesforce" and pair.deal_id
+            else salesforce_record_key(OPPORTUNITY, str(pair.opportunity_id))
+        )
+        result.counters["errors"] += 1
+        result.health.append(
+            HealthEntry(
+                pair.plan.portal,
+                system,
+                record,
+                failure.category,
+                failure.code,
+                failure.message,
+                self.clock(),
+                resync_command(record),
+            )
+        )
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+    def _record(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
+        now = self.clock()
+        commits: list[LinkCommit] = []
+        for pair in pairs:
+            plan = pair.plan
+            result.health += [_health_of(note, portal, now) for note in plan.notes]
+            if plan.claim_email and plan.claimant and not pair.claimed:
+                target = CLAIM_TARGETS.get(plan.create or "", CLAIM_TARGETS["salesforce"])
+                self.state.release_claim(portal, target, plan.claim_email, plan.claimant)
+            if pair.transient:
+                result.counters["decided again (writes failed)"] += 1
+                result.redecide.append(_again(pair, now))
+                continue
+            link = _link_of(portal, pair, now)
+            if link is not None:
+                commits.append(LinkCommit(link, plan.plan_id, plan.link_rev))
+        refused = self.state.commit_links(commits, kind=DEALS) if commits else set()
+        for commit in commits:
+            if commit.link.hubspot_id in refused:
+                result.counters["decided again (the link changed)"] += 1
+                result.followups.append(
+                    _again(next(p for p in pairs if p.plan.plan_id == commit.plan_id), now)
+                )
+        if result.health:
+            self.state.record_health(result.health)
+
+
+def _link_of(portal: str, pair: _Pair, now: dt.datetime) -> Link | None:
+    """The link a pair's plan leaves (None: none to save)."""
+    plan = pair.plan
+    if plan.archive_hubspot or plan.forget_link or not pair.deal_id or not pair.opportunity_id:
+        return None
+    if not (plan.create or plan.linked_by_email or plan.synced_after != plan.synced_before):
+        return None
+    return Link(
+        portal=portal,
+        hubspot_id=pair.deal_id,
+        sf_object=OPPORTUNITY,
+        sf_id=salesforce_id18(pair.opportunity_id),
+        synced=_synced(pair),
+        linked_at=now if plan.create or plan.linked_by_email else None,
+        updated_at=now,
+    )
+
+
+def _health_of(note: HealthNote, portal: str, now: dt.datetime) -> HealthEntry:
+    """A condition dedupe or the owners stage found (an unmapped stage, a dropped link...)."""
+    return HealthEntry(
+        portal,
+        note.system,
+        note.record,
+        ErrorCategory(note.category),
+        note.code,
+        note.message,
+        now,
+        resync_command(note.record),
+    )
+
+
+def _synced(pair: _Pair) -> dict[str, SyncedPair]:
+    plan = pair.plan
+    synced: dict[str, SyncedPair] = {}
+    for prop, (hs_after, sf_after) in plan.synced_after.items():
+        hs_before, sf_before = plan.synced_before.get(prop, (None, None))
+        synced[prop] = (
+            hs_after if pair.hubspot_ok else hs_before,
+            sf_after if pair.salesforce_ok else sf_before,
+        )
+    return synced
+
+
+def _again(pair: _Pair, now: dt.datetime) -> ChangeEvent:
+    """A deal pair decided again (its writes failed, or its link changed): from its deal, else from
+    its Opportunity."""
+    plan = pair.plan
+    system, object_type, record = (
+        (System.HUBSPOT, DEALS, str(pair.deal_id))
+        if pair.deal_id
+        else (System.SALESFORCE, OPPORTUNITY, str(pair.opportunity_id))
+    )
+    redecided = plan.redecided + 1
+    return ChangeEvent(
+        system=system,
+        account=plan.portal,
+        object_type=object_type,
+        record_id=record,
+        change_type=ChangeType.RESYNC,
+        occurred_at=now,
+        origin="hssync:decide-again",
+        source_event_id=f"again:{plan.plan_id}:{record}:{redecided}",
+        redecided=redecided,
+    )

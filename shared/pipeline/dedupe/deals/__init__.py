@@ -1,0 +1,126 @@
+"""The deals part of dedupe (deal sync on): HubSpot deals <-> Salesforce Opportunities (DESIGN S8).
+
+It takes a batch's changes of deals and Opportunities and decides them in this order: deleted
+Opportunities, deleted deals, changed Opportunities, changed deals, each group read in batched
+calls first. Changes hssync's own writes made are answered as echoes. Nothing is de-duplicated: only
+a link hssync made joins a deal and an Opportunity. With deal sync off it takes nothing: every such
+change is answered as before (not synced).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from shared.deals.ports import HubSpotDealsPort, SalesforceOpportunitiesPort
+from shared.deals.settings import ROLE_OPPORTUNITY_FIELD
+from shared.ids import salesforce_id18
+from shared.models import DEALS, OPPORTUNITY, OPPORTUNITY_CONTACT_ROLE, ChangeEvent, ChangeType, System
+from shared.pipeline.dedupe.deals.decide import (
+    deals_deleted,
+    from_hubspot,
+    from_salesforce,
+    opportunities_deleted,
+)
+from shared.pipeline.dedupe.deals.schema import DealSchema
+from shared.pipeline.dedupe.deals.tools import DealTools
+from shared.pipeline.dedupe.echo import ECHO, made_in_hubspot_by_hssync, made_in_salesforce_by_hssync
+from shared.pipeline.dedupe.outcome import Decision, Skip
+from shared.pipeline.dedupe.parts import Batch
+from shared.pipeline.dedupe.records import READABLE, id_or_none
+from shared.ports import HubSpotCompaniesPort
+
+__all__ = ["DealSchema", "DealsPart"]
+
+ROLE_OPPORTUNITY = ROLE_OPPORTUNITY_FIELD
+ROLE_GONE = "contact role no longer exists"
+
+
+class DealsPart:
+    """One batch's changes of deals and Opportunities."""
+
+    def __init__(
+        self,
+        batch: Batch,
+        schema: DealSchema,
+        deals: HubSpotDealsPort,
+        opportunities: SalesforceOpportunitiesPort | None = None,
+        companies: HubSpotCompaniesPort | None = None,
+    ) -> None:
+        """``opportunities`` and ``companies``: the reads of lifecycle stages from opportunities
+        (contact roles, a company's contacts); without them no lifecycle stage moves."""
+        self.tools = DealTools(batch, schema, deals, opportunities, companies)
+        self.own_app_id = batch.own_app_id
+        self.enabled = batch.config.deals.enabled
+        self.opportunities: dict[str, ChangeEvent] = {}
+        self.deals: dict[str, ChangeEvent] = {}
+        self.opportunities_gone: dict[str, ChangeEvent] = {}
+        self.deals_gone: dict[str, ChangeEvent] = {}
+        self.roles: dict[str, ChangeEvent] = {}  # contact roles changed: their Opportunities decide again
+
+    def take(self, event: ChangeEvent) -> Decision | bool:
+        if not self.enabled:
+            return False
+        if event.system is System.HUBSPOT and event.object_type == DEALS:
+            return self._take(event, self.deals, self.deals_gone, event.record_id)
+        if event.system is System.SALESFORCE and event.object_type == OPPORTUNITY:
+            return self._take(
+                event, self.opportunities, self.opportunities_gone, salesforce_id18(event.record_id)
+            )
+        if event.system is System.SALESFORCE and event.object_type == OPPORTUNITY_CONTACT_ROLE:
+            return self._take_role(event)
+        return False
+
+    def _take_role(self, event: ChangeEvent) -> Decision | bool:
+        """A contact role changed: its Opportunity is decided again (lifecycle stages, S15); a deleted
+        role is not read back (its Opportunity's next change brings the roles it has left)."""
+        if made_in_salesforce_by_hssync(event):
+            return Skip(ECHO)
+        if event.change_type not in READABLE:
+            return False
+        self.roles[salesforce_id18(event.record_id)] = event
+        return True
+
+    def _take(
+        self,
+        event: ChangeEvent,
+        changed: dict[str, ChangeEvent],
+        gone: dict[str, ChangeEvent],
+        record_id: str,
+    ) -> Decision | bool:
+        if event.change_type is ChangeType.DELETE:
+            gone[record_id] = event
+            changed.pop(record_id, None)
+            return True
+        if event.change_type not in READABLE:
+            return False
+        if event.system is System.HUBSPOT and made_in_hubspot_by_hssync(event, self.own_app_id):
+            return Skip(ECHO)  # hssync's own deal write (its link is recorded by apply)
+        if event.system is System.SALESFORCE and made_in_salesforce_by_hssync(event):
+            return Skip(ECHO)
+        if record_id not in gone:
+            changed[record_id] = event
+        return True
+
+    def _opportunities_of_roles(self) -> Iterator[Decision]:
+        """The Opportunities of the changed contact roles join the batch's changed Opportunities."""
+        salesforce = self.tools.batch.salesforce
+        rows = salesforce.retrieve(OPPORTUNITY_CONTACT_ROLE, list(self.roles), ["Id", ROLE_OPPORTUNITY])
+        for role_id, event in self.roles.items():
+            row = rows.get(role_id)
+            opportunity = id_or_none(row.fields.get(ROLE_OPPORTUNITY)) if row is not None else None
+            if opportunity is None:
+                yield Skip(ROLE_GONE)
+            elif opportunity not in self.opportunities_gone:
+                self.opportunities.setdefault(opportunity, event)
+
+    def decide(self) -> Iterator[Decision]:
+        if self.opportunities_gone:
+            yield from opportunities_deleted(self.tools, self.opportunities_gone)
+        if self.deals_gone:
+            yield from deals_deleted(self.tools, self.deals_gone)
+        if self.roles:
+            yield from self._opportunities_of_roles()
+        if self.opportunities:
+            yield from from_salesforce(self.tools, self.opportunities)
+        if self.deals:
+            yield from from_hubspot(self.tools, self.deals)
