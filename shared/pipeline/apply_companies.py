@@ -20,11 +20,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from shared.accounts.own_associations import remembered
-from shared.errors import ApiFailure, ErrorCategory, TransientApiError
+from shared.errors import ErrorCategory, TransientApiError
 from shared.ids import salesforce_id18
 from shared.models import ACCOUNT, COMPANIES, CONTACT, CONTACTS, ChangeEvent, ChangeType, System
 from shared.observability import logger
 from shared.pipeline.apply import ApplyResult
+from shared.pipeline.apply_batched import call_batched, failed_for_good
 from shared.pipeline.plans import HealthNote, SyncedPair, SyncPlan, is_claimant, is_pending
 from shared.ports import (
     AssociationPair,
@@ -338,43 +339,18 @@ class CompanyApplier:
         writes: Sequence[RecordWrite],
         items: Sequence[_Pair],
     ) -> list[WriteOutcome] | None:
-        try:
-            outcomes = {o.key: o for o in call(writes)}
-        except TransientApiError as exc:
-            logger.warning("batched write of %d records failed; decided again: %s", len(writes), exc)
-            for item in items:
-                item.transient = True
-            return None
-        missing = ApiFailure(
-            "hssync", "NO_RESULT", "the API returned no result for this record", ErrorCategory.OTHER
-        )
-        return [outcomes.get(w.key) or WriteOutcome(w.key, None, missing) for w in writes]
+        return call_batched(call, writes, items, "records")
 
     def _failure(self, pair: _Pair, system: str, outcome: WriteOutcome, result: ApplyResult) -> None:
-        failure = outcome.failure
-        if failure is None:
-            return
-        if failure.retryable:
-            pair.transient = True
-            return
         record = (
             hubspot_company_key(str(pair.company_id))
             if system == "salesforce" and pair.company_id
             else salesforce_record_key(ACCOUNT, str(pair.account_id))
         )
-        result.counters["errors"] += 1
-        result.health.append(
-            HealthEntry(
-                pair.plan.portal,
-                system,
-                record,
-                failure.category,
-                failure.code,
-                failure.message,
-                self.clock(),
-                resync_command(record),
-            )
-        )
+        entry = failed_for_good(pair, pair.plan.portal, system, record, outcome, self.clock())
+        if entry is not None:
+            result.counters["errors"] += 1
+            result.health.append(entry)
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def _stored(self, portal: str, pairs: list[_Pair]) -> dict[str, Link]:

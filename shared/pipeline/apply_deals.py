@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from shared.deals.lifecycle import LIFECYCLE_PROPERTY, ORDER, lifecycle_writes
 from shared.deals.ports import HubSpotDealsPort
 from shared.deals.settings import ROLE_CONTACT_FIELD, ROLE_OPPORTUNITY_FIELD, ROLE_PRIMARY_FIELD
-from shared.errors import ApiFailure, ErrorCategory, TransientApiError
+from shared.errors import ErrorCategory, TransientApiError
 from shared.ids import salesforce_id18
 from shared.models import DEALS, OPPORTUNITY, OPPORTUNITY_CONTACT_ROLE, ChangeEvent, ChangeType, System
 from shared.observability import logger
 from shared.pipeline.apply import ApplyResult
+from shared.pipeline.apply_batched import call_batched, failed_for_good
 from shared.pipeline.plans import HealthNote, SyncedPair, SyncPlan, is_claimant
 from shared.ports import (
     AssociationPair,
@@ -297,43 +298,18 @@ class DealApplier:
         writes: Sequence[RecordWrite],
         items: Sequence[_Pair],
     ) -> list[WriteOutcome] | None:
-        try:
-            outcomes = {o.key: o for o in call(writes)}
-        except TransientApiError as exc:
-            logger.warning("batched write of %d deal records failed; decided again: %s", len(writes), exc)
-            for item in items:
-                item.transient = True
-            return None
-        missing = ApiFailure(
-            "hssync", "NO_RESULT", "the API returned no result for this record", ErrorCategory.OTHER
-        )
-        return [outcomes.get(w.key) or WriteOutcome(w.key, None, missing) for w in writes]
+        return call_batched(call, writes, items, "deal records")
 
     def _failure(self, pair: _Pair, system: str, outcome: WriteOutcome, result: ApplyResult) -> None:
-        failure = outcome.failure
-        if failure is None:
-            return
-        if failure.retryable:
-            pair.transient = True
-            return
         record = (
             hubspot_deal_key(str(pair.deal_id))
             if system == "salesforce" and pair.deal_id
             else salesforce_record_key(OPPORTUNITY, str(pair.opportunity_id))
         )
-        result.counters["errors"] += 1
-        result.health.append(
-            HealthEntry(
-                pair.plan.portal,
-                system,
-                record,
-                failure.category,
-                failure.code,
-                failure.message,
-                self.clock(),
-                resync_command(record),
-            )
-        )
+        entry = failed_for_good(pair, pair.plan.portal, system, record, outcome, self.clock())
+        if entry is not None:
+            result.counters["errors"] += 1
+            result.health.append(entry)
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def _record(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
