@@ -12,7 +12,8 @@ from shared.config import SyncConfig, parse_config
 from shared.errors import ApiFailure, ErrorCategory
 from shared.models import ChangeEvent, ChangeType, System
 from shared.pipeline.apply import Applier, ApplyResult
-from shared.pipeline.dedupe import LINK_WAIT_DEFERRALS, OWN_CREATION_DEFERRALS, Deduper, fill_batches
+from shared.pipeline.dedupe import OWN_CREATION_DEFERRALS, Deduper, fill_batches
+from shared.pipeline.dedupe.contacts.assigned import ASSIGNED_OWNER_LINK_WAITS
 from tests.fakes import APP_ID, PORTAL, Clock, FakeHubSpot, FakeSalesforce
 from tests.memory_state import MemoryState
 from tests.unit.dedupe_support import USER
@@ -449,7 +450,7 @@ def test_an_assigned_owner_whose_creation_overtook_its_link_waits_for_the_link(w
     result = world.deduper().process([assigned])
     assert result.retry == [assigned]  # waits for the link instead of passing as an echo
     assert (world.sf.calls, world.hs.calls) == (0, 0)
-    late = assigned.model_copy(update={"attempt": LINK_WAIT_DEFERRALS})
+    late = assigned.model_copy(update={"attempt": ASSIGNED_OWNER_LINK_WAITS})
     assert world.deduper().process([late]).skipped["echo of our own write"] == 1
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from shared.ids import salesforce_id18
 from shared.models import ChangeEvent
 from shared.pipeline.dedupe import echo
-from shared.pipeline.dedupe.creation import LINK_WAIT_DEFERRALS, assigned_owner
+from shared.pipeline.dedupe.creation import assigned_owner
 from shared.pipeline.dedupe.outcome import Decision, Retry
 from shared.pipeline.dedupe.parts import Batch
 
@@ -32,6 +32,12 @@ def assigned_owners(batch: Batch, events: Sequence[ChangeEvent]) -> Iterator[Dec
             yield assigned_owner(batch.portal, sf_id, event, links.get(sf_id))
 
 
+# deferrals (2 s each) an assigned owner waits for its creation's link with one portal: about 10 s,
+# enough for apply to record it under load; a creation whose link never comes (made by another
+# path) then passes as an echo without holding the stack for a minute (LINK_WAIT_DEFERRALS)
+ASSIGNED_OWNER_LINK_WAITS = 5
+
+
 def _link_waits(batch: Batch) -> int:
     """Deferrals a creation waits for its link: with one portal the link is this portal's, surely."""
-    return LINK_WAIT_DEFERRALS if len(batch.config.portals) == 1 else echo.OWN_CREATION_DEFERRALS
+    return ASSIGNED_OWNER_LINK_WAITS if len(batch.config.portals) == 1 else echo.OWN_CREATION_DEFERRALS
