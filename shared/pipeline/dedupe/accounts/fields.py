@@ -6,33 +6,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from shared.config import ACCOUNT_NAME_FIELD, CompanyMapping, SyncRule
-from shared.intents import WrittenSide
 from shared.models import ACCOUNT
 from shared.owners.decide import OWNER_FIELD, OWNER_PROPERTY, OwnerState
 from shared.pipeline.convert import ConversionError
 from shared.pipeline.dedupe.accounts.schema import CompanySchema
-from shared.pipeline.dedupe.reconcile import whole_seconds
+from shared.pipeline.dedupe.object_fields import MappedField, ObjectWrites, reconcile_field
 from shared.pipeline.dedupe.records import id_or_none
 from shared.pipeline.fields import NOT_PROVIDED, comparable
 from shared.pipeline.plans import SyncedPair
 from shared.ports import HubSpotCompany, SalesforceRecord
-from shared.rules import FieldState, Remembered, Side, decide
+from shared.rules import Side
 
 
 @dataclass
-class CompanyWrites:
+class CompanyWrites(ObjectWrites):
     """What reconciling (or creating) one company pair writes, and what it will have synced."""
-
-    after: dict[str, SyncedPair] = field(default_factory=dict)
-    hubspot: dict[str, str | None] = field(default_factory=dict)
-    salesforce: dict[str, Any] = field(default_factory=dict)
-    written: dict[str, WrittenSide] = field(default_factory=dict)
-    reasons: list[str] = field(default_factory=list)
-    refused: list[tuple[str, str, str, str]] = field(default_factory=list)  # (prop, field, code, message)
 
 
 def reconcile_company(
@@ -44,47 +36,11 @@ def reconcile_company(
     """The writes that bring a company and its Account in line (``synced`` None: a first sync)."""
     writes = CompanyWrites(after=dict(synced or {}))
     for mapping in schema.mappings:
-        _field(schema, mapping, company, account, synced, writes)
+        mapped = MappedField(mapping.hubspot, ACCOUNT, mapping.account, mapping.rule)
+        reconcile_field(schema.types, mapped, company, account, synced, writes)
     if writes.salesforce.get(ACCOUNT_NAME_FIELD, "") is None:
         writes.salesforce[ACCOUNT_NAME_FIELD] = NOT_PROVIDED  # an Account's Name is never cleared
     return writes
-
-
-def _field(
-    schema: CompanySchema,
-    mapping: CompanyMapping,
-    company: HubSpotCompany,
-    account: SalesforceRecord,
-    synced: Mapping[str, SyncedPair] | None,
-    writes: CompanyWrites,
-) -> None:
-    prop, sf_field = mapping.hubspot, mapping.account
-    hs_raw, sf_raw = company.properties.get(prop), account.fields.get(sf_field)
-    hs_value, sf_value = schema.comparable(mapping, hs_raw), schema.comparable(mapping, sf_raw)
-    last = synced.get(prop) if synced is not None else None
-    state = FieldState(
-        hs_value,
-        sf_value,
-        whole_seconds(company.property_changed_at.get(prop)),
-        whole_seconds(account.last_modified),
-    )
-    write = decide(mapping.rule, state, Remembered(*last) if last is not None else None)
-    if write is None:
-        writes.after[prop] = (hs_value, sf_value)
-        return
-    try:
-        if write.to is Side.SALESFORCE:
-            writes.salesforce[sf_field] = schema.types.to_salesforce(prop, ACCOUNT, sf_field, hs_raw)
-            writes.after[prop] = (hs_value, hs_value)
-        else:
-            writes.hubspot[prop] = schema.types.to_hubspot(prop, ACCOUNT, sf_field, sf_raw)
-            writes.after[prop] = (sf_value, sf_value)
-    except ConversionError as exc:
-        writes.refused.append((prop, sf_field, exc.code, exc.message))
-        writes.after[prop] = (hs_value, sf_value)
-        return
-    writes.written[prop] = "salesforce" if write.to is Side.SALESFORCE else "hubspot"
-    writes.reasons.append(f"{prop}: {write.reason}")
 
 
 def account_values(schema: CompanySchema, company: HubSpotCompany) -> CompanyWrites:

@@ -18,11 +18,11 @@ from shared.deals.settings import (
     DealMapping,
 )
 from shared.deals.stages import to_hubspot, to_salesforce
-from shared.intents import WrittenSide
 from shared.models import OPPORTUNITY
 from shared.owners.decide import OWNER_FIELD, OWNER_PROPERTY, OwnerState
 from shared.pipeline.convert import ConversionError
 from shared.pipeline.dedupe.deals.schema import DealSchema
+from shared.pipeline.dedupe.object_fields import MappedField, ObjectWrites, reconcile_field
 from shared.pipeline.dedupe.reconcile import whole_seconds
 from shared.pipeline.dedupe.records import id_or_none
 from shared.pipeline.fields import comparable
@@ -44,15 +44,9 @@ FROM_SALESFORCE_NOTES = (ACCOUNT_NOT_SYNCED, ROLE_CONTACT_NOT_SYNCED)
 
 
 @dataclass
-class DealWrites:
+class DealWrites(ObjectWrites):
     """What reconciling (or creating) one deal pair writes, and what it will have synced."""
 
-    after: dict[str, SyncedPair] = field(default_factory=dict)
-    hubspot: dict[str, str | None] = field(default_factory=dict)
-    salesforce: dict[str, Any] = field(default_factory=dict)
-    written: dict[str, WrittenSide] = field(default_factory=dict)
-    reasons: list[str] = field(default_factory=list)
-    refused: list[tuple[str, str, str, str]] = field(default_factory=list)  # (prop, field, code, message)
     unmapped: list[tuple[str, str]] = field(default_factory=list)  # (side read, stage)
     company: str | None = None  # the deal's primary company to set (Opportunity.AccountId's)
     association_notes: list[tuple[str, str]] = field(default_factory=list)  # (code, message)
@@ -77,46 +71,10 @@ def reconcile_deal(
     """The writes that bring a deal and its Opportunity in line (``synced`` None: a first sync)."""
     writes = DealWrites(after=dict(synced or {}))
     for mapping in schema.mappings:
-        _field(schema, mapping, deal, opportunity, synced, writes)
+        mapped = MappedField(mapping.hubspot, OPPORTUNITY, mapping.opportunity, mapping.rule)
+        reconcile_field(schema.types, mapped, deal, opportunity, synced, writes)
     _stage(schema, deal, opportunity, synced, writes)
     return writes
-
-
-def _field(
-    schema: DealSchema,
-    mapping: DealMapping,
-    deal: HubSpotContact,
-    opportunity: SalesforceRecord,
-    synced: Mapping[str, SyncedPair] | None,
-    writes: DealWrites,
-) -> None:
-    prop, sf_field = mapping.hubspot, mapping.opportunity
-    hs_raw, sf_raw = deal.properties.get(prop), opportunity.fields.get(sf_field)
-    hs_value, sf_value = schema.comparable(mapping, hs_raw), schema.comparable(mapping, sf_raw)
-    last = synced.get(prop) if synced is not None else None
-    state = FieldState(
-        hs_value,
-        sf_value,
-        whole_seconds(deal.property_changed_at.get(prop)),
-        whole_seconds(opportunity.last_modified),
-    )
-    write = decide(mapping.rule, state, Remembered(*last) if last is not None else None)
-    if write is None:
-        writes.after[prop] = (hs_value, sf_value)
-        return
-    try:
-        if write.to is Side.SALESFORCE:
-            writes.salesforce[sf_field] = schema.types.to_salesforce(prop, OPPORTUNITY, sf_field, hs_raw)
-            writes.after[prop] = (hs_value, hs_value)
-        else:
-            writes.hubspot[prop] = schema.types.to_hubspot(prop, OPPORTUNITY, sf_field, sf_raw)
-            writes.after[prop] = (sf_value, sf_value)
-    except ConversionError as exc:
-        writes.refused.append((prop, sf_field, exc.code, exc.message))
-        writes.after[prop] = (hs_value, sf_value)
-        return
-    writes.written[prop] = "salesforce" if write.to is Side.SALESFORCE else "hubspot"
-    writes.reasons.append(f"{prop}: {write.reason}")
 
 
 def _stage(
