@@ -37,8 +37,19 @@ UNMASKED = re.compile(r"(?<=[^\s*])(?:@|%40|\uff20|\ufe6b)(?:[\w-]+\.)+[\w-]+", 
 LOG_WAIT = 10.0  # the runtime copies a worker's output to its log file as it comes
 
 
+# what a log line holds that is random and never an address (X-Ray trace ids, request ids, epoch
+# milliseconds, durations): left out of the search, where a digit fragment could match by chance
+RANDOM_IDS = re.compile(
+    r"1-[0-9a-f]{8}-[0-9a-f]{24}"
+    r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"|\"Timestamp\":\d+"
+    r"|(?:Billed )?Duration: [\d.]+ ms"
+)
+
+
 def _log_text(log_dir: Path) -> str:
-    return "".join(path.read_text(encoding="utf-8") for path in sorted(log_dir.glob("*.log")))
+    text = "".join(path.read_text(encoding="utf-8") for path in sorted(log_dir.glob("*.log")))
+    return RANDOM_IDS.sub("<random>", text)
 
 
 def _forms(fragment: str) -> set[str]:
