@@ -18,7 +18,10 @@
 7. Several portals (bench/portals.py): two portals, one org: 1,000 new Salesforce leads, then
    1,000 lead updates, each reaching both portals: Salesforce calls and reads per 1,000 records
    (a change is read once for every portal), each portal's HubSpot calls.
-8. The soak (bench/soak.py): per seed, on a fresh stack, 1,000 new records and 300 live user edits
+8. A steady trickle (bench/trickle.py): edits at 1, 5, 20 and 100 a second, then 100,000 a day
+   (1.16 a second) for ten minutes, on an org whose daily limit is 100,000: calls per 1,000 edits,
+   p50/p95 edit->visible, the projected Salesforce calls a day next to a 15-minute poller's.
+9. The soak (bench/soak.py): per seed, on a fresh stack, 1,000 new records and 300 live user edits
    at 10/s under injected faults; lost, duplicated, diverged records, lost updates, writes after idle
    (``--soak-seeds N``, default 10; ``--quick``: 3).
 
@@ -60,6 +63,7 @@ from bench.pipeline import (
 )
 from bench.portals import portals_runs, render_portals
 from bench.soak import SoakRun, render_soak, soak_run
+from bench.trickle import render_trickle, trickle_runs
 from infra.runtime import moto_speedups
 
 OUTPUT = Path(".hssync") / "bench.json"
@@ -127,6 +131,7 @@ def _parser() -> argparse.ArgumentParser:
             "accounts",
             "deals",
             "portals",
+            "trickle",
             "soak",
         ],
         help="leave a section out (repeatable)",
@@ -227,6 +232,13 @@ def _portals() -> list[dict[str, Any]]:
     return [r.to_json() for r in runs]
 
 
+def _trickle(quick: bool) -> list[dict[str, Any]]:
+    _heading("A steady trickle of edits: adaptive batching's calls and latency (org limit 100,000)")
+    runs = trickle_runs(quick)
+    print(render_trickle(runs))
+    return [r.to_json() for r in runs]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     quiet_logs()
@@ -250,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         results["deals"] = _deals()
     if "portals" not in args.skip:
         results["portals"] = _portals()
+    if "trickle" not in args.skip:
+        results["trickle"] = _trickle(args.quick)
     if "soak" not in args.skip:
         seeds = args.soak_seeds or (QUICK_SOAK_SEEDS if args.quick else SOAK_SEEDS)
         results["soak"] = _soak(seeds)

@@ -26,6 +26,7 @@ from bench.report import percentile, table
 from infra.local_stack import LocalStack
 from infra.sandbox.hubspot.store import WriteSource
 from infra.sandbox.runner import Sandbox
+from infra.sandbox.salesforce.settings import LARGE_ORG_DAILY_API_LIMIT
 from infra.sandbox.salesforce.store import Actor
 
 Direction = Literal["hubspot_to_salesforce", "salesforce_to_hubspot"]
@@ -179,12 +180,22 @@ class EditRun:
 
 # -- the world -----------------------------------------------------------------------------------
 @contextmanager
-def fresh_world(log_dir: Path | None = None) -> Iterator[tuple[Sandbox, LocalStack]]:
-    """An empty sandbox and the stack connected to it; no scheduled poll (events only)."""
+def fresh_world(
+    log_dir: Path | None = None, salesforce_daily_api_limit: int = LARGE_ORG_DAILY_API_LIMIT
+) -> Iterator[tuple[Sandbox, LocalStack]]:
+    """An empty sandbox and the stack connected to it; no scheduled poll (events only). The org's
+    daily limit sets the budget of hssync's adaptive batching (``shared.pacing``): a large org's by
+    default, as the bench measures the pipeline, not the rationing of a small org's calls."""
     with tempfile.TemporaryDirectory(prefix="hssync-bench-") as tmp:
         state = Path(tmp)
         with (
-            Sandbox(salesforce_port=0, hubspot_port=0, state_dir=state, seed="none") as sandbox,
+            Sandbox(
+                salesforce_port=0,
+                hubspot_port=0,
+                state_dir=state,
+                seed="none",
+                salesforce_daily_api_limit=salesforce_daily_api_limit,
+            ) as sandbox,
             LocalStack(
                 sandbox, aws_port=0, schedule_period=NO_SCHEDULE, log_dir=log_dir or state / "logs"
             ) as stack,

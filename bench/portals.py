@@ -23,6 +23,7 @@ from bench.pipeline import NO_SCHEDULE, SF_IMPORT_TRANSACTION, create_salesforce
 from bench.report import table
 from infra.local_stack import LocalStack
 from infra.sandbox.runner import Sandbox
+from infra.sandbox.salesforce.settings import LARGE_ORG_DAILY_API_LIMIT
 from infra.sandbox.salesforce.store import Actor
 
 PORTALS = 2
@@ -57,7 +58,13 @@ class PortalsRun:
 def two_portals() -> Iterator[tuple[Sandbox, LocalStack]]:
     with tempfile.TemporaryDirectory(prefix="hssync-bench-portals-") as tmp:
         state = Path(tmp)
-        with Sandbox(salesforce_port=0, hubspot_port=0, state_dir=state, hubspot_portals=PORTALS) as sandbox:
+        with Sandbox(
+            salesforce_port=0,
+            hubspot_port=0,
+            state_dir=state,
+            hubspot_portals=PORTALS,
+            salesforce_daily_api_limit=LARGE_ORG_DAILY_API_LIMIT,
+        ) as sandbox:
             ids = ", ".join(str(p["portal_id"]) for p in sandbox.info.hubspot["portals"])
             config = state / "sync.yaml"
             config.write_text(f"version: 1\nportals: [{ids}]\n")  # leads create contacts in each portal

@@ -33,6 +33,7 @@ import requests
 
 from infra.local_stack import DEMO_CONFIG, LocalStack
 from infra.sandbox.runner import Sandbox, SandboxInfo
+from infra.sandbox.salesforce.settings import LARGE_ORG_DAILY_API_LIMIT
 from shared.operations.health import CategoryCount, category_counts, health_rows
 from shared.operations.progress import Snapshot as PipelineSnapshot
 from shared.operations.progress import phase
@@ -316,7 +317,13 @@ def render_email_events(run: tuple[dict[str, Any], Snapshot, Snapshot, int]) -> 
 def run_demo(state_dir: Path, config_file: Path = DEMO_CONFIG) -> int:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     print("starting the sandbox (seeded) and the hssync stack in the local runtime ...", flush=True)
-    with Sandbox(salesforce_port=0, hubspot_port=0, state_dir=state_dir, seed="demo") as sandbox:
+    with Sandbox(
+        salesforce_port=0,
+        hubspot_port=0,
+        state_dir=state_dir,
+        seed="demo",
+        salesforce_daily_api_limit=LARGE_ORG_DAILY_API_LIMIT,
+    ) as sandbox:
         seeded = ", ".join(f"{n} {k}" for system in sandbox.seeded.values() for k, n in system.items() if n)
         print(f"  seeded: {seeded}")
         logs = state_dir / "logs"

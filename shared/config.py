@@ -167,6 +167,25 @@ class EmailEventsSettings(_Strict):
         return types
 
 
+class BatchingSettings(_Strict):
+    """Adaptive batching (``shared.pacing``): how many calls the dedupe windows of a trickle may
+    spend, and how long a change may wait for its window."""
+
+    budget_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="the share of each CRM's API allocation per day the windows of a trickle may spend "
+        "(a window that fills a whole API batch is not rationed)",
+    )
+    max_wait_seconds: StrictInt = Field(
+        default=60,
+        ge=0,
+        le=900,
+        description="the longest a change waits for its window to gather others (0: never waits)",
+    )
+
+
 class Deletes(_Strict):
     salesforce_delete: Literal["do_nothing", "archive_hubspot_contact"] = "do_nothing"
     salesforce_account_delete: Literal["keep", "archive"] = Field(
@@ -287,6 +306,7 @@ class SyncConfig(_Strict):
         description="HubSpot deal property <-> Opportunity field, each with its rule (deal sync on)",
     )
     lifecycle: LifecycleSettings = LifecycleSettings()
+    batching: BatchingSettings = BatchingSettings()
 
     @field_validator("deal_mappings")
     @classmethod

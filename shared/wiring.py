@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from shared.pipeline.stages.owners import OwnersStage
     from shared.pipeline.stages.poll import PollStage
     from shared.pipeline.stages.webhook import WebhookStage
+    from shared.pipeline.window_pacing import Account, WindowPacer
     from shared.state.crm import DynamoCrmStateStore
     from shared.state.dynamo import DynamoState
 
@@ -316,6 +317,8 @@ def dedupe_stage(environ: Mapping[str, str] | None = None) -> DedupeStage:
             opportunities=salesforce(env),
         )
 
+    checked = guards(env, lambda: _portals_first(env.portal, sync_config(env)))
+
     def deduper() -> Deduper | PortalDedupers:
         config = sync_config(env)
         portals = [str(portal) for portal in config.portals]
@@ -332,7 +335,25 @@ def dedupe_stage(environ: Mapping[str, str] | None = None) -> DedupeStage:
         plans=Queue(sqs(), env.owners_queue_url),
         changes=Queue(sqs(), env.changes_queue_url),
         dead_letter=DeadLetterQueue(sqs(), env.changes_dead_letter_queue_url, "dedupe"),
-        guards=guards(env, lambda: _portals_first(env.portal, sync_config(env))),
+        guards=checked,
+        pacer=window_pacer(env, checked),
+    )
+
+
+def window_pacer(env: DedupeEnvironment, checked: Guards) -> WindowPacer:
+    """The dedupe windows' pacing: each guarded CRM account's budget from the configuration's
+    ``batching`` settings, its bucket in the state table."""
+    from shared.pipeline.window_pacing import WindowPacer, accounts_of
+
+    def accounts() -> list[Account]:
+        batching = sync_config(env).batching
+        return accounts_of(checked.guards, batching.budget_share, batching.max_wait_seconds)
+
+    return WindowPacer(
+        stage="dedupe",
+        store=crm_states(env.state_table),
+        accounts=accounts,
+        own_app_id=lambda: hubspot_app_id(env.hubspot_secret),
     )
 
 

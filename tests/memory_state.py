@@ -20,6 +20,7 @@ from typing import Any
 from shared.crm_state import CrmState, UsageSample, sample_hour
 from shared.errors import ErrorCategory
 from shared.models import COMPANIES, CONTACTS, LINK_KINDS, LinkKind, System
+from shared.pacing import Bucket
 from shared.ports import ClaimDone, HealthEntry, IntentRecord, Link, LinkCommit
 from shared.state import keys
 from shared.state.base import (
@@ -336,6 +337,15 @@ class MemoryCrmStateStore:
         self._lock = threading.Lock()
         self._states: dict[tuple[str, str], CrmState] = {}
         self._samples: dict[tuple[str, str, dt.datetime], UsageSample] = {}
+        self._buckets: dict[tuple[str, str, str], Bucket] = {}
+
+    def pacing_bucket(self, stage: str, system: str, account: str) -> Bucket | None:
+        with self._lock:
+            return self._buckets.get((stage, system, account))
+
+    def put_pacing_bucket(self, stage: str, system: str, account: str, bucket: Bucket) -> None:
+        with self._lock:
+            self._buckets[(stage, system, account)] = bucket
 
     def crm_state(self, system: System, account: str) -> CrmState | None:
         with self._lock:

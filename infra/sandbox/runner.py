@@ -81,6 +81,7 @@ class Sandbox:
         hubspot_credentials: HubSpotCredentials | None = None,
         jwt_public_key_file: Path | None = None,
         hubspot_portals: int = 1,
+        salesforce_daily_api_limit: int | None = None,
     ) -> None:
         from infra.sandbox.hubspot.app import HubSpotEmulator
         from infra.sandbox.hubspot.portals import HubSpotPortals, portal_credentials
@@ -95,7 +96,9 @@ class Sandbox:
         state_dir.mkdir(parents=True, exist_ok=True)
         self.tls = tls.generate(state_dir, [host])
         self.jwt_private_key_file, jwt_public = _jwt_keypair(state_dir, jwt_public_key_file)
-        self.salesforce = SalesforceEmulator(self.sf_creds, jwt_public_key_pem=jwt_public)
+        self.salesforce = SalesforceEmulator(
+            self.sf_creds, jwt_public_key_pem=jwt_public, daily_api_limit=salesforce_daily_api_limit
+        )
         # several portals behind one host (``--hubspot-portals``): ``hubspot`` is the first
         self.hubspot_portals = tuple(
             HubSpotEmulator(creds) for creds in portal_credentials(self.hs_creds, hubspot_portals)

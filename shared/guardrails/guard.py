@@ -117,6 +117,18 @@ class CrmGuard:
                 self._pause((state.api_used, state.api_max))
         return verdict
 
+    @property
+    def allocation_percent(self) -> int | None:
+        return self.allocation.percent if self.allocation is not None else None
+
+    def daily_limit(self) -> int | None:
+        """The account's daily API limit, as its last answer or its stored state said (no call)."""
+        usage = self.usage()
+        if usage is not None:
+            return usage[1]
+        state = self.state()
+        return state.api_max if state is not None else None
+
     def wait_seconds(self) -> int:
         """How long work waits before it is looked at again (longer the longer the account waits)."""
         state = self.state()

@@ -1,6 +1,7 @@
 """The DynamoDB ``CrmStateStore`` (``shared.crm_state``), on the same table as the rest of the state.
 
-States are plain puts in one partition (``keys.crm_state``); a usage sample is one conditional update
+States are plain puts in one partition (``keys.crm_state``), as are the stages' batching buckets
+(``keys.pacing_bucket``, ``shared.pacing``); a usage sample is one conditional update
 that keeps the highest usage of its hour, so concurrent functions never lower it. Samples expire after
 two days (the table's TTL), enough for the last 24 hours whatever the time of day.
 """
@@ -15,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from shared.crm_state import CrmState, CrmStatus, UsageSample, sample_hour
 from shared.models import System
+from shared.pacing import Bucket
 from shared.state import keys
 from shared.state.base import epoch_seconds
 
@@ -85,6 +87,35 @@ class DynamoCrmStateStore:
             )
             for item in items
         ]
+
+    def pacing_bucket(self, stage: str, system: str, account: str) -> Bucket | None:
+        key = keys.pacing_bucket(stage, system, account)
+        response = self.client.get_item(
+            TableName=self.table_name, Key={"pk": {"S": key.pk}, "sk": {"S": key.sk}}, ConsistentRead=True
+        )
+        item: Item | None = response.get("Item")
+        if not item:
+            return None
+        next_window = dt.datetime.fromisoformat(item["next_window"]["S"]) if "next_window" in item else None
+        return Bucket(
+            calls=float(item["calls"]["N"]),
+            at=dt.datetime.fromisoformat(item["at"]["S"]),
+            next_window=next_window,
+        )
+
+    def put_pacing_bucket(self, stage: str, system: str, account: str, bucket: Bucket) -> None:
+        key = keys.pacing_bucket(stage, system, account)
+        item: Item = {
+            "pk": {"S": key.pk},
+            "sk": {"S": key.sk},
+            "calls": {"N": f"{bucket.calls:.3f}"},
+            "at": {"S": bucket.at.isoformat()},
+            # an idle day refills any bucket: an item not used for two days goes
+            "expires_at": {"N": str(epoch_seconds(bucket.at + SAMPLES_KEPT))},
+        }
+        if bucket.next_window is not None:
+            item["next_window"] = {"S": bucket.next_window.isoformat()}
+        self.client.put_item(TableName=self.table_name, Item=item)
 
     def _query(self, partition: str, from_sort_key: str | None) -> list[Item]:
         query: dict[str, Any] = {

@@ -25,6 +25,7 @@ email event done           ``P#<portal>#EMAILEVENT#<event id>``     ``DONE`` (th
 email event waiting        ``P#<portal>#EMAILWAIT``                 ``<event id>`` (recipient unsynced)
 CRM state (not per portal) ``CRM``                                  ``<system>#<org or portal id>``
 API usage of an hour       ``CRM#USAGE#<system>#<account>``         ``<hour, ISO 8601 UTC>``
+batching bucket (not p.p.) ``PACING``                               ``<stage>#<system>#<account>``
 =========================  =======================================  ===================================
 
 The Salesforce org is shared by every portal of a stack, so the CRM states (``shared.crm_state``) live
@@ -225,3 +226,15 @@ def usage_partition(system: str, account: str) -> str:
 def usage_sample(system: str, account: str, hour_iso: str) -> Key:
     """The highest API usage seen in one hour (sort key: the hour's start, ISO 8601 UTC)."""
     return Key(usage_partition(system, account), require("hour", hour_iso))
+
+
+PACING_PARTITION = "PACING"
+
+
+def pacing_bucket(stage: str, system: str, account: str) -> Key:
+    """A stage's bucket of calls for one CRM account (adaptive batching, ``shared.pacing``): the org's
+    is shared by every portal, as its API limit is."""
+    sort = _SEPARATOR.join(
+        require(n, v) for n, v in (("stage", stage), ("system", system), ("account", account))
+    )
+    return Key(PACING_PARTITION, sort)

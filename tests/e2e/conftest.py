@@ -27,6 +27,7 @@ import requests
 from bench.soak import integration_user_is_a_hubspot_owner as hubspot_owner_for_integration_user
 from infra.local_stack import LocalStack
 from infra.sandbox.runner import Sandbox
+from infra.sandbox.salesforce.settings import LARGE_ORG_DAILY_API_LIMIT
 from shared.matching import normalize_email
 from shared.ports import HealthEntry, Link
 
@@ -78,7 +79,13 @@ def running_stack(
     # LocalStack.reset() purges every queue, and moto (in this process) allows one PurgeQueue per
     # queue per 60 s, as SQS does; a reset before each test needs more
     os.environ[MOTO_STRICT_PURGE] = "false"
-    sandbox = Sandbox(salesforce_port=0, hubspot_port=0, state_dir=state_dir, hubspot_portals=hubspot_portals)
+    sandbox = Sandbox(
+        salesforce_port=0,
+        hubspot_port=0,
+        state_dir=state_dir,
+        hubspot_portals=hubspot_portals,
+        salesforce_daily_api_limit=LARGE_ORG_DAILY_API_LIMIT,
+    )
     sandbox.start()
     try:
         config_file = state_dir / "sync.yaml"

@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from shared.crm_state import CrmState, CrmStateStore, CrmStatus, UsageSample
 from shared.models import System
+from shared.pacing import Bucket
+from shared.pipeline.window_pacing import BucketStore
 from shared.state.crm import DynamoCrmStateStore
 from tests.memory_state import MemoryCrmStateStore
 from tests.template_tables import create_table_from_template
@@ -84,3 +87,14 @@ def test_a_usage_sample_keeps_the_highest_usage_of_its_hour(store: CrmStateStore
     ]
     later = store.usage_samples(System.SALESFORCE, ORG, NOW + dt.timedelta(minutes=45))
     assert [s.used for s in later] == [200]
+
+
+def test_a_stage_keeps_one_batching_bucket_per_crm_account(store: CrmStateStore) -> None:
+    buckets = cast(BucketStore, store)
+    assert buckets.pacing_bucket("dedupe", "salesforce", ORG) is None
+    buckets.put_pacing_bucket("dedupe", "salesforce", ORG, Bucket(calls=-3.5, at=NOW))
+    waiting = Bucket(calls=8.0, at=NOW, next_window=NOW + dt.timedelta(seconds=7))
+    buckets.put_pacing_bucket("dedupe", "hubspot", "12345", waiting)
+    assert buckets.pacing_bucket("dedupe", "salesforce", ORG) == Bucket(calls=-3.5, at=NOW)
+    assert buckets.pacing_bucket("dedupe", "hubspot", "12345") == waiting
+    assert buckets.pacing_bucket("owners", "salesforce", ORG) is None

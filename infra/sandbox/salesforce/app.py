@@ -50,9 +50,17 @@ class SalesforceEmulator(Emulator):
     name = "salesforce"
     fault_kinds = ("429", "5xx", "timeout", "lock", "lost")
 
-    def __init__(self, credentials: SalesforceCredentials, *, jwt_public_key_pem: bytes) -> None:
+    def __init__(
+        self,
+        credentials: SalesforceCredentials,
+        *,
+        jwt_public_key_pem: bytes,
+        daily_api_limit: int | None = None,
+    ) -> None:
+        """``daily_api_limit``: the org's limit, also after a reset (None: the settings' default)."""
         super().__init__()
         self.credentials = credentials
+        self.daily_api_limit = daily_api_limit
         self.jwt_public_key_pem = jwt_public_key_pem
         self.base_url = ""
         self.integration_user_id = INTEGRATION_USER_ID
@@ -73,6 +81,8 @@ class SalesforceEmulator(Emulator):
     # -- org state ---------------------------------------------------------------------------
     def _new_org(self) -> None:
         self.settings = OrgSettings()
+        if self.daily_api_limit is not None:
+            self.settings.daily_api_limit = self.daily_api_limit
         self.api_usage = 0
         self.ids = ids.IdGenerator()
         self.store = Store(self._schema(), self.settings, self.ids)

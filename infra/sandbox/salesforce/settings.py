@@ -92,6 +92,12 @@ class ValidationRule:
         return out
 
 
+# the daily API limit of a large production org (Unlimited Edition, a few hundred licences), as the
+# demo and the e2e tests run it: a Developer Edition's 15,000 would have hssync's adaptive batching
+# ration a person's quick edits (shared.pacing), which those runs do not mean to show
+LARGE_ORG_DAILY_API_LIMIT = 1_000_000
+
+
 @dataclass
 class OrgSettings:
     edition: str = "Enterprise"

@@ -20,6 +20,8 @@ from shared.pipeline.stages.base import RETRIED
 from shared.queues import Queue, json_body
 
 if TYPE_CHECKING:
+    from shared.pacing import Pacing
+    from shared.pipeline.window_pacing import WindowPacer
     from shared.ports import StatePort
 
 RETRY_DELAY_SECONDS = 2
@@ -51,10 +53,13 @@ class DedupeStage:
         changes: Queue,
         dead_letter: Callable[[str, str], None],
         guards: Guards | None = None,
+        pacer: WindowPacer | None = None,
     ) -> None:
         """``deduper``: a new one per batch (it reads the configuration of the moment); ``plans``:
         the queue of the owners stage, which passes them on to apply; ``guards``: the API allocation
-        and suspension of the CRMs (``shared.guardrails``), None: no guardrails."""
+        and suspension of the CRMs (``shared.guardrails``), None: no guardrails; ``pacer``: whether a
+        window goes now or waits for more changes to share its calls (``shared.pacing``), None: always
+        at once."""
         self.deduper = deduper
         self.state = state
         self.portal = portal
@@ -62,6 +67,7 @@ class DedupeStage:
         self.changes = changes
         self.dead_letter = dead_letter
         self.guards = guards
+        self.pacer = pacer
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         batch = SqsBatch(ChangeEvent, dead_letter=self.dead_letter, retry_on=RETRIED, name="dedupe")
@@ -96,6 +102,8 @@ class DedupeStage:
 
     def work(self, items: Sequence[tuple[str, ChangeEvent]]) -> set[str]:
         events = [event for _, event in items]
+        if self.paced(events):
+            return set()
         result = self.deduper().process(events)
         for system, at in latest_by_source(events).items():  # what hssync status shows
             self.state.set_cursor(self.portal, seen_cursor(system), at.isoformat())
@@ -123,6 +131,18 @@ class DedupeStage:
             },
         )
         return set()
+
+    def paced(self, events: Sequence[ChangeEvent]) -> bool:
+        """Whether the window waits for more changes to share its calls: its changes go back to the
+        changes queue, unchanged, until the wait the budget requires has passed."""
+        pacing = self.pacer.pace(events) if self.pacer is not None else None
+        if pacing is None:
+            return False
+        _report(pacing, len(events))
+        if pacing.go:
+            return False
+        self.changes.send([json_body(event) for event in events], delay_seconds=int(pacing.wait_seconds))
+        return True
 
     def _record(self, result: DedupeResult) -> None:
         """The skips and skip statuses, under the portal they belong to (several portals: each part's)."""
@@ -153,3 +173,15 @@ class DedupeStage:
                 by_delay.setdefault(deferral_delay(event.attempt), []).append(json_body(later))
         for delay, bodies in by_delay.items():
             self.changes.send(bodies, delay_seconds=delay)
+
+
+def _report(pacing: Pacing, changes: int) -> None:
+    """What the pacing decided, as metrics (window size, wait, why) and a log line."""
+    metrics.add_metric(name=f"Window_{pacing.why.value}", unit="Count", value=1)
+    metrics.add_metric(name="WindowChanges", unit="Count", value=changes)
+    if not pacing.go:
+        metrics.add_metric(name="WindowWaitSeconds", unit="Seconds", value=pacing.wait_seconds)
+    logger.info(
+        "dedupe window paced",
+        extra={"go": pacing.go, "why": pacing.why.value, "changes": changes, "wait": pacing.wait_seconds},
+    )
