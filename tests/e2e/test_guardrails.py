@@ -26,6 +26,7 @@ from tests.e2e.conftest import (
     RETRY_ENV,
     SETTLE_TIMEOUT,
     World,
+    config_text,
     integration_user_is_a_hubspot_owner,
     running_stack,
 )
@@ -37,12 +38,20 @@ DEAD_LETTER_QUEUES = (
     "WritesDeadLetterQueue",
     "PollRequestsDeadLetterQueue",
 )
+UNPACED = "batching:\n  max_wait_seconds: 0\n"
 NO_API = "Group and Professional editions without the API add-on cannot sync"
 
 
 @pytest.fixture(scope="module")
 def guarded_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    with running_stack(tmp_path_factory.mktemp("guardrails"), {**RETRY_ENV, **WAITS}) as stack:
+    # the allocation tests need hssync to spend calls until it reaches the allocation: adaptive
+    # batching (shared.pacing, tested in test_pacing.py) would hold a trickle of changes back to a
+    # quarter of these small limits, so it is off here (no window waits)
+    with running_stack(
+        tmp_path_factory.mktemp("guardrails"),
+        {**RETRY_ENV, **WAITS},
+        config=lambda sandbox: config_text(sandbox.hs_creds.portal_id) + UNPACED,
+    ) as stack:
         yield stack
 
 
