@@ -93,6 +93,9 @@ class ChangeEvent(BaseModel):
     held: bool = Field(
         default=False, description="dedupe held it back once to fill a whole API batch; it is not held again"
     )
+    bulk: bool = Field(
+        default=False, description="part of a bulk load: travels in the bulk lane (shared.pipeline.lanes)"
+    )
 
     @property
     def change_id(self) -> str:
