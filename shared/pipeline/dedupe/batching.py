@@ -15,7 +15,7 @@ from collections.abc import Collection, Sequence
 from shared.models import ChangeEvent, System
 from shared.pipeline.dedupe.echo import made_in_salesforce_by_hssync
 from shared.pipeline.dedupe.records import READABLE, SF_OBJECTS
-from shared.pipeline.lanes import BULK_CHANGES
+from shared.pipeline.lanes import BULK_CHANGES as BULK_CHANGES  # defined once, with the lanes
 
 HUBSPOT_CHUNK = 100
 

@@ -165,4 +165,6 @@ class DedupeStage:
         """Changes back to the changes queue, each in its lane."""
         for lane in split(events):
             if lane:
-                self.change_lanes.send([json_body(e) for e in lane], bulk=lane[0].bulk, delay_seconds=delay_seconds)
+                self.change_lanes.send(
+                    [json_body(e) for e in lane], bulk=lane[0].bulk, delay_seconds=delay_seconds
+                )
