@@ -15,11 +15,14 @@ A change is bulk when
 - it comes from the poller (a scheduled poll, a backfill, a resync, a list join) or from a
   HubSpot import: bulk by origin; or
 - it arrives with many others of its kind: at least :data:`BULK_CHANGES` distinct records of one
-  object from one origin in one arrival (one webhook request, one batch of change events: a
-  Salesforce change event naming many ``recordIds`` is many changes of one origin).
+  object from one origin (HubSpot: its change source and source id) in one arrival (one webhook
+  request, one batch of Salesforce change events). A Salesforce change event naming many
+  ``recordIds`` is many changes of one origin; a Salesforce change event naming one record is a
+  person's save (Salesforce puts the records of a load's transaction in one event), so it is
+  never counted with a load from the same API client.
 
 Everything else is a person's edit, in the fast lane. The count is per origin, so a person's edit
-that HubSpot delivers in the same request as an import's notifications stays in the fast lane.
+that arrives with an import's or an integration's notifications stays in the fast lane.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from shared.models import RESYNC_ORIGIN, ChangeEvent
+from shared.models import RESYNC_ORIGIN, ChangeEvent, System
 from shared.queues import Queue
 
 # this many records of one object in one arrival are a bulk load, not people editing records
@@ -39,18 +42,37 @@ HUBSPOT_IMPORT = "IMPORT"
 POLLER_ORIGINS = frozenset({"hssync:poll", RESYNC_ORIGIN, "hssync:list-join"})
 BULK_ORIGINS = POLLER_ORIGINS | {HUBSPOT_IMPORT}
 
-Group = tuple[str, str, str, str | None]  # system, account, object, origin
+Group = tuple[str, str, str, str | None, str | None]  # system, account, object, origin, origin id
 
 
 def _group(event: ChangeEvent) -> Group:
-    return (str(event.system), event.account, event.object_type, event.origin)
+    return (str(event.system), event.account, event.object_type, event.origin, event.origin_id)
 
 
-def bulk_groups(events: Iterable[ChangeEvent], threshold: int = BULK_CHANGES) -> set[Group]:
-    """The (system, account, object, origin) groups of ``events`` naming at least ``threshold``
-    distinct records."""
+SourceEvent = tuple[str, str, str, str]  # account, object, the source's event id, change type
+
+
+def _source_event(event: ChangeEvent) -> SourceEvent:
+    return (event.account, event.object_type, event.source_event_id, str(event.change_type))
+
+
+def _single_saves(events: Iterable[ChangeEvent]) -> set[SourceEvent]:
+    """The Salesforce change events that name one record: a person's save."""
+    records: dict[SourceEvent, set[str]] = {}
+    for event in events:
+        if event.system is System.SALESFORCE:
+            records.setdefault(_source_event(event), set()).add(event.record_id)
+    return {key for key, ids in records.items() if len(ids) == 1}
+
+
+def bulk_groups(events: Sequence[ChangeEvent], threshold: int = BULK_CHANGES) -> set[Group]:
+    """The (system, account, object, origin, origin id) groups of ``events`` naming at least
+    ``threshold`` distinct records (a Salesforce change event of one record is not counted)."""
+    single = _single_saves(events)
     records: dict[Group, set[str]] = {}
     for event in events:
+        if _source_event(event) in single:
+            continue
         records.setdefault(_group(event), set()).add(event.record_id)
     return {group for group, ids in records.items() if len(ids) >= threshold}
 
@@ -61,9 +83,12 @@ def classify(
     """``events`` (one arrival) with their lane set: ``bulk`` for a bulk load (see the module),
     every event when ``bulk_source`` (the poller's own). An event already bulk stays bulk."""
     many = bulk_groups(events, threshold)
+    single = _single_saves(events)
 
     def bulk(event: ChangeEvent) -> bool:
-        return bulk_source or event.bulk or event.origin in BULK_ORIGINS or _group(event) in many
+        if bulk_source or event.bulk or event.origin in BULK_ORIGINS:
+            return True
+        return _source_event(event) not in single and _group(event) in many
 
     return [e if e.bulk == bulk(e) else e.model_copy(update={"bulk": bulk(e)}) for e in events]
 

@@ -34,9 +34,14 @@ from tests.memory_state import MemoryState
 from tests.unit.dedupe_support import LEAD, hs_event, sf_event
 from tests.unit.handler_kit import TEMPLATE, Sqs, environment, sqs_event, template_environment
 
+API = "com/salesforce/api/rest/59.0"
 
-def _leads(n: int, origin: str = "com/salesforce/api/rest/59.0") -> list[ChangeEvent]:
-    return [sf_event(f"00Q{i:015d}", origin=origin) for i in range(n)]
+
+def _leads(n: int, origin: str = API) -> list[ChangeEvent]:
+    """One Salesforce change event naming ``n`` leads (one transaction of a load)."""
+    return [
+        sf_event(f"00Q{i:015d}", origin=origin).model_copy(update={"source_event_id": "e1"}) for i in range(n)
+    ]
 
 
 def _plan(i: int) -> SyncPlan:
@@ -52,6 +57,21 @@ def test_a_persons_edit_is_in_the_fast_lane():
 def test_many_records_of_one_object_from_one_origin_are_a_bulk_load():
     assert {e.bulk for e in classify(_leads(BULK_CHANGES))} == {True}
     assert {e.bulk for e in classify(_leads(BULK_CHANGES - 1))} == {False}
+
+
+def test_single_saves_are_never_counted_with_a_load_of_the_same_api_client():
+    """Salesforce puts a transaction's records in one change event: an event of one record is a save."""
+    saves = [sf_event(f"00Q{i:015d}", origin=API, n=i) for i in range(BULK_CHANGES)]
+    assert {e.bulk for e in classify(saves)} == {False}
+    assert {e.bulk for e in classify([*_leads(BULK_CHANGES), *saves])} == {True, False}
+    assert [e.bulk for e in classify([*_leads(BULK_CHANGES), saves[0]])][-1] is False
+
+
+def test_many_small_transactions_of_one_client_are_a_bulk_load():
+    events = [
+        e.model_copy(update={"source_event_id": f"e{i // 10}"}) for i, e in enumerate(_leads(BULK_CHANGES))
+    ]
+    assert {e.bulk for e in classify(events)} == {True}
 
 
 def test_records_are_counted_not_changes():
