@@ -18,6 +18,9 @@
 7. Several portals (bench/portals.py): two portals, one org: 1,000 new Salesforce leads, then
    1,000 lead updates, each reaching both portals: Salesforce calls and reads per 1,000 records
    (a change is read once for every portal), each portal's HubSpot calls.
+7b. Edits during a bulk load (bench/fast_lane.py, issue 17's fast lane): users edit linked pairs at
+   2 per second while 10,000 new Salesforce leads sync (``--quick``: 1,000): p50/p95 edit->visible
+   of the edits, next to the figures before the fast lane, and the load's own duration.
 8. The soak (bench/soak.py): per seed, on a fresh stack, 1,000 new records and 300 live user edits
    at 10/s under injected faults; lost, duplicated, diverged records, lost updates, writes after idle
    (``--soak-seeds N``, default 10; ``--quick``: 3).
@@ -42,6 +45,7 @@ from bench.accounts import accounts_run, render_accounts
 from bench.deals import deals_run, render_deals
 from bench.email_events import email_events_runs, render_email_events
 from bench.emulators import measure_emulators
+from bench.fast_lane import FULL_LOAD, MAX_EDITS, QUICK_LOAD, QUICK_MAX_EDITS, lane_run, render_lane
 from bench.imports import TARGET_MS, measure_imports
 from bench.pipeline import (
     LABELS,
@@ -127,6 +131,7 @@ def _parser() -> argparse.ArgumentParser:
             "accounts",
             "deals",
             "portals",
+            "lane",
             "soak",
         ],
         help="leave a section out (repeatable)",
@@ -227,6 +232,14 @@ def _portals() -> list[dict[str, Any]]:
     return [r.to_json() for r in runs]
 
 
+def _lane(quick: bool) -> dict[str, Any]:
+    records, edits = (QUICK_LOAD, QUICK_MAX_EDITS) if quick else (FULL_LOAD, MAX_EDITS)
+    _heading(f"Edits during a bulk load: users' edits at 2/s while {records:,} new leads sync (fresh stack)")
+    run = lane_run(records, edits, timeout=max(300.0, records * SECONDS_PER_RECORD_ALLOWED))
+    print(render_lane(run))
+    return run.to_json()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     quiet_logs()
@@ -250,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         results["deals"] = _deals()
     if "portals" not in args.skip:
         results["portals"] = _portals()
+    if "lane" not in args.skip:
+        results["lane"] = _lane(args.quick)
     if "soak" not in args.skip:
         seeds = args.soak_seeds or (QUICK_SOAK_SEEDS if args.quick else SOAK_SEEDS)
         results["soak"] = _soak(seeds)
