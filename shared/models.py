@@ -96,6 +96,12 @@ class ChangeEvent(BaseModel):
     bulk: bool = Field(
         default=False, description="part of a bulk load: travels in the bulk lane (shared.pipeline.lanes)"
     )
+    transaction_records: int = Field(
+        default=1,
+        ge=1,
+        description="the records its source transaction wrote, as far as its event tells (Salesforce: "
+        "the recordIds of its change event, at least its sequence number in the transaction)",
+    )
 
     @property
     def change_id(self) -> str:

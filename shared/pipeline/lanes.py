@@ -14,27 +14,36 @@ A change is bulk when
 
 - it comes from the poller (a scheduled poll, a backfill, a resync, a list join) or from a
   HubSpot import: bulk by origin; or
-- it arrives with many others of its kind: at least :data:`BULK_CHANGES` distinct records of one
-  object from one origin (HubSpot: its change source and source id) in one arrival (one webhook
-  request, one batch of Salesforce change events). A Salesforce change event naming many
-  ``recordIds`` is many changes of one origin; a Salesforce change event naming one record is a
-  person's save (Salesforce puts the records of a load's transaction in one event), so it is
-  never counted with a load from the same API client.
+- its source wrote it together with other records (:data:`TOGETHER`): a Salesforce transaction
+  that wrote several records (``ChangeEvent.transaction_records``: its change event names several
+  ``recordIds``, or is not the first event of its transaction), or one HubSpot app or user
+  (change source and source id) changing several records of one object in one webhook request.
 
-Everything else is a person's edit, in the fast lane. The count is per origin, so a person's edit
-that arrives with an import's or an integration's notifications stays in the fast lane.
+Salesforce gives each new record of an import its own change event (their values differ) but one
+transaction per 200 records, and the relay receives at most 10 events at a time, often one; HubSpot
+sends a notification per property, up to 100 a request, which the webhook folds into a change per
+record, so a 100-contact batch write is about a dozen changes a request. A count of 50 (dedupe's
+``BULK_CHANGES``, for holding a part of a batch back) is never reached at the entry, so a load
+shows by what its source wrote together. A person's save is one record: the first of its Salesforce
+transaction (what a trigger or a flow then writes in it is numbered after it and takes the bulk
+lane), one record of a HubSpot user in a request.
+
+Everything else is a person's edit, in the fast lane, also when it arrives in the same request as
+a load's notifications or relayed with a load's change events. A person who edits several records
+at once (a mass edit) takes the bulk lane: when no load fills it, that lane is as fast as the other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from shared.models import RESYNC_ORIGIN, ChangeEvent, System
 from shared.queues import Queue
 
-# this many records of one object in one arrival are a bulk load, not people editing records
-BULK_CHANGES = 50
+# records written together by one source (a Salesforce transaction; a HubSpot app or user in one
+# webhook request) that make a load or a mass update, not a person's save
+TOGETHER = 2
 # HubSpot's change source of an import
 HUBSPOT_IMPORT = "IMPORT"
 # the origins of the poller's changes (``shared.pipeline.poll``): what it finds, a backfill, a
@@ -42,53 +51,38 @@ HUBSPOT_IMPORT = "IMPORT"
 POLLER_ORIGINS = frozenset({"hssync:poll", RESYNC_ORIGIN, "hssync:list-join"})
 BULK_ORIGINS = POLLER_ORIGINS | {HUBSPOT_IMPORT}
 
-Group = tuple[str, str, str, str | None, str | None]  # system, account, object, origin, origin id
+Writer = tuple[str, str, str, str, str]  # system, account, object, origin, origin id
 
 
-def _group(event: ChangeEvent) -> Group:
+def _writer(event: ChangeEvent) -> Writer | None:
+    """Who wrote a HubSpot change, when its notifications say (folded ones of several do not)."""
+    if event.system is System.SALESFORCE or event.origin is None or event.origin_id is None:
+        return None
     return (str(event.system), event.account, event.object_type, event.origin, event.origin_id)
 
 
-SourceEvent = tuple[str, str, str, str]  # account, object, the source's event id, change type
-
-
-def _source_event(event: ChangeEvent) -> SourceEvent:
-    return (event.account, event.object_type, event.source_event_id, str(event.change_type))
-
-
-def _single_saves(events: Iterable[ChangeEvent]) -> set[SourceEvent]:
-    """The Salesforce change events that name one record: a person's save."""
-    records: dict[SourceEvent, set[str]] = {}
+def writers_of_many(events: Sequence[ChangeEvent], together: int = TOGETHER) -> set[Writer]:
+    """The HubSpot apps and users that changed at least ``together`` records of an object in ``events``."""
+    records: dict[Writer, set[str]] = {}
     for event in events:
-        if event.system is System.SALESFORCE:
-            records.setdefault(_source_event(event), set()).add(event.record_id)
-    return {key for key, ids in records.items() if len(ids) == 1}
+        writer = _writer(event)
+        if writer is not None:
+            records.setdefault(writer, set()).add(event.record_id)
+    return {writer for writer, ids in records.items() if len(ids) >= together}
 
 
-def bulk_groups(events: Sequence[ChangeEvent], threshold: int = BULK_CHANGES) -> set[Group]:
-    """The (system, account, object, origin, origin id) groups of ``events`` naming at least
-    ``threshold`` distinct records (a Salesforce change event of one record is not counted)."""
-    single = _single_saves(events)
-    records: dict[Group, set[str]] = {}
-    for event in events:
-        if _source_event(event) in single:
-            continue
-        records.setdefault(_group(event), set()).add(event.record_id)
-    return {group for group, ids in records.items() if len(ids) >= threshold}
-
-
-def classify(
-    events: Sequence[ChangeEvent], *, bulk_source: bool = False, threshold: int = BULK_CHANGES
-) -> list[ChangeEvent]:
-    """``events`` (one arrival) with their lane set: ``bulk`` for a bulk load (see the module),
-    every event when ``bulk_source`` (the poller's own). An event already bulk stays bulk."""
-    many = bulk_groups(events, threshold)
-    single = _single_saves(events)
+def classify(events: Sequence[ChangeEvent], *, bulk_source: bool = False) -> list[ChangeEvent]:
+    """``events`` (one arrival: a webhook request, a batch of change events, a poll) with their lane
+    set: ``bulk`` for a load (see the module), every event when ``bulk_source`` (the poller's own).
+    An event already bulk stays bulk."""
+    many = writers_of_many(events)
 
     def bulk(event: ChangeEvent) -> bool:
         if bulk_source or event.bulk or event.origin in BULK_ORIGINS:
             return True
-        return _source_event(event) not in single and _group(event) in many
+        if event.system is System.SALESFORCE:
+            return event.transaction_records >= TOGETHER
+        return _writer(event) in many
 
     return [e if e.bulk == bulk(e) else e.model_copy(update={"bulk": bulk(e)}) for e in events]
 
@@ -122,3 +116,18 @@ class LaneQueues:
     def send(self, bodies: Sequence[str], *, bulk: bool, delay_seconds: int = 0) -> None:
         if bodies:
             self.of(bulk).send(bodies, delay_seconds=delay_seconds)
+
+    def by_queue(self, events: Sequence[ChangeEvent]) -> list[tuple[Queue, list[ChangeEvent]]]:
+        """``events`` per queue of their lanes, in order (one queue for both: all of them, as they came)."""
+        queues: dict[int, tuple[Queue, list[ChangeEvent]]] = {}
+        for event in events:
+            queue = self.of(event.bulk)
+            queues.setdefault(id(queue), (queue, []))[1].append(event)
+        return list(queues.values())
+
+    def send_changes(
+        self, events: Sequence[ChangeEvent], body: Callable[[ChangeEvent], str], *, delay_seconds: int = 0
+    ) -> None:
+        """Each change (as ``body`` writes it) to the queue of its lane."""
+        for queue, mine in self.by_queue(events):
+            queue.send([body(event) for event in mine], delay_seconds=delay_seconds)

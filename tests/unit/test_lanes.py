@@ -14,8 +14,8 @@ from shared.models import RESYNC_ORIGIN, ChangeEvent
 from shared.owners.directory import OwnerDirectory
 from shared.owners.stage import OwnerResult
 from shared.pipeline.dedupe import DedupeResult
+from shared.pipeline.dedupe.batching import BULK_CHANGES
 from shared.pipeline.lanes import (
-    BULK_CHANGES,
     HUBSPOT_IMPORT,
     POLLER_ORIGINS,
     LaneQueues,
@@ -37,11 +37,19 @@ from tests.unit.handler_kit import TEMPLATE, Sqs, environment, sqs_event, templa
 API = "com/salesforce/api/rest/59.0"
 
 
-def _leads(n: int, origin: str = API) -> list[ChangeEvent]:
-    """One Salesforce change event naming ``n`` leads (one transaction of a load)."""
-    return [
-        sf_event(f"00Q{i:015d}", origin=origin).model_copy(update={"source_event_id": "e1"}) for i in range(n)
-    ]
+def _leads(n: int, origin: str = API, *, one_event: bool = True) -> list[ChangeEvent]:
+    """``n`` leads of one Salesforce transaction: one change event naming them all, or (an import's
+    new records, whose values differ) one event each, numbered in the transaction."""
+    events = [sf_event(f"00Q{i:015d}", origin=origin, n=i) for i in range(n)]
+    if one_event:
+        return [e.model_copy(update={"transaction_records": n}) for e in events]
+    return [e.model_copy(update={"transaction_records": i + 1}) for i, e in enumerate(events)]
+
+
+def _integration(contacts: int, notes: int = 1, origin: str = "INTEGRATION") -> list[ChangeEvent]:
+    """An integration's batch write of ``contacts``, ``notes`` notifications each."""
+    return [hs_event(str(100 + c), origin=origin, origin_id="app:7", note=str(k)) for c in range(contacts)
+            for k in range(notes)]  # fmt: skip
 
 
 def _plan(i: int) -> SyncPlan:
@@ -54,37 +62,40 @@ def test_a_persons_edit_is_in_the_fast_lane():
     assert [e.bulk for e in classify([hs_event(), sf_event()])] == [False, False]
 
 
-def test_many_records_of_one_object_from_one_origin_are_a_bulk_load():
-    assert {e.bulk for e in classify(_leads(BULK_CHANGES))} == {True}
-    assert {e.bulk for e in classify(_leads(BULK_CHANGES - 1))} == {False}
+def test_a_hubspot_app_or_user_changing_several_records_in_one_request_is_a_load():
+    assert {e.bulk for e in classify(_integration(2))} == {True}
+    assert {e.bulk for e in classify(_integration(1, notes=5))} == {False}  # one record: a save
+    assert {e.bulk for e in classify(_integration(1))} == {False}
 
 
-def test_single_saves_are_never_counted_with_a_load_of_the_same_api_client():
-    """Salesforce puts a transaction's records in one change event: an event of one record is a save."""
-    saves = [sf_event(f"00Q{i:015d}", origin=API, n=i) for i in range(BULK_CHANGES)]
-    assert {e.bulk for e in classify(saves)} == {False}
-    assert {e.bulk for e in classify([*_leads(BULK_CHANGES), *saves])} == {True, False}
-    assert [e.bulk for e in classify([*_leads(BULK_CHANGES), saves[0]])][-1] is False
-
-
-def test_many_small_transactions_of_one_client_are_a_bulk_load():
-    events = [
-        e.model_copy(update={"source_event_id": f"e{i // 10}"}) for i, e in enumerate(_leads(BULK_CHANGES))
-    ]
-    assert {e.bulk for e in classify(events)} == {True}
-
-
-def test_records_are_counted_not_changes():
-    """A person's edit reported property by property is one record."""
-    many = [hs_event("101", n=str(i)) for i in range(BULK_CHANGES + 5)]
-    assert {e.bulk for e in classify(many)} == {False}
+def test_hubspot_changes_of_no_single_writer_are_not_counted_together():
+    """Changes folded from notifications of several sources name no writer."""
+    folded = [e.model_copy(update={"origin": None, "origin_id": None}) for e in _integration(5)]
+    assert {e.bulk for e in classify(folded)} == {False}
 
 
 def test_a_persons_edit_delivered_with_a_bulk_load_keeps_the_fast_lane():
-    load = [hs_event(str(1000 + i), origin="INTEGRATION") for i in range(BULK_CHANGES)]
     edit = hs_event("7", origin="CRM_UI")
+    load = _integration(BULK_CHANGES)
     lanes = classify([*load[:10], edit, *load[10:]])
     assert [e.record_id for e in lanes if not e.bulk] == ["7"]
+
+
+def test_a_salesforce_transaction_of_several_records_is_a_load():
+    """One change event naming several records, or an event after the first of its transaction (an
+    import's new records: one event each, 200 a transaction); the first of them alone keeps the
+    fast lane, as a person's save would."""
+    assert {e.bulk for e in classify(_leads(2))} == {True}
+    assert [e.bulk for e in classify(_leads(4, one_event=False))] == [False, True, True, True]
+    for event in _leads(10, one_event=False)[1:]:  # the relay often sees one event at a time
+        assert classify([event])[0].bulk
+
+
+def test_a_persons_salesforce_saves_stay_fast_even_beside_a_load_of_the_same_api_client():
+    saves = [sf_event(f"00Q{i:015d}", origin=API, n=i) for i in range(BULK_CHANGES)]
+    assert {e.bulk for e in classify(saves)} == {False}
+    mixed = classify([*_leads(10), saves[0]])
+    assert [e.bulk for e in mixed] == [True] * 10 + [False]
 
 
 def test_an_import_the_pollers_changes_and_a_resync_are_bulk_by_origin():
@@ -197,9 +208,10 @@ def test_apply_decides_again_in_the_lane_of_the_plans():
     ]
 
 
-def _relayed(*ids: str, origin: str = "") -> str:
+def _relayed(*ids: str, origin: str = "", transaction: str = "t", sequence: int = 1) -> str:
     header = {"entityName": "Lead", "changeType": "UPDATE", "recordIds": list(ids), "changeOrigin": origin,
-              "commitTimestamp": 1764360000000, "transactionKey": "t", "sequenceNumber": 1}  # fmt: skip
+              "commitTimestamp": 1764360000000, "transactionKey": transaction,
+              "sequenceNumber": sequence}  # fmt: skip
     return json.dumps({"version": "0", "id": "e1", "detail-type": "LeadChangeEvent",
                        "source": f"aws.partner/salesforce.com/{ORG}/0YLxx0000000001", "account": "1",
                        "time": "2026-11-28T20:00:00Z", "region": "us-east-1", "resources": [],
@@ -214,7 +226,13 @@ def test_a_change_event_naming_many_records_goes_to_the_bulk_lane_a_single_edit_
     load = [f"00Q{i:015d}" for i in range(BULK_CHANGES)]
     edit = "00Q999999999999999"
     api = "com/salesforce/api/rest/59.0;client=DataLoader"
-    event = sqs_event(_relayed(*load, origin=api), _relayed(edit))  # a user's save: no changeOrigin
+    # an import's transaction (one event naming many records, and one event per new record), and a
+    # user's save (no changeOrigin)
+    import_events = [_relayed(*load[:10], origin=api, transaction="load")]
+    import_events += [
+        _relayed(record, origin=api, transaction="load", sequence=n) for n, record in enumerate(load[10:], 2)
+    ]
+    event = sqs_event(*import_events, _relayed(edit, transaction="save"))
     result: dict[str, Any] = stage.handle(event, None)
     assert result == {"batchItemFailures": []}
     assert [json.loads(s.body)["record_id"] for s in sqs.to("changes")] == [edit]

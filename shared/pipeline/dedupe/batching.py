@@ -15,9 +15,10 @@ from collections.abc import Collection, Sequence
 from shared.models import ChangeEvent, System
 from shared.pipeline.dedupe.echo import made_in_salesforce_by_hssync
 from shared.pipeline.dedupe.records import READABLE, SF_OBJECTS
-from shared.pipeline.lanes import BULK_CHANGES as BULK_CHANGES  # defined once, with the lanes
 
 HUBSPOT_CHUNK = 100
+# this many changes of one object in one batch are a bulk load, not people editing records
+BULK_CHANGES = 50
 
 
 def fill_batches(

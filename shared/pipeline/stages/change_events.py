@@ -16,8 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 from shared.observability import logger, metrics
-from shared.pipeline.inbound import RelayBatch, relay_batch, to_bodies
-from shared.pipeline.lanes import LaneQueues, classify, split
+from shared.pipeline.change_messages import change_body
+from shared.pipeline.inbound import RelayBatch, relay_batch
+from shared.pipeline.lanes import LaneQueues, classify
 from shared.queues import Queue
 
 
@@ -54,9 +55,8 @@ class ChangeEventStage:
         return {"batchItemFailures": []}
 
     def _relay(self, batch: RelayBatch) -> None:
-        for lane in split(classify(batch.events)):
-            if lane:
-                self.lanes.send(to_bodies(lane), bulk=lane[0].bulk)
+        if batch.events:
+            self.lanes.send_changes(classify(batch.events), change_body)
         if batch.poll_objects:
             requests = [
                 json.dumps({"system": "salesforce", "object_type": o, "reason": "GAP_OVERFLOW"})

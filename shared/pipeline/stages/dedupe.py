@@ -12,7 +12,7 @@ from shared.models import ChangeEvent
 from shared.observability import logger, metrics
 from shared.pipeline.activity import latest_by_source, seen_cursor
 from shared.pipeline.dedupe import DedupeResult
-from shared.pipeline.lanes import LaneQueues, all_bulk, split
+from shared.pipeline.lanes import LaneQueues, all_bulk
 from shared.pipeline.plans import pack_sendable
 from shared.pipeline.portal_counters import counted_by_portal
 from shared.pipeline.portals import portal_changes
@@ -163,8 +163,4 @@ class DedupeStage:
 
     def send_back(self, events: Sequence[ChangeEvent], *, delay_seconds: int = 0) -> None:
         """Changes back to the changes queue, each in its lane."""
-        for lane in split(events):
-            if lane:
-                self.change_lanes.send(
-                    [json_body(e) for e in lane], bulk=lane[0].bulk, delay_seconds=delay_seconds
-                )
+        self.change_lanes.send_changes(events, json_body, delay_seconds=delay_seconds)

@@ -14,7 +14,7 @@ from shared.guardrails.gate import REFUSALS, Accounts, Guards, Hold, run_guarded
 from shared.guardrails.probe import Probes, probe
 from shared.models import ChangeEvent, System
 from shared.observability import logger, metrics
-from shared.pipeline.inbound import to_bodies
+from shared.pipeline.change_messages import change_body
 from shared.pipeline.lanes import LaneQueues, classify
 from shared.pipeline.poll import ACCOUNT_TARGETS, ALL_TARGETS, DEAL_TARGETS, Poller, PollRequest, PollResult
 from shared.pipeline.poll_portals import PortalPollers, UnknownPortal
@@ -114,7 +114,7 @@ class PollStage:
         logger.info("poll requests wait for a CRM", extra={"requests": len(items), "system": hold.system})
 
     def _enqueue(self, events: Sequence[ChangeEvent]) -> None:
-        self.lanes.send(to_bodies(classify(events, bulk_source=True)), bulk=True)
+        self.lanes.send_changes(classify(events, bulk_source=True), change_body)
 
     def dead_letter(self, body: str, reason: str) -> None:
         self.dead_letter_queue(body, reason)

@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.data_classes import LambdaFunctionUrlEvent
 from shared.observability import logger, metrics
 from shared.pipeline.change_messages import change_bodies
 from shared.pipeline.inbound import WebhookOutcome, receive_webhook, request_url
-from shared.pipeline.lanes import LaneQueues, classify, split
+from shared.pipeline.lanes import LaneQueues, classify
 from shared.ports import RequestLog
 from shared.queues import DeadLetters, Queue
 from shared.webhook_signature import receipt
@@ -85,10 +85,10 @@ class WebhookStage:
         if outcome.status != 200:
             return self.refuse(outcome)
         unsendable: list[tuple[str, str]] = []
-        for lane in split(classify(outcome.events)):
-            bodies, too_large = change_bodies(lane)
+        for queue, events in self.lanes.by_queue(classify(outcome.events)):
+            bodies, too_large = change_bodies(events)
             if bodies:
-                self.lanes.send(bodies, bulk=lane[0].bulk)
+                queue.send(bodies)
             unsendable += too_large
         dead = outcome.malformed + unsendable
         if dead:
