@@ -18,6 +18,9 @@
 7. Several portals (bench/portals.py): two portals, one org: 1,000 new Salesforce leads, then
    1,000 lead updates, each reaching both portals: Salesforce calls and reads per 1,000 records
    (a change is read once for every portal), each portal's HubSpot calls.
+7b. Edits during a bulk load (bench/fast_lane.py, issue 17's fast lane): users edit linked pairs at
+   2 per second while 10,000 new Salesforce leads sync (``--quick``: 1,000): p50/p95 edit->visible
+   of the edits, next to the figures before the fast lane, and the load's own duration.
 8. A steady trickle (bench/trickle.py): edits at 1, 5, 20 and 100 a second, then 100,000 a day
    (1.16 a second) for ten minutes, on an org whose daily limit is 100,000: calls per 1,000 edits,
    p50/p95 edit->visible, the projected Salesforce calls a day next to a 15-minute poller's.
@@ -45,6 +48,7 @@ from bench.accounts import accounts_run, render_accounts
 from bench.deals import deals_run, render_deals
 from bench.email_events import email_events_runs, render_email_events
 from bench.emulators import measure_emulators
+from bench.fast_lane import FULL_LOAD, MAX_EDITS, QUICK_LOAD, QUICK_MAX_EDITS, lane_run, render_lane
 from bench.imports import TARGET_MS, measure_imports
 from bench.pipeline import (
     LABELS,
@@ -132,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
             "deals",
             "portals",
             "trickle",
+            "lane",
             "soak",
         ],
         help="leave a section out (repeatable)",
@@ -239,6 +244,14 @@ def _trickle(quick: bool) -> list[dict[str, Any]]:
     return [r.to_json() for r in runs]
 
 
+def _lane(quick: bool) -> dict[str, Any]:
+    records, edits = (QUICK_LOAD, QUICK_MAX_EDITS) if quick else (FULL_LOAD, MAX_EDITS)
+    _heading(f"Edits during a bulk load: users' edits at 2/s while {records:,} new leads sync (fresh stack)")
+    run = lane_run(records, edits, timeout=max(300.0, records * SECONDS_PER_RECORD_ALLOWED))
+    print(render_lane(run))
+    return run.to_json()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     quiet_logs()
@@ -264,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         results["portals"] = _portals()
     if "trickle" not in args.skip:
         results["trickle"] = _trickle(args.quick)
+    if "lane" not in args.skip:
+        results["lane"] = _lane(args.quick)
     if "soak" not in args.skip:
         seeds = args.soak_seeds or (QUICK_SOAK_SEEDS if args.quick else SOAK_SEEDS)
         results["soak"] = _soak(seeds)

@@ -74,6 +74,8 @@ class _HubSpotSecret(FunctionEnvironment):
 
 class _Changes(FunctionEnvironment):
     changes_queue_url: Text = Field(alias="CHANGES_QUEUE_URL")
+    # the bulk lane's changes queue (shared.pipeline.lanes)
+    bulk_changes_queue_url: Text = Field(alias="BULK_CHANGES_QUEUE_URL")
 
 
 class CrmEnvironment(_Portal, _HubSpotSecret):
@@ -141,6 +143,7 @@ class DedupeEnvironment(ConfiguredEnvironment, _Guardrails, _Changes):
     """DedupeFunction: plans go to the owners stage."""
 
     owners_queue_url: Text = Field(alias="OWNERS_QUEUE_URL")
+    bulk_owners_queue_url: Text = Field(alias="BULK_OWNERS_QUEUE_URL")
     changes_dead_letter_queue_url: Text = Field(alias="CHANGES_DEAD_LETTER_QUEUE_URL")
 
 
@@ -149,6 +152,8 @@ class OwnersEnvironment(_Guardrails):
 
     owners_queue_url: Text = Field(alias="OWNERS_QUEUE_URL")
     writes_queue_url: Text = Field(alias="WRITES_QUEUE_URL")
+    bulk_owners_queue_url: Text = Field(alias="BULK_OWNERS_QUEUE_URL")
+    bulk_writes_queue_url: Text = Field(alias="BULK_WRITES_QUEUE_URL")
     owners_dead_letter_queue_url: Text = Field(alias="OWNERS_DEAD_LETTER_QUEUE_URL")
 
 
@@ -156,6 +161,7 @@ class ApplyEnvironment(ConfiguredEnvironment, _Guardrails, _Changes):
     """ApplyFunction."""
 
     writes_queue_url: Text = Field(alias="WRITES_QUEUE_URL")
+    bulk_writes_queue_url: Text = Field(alias="BULK_WRITES_QUEUE_URL")
     writes_dead_letter_queue_url: Text = Field(alias="WRITES_DEAD_LETTER_QUEUE_URL")
     idempotency_table: Text = Field(alias="IDEMPOTENCY_TABLE")
 

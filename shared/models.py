@@ -93,6 +93,15 @@ class ChangeEvent(BaseModel):
     held: bool = Field(
         default=False, description="dedupe held it back once to fill a whole API batch; it is not held again"
     )
+    bulk: bool = Field(
+        default=False, description="part of a bulk load: travels in the bulk lane (shared.pipeline.lanes)"
+    )
+    transaction_records: int = Field(
+        default=1,
+        ge=1,
+        description="the records its source transaction wrote, as far as its event tells (Salesforce: "
+        "the recordIds of its change event, at least its sequence number in the transaction)",
+    )
 
     @property
     def change_id(self) -> str:

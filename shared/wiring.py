@@ -232,6 +232,7 @@ def webhook_stage(environ: Mapping[str, str] | None = None) -> WebhookStage:
         dead_letter=DeadLetterQueue(sqs(), env.changes_dead_letter_queue_url, "hubspot-webhook", metric=None),
         received=state(env.state_table),
         portals=lambda: [str(portal) for portal in sync_config(env).portals],
+        bulk_changes=Queue(sqs(), env.bulk_changes_queue_url),
     )
 
 
@@ -249,6 +250,7 @@ def change_event_stage(environ: Mapping[str, str] | None = None) -> ChangeEventS
             "salesforce-change-event",
             metric="MalformedChangeEvents",
         ),
+        bulk_changes=Queue(sqs(), env.bulk_changes_queue_url),
     )
 
 
@@ -293,6 +295,7 @@ def poll_stage(environ: Mapping[str, str] | None = None) -> PollStage:
         guards=guards(env, lambda: _portals_first(env.portal, sync_config(env))),
         probes=probes(env),
         requests=Queue(sqs(), env.poll_requests_queue_url),
+        bulk_changes=Queue(sqs(), env.bulk_changes_queue_url),
     )
 
 
@@ -337,6 +340,8 @@ def dedupe_stage(environ: Mapping[str, str] | None = None) -> DedupeStage:
         dead_letter=DeadLetterQueue(sqs(), env.changes_dead_letter_queue_url, "dedupe"),
         guards=checked,
         pacer=window_pacer(env, checked),
+        bulk_plans=Queue(sqs(), env.bulk_owners_queue_url),
+        bulk_changes=Queue(sqs(), env.bulk_changes_queue_url),
     )
 
 
@@ -385,6 +390,8 @@ def owners_stage(environ: Mapping[str, str] | None = None) -> OwnersStage:
         dead_letter=DeadLetterQueue(sqs(), env.owners_dead_letter_queue_url, "owners"),
         guards=guards(env),
         plans=Queue(sqs(), env.owners_queue_url),
+        bulk_writes=Queue(sqs(), env.bulk_writes_queue_url),
+        bulk_plans=Queue(sqs(), env.bulk_owners_queue_url),
     )
 
 
@@ -423,6 +430,8 @@ def apply_stage(environ: Mapping[str, str] | None = None) -> ApplyStage:
         changes=Queue(sqs(), env.changes_queue_url),
         dead_letter=DeadLetterQueue(sqs(), env.writes_dead_letter_queue_url, "apply"),
         guards=guards(env, lambda: _portals_first(env.portal, sync_config(env))),
+        bulk_writes=Queue(sqs(), env.bulk_writes_queue_url),
+        bulk_changes=Queue(sqs(), env.bulk_changes_queue_url),
     )
 
 

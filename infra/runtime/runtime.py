@@ -76,8 +76,9 @@ class LocalRuntime:
       template's variables; ``ca_bundle`` becomes ``REQUESTS_CA_BUNDLE`` (the sandbox's CA).
     - ``schedule_period``: fire every schedule every that many seconds instead of its expression.
     - ``async_retry_delays``: waits between asynchronous retries (AWS: about 1 and 2 minutes).
-    - ``concurrency``: parallel invocations per function (capped by ReservedConcurrentExecutions and,
-      per SQS source, ScalingConfig.MaximumConcurrency).
+    - ``concurrency``: parallel invocations per function, and per SQS event source of a function with
+      several (capped by ReservedConcurrentExecutions and, per SQS source,
+      ScalingConfig.MaximumConcurrency).
     - ``functions``: run only these logical ids; ``eager``: start one worker per function at start.
     - ``log_dir``: append each function's log to ``<log_dir>/<LogicalId>.log`` (default: the logger
       ``infra.runtime.function.<LogicalId>`` at INFO).
@@ -258,12 +259,21 @@ class LocalRuntime:
                 raise TemplateError(f"functions not in the template: {', '.join(sorted(missing))}")
         return specs
 
+    def _pool_limit(self, spec: FunctionSpec) -> int:
+        """A function's parallel invocations: ``concurrency``, and as in Lambda, where each SQS event
+        source scales on its own up to its MaximumConcurrency, that much for each of its SQS event
+        sources (two lanes of one stage: a backlog in one never takes the other's invocations);
+        never more than its ReservedConcurrentExecutions."""
+        sources = [
+            min(self.concurrency, event.maximum_concurrency or self.concurrency)
+            for event in spec.sqs_events
+            if event.enabled
+        ]
+        limit = max(self.concurrency, sum(sources))
+        return limit if spec.reserved_concurrency is None else min(limit, spec.reserved_concurrency)
+
     def _create_pool(self, spec: FunctionSpec) -> None:
-        limit = (
-            self.concurrency
-            if spec.reserved_concurrency is None
-            else min(self.concurrency, spec.reserved_concurrency)
-        )
+        limit = self._pool_limit(spec)
         self.pools[spec.logical_id] = FunctionPool(
             spec,
             self._environment(spec),

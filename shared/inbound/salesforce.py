@@ -66,6 +66,14 @@ def _event_key(event: dict[str, Any], header: dict[str, Any]) -> str:
     )
 
 
+def _transaction_records(header: dict[str, Any], named: int) -> int:
+    """How many records the event's transaction wrote, at least: the records the event names, and
+    its sequence number (events of one transaction are numbered from 1)."""
+    sequence = header.get("sequenceNumber")
+    position = sequence if isinstance(sequence, int) and not isinstance(sequence, bool) else 1
+    return max(1, named, position)
+
+
 def parse_change_event(event: dict[str, Any], *, org_id: str) -> ParsedChangeEvent:
     payload = _payload(event)
     header = payload["ChangeEventHeader"]
@@ -105,6 +113,7 @@ def parse_change_event(event: dict[str, Any], *, org_id: str) -> ParsedChangeEve
                 occurred_at=occurred_at,
                 origin=origin,
                 source_event_id=event_key,
+                transaction_records=_transaction_records(header, len(record_ids)),
                 changed_fields=changed,
                 reported=reported if len(record_ids) == 1 else {},
             )

@@ -21,9 +21,14 @@ class QueuePair:
 QUEUES: tuple[QueuePair, ...] = (
     QueuePair("poll-requests", "PollRequestsQueue", "PollRequestsDeadLetterQueue", "reading"),
     QueuePair("salesforce-events", "SalesforceEventsQueue", "SalesforceEventsDeadLetterQueue", "receiving"),
+    # each stage has two lanes (shared.pipeline.lanes): people's edits, and bulk loads (imports,
+    # backfills, resyncs, the poller's changes)
     QueuePair("changes", "ChangesQueue", "ChangesDeadLetterQueue", "deciding"),
+    QueuePair("bulk-changes", "BulkChangesQueue", "BulkChangesDeadLetterQueue", "deciding"),
     QueuePair("owners", "OwnersQueue", "OwnersDeadLetterQueue", "matching owners"),
+    QueuePair("bulk-owners", "BulkOwnersQueue", "BulkOwnersDeadLetterQueue", "matching owners"),
     QueuePair("writes", "WritesQueue", "WritesDeadLetterQueue", "writing"),
+    QueuePair("bulk-writes", "BulkWritesQueue", "BulkWritesDeadLetterQueue", "writing"),
     QueuePair("email-events", None, "EmailEventsDeadLetterQueue", "email events"),
 )
 

@@ -158,6 +158,7 @@ class PlanBatch(BaseModel):
 
     plans: tuple[SyncPlan, ...] = Field(min_length=1)
     attempt: int = Field(default=0, ge=0, description="how often these plans were retried already")
+    bulk: bool = Field(default=False, description="of a bulk load: the bulk lane (shared.pipeline.lanes)")
 
     @property
     def portals(self) -> frozenset[str]:
@@ -173,14 +174,16 @@ class PlanTooLarge(ValueError):
     """A plan larger than a message holds on its own (nothing was packed)."""
 
 
-def pack_sendable(plans: list[SyncPlan], *, attempt: int = 0) -> tuple[list[str], list[tuple[str, str]]]:
+def pack_sendable(
+    plans: list[SyncPlan], *, attempt: int = 0, bulk: bool = False
+) -> tuple[list[str], list[tuple[str, str]]]:
     """:func:`pack` for the plans that fit a message, and for each one that does not (a record with
     very long text values: a plan carries them with its before and after pairs) what to dead-letter:
     the pair's ids and the reason. One such record never holds back the rest of its batch."""
     if not plans:
         return [], []
     sizes = [_bytes(plan) for plan in plans]
-    frame = _frame(plans[0], sizes[0], attempt)
+    frame = _frame(plans[0], sizes[0], attempt, bulk)
     fitting: list[SyncPlan] = []
     refused: list[tuple[str, str]] = []
     for plan, size in zip(plans, sizes, strict=True):
@@ -191,19 +194,20 @@ def pack_sendable(plans: list[SyncPlan], *, attempt: int = 0) -> tuple[list[str]
                "sf_object": plan.sf_object, "sf_id": plan.sf_id, "bytes": size}  # fmt: skip
         reason = f"sync plan of {size:,} bytes: more than an SQS message holds (values too long)"
         refused.append((json.dumps(ids), reason))
-    return pack(fitting, attempt=attempt), refused
+    return pack(fitting, attempt=attempt, bulk=bulk), refused
 
 
 def _bytes(plan: SyncPlan) -> int:
     return len(plan.model_dump_json().encode("utf-8"))
 
 
-def _frame(plan: SyncPlan, size: int, attempt: int) -> int:
-    """The bytes of a message around its plans: {"plans":[...],"attempt":N}."""
-    return len(PlanBatch(plans=(plan,), attempt=attempt).model_dump_json().encode("utf-8")) - size
+def _frame(plan: SyncPlan, size: int, attempt: int, bulk: bool = False) -> int:
+    """The bytes of a message around its plans: {"plans":[...],"attempt":N,"bulk":B}."""
+    batch = PlanBatch(plans=(plan,), attempt=attempt, bulk=bulk)
+    return len(batch.model_dump_json().encode("utf-8")) - size
 
 
-def pack(plans: list[SyncPlan], *, attempt: int = 0) -> list[str]:
+def pack(plans: list[SyncPlan], *, attempt: int = 0, bulk: bool = False) -> list[str]:
     """Message bodies holding ``plans`` in order, each at most :data:`MAX_PLANS_PER_MESSAGE` plans
     and :data:`MAX_MESSAGE_BYTES` bytes (UTF-8, as SQS counts them); PlanTooLarge for a plan that
     does not fit a message even alone."""
@@ -211,11 +215,11 @@ def pack(plans: list[SyncPlan], *, attempt: int = 0) -> list[str]:
         return []
     encoded = [_bytes(plan) for plan in plans]
     # the message around its plans, and a comma between two plans
-    room = MAX_MESSAGE_BYTES - _frame(plans[0], encoded[0], attempt) + 1
+    room = MAX_MESSAGE_BYTES - _frame(plans[0], encoded[0], attempt, bulk) + 1
     for plan, size in zip(plans, encoded, strict=True):
         if size + 1 > room:
             raise PlanTooLarge(f"plan {plan.plan_id} is {size} bytes: more than a message holds ({room - 1})")
     pieces = weighed_chunks(
         plans, [size + 1 for size in encoded], max_count=MAX_PLANS_PER_MESSAGE, max_weight=room
     )
-    return [PlanBatch(plans=tuple(piece), attempt=attempt).model_dump_json() for piece in pieces]
+    return [PlanBatch(plans=tuple(piece), attempt=attempt, bulk=bulk).model_dump_json() for piece in pieces]

@@ -454,3 +454,22 @@ def test_properties_the_runtime_does_not_need_are_not_resolved():
     assert function.unsupported_events == ("Api (HttpApi)",)
     assert function.timeout == 3  # SAM's default
     assert function.memory_size == 128
+
+
+def test_each_sqs_event_source_of_a_function_has_invocations_of_its_own():
+    """As in Lambda, where each SQS event source scales on its own: a function consuming two queues
+    (issue 17's two lanes) gets the concurrency for each, so a backlog in one never takes the
+    other's invocations; a reserved concurrency still caps the whole."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from infra.runtime.runtime import LocalRuntime
+
+    bulk = _fixture().function("BulkFunction")
+    (source,) = bulk.sqs_events
+    runtime = SimpleNamespace(concurrency=2)
+    two_sources = replace(bulk, sqs_events=(source, replace(source, name="Second")))
+    assert LocalRuntime._pool_limit(runtime, bulk) == 2  # type: ignore[arg-type]
+    assert LocalRuntime._pool_limit(runtime, two_sources) == 4  # type: ignore[arg-type]
+    assert LocalRuntime._pool_limit(runtime, replace(two_sources, reserved_concurrency=1)) == 1  # type: ignore[arg-type]
+    assert LocalRuntime._pool_limit(runtime, replace(bulk, sqs_events=())) == 2  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from shared.guardrails.waiting import hand_over
 from shared.models import ChangeEvent
 from shared.observability import health_metric, logger, metric_name, metrics
 from shared.pipeline.apply import APPLY_TIMEOUT, ApplyResult
+from shared.pipeline.lanes import LaneQueues, all_bulk
 from shared.pipeline.once import Admission, OncePort
 from shared.pipeline.plans import PlanBatch, SyncPlan, pack_sendable
 from shared.pipeline.portal_counters import counted_by_portal
@@ -49,10 +50,13 @@ class ApplyStage:
         dead_letter: Callable[[str, str], None],
         guards: Guards | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
+        bulk_writes: Queue | None = None,
+        bulk_changes: Queue | None = None,
     ) -> None:
         """``applier``: a new one per batch, given how long the invocation may still run (a write
         lease outlives it); ``once``: the idempotency records, built on first use; ``guards``: the
-        API allocation and suspension of the CRMs (``shared.guardrails``), None: no guardrails."""
+        API allocation and suspension of the CRMs (``shared.guardrails``), None: no guardrails;
+        ``bulk_writes``, ``bulk_changes``: the bulk lane's queues (``shared.pipeline.lanes``)."""
         self.applier = applier
         self.once = once
         self.state = state
@@ -62,6 +66,8 @@ class ApplyStage:
         self.dead_letter = dead_letter
         self.guards = guards
         self.clock = clock
+        self.write_lanes = LaneQueues(writes, bulk_writes)
+        self.change_lanes = LaneQueues(changes, bulk_changes)
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         batch = SqsBatch(PlanBatch, dead_letter=self.dead_letter)
@@ -82,12 +88,13 @@ class ApplyStage:
         not failing); a plan that would create a record hands its creation claim over to dedupe."""
         for _message_id, batch in items:
             keep, again = hand_over(batch.plans, self.state, self.clock())
-            bodies, too_large = pack_sendable(keep, attempt=batch.attempt)
-            self.writes.send(bodies, delay_seconds=hold.seconds)
+            bodies, too_large = pack_sendable(keep, attempt=batch.attempt, bulk=batch.bulk)
+            self.write_lanes.send(bodies, bulk=batch.bulk, delay_seconds=hold.seconds)
             for body, reason in too_large:
                 self.dead_letter(body, reason)
             if again:
-                self.changes.send([json_body(c) for c in again], delay_seconds=hold.seconds)
+                bodies = [json_body(c.model_copy(update={"bulk": batch.bulk})) for c in again]
+                self.change_lanes.send(bodies, bulk=batch.bulk, delay_seconds=hold.seconds)
         plans = sum(len(batch.plans) for _, batch in items)
         metrics.add_metric(name="Waiting", unit="Count", value=plans)
         logger.info("apply waits for a CRM", extra={"plans": plans, "system": hold.system})
@@ -151,8 +158,9 @@ class ApplyStage:
             return {message_id for message_id, _ in items}  # what was written is recorded
         self._retry_failed(items, result.retry_plan_ids)
         # read again now (a link that changed, a resync); writes that failed: after a pause
-        self.decide_again(result.followups, delay_seconds=0)
-        self.decide_again(result.redecide, delay_seconds=self._redecide_delay(result))
+        bulk = all_bulk(batch.bulk for _, batch in items)
+        self.decide_again(result.followups, delay_seconds=0, bulk=bulk)
+        self.decide_again(result.redecide, delay_seconds=self._redecide_delay(result), bulk=bulk)
         self._report(result, len(plans))
         return set()
 
@@ -173,14 +181,14 @@ class ApplyStage:
                     body, f"still failing after {MAX_ATTEMPTS} attempts (API errors that may pass)"
                 )
                 continue
-            bodies, too_large = pack_sendable(again, attempt=batch.attempt + 1)
-            self.writes.send(bodies, delay_seconds=RETRY_DELAY_SECONDS)
+            bodies, too_large = pack_sendable(again, attempt=batch.attempt + 1, bulk=batch.bulk)
+            self.write_lanes.send(bodies, bulk=batch.bulk, delay_seconds=RETRY_DELAY_SECONDS)
             for body, reason in too_large:
                 self.dead_letter(body, reason)
 
-    def decide_again(self, changes: Sequence[ChangeEvent], *, delay_seconds: int) -> None:
-        """Pairs to decide again go back to dedupe, a bounded number of times (``redecided``); then to
-        the dead-letter queue with the reason."""
+    def decide_again(self, changes: Sequence[ChangeEvent], *, delay_seconds: int, bulk: bool = False) -> None:
+        """Pairs to decide again go back to dedupe (in the lane their plans came in), a bounded number
+        of times (``redecided``); then to the dead-letter queue with the reason."""
         if not changes:
             return
         again = [c for c in changes if c.redecided < MAX_ATTEMPTS]
@@ -189,7 +197,8 @@ class ApplyStage:
                 given_up.model_dump_json(), f"not written after being decided {MAX_ATTEMPTS} times"
             )
         if again:
-            self.changes.send([json_body(c) for c in again], delay_seconds=delay_seconds)
+            bodies = [json_body(c if c.bulk == bulk else c.model_copy(update={"bulk": bulk})) for c in again]
+            self.change_lanes.send(bodies, bulk=bulk, delay_seconds=delay_seconds)
 
     def _report(self, result: ApplyResult, plans: int) -> None:
         for entry in result.health:

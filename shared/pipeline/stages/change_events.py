@@ -16,7 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 from shared.observability import logger, metrics
-from shared.pipeline.inbound import RelayBatch, relay_batch, to_bodies
+from shared.pipeline.change_messages import change_body
+from shared.pipeline.inbound import RelayBatch, relay_batch
+from shared.pipeline.lanes import LaneQueues, classify
 from shared.queues import Queue
 
 
@@ -28,12 +30,15 @@ class ChangeEventStage:
         changes: Queue,
         poll_requests: Queue,
         dead_letter: Callable[[str, str], None],
+        bulk_changes: Queue | None = None,
     ) -> None:
-        """``org_id``: the org a change is of when its event's source does not name one."""
+        """``org_id``: the org a change is of when its event's source does not name one;
+        ``bulk_changes``: the bulk lane's changes queue (``shared.pipeline.lanes``), None: the same."""
         self.org_id = org_id
         self.changes = changes
         self.poll_requests = poll_requests
         self.dead_letter = dead_letter
+        self.lanes = LaneQueues(changes, bulk_changes)
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         batch = relay_batch(event.get("Records", []), org_id=self.org_id)
@@ -51,7 +56,7 @@ class ChangeEventStage:
 
     def _relay(self, batch: RelayBatch) -> None:
         if batch.events:
-            self.changes.send(to_bodies(batch.events))
+            self.lanes.send_changes(classify(batch.events), change_body)
         if batch.poll_objects:
             requests = [
                 json.dumps({"system": "salesforce", "object_type": o, "reason": "GAP_OVERFLOW"})

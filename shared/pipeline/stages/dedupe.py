@@ -12,6 +12,7 @@ from shared.models import ChangeEvent
 from shared.observability import logger, metrics
 from shared.pipeline.activity import latest_by_source, seen_cursor
 from shared.pipeline.dedupe import DedupeResult
+from shared.pipeline.lanes import LaneQueues, all_bulk
 from shared.pipeline.plans import pack_sendable
 from shared.pipeline.portal_counters import counted_by_portal
 from shared.pipeline.portals import portal_changes
@@ -54,12 +55,15 @@ class DedupeStage:
         dead_letter: Callable[[str, str], None],
         guards: Guards | None = None,
         pacer: WindowPacer | None = None,
+        bulk_plans: Queue | None = None,
+        bulk_changes: Queue | None = None,
     ) -> None:
         """``deduper``: a new one per batch (it reads the configuration of the moment); ``plans``:
         the queue of the owners stage, which passes them on to apply; ``guards``: the API allocation
         and suspension of the CRMs (``shared.guardrails``), None: no guardrails; ``pacer``: whether a
         window goes now or waits for more changes to share its calls (``shared.pacing``), None: always
-        at once."""
+        at once; ``bulk_plans``, ``bulk_changes``: the bulk lane's queues (``shared.pipeline.lanes``),
+        None: the same."""
         self.deduper = deduper
         self.state = state
         self.portal = portal
@@ -68,6 +72,8 @@ class DedupeStage:
         self.dead_letter = dead_letter
         self.guards = guards
         self.pacer = pacer
+        self.plan_lanes = LaneQueues(plans, bulk_plans)
+        self.change_lanes = LaneQueues(changes, bulk_changes)
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         batch = SqsBatch(ChangeEvent, dead_letter=self.dead_letter, retry_on=RETRIED, name="dedupe")
@@ -95,8 +101,8 @@ class DedupeStage:
         )
 
     def wait(self, items: Sequence[tuple[str, ChangeEvent]], hold: Hold) -> None:
-        """Back to the changes queue, unchanged (a wait is no deferral), after the hold."""
-        self.changes.send([json_body(event) for _, event in items], delay_seconds=hold.seconds)
+        """Back to the changes queue of its lane, unchanged (a wait is no deferral), after the hold."""
+        self.send_back([event for _, event in items], delay_seconds=hold.seconds)
         metrics.add_metric(name="Waiting", unit="Count", value=len(items))
         logger.info("dedupe waits for a CRM", extra={"events": len(items), "system": hold.system})
 
@@ -108,15 +114,16 @@ class DedupeStage:
         for system, at in latest_by_source(events).items():  # what hssync status shows
             self.state.set_cursor(self.portal, seen_cursor(system), at.isoformat())
         if result.plans:
-            bodies, too_large = pack_sendable(result.plans)
-            self.plans.send(bodies)
+            bulk = all_bulk(event.bulk for event in events)
+            bodies, too_large = pack_sendable(result.plans, bulk=bulk)
+            self.plan_lanes.send(bodies, bulk=bulk)
             for body, reason in too_large:
                 self.dead_letter(body, reason)
         if result.retry:
             self.defer(result.retry)
         if result.held:
             # a part of a bulk load, held back to fill the next batch's API calls (once per event)
-            self.changes.send([json_body(e) for e in result.held])
+            self.send_back(result.held)
             metrics.add_metric(name="Held", unit="Count", value=len(result.held))
         self._record(result)
         metrics.add_metric(name="Plans", unit="Count", value=len(result.plans))
@@ -141,7 +148,7 @@ class DedupeStage:
         _report(pacing, len(events))
         if pacing.go:
             return False
-        self.changes.send([json_body(event) for event in events], delay_seconds=int(pacing.wait_seconds))
+        self.send_back(events, delay_seconds=int(pacing.wait_seconds))
         return True
 
     def _record(self, result: DedupeResult) -> None:
@@ -166,13 +173,17 @@ class DedupeStage:
             self.dead_letter(
                 given_up.model_dump_json(), "waited too long for a creation claim or a write in flight"
             )
-        by_delay: dict[int, list[str]] = {}
+        by_delay: dict[int, list[ChangeEvent]] = {}
         for event in events:
             if event.attempt < MAX_DEFERRALS:
                 later = event.model_copy(update={"attempt": event.attempt + 1})
-                by_delay.setdefault(deferral_delay(event.attempt), []).append(json_body(later))
-        for delay, bodies in by_delay.items():
-            self.changes.send(bodies, delay_seconds=delay)
+                by_delay.setdefault(deferral_delay(event.attempt), []).append(later)
+        for delay, later_events in by_delay.items():
+            self.send_back(later_events, delay_seconds=delay)
+
+    def send_back(self, events: Sequence[ChangeEvent], *, delay_seconds: int = 0) -> None:
+        """Changes back to the changes queue, each in its lane."""
+        self.change_lanes.send_changes(events, json_body, delay_seconds=delay_seconds)
 
 
 def _report(pacing: Pacing, changes: int) -> None:

@@ -11,6 +11,7 @@ from shared.guardrails.gate import REFUSALS, Guards, Hold, run_guarded
 from shared.observability import logger, metrics
 from shared.owners.directory import OwnerDirectory
 from shared.owners.stage import OwnerResult
+from shared.pipeline.lanes import LaneQueues, all_bulk
 from shared.pipeline.plans import PlanBatch, SyncPlan, pack_sendable
 from shared.pipeline.portal_counters import counted_by_portal
 from shared.pipeline.sqs_batch import SqsBatch
@@ -39,9 +40,12 @@ class OwnersStage:
         dead_letter: Callable[[str, str], None],
         guards: Guards | None = None,
         plans: Queue | None = None,
+        bulk_writes: Queue | None = None,
+        bulk_plans: Queue | None = None,
     ) -> None:
         """``guards``: the API allocation and suspension of the CRMs (``shared.guardrails``), None:
-        none; ``plans``: the owners queue, where plans wait for a CRM (needed with ``guards``)."""
+        none; ``plans``: the owners queue, where plans wait for a CRM (needed with ``guards``);
+        ``bulk_writes``, ``bulk_plans``: the bulk lane's (``shared.pipeline.lanes``), None: the same."""
         self.owners = owners
         self.state = state
         self.portal = portal
@@ -49,6 +53,8 @@ class OwnersStage:
         self.dead_letter = dead_letter
         self.guards = guards
         self.plans = plans
+        self.write_lanes = LaneQueues(writes, bulk_writes)
+        self.bulk_plans = bulk_plans
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """Plans from the owners queue, or the schedule (a refresh of the owner cache)."""
@@ -67,9 +73,10 @@ class OwnersStage:
         """Plans wait for a CRM in a new, delayed owners message (their attempt unchanged)."""
         if self.plans is None:
             raise RuntimeError("the owners stage has guards but no queue for waiting plans")
+        lanes = LaneQueues(self.plans, self.bulk_plans)
         for _message_id, batch in items:
-            bodies, too_large = pack_sendable(list(batch.plans), attempt=batch.attempt)
-            self.plans.send(bodies, delay_seconds=hold.seconds)
+            bodies, too_large = pack_sendable(list(batch.plans), attempt=batch.attempt, bulk=batch.bulk)
+            lanes.send(bodies, bulk=batch.bulk, delay_seconds=hold.seconds)
             for body, reason in too_large:
                 self.dead_letter(body, reason)
         metrics.add_metric(name="Waiting", unit="Count", value=sum(len(b.plans) for _, b in items))
@@ -98,8 +105,9 @@ class OwnersStage:
     def work(self, items: Sequence[tuple[str, PlanBatch]]) -> set[str]:
         result = self.owners().process([plan for _, batch in items for plan in batch.plans])
         attempt = max(batch.attempt for _, batch in items)
-        bodies, too_large = pack_sendable(result.plans, attempt=attempt)
-        self.writes.send(bodies)
+        bulk = all_bulk(batch.bulk for _, batch in items)
+        bodies, too_large = pack_sendable(result.plans, attempt=attempt, bulk=bulk)
+        self.write_lanes.send(bodies, bulk=bulk)
         for body, reason in too_large:
             self.dead_letter(body, reason)
         for portal, counts in counted_by_portal(result.counters, result.portal_counters, self.portal).items():

@@ -14,7 +14,8 @@ from shared.guardrails.gate import REFUSALS, Accounts, Guards, Hold, run_guarded
 from shared.guardrails.probe import Probes, probe
 from shared.models import ChangeEvent, System
 from shared.observability import logger, metrics
-from shared.pipeline.inbound import to_bodies
+from shared.pipeline.change_messages import change_body
+from shared.pipeline.lanes import LaneQueues, classify
 from shared.pipeline.poll import ACCOUNT_TARGETS, ALL_TARGETS, DEAL_TARGETS, Poller, PollRequest, PollResult
 from shared.pipeline.poll_portals import PortalPollers, UnknownPortal
 from shared.pipeline.sqs_batch import SqsBatch
@@ -38,13 +39,15 @@ class PollStage:
         guards: Guards | None = None,
         probes: Probes | None = None,
         requests: Queue | None = None,
+        bulk_changes: Queue | None = None,
     ) -> None:
         """``poller``: a poller queuing its changes with the given function; ``inclusion_list``: the
         configuration's HubSpot list, if any; ``accounts_enabled``: whether account sync is on (the
         schedule then polls companies and Accounts too); ``guards``: the API allocation and suspension
         of the CRMs (``shared.guardrails``), None: none; ``probes``: each CRM's (or CRM account's)
         cheap call, made on the schedule while it is paused or suspended; ``requests``: the poll
-        requests queue, where requests wait for a CRM (needed with ``guards``)."""
+        requests queue, where requests wait for a CRM (needed with ``guards``); ``bulk_changes``: the
+        bulk lane's changes queue, where the poller's changes go (``shared.pipeline.lanes``)."""
         self.accounts_enabled = accounts_enabled
         self.deals_enabled = deals_enabled  # deal sync on: deals and Opportunities are polled too
         self.poller = poller
@@ -54,6 +57,7 @@ class PollStage:
         self.guards = guards
         self.probes = probes or {}
         self.requests = requests
+        self.lanes = LaneQueues(changes, bulk_changes)
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """Requests from the poll requests queue, or the schedule."""
@@ -110,7 +114,7 @@ class PollStage:
         logger.info("poll requests wait for a CRM", extra={"requests": len(items), "system": hold.system})
 
     def _enqueue(self, events: Sequence[ChangeEvent]) -> None:
-        self.changes.send(to_bodies(events))
+        self.lanes.send_changes(classify(events, bulk_source=True), change_body)
 
     def dead_letter(self, body: str, reason: str) -> None:
         self.dead_letter_queue(body, reason)

@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.data_classes import LambdaFunctionUrlEvent
 from shared.observability import logger, metrics
 from shared.pipeline.change_messages import change_bodies
 from shared.pipeline.inbound import WebhookOutcome, receive_webhook, request_url
+from shared.pipeline.lanes import LaneQueues, classify
 from shared.ports import RequestLog
 from shared.queues import DeadLetters, Queue
 from shared.webhook_signature import receipt
@@ -53,10 +54,12 @@ class WebhookStage:
         received: RequestLog | None = None,
         clock_ms: Callable[[], int] = now_ms,
         portals: Callable[[], Collection[str]] | None = None,
+        bulk_changes: Queue | None = None,
     ) -> None:
         """``client_secret``: the HubSpot app's, read when a request comes (it signs them).
         ``received``: the signed requests already received (a copy of one queues nothing).
-        ``portals``: the portals synced (the configuration's); by default ``portal`` alone."""
+        ``portals``: the portals synced (the configuration's); by default ``portal`` alone.
+        ``bulk_changes``: the bulk lane's changes queue (``shared.pipeline.lanes``), None: the same."""
         self.portal = portal
         self.portals = portals or (lambda: (portal,))
         self.client_secret = client_secret
@@ -64,6 +67,7 @@ class WebhookStage:
         self.dead_letter = dead_letter
         self.received = received
         self.clock_ms = clock_ms
+        self.lanes = LaneQueues(changes, bulk_changes)
 
     def handle(self, event: LambdaFunctionUrlEvent) -> dict[str, Any]:
         headers = dict(event.headers)
@@ -80,9 +84,12 @@ class WebhookStage:
             return answer(200, "already received")
         if outcome.status != 200:
             return self.refuse(outcome)
-        bodies, unsendable = change_bodies(outcome.events)
-        if bodies:
-            self.changes.send(bodies)
+        unsendable: list[tuple[str, str]] = []
+        for queue, events in self.lanes.by_queue(classify(outcome.events)):
+            bodies, too_large = change_bodies(events)
+            if bodies:
+                queue.send(bodies)
+            unsendable += too_large
         dead = outcome.malformed + unsendable
         if dead:
             self.dead_letter.many(dead)
