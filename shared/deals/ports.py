@@ -74,8 +74,12 @@ class SalesforceOpportunitiesPort(Protocol):
 class HubSpotDealsPort(Protocol):
     """Deals (CRM v3 objects: batch read, create, update, archive) and the deal pipelines."""
 
-    def read_deals(self, ids: Sequence[str], properties: Sequence[str]) -> dict[str, HubSpotDeal]:
-        """Current deals by id; missing or archived ids are absent."""
+    def read_deals(
+        self, ids: Sequence[str], properties: Sequence[str], *, history: bool = True
+    ) -> dict[str, HubSpotDeal]:
+        """Current deals by id; missing or archived ids are absent. ``history``: with each property's
+        change time (``propertiesWithHistory``); without it a property's time is the deal's
+        ``updatedAt``."""
         ...
 
     def deals_modified_since(

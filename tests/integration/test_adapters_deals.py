@@ -182,6 +182,15 @@ def test_changed_contact_roles_come_with_their_opportunitys_state_in_one_call(sa
     assert salesforce_adapter.changed_roles([]) == []
 
 
+def test_deals_not_linked_yet_are_read_without_history_100_a_call(hubspot_adapter, hs_box):  # noqa: F811
+    ids = [str(o.record_id) for o in hubspot_adapter.create_deals(deals(120))]
+    hs_box.reset_stats()
+    read = hubspot_adapter.read_deals(ids, ["dealname", "amount"], history=False)
+    assert _calls(hs_box, DEAL_READ) == 2  # 100 per call without property history
+    assert read[ids[7]].properties["dealname"] == "Deal 7"
+    assert read[ids[7]].property_changed_at["dealname"] == read[ids[7]].updated_at
+
+
 def test_lifecycle_stages_are_read_without_history_100_a_call(hubspot_adapter, hs_box):  # noqa: F811
     writes = [
         RecordWrite(f"s{i}", None, {"email": f"stage{i}@example.com", "lifecyclestage": "lead"})

@@ -71,8 +71,10 @@ class FakeDeals:
             )
         )
 
-    def read_deals(self, ids: Sequence[str], properties: Sequence[str]) -> dict[str, HubSpotDeal]:
-        self.calls.append("read_deals")
+    def read_deals(
+        self, ids: Sequence[str], properties: Sequence[str], *, history: bool = True
+    ) -> dict[str, HubSpotDeal]:
+        self.calls.append("read_deals" if history else "read_deals_now")
         now = self.clock()
         return {i: HubSpotContact(i, dict(self.deals[i]), {}, now) for i in ids if i in self.deals}
 

@@ -1,7 +1,7 @@
 """The deals objects' batch API and the deal pipelines (deal sync, DESIGN S8).
 
 - ``read_deals``: batch read with ``properties`` and ``propertiesWithHistory``, 50 ids per call
-  (100 without properties);
+  (100 without properties, or without history: deals not linked yet);
 - ``create_deals`` / ``update_deals``: batch create / update, 100 inputs per call, refused batches
   settled as for companies; a deal has no unique property, so a create whose answer was lost is
   not sent again (it fails, and is decided again);
@@ -77,17 +77,20 @@ class HubSpotDeals(HubSpotObjects, HubSpotAssociations, HubSpotSearch):
             self._pipelines = [to_pipeline(p) for p in answer.results or () if not p.archived]
         return list(self._pipelines)
 
-    def read_deals(self, ids: Sequence[str], properties: Sequence[str]) -> dict[str, HubSpotDeal]:
+    def read_deals(
+        self, ids: Sequence[str], properties: Sequence[str], *, history: bool = True
+    ) -> dict[str, HubSpotDeal]:
         from hubspot.crm.deals import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
 
         wanted = list(dict.fromkeys(str(i).strip() for i in ids if str(i).strip()))
         props = list(dict.fromkeys(properties))
         out: dict[str, HubSpotDeal] = {}
-        for chunk in chunks(wanted, MAX_HISTORY_BATCH if props else MAX_BATCH):
+        with_history = props if history else []
+        for chunk in chunks(wanted, MAX_HISTORY_BATCH if with_history else MAX_BATCH):
             body = BatchReadInputSimplePublicObjectId(
                 inputs=[SimplePublicObjectId(id=i) for i in chunk],
                 properties=props,
-                properties_with_history=props or None,
+                properties_with_history=with_history or None,
             )
             call = partial(self._batch_read, body, DEALS)
             answer = self._read(operation_name("read", DEALS), call, DEALS)
