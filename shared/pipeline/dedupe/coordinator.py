@@ -116,8 +116,11 @@ class Deduper:
             clock=self.clock,
         )
         parts = [make(batch) for make in self.parts]
+        # the deals part is offered each change first (it answers contacts' and companies' association
+        # changes with a deal, which are not contact <-> company ones); decisions keep the parts' order
+        takers = sorted(parts, key=lambda part: not isinstance(part, DealsPart))
         for event in events:
-            result.record(_sort(event, parts))
+            result.record(_sort(event, takers))
         for part in parts:
             for decision in part.decide():
                 result.record(decision)

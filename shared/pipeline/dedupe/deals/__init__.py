@@ -15,6 +15,7 @@ from shared.deals.ports import HubSpotDealsPort, SalesforceOpportunitiesPort
 from shared.deals.settings import ROLE_OPPORTUNITY_FIELD
 from shared.ids import salesforce_id18
 from shared.models import DEALS, OPPORTUNITY, OPPORTUNITY_CONTACT_ROLE, ChangeEvent, ChangeType, System
+from shared.pipeline.dedupe.deals.associations import DEAL_ASSOCIATION, with_a_deal
 from shared.pipeline.dedupe.deals.decide import (
     deals_deleted,
     from_hubspot,
@@ -60,6 +61,8 @@ class DealsPart:
     def take(self, event: ChangeEvent) -> Decision | bool:
         if not self.enabled:
             return False
+        if with_a_deal(event):
+            return Skip(DEAL_ASSOCIATION)
         if event.system is System.HUBSPOT and event.object_type == DEALS:
             return self._take(event, self.deals, self.deals_gone, event.record_id)
         if event.system is System.SALESFORCE and event.object_type == OPPORTUNITY:
