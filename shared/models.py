@@ -80,6 +80,9 @@ class ChangeEvent(BaseModel):
     related_ids: tuple[str, ...] = Field(
         default=(), description="merge: the ids merged into record_id; association: the other record"
     )
+    related_type: str | None = Field(
+        default=None, description="association: the other record's object (contacts, companies, deals)"
+    )
     association_removed: bool = Field(
         default=False, description="association change: the association was removed (not added)"
     )

@@ -43,9 +43,27 @@ class ContactRole:
     role: str | None = None
 
 
+@dataclass(frozen=True)
+class ChangedRole:
+    """A contact role read by its own id, with what lifecycle stages need of its Opportunity (its
+    state and Account): a role's change is decided from this alone when its Opportunity is linked."""
+
+    role_id: str
+    role: ContactRole
+    closed: bool = False
+    won: bool = False
+    account_id: str | None = None
+
+
 class SalesforceOpportunitiesPort(Protocol):
     def contact_roles(self, opportunity_ids: Sequence[str]) -> list[ContactRole]:
         """The contact roles of these Opportunities, the primary one first for each (batched queries)."""
+        ...
+
+    def changed_roles(self, role_ids: Sequence[str]) -> list[ChangedRole]:
+        """These contact roles (ids that no longer exist are absent), each with its Opportunity's
+        ``IsClosed``, ``IsWon`` and ``AccountId``; the primary one first per Opportunity (batched
+        queries)."""
         ...
 
     def record_type_names(self) -> dict[str, str]:
@@ -56,8 +74,12 @@ class SalesforceOpportunitiesPort(Protocol):
 class HubSpotDealsPort(Protocol):
     """Deals (CRM v3 objects: batch read, create, update, archive) and the deal pipelines."""
 
-    def read_deals(self, ids: Sequence[str], properties: Sequence[str]) -> dict[str, HubSpotDeal]:
-        """Current deals by id; missing or archived ids are absent."""
+    def read_deals(
+        self, ids: Sequence[str], properties: Sequence[str], *, history: bool = True
+    ) -> dict[str, HubSpotDeal]:
+        """Current deals by id; missing or archived ids are absent. ``history``: with each property's
+        change time (``propertiesWithHistory``); without it a property's time is the deal's
+        ``updatedAt``."""
         ...
 
     def deals_modified_since(
@@ -84,6 +106,11 @@ class HubSpotDealsPort(Protocol):
         ...
 
     def update_deals(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]: ...
+
+    def lifecycle_stages(self, contact_ids: Sequence[str]) -> dict[str, str | None]:
+        """The contacts' current lifecycle stages (lifecycle stages from opportunities, S15), read
+        without property history; missing or archived contacts are absent."""
+        ...
 
     def archive_deals(self, ids: Sequence[str]) -> list[WriteOutcome]:
         """Archives; an id already archived or unknown is a success."""

@@ -48,6 +48,7 @@ def parse_notification(raw: Any) -> ChangeEvent:
         source_event_id=str(note.event_id),
         changed_fields=(prop,) if prop else (),
         related_ids=note.related_ids,
+        related_type=note.related_type,
         association_removed=note.association_removed,
         reported=reported,
     )

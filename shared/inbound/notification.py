@@ -93,6 +93,7 @@ class HubSpotNotification(BaseModel):
     from_object_id: PositiveId | None = Field(default=None, alias="fromObjectId")
     to_object_id: PositiveId | None = Field(default=None, alias="toObjectId")
     association_removed: StrictBool = Field(default=False, alias="associationRemoved")
+    association_type: Name | None = Field(default=None, alias="associationType")  # CONTACT_TO_DEAL
 
     @field_validator("subscription_type")
     @classmethod
@@ -119,6 +120,18 @@ class HubSpotNotification(BaseModel):
         if self.change_type is ChangeType.ASSOCIATION:
             return self.from_object_id or self.object_id
         return self.object_id
+
+    @property
+    def related_type(self) -> str | None:
+        """An association: the other record's object (``CONTACT_TO_DEAL`` -> deals); None when
+        HubSpot does not name it, or names an object hssync does not sync."""
+        if self.change_type is not ChangeType.ASSOCIATION or not self.association_type:
+            return None
+        other = self.association_type.upper().partition("_TO_")[2]
+        return next(
+            (plural for singular, plural in OBJECTS.items() if other.partition("_")[0] == singular.upper()),
+            None,
+        )
 
     @property
     def related_ids(self) -> tuple[str, ...]:

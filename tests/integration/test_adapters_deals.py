@@ -138,6 +138,71 @@ def test_the_contact_roles_of_opportunities_come_in_one_call_primary_first(sales
     assert salesforce_adapter.contact_roles([]) == []
 
 
+def test_changed_contact_roles_come_with_their_opportunitys_state_in_one_call(salesforce_adapter, sf_box):  # noqa: F811
+    account = salesforce_adapter.create("Account", [RecordWrite("a", None, {"Name": "Changed Roles"})])[
+        0
+    ].record_id
+    people = salesforce_adapter.create(
+        "Contact", [RecordWrite(f"c{i}", None, {"LastName": f"Changed {i}"}) for i in range(2)]
+    )
+    contacts = [o.record_id for o in people]
+    won, open_ = (
+        o.record_id
+        for o in salesforce_adapter.create(
+            "Opportunity",
+            [
+                RecordWrite("w", None, {"Name": "Won", "StageName": "Closed Won", "CloseDate": "2026-12-31",
+                                        "AccountId": account}),
+                RecordWrite("o", None, {"Name": "Open", "StageName": "Prospecting",
+                                        "CloseDate": "2026-12-31"}),
+            ],
+        )
+    )  # fmt: skip
+    made = salesforce_adapter.create(
+        "OpportunityContactRole",
+        [
+            RecordWrite("r0", None, {"OpportunityId": won, "ContactId": contacts[0], "Role": "Evaluator"}),
+            RecordWrite("r1", None, {"OpportunityId": open_, "ContactId": contacts[1], "IsPrimary": True}),
+        ],
+    )
+    roles = [str(o.record_id) for o in made]
+    sf_box.reset_stats()
+    found = {r.role_id: r for r in salesforce_adapter.changed_roles([*roles, roles[0][:15]])}
+    assert sum(sf_box.calls().values()) == 1
+    assert set(found) == set(roles)
+    first, second = found[roles[0]], found[roles[1]]
+    assert (first.role.opportunity_id, first.role.contact_id, first.role.role) == (
+        won,
+        contacts[0],
+        "Evaluator",
+    )
+    assert (first.closed, first.won, first.account_id) == (True, True, account)
+    assert (second.role.opportunity_id, second.role.primary) == (open_, True)
+    assert (second.closed, second.won, second.account_id) == (False, False, None)
+    assert salesforce_adapter.changed_roles([]) == []
+
+
+def test_deals_not_linked_yet_are_read_without_history_100_a_call(hubspot_adapter, hs_box):  # noqa: F811
+    ids = [str(o.record_id) for o in hubspot_adapter.create_deals(deals(120))]
+    hs_box.reset_stats()
+    read = hubspot_adapter.read_deals(ids, ["dealname", "amount"], history=False)
+    assert _calls(hs_box, DEAL_READ) == 2  # 100 per call without property history
+    assert read[ids[7]].properties["dealname"] == "Deal 7"
+    assert read[ids[7]].property_changed_at["dealname"] == read[ids[7]].updated_at
+
+
+def test_lifecycle_stages_are_read_without_history_100_a_call(hubspot_adapter, hs_box):  # noqa: F811
+    writes = [
+        RecordWrite(f"s{i}", None, {"email": f"stage{i}@example.com", "lifecyclestage": "lead"})
+        for i in range(150)
+    ]
+    made = [str(o.record_id) for o in hubspot_adapter.create_contacts(writes)]
+    hs_box.reset_stats()
+    found = hubspot_adapter.lifecycle_stages([*made, made[0], "999999999"])
+    assert _calls(hs_box, DEAL_READ) == 2  # 150 contacts: 100 a call, not 50 (no history)
+    assert found == dict.fromkeys(made, "lead")
+
+
 def test_a_deal_gets_its_primary_company_in_one_call(hubspot_adapter, hs_box):  # noqa: F811
     (made,) = hubspot_adapter.create_deals(deals(1))
     (company,) = hubspot_adapter.create_companies([RecordWrite("c", None, {"name": "Deal Co"})])

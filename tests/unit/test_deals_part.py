@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from shared.config import parse_config
-from shared.deals.ports import ContactRole, DealPipeline, HubSpotDeal
+from shared.deals.ports import ChangedRole, ContactRole, DealPipeline, HubSpotDeal
 from shared.deals.stages import UNMAPPED_STAGE
 from shared.ids import salesforce_id18
 from shared.models import COMPANIES, DEALS, OPPORTUNITY, ChangeEvent, ChangeType, System
@@ -39,6 +39,12 @@ class FakeDeals:
         default_factory=dict
     )  # deal -> (contact, label)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(9_000_001))
+    people: FakeHubSpot | None = None  # the contacts whose lifecycle stages are read
+
+    def lifecycle_stages(self, contact_ids: Sequence[str]) -> dict[str, str | None]:
+        self.calls.append("lifecycle_stages")
+        read = self.people.read_contacts(contact_ids, ["lifecyclestage"]) if self.people is not None else {}
+        return {c: contact.properties.get("lifecyclestage") for c, contact in read.items()}
 
     def add(self, **properties: str) -> str:
         deal_id = str(next(self._ids))
@@ -65,8 +71,10 @@ class FakeDeals:
             )
         )
 
-    def read_deals(self, ids: Sequence[str], properties: Sequence[str]) -> dict[str, HubSpotDeal]:
-        self.calls.append("read_deals")
+    def read_deals(
+        self, ids: Sequence[str], properties: Sequence[str], *, history: bool = True
+    ) -> dict[str, HubSpotDeal]:
+        self.calls.append("read_deals" if history else "read_deals_now")
         now = self.clock()
         return {i: HubSpotContact(i, dict(self.deals[i]), {}, now) for i in ids if i in self.deals}
 
@@ -133,10 +141,27 @@ class FakeRoles:
     calls: int = 0
     record_types: dict[str, str] = field(default_factory=dict)
     record_type_reads: int = 0
+    sf: FakeSalesforce | None = None  # the rows changed roles are read from, with their Opportunity
+    changed_reads: int = 0
 
     def record_type_names(self) -> dict[str, str]:
         self.record_type_reads += 1
         return dict(self.record_types)
+
+    def changed_roles(self, role_ids: Sequence[str]) -> list[ChangedRole]:
+        self.changed_reads += 1
+        rows = self.sf.rows if self.sf is not None else {}
+        out = []
+        for role_id in role_ids:
+            row = rows.get(role_id)
+            if row is None or row.sobject != "OpportunityContactRole":
+                continue
+            role = ContactRole(row.fields["OpportunityId"], row.fields["ContactId"],
+                               bool(row.fields.get("IsPrimary")), row.fields.get("Role"))  # fmt: skip
+            opportunity = rows[role.opportunity_id].fields
+            state = (bool(opportunity.get("IsClosed")), bool(opportunity.get("IsWon")))
+            out.append(ChangedRole(role_id, role, *state, opportunity.get("AccountId")))
+        return out
 
     def contact_roles(self, opportunity_ids: Sequence[str]) -> list[ContactRole]:
         self.calls += 1
@@ -156,8 +181,8 @@ class World:
         self.config = parse_config(self.config_text)
         self.sf = FakeSalesforce(self.clock)
         self.hs = FakeHubSpot(self.clock)
-        self.deals = FakeDeals(self.clock)
-        self.roles = FakeRoles()
+        self.deals = FakeDeals(self.clock, people=self.hs)
+        self.roles = FakeRoles(sf=self.sf)
         self.state = MemoryState(clock=self.clock)
         self.skipped: dict[str, int] = {}
         self.plans = 0

@@ -1,11 +1,14 @@
 """The deals objects' batch API and the deal pipelines (deal sync, DESIGN S8).
 
 - ``read_deals``: batch read with ``properties`` and ``propertiesWithHistory``, 50 ids per call
-  (100 without properties);
+  (100 without properties, or without history: deals not linked yet);
 - ``create_deals`` / ``update_deals``: batch create / update, 100 inputs per call, refused batches
   settled as for companies; a deal has no unique property, so a create whose answer was lost is
   not sent again (it fails, and is decided again);
 - ``archive_deals``: batch archive, 100 ids per call; an id already gone is archived;
+- ``lifecycle_stages``: contacts' ``lifecyclestage`` by batch read without property history, 100
+  ids per call (lifecycle stages from opportunities compare current stages only); counted as the
+  contacts' ``read``;
 - ``deal_property_types``: the deal property definitions, one call per adapter;
 - ``deal_pipelines``: ``GET /crm/v3/pipelines/deals``, one call per adapter;
 - ``deals_modified_since``: the poller's search on ``hs_lastmodifieddate``;
@@ -30,6 +33,7 @@ from shared.adapters.hubspot.parse import to_contact
 from shared.adapters.hubspot.search import HubSpotSearch
 from shared.adapters.hubspot.transport import ASSOCIATIONS, DEALS, PIPELINES, PROPERTIES
 from shared.chunking import chunks
+from shared.deals.lifecycle import LIFECYCLE_PROPERTY
 from shared.deals.ports import DealPipeline, HubSpotDeal, PipelineStage
 from shared.models import COMPANIES, CONTACTS
 from shared.models import DEALS as DEALS_TYPE
@@ -73,17 +77,20 @@ class HubSpotDeals(HubSpotObjects, HubSpotAssociations, HubSpotSearch):
             self._pipelines = [to_pipeline(p) for p in answer.results or () if not p.archived]
         return list(self._pipelines)
 
-    def read_deals(self, ids: Sequence[str], properties: Sequence[str]) -> dict[str, HubSpotDeal]:
+    def read_deals(
+        self, ids: Sequence[str], properties: Sequence[str], *, history: bool = True
+    ) -> dict[str, HubSpotDeal]:
         from hubspot.crm.deals import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
 
         wanted = list(dict.fromkeys(str(i).strip() for i in ids if str(i).strip()))
         props = list(dict.fromkeys(properties))
         out: dict[str, HubSpotDeal] = {}
-        for chunk in chunks(wanted, MAX_HISTORY_BATCH if props else MAX_BATCH):
+        with_history = props if history else []
+        for chunk in chunks(wanted, MAX_HISTORY_BATCH if with_history else MAX_BATCH):
             body = BatchReadInputSimplePublicObjectId(
                 inputs=[SimplePublicObjectId(id=i) for i in chunk],
                 properties=props,
-                properties_with_history=props or None,
+                properties_with_history=with_history or None,
             )
             call = partial(self._batch_read, body, DEALS)
             answer = self._read(operation_name("read", DEALS), call, DEALS)
@@ -91,6 +98,23 @@ class HubSpotDeals(HubSpotObjects, HubSpotAssociations, HubSpotSearch):
                 deal = to_contact(obj, props)  # the same object shape
                 if not deal.archived:
                     out[deal.id] = deal
+        return out
+
+    def lifecycle_stages(self, contact_ids: Sequence[str]) -> dict[str, str | None]:
+        from hubspot.crm.contacts import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
+
+        wanted = list(dict.fromkeys(str(i).strip() for i in contact_ids if str(i).strip()))
+        props = [LIFECYCLE_PROPERTY]
+        out: dict[str, str | None] = {}
+        for chunk in chunks(wanted, MAX_BATCH):
+            body = BatchReadInputSimplePublicObjectId(
+                inputs=[SimplePublicObjectId(id=i) for i in chunk], properties=props
+            )
+            answer = self._read("read", partial(self._batch_read, body))
+            for obj in answer.results or ():
+                contact = to_contact(obj, props)
+                if not contact.archived:
+                    out[contact.id] = contact.properties.get(LIFECYCLE_PROPERTY)
         return out
 
     def deals_modified_since(

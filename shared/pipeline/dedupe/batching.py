@@ -10,7 +10,7 @@ object (a person editing records) is never held, so single edits keep their late
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from shared.models import ChangeEvent, System
 from shared.pipeline.dedupe.echo import made_in_salesforce_by_hssync
@@ -27,12 +27,14 @@ def fill_batches(
     chunk: int = HUBSPOT_CHUNK,
     bulk: int = BULK_CHANGES,
     objects: Collection[str] = SF_OBJECTS,
+    chunks: Mapping[str, int] | None = None,
 ) -> tuple[list[ChangeEvent], list[ChangeEvent]]:
     """Splits a batch into what to work on now and what to hold back for the next batch, so that
     under a bulk load the HubSpot calls a batch makes are full.
 
     Per Salesforce object of ``objects`` (Leads and Contacts; with account sync on, Accounts too:
-    their companies are read and created 100 a call as well), counting distinct records: more than
+    their companies are read and created 100 a call as well; with deal sync on, Opportunities and
+    their contact roles, whose chunks ``chunks`` names), counting distinct records: more than
     a chunk -> whole chunks now, the rest held; a part of a chunk that looks like a bulk load (at
     least ``bulk`` records, none held before) -> all held, to be joined by what arrives next.
     Records held before are always worked on now, so nothing waits more than one extra batch. Held
@@ -41,7 +43,8 @@ def fill_batches(
     """
     hold: set[tuple[str, str]] = set()
     for sf_object, seen in _records(events, objects).items():
-        hold.update((sf_object, rid) for rid in _to_hold(seen, chunk, bulk))
+        size = (chunks or {}).get(sf_object, chunk)
+        hold.update((sf_object, rid) for rid in _to_hold(seen, size, bulk))
 
     def waits(event: ChangeEvent) -> bool:
         return event.system is System.SALESFORCE and (event.object_type, event.record_id) in hold

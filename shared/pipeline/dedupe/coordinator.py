@@ -17,6 +17,7 @@ from shared.pipeline.dedupe.accounts import AccountsPart, CompanySchema
 from shared.pipeline.dedupe.batching import fill_batches
 from shared.pipeline.dedupe.contacts import ContactSchema, ContactsPart
 from shared.pipeline.dedupe.deals import DealSchema, DealsPart
+from shared.pipeline.dedupe.deals.batches import DEAL_CHUNKS
 from shared.pipeline.dedupe.outcome import Decision, DedupeResult, Skip
 from shared.pipeline.dedupe.parts import Batch, ObjectPart, PartFactory
 from shared.pipeline.dedupe.records import READABLE, SF_OBJECTS, hs_key
@@ -66,8 +67,11 @@ class Deduper:
         self.deals = deals  # the deal sync port (the same adapter); without it deals are not synced
         self.opportunities = opportunities  # contact roles, for lifecycle stages from opportunities
         self._deal_schema: DealSchema | None = None
+        self.bulk_chunks: dict[str, int] = {}  # objects whose whole chunk is not HUBSPOT_CHUNK
         if deals is not None:
             self.parts = (*self.parts, self._deals)
+            if config.deals.enabled:
+                self.bulk_objects, self.bulk_chunks = (*self.bulk_objects, *DEAL_CHUNKS), DEAL_CHUNKS
 
     @property
     def contact_schema(self) -> ContactSchema:
@@ -101,7 +105,7 @@ class Deduper:
 
     def process(self, events: Sequence[ChangeEvent]) -> DedupeResult:
         result = DedupeResult()
-        events, result.held = fill_batches(events, objects=self.bulk_objects)
+        events, result.held = fill_batches(events, objects=self.bulk_objects, chunks=self.bulk_chunks)
         batch = Batch(
             config=self.config,
             portal=self.portal,
@@ -112,8 +116,11 @@ class Deduper:
             clock=self.clock,
         )
         parts = [make(batch) for make in self.parts]
+        # the deals part is offered each change first (it answers contacts' and companies' association
+        # changes with a deal, which are not contact <-> company ones); decisions keep the parts' order
+        takers = sorted(parts, key=lambda part: not isinstance(part, DealsPart))
         for event in events:
-            result.record(_sort(event, parts))
+            result.record(_sort(event, takers))
         for part in parts:
             for decision in part.decide():
                 result.record(decision)

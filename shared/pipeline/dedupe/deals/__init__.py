@@ -15,12 +15,14 @@ from shared.deals.ports import HubSpotDealsPort, SalesforceOpportunitiesPort
 from shared.deals.settings import ROLE_OPPORTUNITY_FIELD
 from shared.ids import salesforce_id18
 from shared.models import DEALS, OPPORTUNITY, OPPORTUNITY_CONTACT_ROLE, ChangeEvent, ChangeType, System
+from shared.pipeline.dedupe.deals.associations import DEAL_ASSOCIATION, with_a_deal
 from shared.pipeline.dedupe.deals.decide import (
     deals_deleted,
     from_hubspot,
     from_salesforce,
     opportunities_deleted,
 )
+from shared.pipeline.dedupe.deals.roles import ROLE_GONE, roles_changed
 from shared.pipeline.dedupe.deals.schema import DealSchema
 from shared.pipeline.dedupe.deals.tools import DealTools
 from shared.pipeline.dedupe.echo import ECHO, made_in_hubspot_by_hssync, made_in_salesforce_by_hssync
@@ -32,7 +34,6 @@ from shared.ports import HubSpotCompaniesPort
 __all__ = ["DealSchema", "DealsPart"]
 
 ROLE_OPPORTUNITY = ROLE_OPPORTUNITY_FIELD
-ROLE_GONE = "contact role no longer exists"
 
 
 class DealsPart:
@@ -60,6 +61,8 @@ class DealsPart:
     def take(self, event: ChangeEvent) -> Decision | bool:
         if not self.enabled:
             return False
+        if with_a_deal(event):
+            return Skip(DEAL_ASSOCIATION)
         if event.system is System.HUBSPOT and event.object_type == DEALS:
             return self._take(event, self.deals, self.deals_gone, event.record_id)
         if event.system is System.SALESFORCE and event.object_type == OPPORTUNITY:
@@ -71,8 +74,9 @@ class DealsPart:
         return False
 
     def _take_role(self, event: ChangeEvent) -> Decision | bool:
-        """A contact role changed: its Opportunity is decided again (lifecycle stages, S15); a deleted
-        role is not read back (its Opportunity's next change brings the roles it has left)."""
+        """A contact role changed: decided from the role, or with its Opportunity (lifecycle stages,
+        S15); a deleted role is not read back (its Opportunity's next change brings the roles it has
+        left)."""
         if made_in_salesforce_by_hssync(event):
             return Skip(ECHO)
         if event.change_type not in READABLE:
@@ -101,6 +105,20 @@ class DealsPart:
             changed[record_id] = event
         return True
 
+    def _roles_changed(self) -> Iterator[Decision]:
+        """The changed contact roles: those of linked Opportunities decided from the roles alone, the
+        Opportunities not linked yet joining the batch's changed Opportunities
+        (``shared.pipeline.dedupe.deals.roles``)."""
+        port = self.tools.opportunities
+        if port is None:  # contact roles cannot be read: their Opportunities are decided again
+            yield from self._opportunities_of_roles()
+            return
+        covered = self.opportunities.keys() | self.opportunities_gone.keys()
+        found = roles_changed(self.tools, port, self.roles, covered)
+        yield from found.decisions
+        for opportunity, event in found.opportunities.items():
+            self.opportunities.setdefault(opportunity, event)
+
     def _opportunities_of_roles(self) -> Iterator[Decision]:
         """The Opportunities of the changed contact roles join the batch's changed Opportunities."""
         salesforce = self.tools.batch.salesforce
@@ -119,7 +137,7 @@ class DealsPart:
         if self.deals_gone:
             yield from deals_deleted(self.tools, self.deals_gone)
         if self.roles:
-            yield from self._opportunities_of_roles()
+            yield from self._roles_changed()
         if self.opportunities:
             yield from from_salesforce(self.tools, self.opportunities)
         if self.deals:

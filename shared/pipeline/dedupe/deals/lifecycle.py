@@ -1,14 +1,15 @@
 """The reads behind lifecycle stages from opportunities (S15; the rule: ``shared.deals.lifecycle``):
 the contact roles of the batch's Opportunities, the HubSpot contacts linked to their Contacts, with
 ``lifecycle.sync_to_company_contacts`` the contacts of their Accounts' companies, and the contacts'
-current stages. Each read is one batched call for the whole batch. Contacts not synced are left out."""
+current stages (without property history: only the current stage is compared). Each read is one
+batched call for the whole batch. Contacts not synced are left out."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from shared.deals.lifecycle import LIFECYCLE_PROPERTY, DealState, OpportunityContacts, applies, transitions
+from shared.deals.lifecycle import DealState, OpportunityContacts, applies, transitions
 from shared.deals.ports import ContactRole
 from shared.ids import salesforce_id18
 from shared.models import COMPANIES, CONTACTS
@@ -30,8 +31,10 @@ def lifecycle_moves(
     opportunities: Mapping[str, Opportunity],
     contact_roles: Callable[[Sequence[str]], list[ContactRole]] | None,
     companies: HubSpotCompaniesPort | None,
+    stages: Callable[[Sequence[str]], Mapping[str, str | None]],
 ) -> dict[str, dict[str, str]]:
-    """Opportunity id -> the HubSpot contacts it moves forward, with their stage."""
+    """Opportunity id -> the HubSpot contacts it moves forward, with their stage. ``stages``: the
+    contacts' current lifecycle stages (``HubSpotDealsPort.lifecycle_stages``)."""
     if not opportunities or contact_roles is None or not applies(batch.config):
         return {}
     roles = contact_roles(list(opportunities))
@@ -53,8 +56,7 @@ def lifecycle_moves(
         for opp, o in opportunities.items()
     }
     wanted = sorted({c for o in reached.values() for c in (*o.role_contacts, *o.company_contacts)})
-    read = batch.hubspot.read_contacts(wanted, [LIFECYCLE_PROPERTY]) if wanted else {}
-    current = {cid: c.properties.get(LIFECYCLE_PROPERTY) for cid, c in read.items()}
+    current = dict(stages(wanted)) if wanted else {}
     moves = {opp: transitions(batch.config, [o], current) for opp, o in reached.items()}
     return {opp: m for opp, m in moves.items() if m}
 

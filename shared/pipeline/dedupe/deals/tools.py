@@ -72,7 +72,7 @@ class DealTools:
     def lifecycle(self, opportunities: Mapping[str, Opportunity]) -> dict[str, dict[str, str]]:
         """Opportunity id -> the HubSpot contacts it moves forward (S15), read in batched calls."""
         roles = self.contact_roles if self.opportunities is not None else None
-        return lifecycle_moves(self.batch, opportunities, roles, self.companies)
+        return lifecycle_moves(self.batch, opportunities, roles, self.companies, self.deals.lifecycle_stages)
 
     def claim(self, target: str, source_id: str, event: ChangeEvent) -> str | None:
         """Claims the creation of ``target`` for the record ``source_id``: None when this change holds
