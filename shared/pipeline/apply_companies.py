@@ -60,7 +60,7 @@ class _Pair:
     contacts_to_account: list[str] = field(default_factory=list)
     person_id: str | None = None  # a person account's HubSpot contact, once known
     associated: list[str] = field(default_factory=list)  # contacts made primary contacts of it now
-    # Contacts a pending contact resolved to (Salesforce id -> HubSpot contact), to remember once moved
+    # the HubSpot contacts of its Contacts to move (Salesforce id -> contact), remembered once moved
     resolved: dict[str, str] = field(default_factory=dict)
 
 
@@ -220,6 +220,21 @@ class CompanyApplier:
                         pair.resolved[found] = contact.rsplit(":", 1)[1]
                 elif is_pending(contact):
                     result.followups.append(_again(pair.plan, System.HUBSPOT, CONTACTS, contact, now))
+        self._contacts_of_moved(portal, pairs)
+
+    def _contacts_of_moved(self, portal: str, pairs: list[_Pair]) -> None:
+        """The HubSpot contacts of the Contacts a plan names by Salesforce id (linked before its
+        company's plan), by their links (one state read): remembered once moved (``carried``)."""
+        named = sorted({c for p in pairs for c in p.contacts_to_account if c not in p.resolved})
+        if not named:
+            return
+        links = self.state.links_by_salesforce(portal, named)
+        contact_of = {salesforce_id18(link.sf_id): link.hubspot_id for link in links.values()}
+        for pair in pairs:
+            for record in pair.contacts_to_account:
+                contact = contact_of.get(salesforce_id18(record))
+                if record not in pair.resolved and contact is not None:
+                    pair.resolved[record] = contact
 
     def _persons(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
         """Person accounts' contacts (S9): created or updated in batches, linked to the person's

@@ -127,3 +127,21 @@ def test_a_change_of_a_contact_synced_before_it_is_read_and_decided_as_before() 
     assert world.skipped.get(CARRIED, 0) == carried
     assert world.skipped.get(IN_LINE) == 1  # read (its Contact's Account) and found in line
     assert world.sf.calls > calls
+
+
+def test_contacts_linked_before_their_companys_plan_are_remembered_by_contact() -> None:
+    world = World(ON)
+    company = world.companies.add(name="Acme")
+    world.companies.events = []  # the company comes through its contacts' association changes
+    contacts = [world.hs.add(email=f"p{n}@acme.example", lastname=f"P{n}") for n in range(3)]
+    for contact in contacts:
+        world.companies.primary[contact] = company
+    changes = [_association(world, contact, company) for contact in contacts]
+    world.sync()  # their first syncs: linked before their company has an Account
+    world.companies.events = changes
+    world.sync()
+    account = world.company_link(company).sf_id
+    for contact in contacts:
+        record = world.state.links_by_hubspot(PORTAL, [contact])[contact].sf_id
+        assert world.sf.rows[record].fields["AccountId"] == account
+        assert moved_mark(contact) in world.company_link(company).associated
