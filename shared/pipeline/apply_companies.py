@@ -19,6 +19,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from shared.accounts.carried import moved_mark
 from shared.accounts.own_associations import remembered
 from shared.errors import ErrorCategory, TransientApiError
 from shared.ids import salesforce_id18
@@ -59,6 +60,8 @@ class _Pair:
     contacts_to_account: list[str] = field(default_factory=list)
     person_id: str | None = None  # a person account's HubSpot contact, once known
     associated: list[str] = field(default_factory=list)  # contacts made primary contacts of it now
+    # the HubSpot contacts of its Contacts to move (Salesforce id -> contact), remembered once moved
+    resolved: dict[str, str] = field(default_factory=dict)
 
 
 class CompanyApplier:
@@ -213,8 +216,25 @@ class CompanyApplier:
                 found = _resolved(contact, hs_links, hubspot_side=False)
                 if found is not None:
                     pair.contacts_to_account.append(found)
+                    if is_pending(contact):
+                        pair.resolved[found] = contact.rsplit(":", 1)[1]
                 elif is_pending(contact):
                     result.followups.append(_again(pair.plan, System.HUBSPOT, CONTACTS, contact, now))
+        self._contacts_of_moved(portal, pairs)
+
+    def _contacts_of_moved(self, portal: str, pairs: list[_Pair]) -> None:
+        """The HubSpot contacts of the Contacts a plan names by Salesforce id (linked before its
+        company's plan), by their links (one state read): remembered once moved (``carried``)."""
+        named = sorted({c for p in pairs for c in p.contacts_to_account if c not in p.resolved})
+        if not named:
+            return
+        links = self.state.links_by_salesforce(portal, named)
+        contact_of = {salesforce_id18(link.sf_id): link.hubspot_id for link in links.values()}
+        for pair in pairs:
+            for record in pair.contacts_to_account:
+                contact = contact_of.get(salesforce_id18(record))
+                if record not in pair.resolved and contact is not None:
+                    pair.resolved[record] = contact
 
     def _persons(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
         """Person accounts' contacts (S9): created or updated in batches, linked to the person's
@@ -280,8 +300,14 @@ class CompanyApplier:
         ]
         if writes:
             outcomes = self._call(lambda w: self.salesforce.update(CONTACT, w), writes, ready)
+            moved = {
+                f"{p.plan.plan_id}:{c}": (p, p.resolved.get(c)) for p in ready for c in p.contacts_to_account
+            }
             for outcome in outcomes or []:
                 result.counters["hubspot_to_salesforce.contacts_moved" if outcome.ok else "errors"] += 1
+                pair, contact = moved.get(outcome.key, (None, None))
+                if outcome.ok and pair is not None and contact is not None:
+                    pair.associated.append(moved_mark(contact))  # remembered (shared.accounts.carried)
         associations = [a for p in ready for a in _pairs_of(p)]
         if associations:
             try:

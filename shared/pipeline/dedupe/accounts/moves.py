@@ -7,25 +7,22 @@ creation allows; its contacts follow once it is linked."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from shared.accounts.associations import Changed, Move, decide_association
+from shared.accounts.carried import carried_by_company
 from shared.ids import salesforce_id18
 from shared.models import ChangeEvent, ChangeType
 from shared.pipeline.dedupe.accounts.fields import CompanyWrites
-from shared.pipeline.dedupe.accounts.people import (
-    Person,
-    people_of_contacts,
-    people_of_records,
-    primary_companies,
-)
+from shared.pipeline.dedupe.accounts.people import Person, people_of_links, primary_companies
 from shared.pipeline.dedupe.accounts.tools import AccountTools, PairPlan
 from shared.pipeline.dedupe.outcome import Decision, Planned, Retry, Skip
 from shared.ports import Link
 from shared.state.keys import hubspot_record_key
 
 IN_LINE = "contact's company and Account in line"
+CARRIED = "contact's company and Account brought in line by its company's plan"
 LINK_WAITS = 6  # deferrals (about 12 s) a contact's association waits for its first sync's link
 NOT_SYNCED = "contact not synced (no link): its company follows its first sync"
 
@@ -62,29 +59,51 @@ class Moves:
     def decide(
         self, from_hubspot: Mapping[str, ChangeEvent], from_salesforce: Mapping[str, ChangeEvent]
     ) -> Iterator[Decision]:
-        people = people_of_contacts(self.tools, list(from_hubspot))
-        by_record = people_of_records(self.tools, list(from_salesforce))
-        changed: dict[str, tuple[Person, ChangeEvent, Changed]] = {}
+        state, portal = self.tools.batch.state, self.tools.batch.portal
+        by_contact = state.links_by_hubspot(portal, list(dict.fromkeys(from_hubspot)))
+        by_record = {
+            salesforce_id18(link.sf_id): link
+            for link in state.links_by_salesforce(portal, list(dict.fromkeys(from_salesforce))).values()
+        }
+        linked: dict[str, tuple[Link, ChangeEvent, Changed]] = {}  # by contact: a Contact's change wins
         for contact, event in from_hubspot.items():
-            if contact in people:
-                changed[contact] = (people[contact], event, "hubspot")
+            if contact in by_contact:
+                linked[contact] = (by_contact[contact], event, "hubspot")
             elif event.attempt < LINK_WAITS:
                 yield Retry(event)  # its first sync may be under way: its company follows once linked
             else:
                 yield Skip(NOT_SYNCED, hubspot_record_key(contact))
         for sf_id, event in from_salesforce.items():
-            person = by_record.get(salesforce_id18(sf_id))
-            if person is not None:
-                changed[person.hubspot_id] = (person, event, "salesforce")
+            link = by_record.get(salesforce_id18(sf_id))
+            if link is not None:
+                linked[link.hubspot_id] = (link, event, "salesforce")
             elif event.attempt < LINK_WAITS:
                 yield Retry(awaiting_link(event))
-        yield from self._moves(changed)
+        yield from self._linked(list(linked.values()))
 
-    def _moves(self, changed: Mapping[str, tuple[Person, ChangeEvent, Changed]]) -> Iterator[Decision]:
-        primary = primary_companies(self.tools, list(changed))
+    def _linked(self, linked: Sequence[tuple[Link, ChangeEvent, Changed]]) -> Iterator[Decision]:
+        """The linked contacts' changes: those their company's plan carried answered from its link
+        (``shared.accounts.carried``), the others decided with their Contacts' AccountIds."""
+        primary = primary_companies(self.tools, list(dict.fromkeys(link.hubspot_id for link, _, _ in linked)))
+        by_company = self.tools.links_of_companies(sorted(set(primary.values())))
+        undecided: list[tuple[Link, ChangeEvent, Changed]] = []
+        for link, event, side in linked:
+            if carried_by_company(by_company.get(primary.get(link.hubspot_id, "")), link, event.occurred_at):
+                yield Skip(CARRIED, hubspot_record_key(link.hubspot_id))
+            else:
+                undecided.append((link, event, side))
+        people = people_of_links(self.tools, [link for link, _, _ in undecided])
+        changed = {link.hubspot_id: (people[link.hubspot_id], event, side) for link, event, side in undecided}
+        yield from self._moves(changed, primary, by_company)
+
+    def _moves(
+        self,
+        changed: Mapping[str, tuple[Person, ChangeEvent, Changed]],
+        primary: Mapping[str, str],
+        by_company: Mapping[str, Link],
+    ) -> Iterator[Decision]:
         accounts = sorted({p.account_id for p, _, _ in changed.values() if p.account_id})
         by_account = self.tools.links_of_accounts(accounts)
-        by_company = self.tools.links_of_companies(sorted(set(primary.values())))
         company_of = {salesforce_id18(a): link.hubspot_id for a, link in by_account.items()}
         account_of = {c: salesforce_id18(link.sf_id) for c, link in by_company.items()}
         pairs: dict[str, _Moves] = {}

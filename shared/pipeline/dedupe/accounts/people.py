@@ -50,16 +50,17 @@ def primary_companies(tools: AccountTools, contact_ids: Sequence[str]) -> dict[s
 def people_of_contacts(tools: AccountTools, contact_ids: Sequence[str]) -> dict[str, Person]:
     """The synced pairs of these HubSpot contacts, with their Contacts' AccountIds (Leads: none)."""
     links = tools.batch.state.links_by_hubspot(tools.batch.portal, list(dict.fromkeys(contact_ids)))
-    return _people(tools, links.values())
+    return people_of_links(tools, links.values())
 
 
 def people_of_records(tools: AccountTools, sf_ids: Sequence[str]) -> dict[str, Person]:
     """The synced pairs of these Salesforce records, by 18-character Salesforce id."""
     links = tools.batch.state.links_by_salesforce(tools.batch.portal, list(dict.fromkeys(sf_ids)))
-    return {salesforce_id18(p.sf_id): p for p in _people(tools, links.values()).values()}
+    return {salesforce_id18(p.sf_id): p for p in people_of_links(tools, links.values()).values()}
 
 
-def _people(tools: AccountTools, links: Iterable[Link]) -> dict[str, Person]:
+def people_of_links(tools: AccountTools, links: Iterable[Link]) -> dict[str, Person]:
+    """The synced pairs of these contact links, with their Contacts' AccountIds (one retrieve)."""
     linked = list(links)
     contact_ids = [link.sf_id for link in linked if link.sf_object == CONTACT]
     records = tools.batch.salesforce.retrieve(CONTACT, contact_ids, ["AccountId"]) if contact_ids else {}
