@@ -64,8 +64,10 @@ def _post(world: World, body: str, headers: dict[str, str] | None = None) -> req
 
 
 def _changes_received(world: World) -> int:
-    """Messages the dedupe function has been handed from the changes queue so far."""
-    return int(world.stack.runtime.stats()["event_sources"]["DedupeFunction.Changes"]["records"])
+    """Messages the dedupe function has been handed from the changes queues so far (both lanes: a
+    request of several notifications from one source is a bulk load's)."""
+    sources = world.stack.runtime.stats()["event_sources"]
+    return sum(int(sources[f"DedupeFunction.{lane}"]["records"]) for lane in ("Changes", "BulkChanges"))
 
 
 def _salesforce_events(world: World) -> int:
