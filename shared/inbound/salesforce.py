@@ -68,7 +68,11 @@ def _event_key(event: dict[str, Any], header: dict[str, Any]) -> str:
 
 def _transaction_records(header: dict[str, Any], named: int) -> int:
     """How many records the event's transaction wrote, at least: the records the event names, and
-    its sequence number (events of one transaction are numbered from 1)."""
+    its sequence number (events of one transaction are numbered from 1). A deletion counts the
+    records it names only: a merge deletes its losers after it updates the master, in one
+    transaction, and the two must travel in one lane (``shared.pipeline.lanes``)."""
+    if header.get("changeType") == "DELETE":
+        return max(1, named)
     sequence = header.get("sequenceNumber")
     position = sequence if isinstance(sequence, int) and not isinstance(sequence, bool) else 1
     return max(1, named, position)

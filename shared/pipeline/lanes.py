@@ -17,7 +17,10 @@ A change is bulk when
 - its source wrote it together with other records (:data:`TOGETHER`): a Salesforce transaction
   that wrote several records (``ChangeEvent.transaction_records``: its change event names several
   ``recordIds``, or is not the first event of its transaction), or one HubSpot app or user
-  (change source and source id) changing several records of one object in one webhook request.
+  (change source and source id) changing several records of one object in one webhook request. A
+  Salesforce deletion counts only the records it names, and is a load only when it names more than
+  a merge deletes (:data:`MERGED_AT_MOST`): a merge's deletions travel with its master's update,
+  the first event of its transaction.
 
 Salesforce gives each new record of an import its own change event (their values differ) but one
 transaction per 200 records, and the relay receives at most 10 events at a time, often one; HubSpot
@@ -38,12 +41,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from shared.models import RESYNC_ORIGIN, ChangeEvent, System
+from shared.models import RESYNC_ORIGIN, ChangeEvent, ChangeType, System
 from shared.queues import Queue
 
 # records written together by one source (a Salesforce transaction; a HubSpot app or user in one
 # webhook request) that make a load or a mass update, not a person's save
 TOGETHER = 2
+# a merge deletes at most two records (Salesforce merges up to three) in the transaction that
+# updates its master: a deletion naming no more is not a load, so it travels with the master's update
+MERGED_AT_MOST = 2
 # HubSpot's change source of an import
 HUBSPOT_IMPORT = "IMPORT"
 # the origins of the poller's changes (``shared.pipeline.poll``): what it finds, a backfill, a
@@ -81,6 +87,8 @@ def classify(events: Sequence[ChangeEvent], *, bulk_source: bool = False) -> lis
         if bulk_source or event.bulk or event.origin in BULK_ORIGINS:
             return True
         if event.system is System.SALESFORCE:
+            if event.change_type is ChangeType.DELETE:
+                return event.transaction_records > MERGED_AT_MOST
             return event.transaction_records >= TOGETHER
         return _writer(event) in many
 

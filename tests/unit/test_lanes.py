@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from shared.models import RESYNC_ORIGIN, ChangeEvent
+from shared.models import RESYNC_ORIGIN, ChangeEvent, ChangeType
 from shared.owners.directory import OwnerDirectory
 from shared.owners.stage import OwnerResult
 from shared.pipeline.dedupe import DedupeResult
@@ -89,6 +89,21 @@ def test_a_salesforce_transaction_of_several_records_is_a_load():
     assert [e.bulk for e in classify(_leads(4, one_event=False))] == [False, True, True, True]
     for event in _leads(10, one_event=False)[1:]:  # the relay often sees one event at a time
         assert classify([event])[0].bulk
+
+
+def test_a_merge_travels_in_one_lane_and_a_mass_delete_is_a_load():
+    """A merge updates its master (the first event of its transaction), then deletes up to two
+    losers: the deletions must reach dedupe with the update, not after it in the other lane."""
+    master = sf_event("00Q000000000000001", origin=API)
+    losers = [
+        sf_event(f"00Q00000000000000{i}", origin=API, n=i).model_copy(
+            update={"change_type": ChangeType.DELETE, "transaction_records": 2}
+        )
+        for i in (2, 3)
+    ]
+    assert {e.bulk for e in classify([master, *losers])} == {False}
+    mass_delete = [e.model_copy(update={"transaction_records": 3}) for e in losers]
+    assert {e.bulk for e in classify(mass_delete)} == {True}
 
 
 def test_a_persons_salesforce_saves_stay_fast_even_beside_a_load_of_the_same_api_client():
