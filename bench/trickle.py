@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bench.pipeline import (
+    SF_COLLECTION_WRITE,
     _hubspot_has,
     _salesforce_has,
     api_calls,
@@ -43,7 +44,6 @@ TARGET_CALLS_PER_DAY = 25_000
 VISIBLE_TIMEOUT = 180.0
 POLLER_PERIOD_SECONDS = 15 * 60  # the native connector's poll
 SF_QUERY_ROWS = 2_000  # a SOQL query's batch of rows
-SF_COLLECTION = 200
 
 
 @dataclass
@@ -90,8 +90,8 @@ def poller_calls_per_day(changes_per_day: float) -> int:
     query batch of 2,000 rows per side's read) and writes half of them to Salesforce (200 a call);
     the Salesforce calls of a day."""
     polls = 86_400 // POLLER_PERIOD_SECONDS
-    per_poll = changes_per_day / polls
-    return int(polls * (math.ceil(per_poll / 2 / SF_QUERY_ROWS) + math.ceil(per_poll / 2 / SF_COLLECTION)))
+    per_side = changes_per_day / polls / 2
+    return int(polls * (math.ceil(per_side / SF_QUERY_ROWS) + math.ceil(per_side / SF_COLLECTION_WRITE)))
 
 
 class Watch:

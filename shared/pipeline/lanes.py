@@ -92,7 +92,8 @@ def classify(events: Sequence[ChangeEvent], *, bulk_source: bool = False) -> lis
             return event.transaction_records >= TOGETHER
         return _writer(event) in many
 
-    return [e if e.bulk == bulk(e) else e.model_copy(update={"bulk": bulk(e)}) for e in events]
+    lanes = [(event, bulk(event)) for event in events]
+    return [e if e.bulk == lane else e.model_copy(update={"bulk": lane}) for e, lane in lanes]
 
 
 def split(events: Iterable[ChangeEvent]) -> tuple[list[ChangeEvent], list[ChangeEvent]]:

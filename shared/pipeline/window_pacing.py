@@ -1,7 +1,7 @@
 """Whether a dedupe window goes now, or waits for more changes to share its calls (issue 17).
 
 The rule is :mod:`shared.pacing` (pure); this module gives it what it needs: what a window of changes
-would cost each CRM (:func:`window_calls`), each CRM account's budget (from its daily limit as the
+would cost each CRM (:class:`Window`), each CRM account's budget (from its daily limit as the
 guardrails last saw it, its allocation and ``batching.budget_share``) and its bucket in the state
 table. A CRM whose limit is not known yet (no answer seen, nothing stored) is not rationed.
 
@@ -22,37 +22,45 @@ from shared.pacing import Bucket, Budget, Demand, Pacing, decide
 from shared.pipeline.dedupe.batching import HUBSPOT_CHUNK
 from shared.pipeline.dedupe.echo import made_in_hubspot_by_hssync, made_in_salesforce_by_hssync
 from shared.pipeline.dedupe.records import READABLE
+from shared.pipeline.plans import MAX_PLANS_PER_MESSAGE
 from shared.times import utc_now
 
-SALESFORCE_BATCH = 200  # sObject collections and Composite queries
+SALESFORCE_BATCH = MAX_PLANS_PER_MESSAGE  # one sObject Collection
 
 
-def window_calls(events: Sequence[ChangeEvent], own_app_id: str | None = None) -> dict[System, int]:
-    """The calls a window of ``events`` makes on each CRM (at least; no estimate of the rarer ones):
-    its records read where they changed (a whole batch per call), and their pairs looked up and
-    written on the other side. hssync's own changes coming back are answered without a call."""
-    sf, hs = _changed(events, own_app_id)
-    return {
-        System.SALESFORCE: _calls(sf, SALESFORCE_BATCH) + 2 * _calls(hs, SALESFORCE_BATCH),
-        System.HUBSPOT: _calls(hs, HUBSPOT_CHUNK) + 2 * _calls(sf, HUBSPOT_CHUNK),
-    }
+@dataclass(frozen=True)
+class Window:
+    """The records of a window that cost calls (hssync's own changes coming back are answered
+    without a call), counted once: what the window costs and whether it fills a batch follow."""
 
+    salesforce: int  # records changed in Salesforce
+    hubspot: int  # records changed in HubSpot
 
-def fills_a_batch(events: Sequence[ChangeEvent], own_app_id: str | None = None) -> bool:
-    """Whether the changes of one side fill the largest batch their pairs are written in: 100
-    Salesforce changes (HubSpot's batches) or 200 HubSpot changes (Salesforce's collections)."""
-    sf, hs = _changed(events, own_app_id)
-    return sf >= HUBSPOT_CHUNK or hs >= SALESFORCE_BATCH
+    @classmethod
+    def of(cls, events: Sequence[ChangeEvent], own_app_id: str | None = None) -> Window:
+        changed: dict[System, set[str]] = {System.SALESFORCE: set(), System.HUBSPOT: set()}
+        for event in events:
+            own = made_in_salesforce_by_hssync(event) or made_in_hubspot_by_hssync(event, own_app_id)
+            if event.change_type in READABLE and not own:
+                changed[event.system].add(f"{event.object_type}:{event.record_id}")
+        return cls(len(changed[System.SALESFORCE]), len(changed[System.HUBSPOT]))
 
+    @property
+    def calls(self) -> dict[System, int]:
+        """The calls the window makes on each CRM (at least; no estimate of the rarer ones): its
+        records read where they changed (a whole batch per call), and their pairs looked up and
+        written on the other side."""
+        sf, hs = self.salesforce, self.hubspot
+        return {
+            System.SALESFORCE: _calls(sf, SALESFORCE_BATCH) + 2 * _calls(hs, SALESFORCE_BATCH),
+            System.HUBSPOT: _calls(hs, HUBSPOT_CHUNK) + 2 * _calls(sf, HUBSPOT_CHUNK),
+        }
 
-def _changed(events: Sequence[ChangeEvent], own_app_id: str | None) -> tuple[int, int]:
-    """The records changed in Salesforce and in HubSpot that cost calls (not hssync's own)."""
-    changed: dict[System, set[str]] = {System.SALESFORCE: set(), System.HUBSPOT: set()}
-    for event in events:
-        own = made_in_salesforce_by_hssync(event) or made_in_hubspot_by_hssync(event, own_app_id)
-        if event.change_type in READABLE and not own:
-            changed[event.system].add(f"{event.object_type}:{event.record_id}")
-    return len(changed[System.SALESFORCE]), len(changed[System.HUBSPOT])
+    @property
+    def full(self) -> bool:
+        """Whether the changes of one side fill the largest batch their pairs are written in: 100
+        Salesforce changes (HubSpot's batches) or 200 HubSpot changes (Salesforce's collections)."""
+        return self.salesforce >= HUBSPOT_CHUNK or self.hubspot >= SALESFORCE_BATCH
 
 
 def _calls(records: int, per_call: int) -> int:
@@ -95,8 +103,8 @@ class WindowPacer:
 
     def pace(self, events: Sequence[ChangeEvent]) -> Pacing | None:
         """The decision for a window of ``events``; None: nothing to ration (no call, no budget)."""
-        own_app_id = self.own_app_id()
-        calls = window_calls(events, own_app_id)
+        window = Window.of(events, self.own_app_id())
+        calls = window.calls
         rationed = [a for a in self.accounts() if a.budget is not None and calls[a.system] > 0]
         if not rationed or not events:
             return None
@@ -107,7 +115,7 @@ class WindowPacer:
         ]
         now = self.clock()
         waited = max(0.0, (now - min(e.occurred_at for e in events)).total_seconds())
-        pacing = decide(demands, now=now, full=fills_a_batch(events, own_app_id), waited_seconds=waited)
+        pacing = decide(demands, now=now, full=window.full, waited_seconds=waited)
         for account, demand, after in zip(rationed, demands, pacing.buckets, strict=True):
             if after is not None and after != demand.bucket:
                 self.store.put_pacing_bucket(self.stage, account.system.value, account.account, after)

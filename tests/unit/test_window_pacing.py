@@ -15,7 +15,7 @@ from shared.observability import metrics
 from shared.pacing import Budget, Why
 from shared.pipeline.dedupe.echo import INTEGRATION_SOURCE, OWN_CLIENT_MARKER
 from shared.pipeline.stages.dedupe import DedupeStage
-from shared.pipeline.window_pacing import Account, WindowPacer, accounts_of, fills_a_batch, window_calls
+from shared.pipeline.window_pacing import Account, Window, WindowPacer, accounts_of
 from tests.fakes import ORG, PORTAL, Clock
 from tests.memory_state import MemoryCrmStateStore
 from tests.unit.handler_kit import LambdaContext
@@ -53,8 +53,8 @@ def test_a_window_costs_a_read_where_its_records_changed_and_a_lookup_and_write_
     hs = [change(System.HUBSPOT, str(i), now) for i in range(3)]
     # 150 leads: 1 Salesforce read, 2 HubSpot lookups and 2 writes; 3 contacts: 1 HubSpot read,
     # 1 Salesforce lookup and 1 write
-    assert window_calls(sf + hs) == {System.SALESFORCE: 1 + 2, System.HUBSPOT: 1 + 4}
-    assert window_calls(hs + hs) == {System.SALESFORCE: 2, System.HUBSPOT: 1}  # a record counts once
+    assert Window.of(sf + hs).calls == {System.SALESFORCE: 1 + 2, System.HUBSPOT: 1 + 4}
+    assert Window.of(hs + hs).calls == {System.SALESFORCE: 2, System.HUBSPOT: 1}  # a record counts once
 
 
 def test_hssyncs_own_changes_coming_back_cost_nothing() -> None:
@@ -63,17 +63,17 @@ def test_hssyncs_own_changes_coming_back_cost_nothing() -> None:
         change(System.SALESFORCE, "00Q000000000000001", now, origin=f"client={OWN_CLIENT_MARKER}"),
         change(System.HUBSPOT, "7", now, origin=INTEGRATION_SOURCE, origin_id=APP),
     ]
-    assert window_calls(own, APP) == {System.SALESFORCE: 0, System.HUBSPOT: 0}
-    assert window_calls(own, "another app") == {System.SALESFORCE: 2, System.HUBSPOT: 1}
+    assert Window.of(own, APP).calls == {System.SALESFORCE: 0, System.HUBSPOT: 0}
+    assert Window.of(own, "another app").calls == {System.SALESFORCE: 2, System.HUBSPOT: 1}
 
 
 def test_a_hundred_salesforce_or_two_hundred_hubspot_changes_fill_a_batch() -> None:
     now = Clock()()
     leads = [change(System.SALESFORCE, f"00Q{i:015d}", now) for i in range(100)]
     contacts = [change(System.HUBSPOT, str(i), now) for i in range(200)]
-    assert not fills_a_batch(leads[:99] + contacts[:199])
-    assert fills_a_batch(leads)  # their HubSpot lookups and writes take 100 a call
-    assert fills_a_batch(contacts)  # their Salesforce writes take 200 a call
+    assert not Window.of(leads[:99] + contacts[:199]).full
+    assert Window.of(leads).full  # their HubSpot lookups and writes take 100 a call
+    assert Window.of(contacts).full  # their Salesforce writes take 200 a call
 
 
 @dataclass
