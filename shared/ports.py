@@ -29,6 +29,15 @@ class SalesforceRecord:
 
 
 @dataclass(frozen=True)
+class ModifiedRead:
+    """One object's part of a poll: its records with ``SystemModstamp > since``, with ``fields``."""
+
+    sobject: str
+    since: dt.datetime
+    fields: Sequence[str]
+
+
+@dataclass(frozen=True)
 class HubSpotContact:
     id: str
     properties: Mapping[str, str | None]
@@ -116,6 +125,11 @@ class SalesforcePort(Protocol):
         self, sobject: str, since: dt.datetime, fields: Sequence[str], limit: int
     ) -> list[SalesforceRecord]:
         """Records with SystemModstamp > since, oldest first (the poller's reconciliation read)."""
+        ...
+
+    def modified_since_each(self, reads: Sequence[ModifiedRead], limit: int) -> list[list[SalesforceRecord]]:
+        """``modified_since`` of several objects, in the order of ``reads``: their first queries in
+        one call where the API allows (Composite: up to 5 queries a call)."""
         ...
 
     def owned_by(self, sobject: str, owner_id: str) -> list[str]:

@@ -17,7 +17,7 @@ from shared.errors import ApiFailure, ErrorCategory, TransientApiError
 from shared.matching import normalize_email
 from shared.models import ChangeEvent, ChangeType, System
 from shared.owners.directory import HubSpotOwner, SalesforceOwner
-from shared.ports import HubSpotContact, RecordWrite, SalesforceRecord, WriteOutcome
+from shared.ports import HubSpotContact, ModifiedRead, RecordWrite, SalesforceRecord, WriteOutcome
 from shared.state.keys import salesforce_id18
 
 ORG = "00D000000000001AAA"
@@ -200,6 +200,12 @@ class FakeSalesforce:
             (r.modified, rid) for rid, r in self.rows.items() if r.sobject == sobject and r.modified > since
         )
         return [self._record(rid) for _, rid in rows[:limit]]
+
+    def modified_since_each(self, reads: Sequence[ModifiedRead], limit: int) -> list[list[SalesforceRecord]]:
+        """One call for up to 5 objects' reads (a Composite call), as the adapter does."""
+        pages = [self.modified_since(r.sobject, r.since, r.fields, limit) for r in reads]
+        self.calls -= len(reads) - -(-len(reads) // 5)
+        return pages
 
     def owned_by(self, sobject: str, owner_id: str) -> list[str]:
         self.calls += 1

@@ -26,7 +26,14 @@ from shared.owners.stage import OwnerResult, OwnerStage
 from shared.pipeline.apply import ApplyResult
 from shared.pipeline.dedupe import DedupeResult
 from shared.pipeline.plans import SyncPlan
-from shared.ports import RecordWrite, SalesforceAccountsPort, SalesforcePort, SalesforceRecord, WriteOutcome
+from shared.ports import (
+    ModifiedRead,
+    RecordWrite,
+    SalesforceAccountsPort,
+    SalesforcePort,
+    SalesforceRecord,
+    WriteOutcome,
+)
 
 if TYPE_CHECKING:  # the stages import this module
     from shared.pipeline.stages.apply import Applies
@@ -134,6 +141,9 @@ class SharedReads:
         self, sobject: str, since: dt.datetime, fields: Sequence[str], limit: int
     ) -> list[SalesforceRecord]:
         return self.salesforce.modified_since(sobject, since, fields, limit)
+
+    def modified_since_each(self, reads: Sequence[ModifiedRead], limit: int) -> list[list[SalesforceRecord]]:
+        return self.salesforce.modified_since_each(reads, limit)
 
     def owned_by(self, sobject: str, owner_id: str) -> list[str]:
         return self.salesforce.owned_by(sobject, owner_id)

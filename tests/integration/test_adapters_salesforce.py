@@ -17,7 +17,7 @@ from shared.adapters.retry import Retrier, RetryPolicy, WriteSuspended
 from shared.adapters.salesforce import CLIENT_NAME, SalesforceAdapter
 from shared.adapters.secrets import SalesforceSecret
 from shared.errors import AuthenticationError, ErrorCategory, SuspendedError
-from shared.ports import RecordWrite
+from shared.ports import ModifiedRead, RecordWrite
 from tests.memory_state import MemoryCache
 
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -280,6 +280,29 @@ def test_modified_since_completes_the_last_timestamp(make):
     batch = adapter.modified_since("Lead", EPOCH, [], 10)
     assert len(batch) == 30
     assert len({r.fields["SystemModstamp"] for r in batch}) == 1
+
+
+def test_a_poll_of_several_objects_reads_their_first_pages_in_one_composite_call(make, box):
+    adapter = make()
+    assert all(o.ok for o in adapter.create("Lead", leads(12)))  # one transaction: one SystemModstamp
+    made = adapter.create(
+        "Contact", [RecordWrite("c", None, {"LastName": "Roe", "Email": "roe@example.com"})]
+    )
+    adapter.describe_fields("Lead")  # described already, as a poll function's warm container has
+    box.reset_stats()
+    reads = [ModifiedRead(sobject, EPOCH, ["Email"]) for sobject in ("Lead", "Contact")]
+    reads.append(ModifiedRead("Account", EPOCH, ["Id", "SystemModstamp"]))  # no describe needed
+    lead_page, contact_page, account_page = adapter.modified_since_each(reads, 5)
+    assert len(lead_page) == 12  # a full page, completed with the rest of its last timestamp
+    assert [r.id for r in contact_page] == [made[0].record_id]
+    assert contact_page[0].fields["Email"] == "roe@example.com"
+    assert account_page == []
+    # the three first queries in one call (Account, read by system fields only, is not described);
+    # the Leads' tie in one more query
+    assert box.calls() == {
+        "POST /services/data/{version}/composite": 1,
+        "GET /services/data/{version}/query": 1,
+    }
 
 
 # -- batching ----------------------------------------------------------------------------------

@@ -65,6 +65,27 @@ def test_a_poll_after_a_synced_load_queues_nothing_and_counts_what_it_left(world
     assert set(result.cursors) == {"poll:hubspot:contacts", "poll:salesforce:Lead", "poll:salesforce:Contact"}
 
 
+def test_a_poll_reads_every_salesforce_objects_first_page_in_one_call(world):
+    """Leads and Contacts are read together (one Composite call), not one call per object; a later
+    page of one object is still read on its own."""
+    loaded(world)
+    world.sf.calls = 0
+    reconciling_poller(world, []).poll(ALL_TARGETS)
+    assert world.sf.calls == 1
+    for n in range(3):
+        world.sf.add("Lead", Email=f"l{n}@example.com", LastName=f"L{n}", Company="C")
+    queued: list[ChangeEvent] = []
+    poller = reconciling_poller(world, queued)
+    poller.max_records, world.sf.calls = 10_000, 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("shared.pipeline.poll.PAGE", 2)  # the 3 new Leads fill the first page
+        poller.poll(ALL_TARGETS)
+    assert world.sf.calls > 1  # the Leads' further pages, each a call of its own
+    assert sorted(e.record_id for e in queued) == sorted(
+        rid for rid, row in world.sf.rows.items() if row.fields.get("Email", "").startswith("l")
+    )
+
+
 def test_an_edit_whose_event_was_lost_is_queued_alone_and_synced(world):
     hs_id, lead, _ = loaded(world)
     world.hs.edit(hs_id, firstname="Augusta")

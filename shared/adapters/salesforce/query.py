@@ -19,6 +19,7 @@ from shared.adapters.salesforce.describe import SalesforceDescribe
 from shared.adapters.salesforce.parse import text, to_record
 from shared.adapters.salesforce.soql import (
     BASE_FIELDS,
+    SYSTEM_FIELDS,
     by_account_queries,
     by_email_queries,
     check_name,
@@ -33,7 +34,7 @@ from shared.chunking import chunks
 from shared.ids import salesforce_id18, salesforce_id18_or_none
 from shared.matching import normalize_email
 from shared.owners.directory import SalesforceOwner
-from shared.ports import SalesforceRecord
+from shared.ports import ModifiedRead, SalesforceRecord
 from shared.times import parse_timestamp
 
 if TYPE_CHECKING:
@@ -132,18 +133,41 @@ class SalesforceQueries(SalesforceDescribe):
         May return more than ``limit`` records: the records sharing the last one's ``SystemModstamp``
         are all included, so that a cursor kept as "the newest timestamp processed" never skips any.
         """
-        check_name(sobject)
+        return self.modified_since_each([ModifiedRead(sobject, since, fields)], limit)[0]
+
+    def modified_since_each(self, reads: Sequence[ModifiedRead], limit: int) -> list[list[SalesforceRecord]]:
+        """``modified_since`` of each of ``reads``: the first queries of up to 5 objects in one
+        Composite call, then, for an object whose page was full, the rest of its last timestamp."""
         if limit < 1:
             raise ValueError("limit must be positive")
-        select = select_list(self.existing_fields(sobject, fields), (*BASE_FIELDS, "SystemModstamp"))
-        rows = self._query("modified_since", [modified_after_query(sobject, select, since, limit)])
-        if len(rows) >= limit:
-            last = rows[-1]
-            stamp = parse_timestamp(str(last["SystemModstamp"]))
-            rows += self._query(
-                "modified_since", [modified_at_query(sobject, select, stamp, str(last["Id"]))]
+        described = [check_name(read.sobject) for read in reads if not _system_fields_only(read.fields)]
+        self._describe_all(described)  # one describe call for all that need one
+        selects = [self._modified_select(read) for read in reads]
+        queries = [
+            modified_after_query(read.sobject, select, read.since, limit)
+            for read, select in zip(reads, selects, strict=True)
+        ]
+        pages = self._query_pages("modified_since", queries)
+        ties = {
+            index: modified_at_query(
+                read.sobject, select, parse_timestamp(str(rows[-1]["SystemModstamp"])), str(rows[-1]["Id"])
             )
-        return [to_record(sobject, row) for row in rows]
+            for index, (read, select, rows) in enumerate(zip(reads, selects, pages, strict=True))
+            if len(rows) >= limit
+        }
+        for index, rows in zip(ties, self._query_pages("modified_since", list(ties.values())), strict=True):
+            pages[index] = pages[index] + rows
+        return [
+            [to_record(read.sobject, row) for row in rows] for read, rows in zip(reads, pages, strict=True)
+        ]
+
+    def _modified_select(self, read: ModifiedRead) -> list[str]:
+        fields = (
+            read.fields
+            if _system_fields_only(read.fields)
+            else self.existing_fields(read.sobject, read.fields)
+        )
+        return select_list(fields, (*BASE_FIELDS, "SystemModstamp"))
 
     def owned_by(self, sobject: str, owner_id: str) -> list[str]:
         """The ids of the records of ``sobject`` that this user or queue owns (every page)."""
@@ -200,3 +224,7 @@ class SalesforceQueries(SalesforceDescribe):
             for index, q in enumerate(queries)
         ]
         return self._composite(subrequests, sf)
+
+
+def _system_fields_only(fields: Sequence[str]) -> bool:
+    return all(name.lower() in SYSTEM_FIELDS for name in fields)

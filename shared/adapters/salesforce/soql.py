@@ -17,6 +17,8 @@ from shared.owners.directory import OWNER_USER_TYPES
 
 MAX_QUERY_URL_CHARS = 14_000  # the encoded q= parameter; REST URIs are limited to 16,384 characters
 BASE_FIELDS = ("Id", "CreatedDate", "LastModifiedDate")
+# system fields every sObject has: selecting only these needs no describe
+SYSTEM_FIELDS = frozenset(name.lower() for name in (*BASE_FIELDS, "SystemModstamp"))
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*$")
 _SOQL_ESCAPES = {
