@@ -47,6 +47,8 @@ SSM_PARAMETER = "AWS::SSM::Parameter"
 LAYER = "AWS::Serverless::LayerVersion"
 EVENTS_RULE = "AWS::Events::Rule"
 TOPIC = "AWS::SNS::Topic"
+# a standard queue's event source: more than 10 messages a batch only with a batching window
+MAX_BATCH_WITHOUT_WINDOW = 10
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FUNCTION_KEYS = frozenset(
@@ -748,11 +750,19 @@ def _sqs_event(name: str, props: Mapping[str, Any]) -> SqsEventSpec:
     filters = (props.get("FilterCriteria") or {}).get("Filters") or []
     scaling = props.get("ScalingConfig") or {}
     maximum_concurrency = scaling.get("MaximumConcurrency")
+    batch_size = int(props.get("BatchSize", 10))
+    batching_window = float(props.get("MaximumBatchingWindowInSeconds", 0))
+    if batch_size > MAX_BATCH_WITHOUT_WINDOW and batching_window < 1:
+        # what Lambda answers CreateEventSourceMapping: a deploy would fail, so the local stack does
+        raise TemplateError(
+            f"SQS event {name}: a BatchSize above {MAX_BATCH_WITHOUT_WINDOW} needs "
+            "MaximumBatchingWindowInSeconds of at least 1"
+        )
     return SqsEventSpec(
         name=name,
         queue_arn=queue,
-        batch_size=int(props.get("BatchSize", 10)),
-        batching_window=float(props.get("MaximumBatchingWindowInSeconds", 0)),
+        batch_size=batch_size,
+        batching_window=batching_window,
         report_batch_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
         enabled=as_text(props.get("Enabled", True)) == "true",
         maximum_concurrency=None if maximum_concurrency is None else int(maximum_concurrency),

@@ -164,6 +164,33 @@ def test_event_sources_are_read_from_the_template():
     assert template.function("EchoFunction").url is not None
 
 
+@pytest.mark.parametrize(
+    ("batch", "window", "refused"), [(500, None, True), (11, 0, True), (10, None, False), (500, 1, False)]
+)
+def test_a_batch_above_10_without_a_batching_window_is_refused_as_lambda_refuses_it(batch, window, refused):
+    window_line = "" if window is None else f"\n            MaximumBatchingWindowInSeconds: {window}"
+    text = f"""Resources:
+  Work: {{Type: AWS::SQS::Queue}}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: lambdas/bulk/
+      Handler: app.handler
+      Events:
+        Work:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Work.Arn
+            BatchSize: {batch}{window_line}
+"""
+    template = _template(text)
+    if refused:
+        with pytest.raises(TemplateError, match="needs MaximumBatchingWindowInSeconds of at least 1"):
+            template.function("Fn").sqs_events  # noqa: B018 (read for its check)
+    else:
+        assert template.function("Fn").sqs_events[0].batch_size == batch
+
+
 def test_parameters_are_checked_like_cloudformation():
     text = (
         "Parameters:\n  P: {Type: String, AllowedValues: [a, b]}\n  N: {Type: Number, Default: 3}\n"
