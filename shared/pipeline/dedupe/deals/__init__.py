@@ -72,8 +72,8 @@ class DealsPart:
         if pair is not None:
             self.deal_contacts.note(*pair, event)
             return True
-        if with_a_deal(event):
-            return Skip(DEAL_ASSOCIATION)
+        if with_a_deal(event) or (event.object_type == DEALS and event.change_type is ChangeType.ASSOCIATION):
+            return Skip(DEAL_ASSOCIATION)  # a deal's company: synced with the deal's changes
         if event.system is System.HUBSPOT and event.object_type == DEALS:
             return self._take(event, self.deals, self.deals_gone, event.record_id)
         if event.system is System.SALESFORCE and event.object_type == OPPORTUNITY:
