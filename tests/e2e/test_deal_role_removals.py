@@ -4,6 +4,8 @@ local stack. Every test asserts both CRMs' final state and that no write follows
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.e2e.conftest import World, quiet
@@ -20,7 +22,7 @@ def deal_contacts(world: World, deal_id: str) -> list[str]:
     return sorted(world.sandbox.hubspot.associations.associated_ids("deals", deal_id, "contacts"))
 
 
-def roles_of(world: World, opportunity_id: str) -> list[dict[str, object]]:
+def roles_of(world: World, opportunity_id: str) -> list[dict[str, Any]]:
     return [
         r for r in world.salesforce_rows("OpportunityContactRole") if r["OpportunityId"] == opportunity_id
     ]
