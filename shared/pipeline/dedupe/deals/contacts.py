@@ -33,6 +33,7 @@ class DealContacts:
     associated: dict[str, list[str]] = field(default_factory=dict)  # deal -> its HubSpot contacts
     contact_of: dict[str, str] = field(default_factory=dict)  # Salesforce Contact -> HubSpot contact
     sf_contact_of: dict[str, str] = field(default_factory=dict)  # HubSpot contact -> Salesforce Contact
+    read: bool = True  # False: contact roles cannot be read, nothing of them is decided
 
 
 def read_contacts(
@@ -43,7 +44,7 @@ def read_contacts(
     HubSpot the deals' associations (and their Opportunities' roles)."""
     batch = tools.batch
     if tools.opportunities is None:  # contact roles cannot be read: none is synced
-        return DealContacts()
+        return DealContacts(read=False)
     roles: dict[str, list[ContactRole]] = {}
     for role in tools.contact_roles(opportunity_ids):
         roles.setdefault(role.opportunity_id, []).append(role)
@@ -69,6 +70,8 @@ def contacts_to_hubspot(
 ) -> None:
     """The Opportunity's contact roles carried to its deal's contacts (an Opportunity's or a contact
     role's change; ``complete=False``: only the roles named are judged)."""
+    if not found.read:
+        return
     pair = PairContacts(
         roles=found.roles.get(opportunity_id, ()),
         associated=found.associated.get(deal_id or "", ()),
@@ -88,6 +91,8 @@ def roles_to_salesforce(
     found: DealContacts, writes: DealWrites, deal_id: str, opportunity_id: str | None
 ) -> None:
     """The deal's associated contacts carried to its Opportunity's contact roles (a deal's change)."""
+    if not found.read:
+        return
     pair = PairContacts(
         roles=found.roles.get(opportunity_id or "", ()),
         associated=found.associated.get(deal_id, ()),
