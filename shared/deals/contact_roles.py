@@ -16,8 +16,9 @@ of one side (``to_hubspot``: the Opportunity's roles are the source; else the de
 Nothing hssync never synced is removed, and hssync's own writes coming back find the pair agreed.
 A pair with no remembered contacts (synced before this rule, or new) adds only what is missing.
 ``complete=False``: the source's contacts are only those named (changed contact roles), so only
-those are judged. The remembered contacts are kept in the link's ``synced`` under
-:data:`CONTACTS_KEY`, the same list on both sides (``h=s`` pairs, sorted).
+those are judged. A target record several source records stand for (two Contacts linked to one
+HubSpot contact) stays while any of them does. The remembered contacts are kept in the link's
+``synced`` under :data:`CONTACTS_KEY`, the same list on both sides (``h=s`` pairs, sorted).
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ def remembered(synced: Mapping[str, tuple[str | None, str | None]] | None) -> fr
     return frozenset((h, s) for h, _, s in pairs if h and s)
 
 
-def entry_of(pairs: Iterable[Pair]) -> tuple[str, str]:
-    """The link's synced entry for these agreed pairs (both sides hold the same list)."""
-    text = ",".join(f"{h}={s}" for h, s in sorted(set(pairs)))
+def entry_of(pairs: Iterable[Pair]) -> tuple[str | None, str | None]:
+    """The link's synced entry for these agreed pairs (both sides hold the same list; none agreed:
+    null, never an empty string)."""
+    text = ",".join(f"{h}={s}" for h, s in sorted(set(pairs))) or None
     return (text, text)
 
 

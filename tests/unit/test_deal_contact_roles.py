@@ -29,7 +29,8 @@ def test_the_remembered_contacts_round_trip_through_the_links_entry():
     entry = entry_of([("h2", "C2"), ("h1", "C1"), ("h1", "C1")])
     assert entry == ("h1=C1,h2=C2", "h1=C1,h2=C2")
     assert remembered({CONTACTS_KEY: entry}) == frozenset({("h1", "C1"), ("h2", "C2")})
-    assert remembered({CONTACTS_KEY: ("", "")}) == frozenset()
+    assert entry_of([]) == (None, None)
+    assert remembered({CONTACTS_KEY: (None, None)}) == frozenset()  # remembered: none agreed
     assert remembered({"amount": ("1", "1")}) is None
     assert remembered(None) is None
 
