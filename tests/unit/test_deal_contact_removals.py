@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import pytest
 
 from shared.deals.ports import ContactRole
-from shared.models import CONTACTS, DEALS, OPPORTUNITY, ChangeEvent, ChangeType, System
+from shared.models import COMPANIES, CONTACTS, DEALS, OPPORTUNITY, ChangeEvent, ChangeType, System
+from shared.pipeline.dedupe.deals.associations import DEAL_ASSOCIATION
 from shared.pipeline.dedupe.echo import ECHO
 from tests import fakes
 from tests.fakes import PORTAL
@@ -142,3 +143,24 @@ def test_an_association_change_the_link_remembers_is_answered_without_a_read() -
     world.sync()
     assert world.deals.calls == []
     assert world.skipped.get(ECHO, 0) == echoes + 1
+
+
+def test_a_deals_company_association_change_and_an_unlinked_deals_contact_change_are_not_read() -> None:
+    world = _world()
+    company_change = ChangeEvent(
+        system=System.HUBSPOT,
+        account=PORTAL,
+        object_type=DEALS,
+        record_id="9000009",
+        change_type=ChangeType.ASSOCIATION,
+        occurred_at=world.clock.tick(),
+        source_event_id="dc1",
+        related_ids=("77",),
+        related_type=COMPANIES,
+    )
+    contact, _ = _synced_contact(world, None)
+    world.deals.events += [company_change, _association(world, "9000009", contact, removed=False, n=2)]
+    world.sync()
+    assert world.skipped == {DEAL_ASSOCIATION: 2}
+    assert world.deals.calls == []
+    assert world.plans == 0
