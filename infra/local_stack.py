@@ -47,8 +47,9 @@ COMPANY_EVENTS = (
     "contact.associationChange",
     "company.associationChange",
 )
-# with deal sync on: deals (their property changes: the mapped properties, the stage and the owner)
-DEAL_EVENTS = ("deal.creation", "deal.deletion", "deal.merge", "deal.restore")
+# with deal sync on: deals (their property changes: the mapped properties, the stage and the owner),
+# and their association changes (a deal's contacts sync at once)
+DEAL_EVENTS = ("deal.creation", "deal.deletion", "deal.merge", "deal.restore", "deal.associationChange")
 
 
 @dataclass(frozen=True)

@@ -144,6 +144,10 @@ class SalesforcePort(Protocol):
 
     def update(self, sobject: str, writes: Sequence[RecordWrite]) -> list[WriteOutcome]: ...
 
+    def delete(self, sobject: str, ids: Sequence[str]) -> list[WriteOutcome]:
+        """Deletes these records (outcomes keyed by id); one already deleted is a success."""
+        ...
+
     def api_usage(self) -> tuple[int, int] | None:
         """(used, daily max) from the last Sforce-Limit-Info header seen, if any."""
         ...

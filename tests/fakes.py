@@ -99,6 +99,7 @@ class FakeSalesforce:
     merged: dict[str, str] = field(default_factory=dict)  # merged-away id -> master id
     assigned: list[bool | None] = field(default_factory=list)  # Sforce-Auto-Assign of each create call
     owner_rows: list[SalesforceOwner] = field(default_factory=list)
+    deleted: dict[str, _SfRow] = field(default_factory=dict)  # records a user deleted (the recycle bin)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     # test helpers (a user working in Salesforce)
@@ -258,6 +259,20 @@ class FakeSalesforce:
             self._emit(sobject, record_id, ChangeType.UPDATE, origin="client=hssync")
             out.append(WriteOutcome(write.key, record_id))
         return out
+
+    def delete(self, sobject: str, ids: Sequence[str]) -> list[WriteOutcome]:
+        self._write_call()
+        for record_id in ids:
+            if self.rows.pop(salesforce_id18(record_id), None) is not None:
+                self.writes.append(("delete", salesforce_id18(record_id), {}))
+                self._emit(sobject, salesforce_id18(record_id), ChangeType.DELETE, origin="client=hssync")
+        return [WriteOutcome(i, i) for i in ids]
+
+    def remove(self, record_id: str) -> None:
+        """A user deletes a record in Salesforce."""
+        row = self.rows.pop(record_id)
+        self.deleted[record_id] = row
+        self._emit(row.sobject, record_id, ChangeType.DELETE, origin="client=SfdcUI")
 
     def api_usage(self) -> tuple[int, int] | None:
         return (self.calls, 15000)

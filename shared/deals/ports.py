@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from shared.ports import Association, AssociationPair, HubSpotContact, RecordWrite, WriteOutcome
@@ -41,6 +41,7 @@ class ContactRole:
     contact_id: str
     primary: bool = False
     role: str | None = None
+    role_id: str | None = field(default=None, compare=False)  # the row's own id (to delete it)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,11 @@ class SalesforceOpportunitiesPort(Protocol):
         """These contact roles (ids that no longer exist are absent), each with its Opportunity's
         ``IsClosed``, ``IsWon`` and ``AccountId``; the primary one first per Opportunity (batched
         queries)."""
+        ...
+
+    def deleted_roles(self, role_ids: Sequence[str]) -> list[ContactRole]:
+        """These contact roles as they were when deleted (``queryAll``; ids not deleted, or gone from
+        the recycle bin, are absent), batched queries."""
         ...
 
     def record_type_names(self) -> dict[str, str]:
@@ -99,6 +105,11 @@ class HubSpotDealsPort(Protocol):
     ) -> list[WriteOutcome]:
         """Associates each contact (``to_id``) with its deal (``from_id``), with the association label
         of the given name where the portal has one."""
+        ...
+
+    def dissociate_deal_contacts(self, pairs: Sequence[AssociationPair]) -> list[WriteOutcome]:
+        """Removes each contact (``to_id``) from its deal (``from_id``), every label of it (one
+        already gone is a success)."""
         ...
 
     def associations(self, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list[Association]]:

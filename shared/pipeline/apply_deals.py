@@ -1,5 +1,6 @@
 """Apply for deal pairs (HubSpot deal <-> Salesforce Opportunity, DESIGN S8): the creates and updates
-of both sides, the archives of deals whose Opportunity was deleted, the links dropped for deleted
+of both sides, the deal contacts and contact roles added and removed, the archives of deals whose
+Opportunity was deleted, the links dropped for deleted
 deals, then the links. Every write is batched: Opportunities as sObject Collections (200 a call),
 deals as batch writes (100 a call).
 
@@ -15,6 +16,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from shared.deals.contact_roles import CONTACTS_KEY
 from shared.deals.lifecycle import LIFECYCLE_PROPERTY, ORDER, lifecycle_writes
 from shared.deals.ports import HubSpotDealsPort
 from shared.deals.settings import ROLE_CONTACT_FIELD, ROLE_OPPORTUNITY_FIELD, ROLE_PRIMARY_FIELD
@@ -83,6 +85,8 @@ class DealApplier:
         self._associate(pairs, result)
         self._associate_contacts(pairs, result)
         self._add_roles(pairs, result)
+        self._dissociate_contacts(pairs, result)
+        self._delete_roles(pairs, result)
         self._archive(portal, pairs, result)
         self._forget(portal, pairs, result)
         self._lifecycle(pairs, result)
@@ -236,6 +240,36 @@ class DealApplier:
         for pair, outcome in zip(items, outcomes or [], strict=False):
             self._count(pair, "salesforce", outcome, "hubspot_to_salesforce.contact_roles_created", result)
 
+    def _dissociate_contacts(self, pairs: list[_Pair], result: ApplyResult) -> None:
+        """The contacts removed from deals, their contact roles removed in Salesforce (one batched
+        call)."""
+        todo = [(p, c) for p in pairs if p.deal_id and p.hubspot_ok for c in p.plan.contacts_off_deal]
+        if not todo:
+            return
+        wanted = [AssociationPair(str(p.deal_id), c) for p, c in todo]
+        try:
+            outcomes = self.deals.dissociate_deal_contacts(wanted)
+        except TransientApiError as exc:
+            logger.warning("deal contacts of %d deals not removed; decided again: %s", len(todo), exc)
+            for pair, _ in todo:
+                pair.transient = True
+            return
+        for (pair, _), outcome in zip(todo, outcomes, strict=False):
+            self._count(pair, "hubspot", outcome, "salesforce_to_hubspot.deal_contacts_removed", result)
+
+    def _delete_roles(self, pairs: list[_Pair], result: ApplyResult) -> None:
+        """The contact roles of contacts removed from deals in HubSpot (sObject Collections)."""
+        todo = [(p, r) for p in pairs if p.opportunity_id and p.salesforce_ok for r in p.plan.roles_to_delete]
+        if not todo:
+            return
+        writes = [RecordWrite(r, r, {}) for _, r in todo]
+        items = [p for p, _ in todo]
+        outcomes = self._call(
+            lambda w: self.salesforce.delete(OPPORTUNITY_CONTACT_ROLE, [x.key for x in w]), writes, items
+        )
+        for pair, outcome in zip(items, outcomes or [], strict=False):
+            self._count(pair, "salesforce", outcome, "hubspot_to_salesforce.contact_roles_deleted", result)
+
     def _archive(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
         """A deleted Opportunity archives its deal, and the link is forgotten."""
         todo = [p for p in pairs if p.plan.archive_hubspot and p.deal_id]
@@ -376,6 +410,11 @@ def _synced(pair: _Pair) -> dict[str, SyncedPair]:
     synced: dict[str, SyncedPair] = {}
     for prop, (hs_after, sf_after) in plan.synced_after.items():
         hs_before, sf_before = plan.synced_before.get(prop, (None, None))
+        if prop == CONTACTS_KEY:  # the contacts agreed: both sides' writes landed, or as before
+            agreed = pair.hubspot_ok and pair.salesforce_ok
+            if agreed or prop in plan.synced_before:
+                synced[prop] = (hs_after, sf_after) if agreed else (hs_before, sf_before)
+            continue
         synced[prop] = (
             hs_after if pair.hubspot_ok else hs_before,
             sf_after if pair.salesforce_ok else sf_before,

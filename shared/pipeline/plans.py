@@ -92,6 +92,10 @@ class SyncPlan(BaseModel):
     # Salesforce Contacts to make contact roles of the Opportunity (whether primary)
     contacts_of_deal: tuple[tuple[str, str | None], ...] = ()
     roles_of_opportunity: tuple[tuple[str, bool], ...] = ()
+    # and the removals carried (``shared.deals.contact_roles``): HubSpot contacts to remove from the
+    # deal, contact role ids to delete
+    contacts_off_deal: tuple[str, ...] = ()
+    roles_to_delete: tuple[str, ...] = ()
     synced_before: dict[str, SyncedPair] = Field(default_factory=dict)
     synced_after: dict[str, SyncedPair] = Field(default_factory=dict)
     # which side each written property goes to: the write intent apply records first (shared.intents)
@@ -127,6 +131,8 @@ class SyncPlan(BaseModel):
             or self.company_of_deal
             or self.contacts_of_deal
             or self.roles_of_opportunity
+            or self.contacts_off_deal
+            or self.roles_to_delete
             or self.contacts_to_company
             or self.contacts_to_account
             or (self.person is not None and (self.person.writes or self.person.contact_id is None))

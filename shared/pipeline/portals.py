@@ -156,6 +156,9 @@ class SharedReads:
     def update(self, sobject: str, writes: Sequence[RecordWrite]) -> list[WriteOutcome]:
         return self.salesforce.update(sobject, writes)
 
+    def delete(self, sobject: str, ids: Sequence[str]) -> list[WriteOutcome]:
+        return self.salesforce.delete(sobject, ids)
+
     def api_usage(self) -> tuple[int, int] | None:
         return self.salesforce.api_usage()
 

@@ -245,3 +245,63 @@ def test_the_opportunity_record_types_are_read_once(salesforce_adapter, sf_box):
     assert salesforce_adapter.record_type_names() == {}
     assert salesforce_adapter.record_type_names() == {}
     assert sf_box.calls().get("GET /services/data/{version}/query") == 1  # (besides the login)
+
+
+def test_deleted_contact_roles_are_deleted_200_a_call_and_read_back_from_the_recycle_bin(
+    salesforce_adapter,  # noqa: F811
+    sf_box,  # noqa: F811
+):
+    people = salesforce_adapter.create(
+        "Contact", [RecordWrite(f"c{i}", None, {"LastName": f"Gone {i}"}) for i in range(2)]
+    )
+    contacts = [str(o.record_id) for o in people]
+    (made,) = salesforce_adapter.create(
+        "Opportunity",
+        [
+            RecordWrite(
+                "o", None, {"Name": "Roles gone", "StageName": "Prospecting", "CloseDate": "2026-12-31"}
+            )
+        ],
+    )
+    opportunity = str(made.record_id)
+    roles = [
+        str(o.record_id)
+        for o in salesforce_adapter.create(
+            "OpportunityContactRole",
+            [
+                RecordWrite(f"r{i}", None, {"OpportunityId": opportunity, "ContactId": contacts[i % 2]})
+                for i in range(201)
+            ],
+        )
+    ]
+    sf_box.reset_stats()
+    deleted = salesforce_adapter.delete("OpportunityContactRole", roles)
+    assert all(o.ok for o in deleted)
+    assert [o.key for o in deleted] == roles
+    assert sum(sf_box.calls().values()) == 2  # 200 per call
+    assert salesforce_adapter.contact_roles([opportunity]) == []
+    again = salesforce_adapter.delete("OpportunityContactRole", roles[:1])
+    assert again[0].ok  # already deleted: deleted
+    sf_box.reset_stats()
+    found = salesforce_adapter.deleted_roles([roles[0], roles[1], roles[0][:15]])
+    assert sum(sf_box.calls().values()) == 1  # queryAll
+    assert sorted((r.role_id, r.opportunity_id, r.contact_id) for r in found) == sorted(
+        [(roles[0], opportunity, contacts[0]), (roles[1], opportunity, contacts[1])]
+    )
+    assert salesforce_adapter.deleted_roles([]) == []
+
+
+def test_a_deals_contacts_are_removed_in_one_call(hubspot_adapter, hs_box):  # noqa: F811
+    (made,) = hubspot_adapter.create_deals(deals(1))
+    contacts = hubspot_adapter.create_contacts(
+        [RecordWrite(f"c{i}", None, {"email": f"removed{i}@deals.example.com"}) for i in range(2)]
+    )
+    assert made.record_id is not None
+    ids = [str(c.record_id) for c in contacts]
+    hubspot_adapter.associate_deal_contacts([(AssociationPair(made.record_id, i), None) for i in ids])
+    hs_box.reset_stats()
+    done = hubspot_adapter.dissociate_deal_contacts([AssociationPair(made.record_id, ids[0])])
+    assert [o.ok for o in done] == [True]
+    assert _calls(hs_box, "POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/archive") == 1
+    found = hubspot_adapter.associations(DEALS, "contacts", [made.record_id])
+    assert [a.to_id for a in found[made.record_id]] == [ids[1]]

@@ -92,6 +92,13 @@ class FakeDeals:
             self.contacts.setdefault(pair.from_id, []).append((pair.to_id, label))
         return [WriteOutcome(p.key, p.key) for p, _ in labelled]
 
+    def dissociate_deal_contacts(self, pairs: Sequence[AssociationPair]) -> list[WriteOutcome]:
+        self.calls.append("dissociate_deal_contacts")
+        for pair in pairs:
+            kept = [(c, label) for c, label in self.contacts.get(pair.from_id, []) if c != pair.to_id]
+            self.contacts[pair.from_id] = kept
+        return [WriteOutcome(p.key, p.key) for p in pairs]
+
     def associate_deal_companies(self, pairs: Sequence[AssociationPair]) -> list[WriteOutcome]:
         self.calls.append("associate_deal_companies")
         for pair in pairs:
@@ -162,6 +169,15 @@ class FakeRoles:
             state = (bool(opportunity.get("IsClosed")), bool(opportunity.get("IsWon")))
             out.append(ChangedRole(role_id, role, *state, opportunity.get("AccountId")))
         return out
+
+    def deleted_roles(self, role_ids: Sequence[str]) -> list[ContactRole]:
+        self.changed_reads += 1
+        gone = self.sf.deleted if self.sf is not None else {}
+        return [
+            ContactRole(row.fields["OpportunityId"], row.fields["ContactId"], role_id=role_id)
+            for role_id in role_ids
+            if (row := gone.get(role_id)) is not None and row.sobject == "OpportunityContactRole"
+        ]
 
     def contact_roles(self, opportunity_ids: Sequence[str]) -> list[ContactRole]:
         self.calls += 1

@@ -14,7 +14,9 @@
 - ``deals_modified_since``: the poller's search on ``hs_lastmodifieddate``;
 - ``associate_deal_companies``: a deal's primary company (associations v4 batch create);
 - ``associate_deal_contacts``: a deal's contacts (associations v4 batch create), with the label of
-  the portal's deal -> contact association labels (read once per adapter) named as the role.
+  the portal's deal -> contact association labels (read once per adapter) named as the role;
+- ``dissociate_deal_contacts``: contacts removed from their deals (associations v4 batch archive,
+  2,000 pairs a call).
 
 Calls are counted as ``deals_<operation>``.
 """
@@ -162,6 +164,10 @@ class HubSpotDeals(HubSpotObjects, HubSpotAssociations, HubSpotSearch):
             ]
 
         return self._write_pairs("create", DEALS_TYPE, CONTACTS, [p for p, _ in labelled], body)
+
+    def dissociate_deal_contacts(self, pairs: Sequence[AssociationPair]) -> list[WriteOutcome]:
+        """Removes each contact (``to_id``) from its deal (``from_id``), every label of it."""
+        return self.dissociate(DEALS_TYPE, CONTACTS, pairs)
 
     def _deal_contact_labels(self) -> dict[str, tuple[str, int]]:
         """The portal's labelled deal -> contact association types by label (case-insensitive)."""

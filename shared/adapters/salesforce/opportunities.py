@@ -2,12 +2,14 @@
 ``OpportunityId IN (...)`` queries cut to the URL limit and travelling together in Composite calls
 (1,000 Opportunities: one call). Primary roles come first for each Opportunity. Changed contact
 roles are read by their own ids with their Opportunity's ``IsClosed``, ``IsWon`` and ``AccountId``
-(parent fields of the same query: the Opportunity itself is not read). And the org's Opportunity
+(parent fields of the same query: the Opportunity itself is not read); deleted ones by their ids
+with ``queryAll`` (a deletion's change event names the role only). And the org's Opportunity
 record types (their DeveloperName, what ``deals.pipelines`` entries name), one query."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -46,12 +48,25 @@ def changed_role_queries(role_ids: Sequence[str]) -> list[str]:
     ]
 
 
+_DELETED_HEAD = f"SELECT {_ROLE_FIELDS} FROM {OPPORTUNITY_CONTACT_ROLE} WHERE IsDeleted = true AND Id IN ("  # noqa: S608
+
+
+def deleted_role_queries(role_ids: Sequence[str]) -> list[str]:
+    """Deleted contact roles by id (18 characters), for ``queryAll``, primary first."""
+    literals = [soql_literal(i) for i in role_ids]
+    fixed = len(quote_plus(_DELETED_HEAD + _ROLES_TAIL))
+    return [
+        f"{_DELETED_HEAD}{', '.join(chunk)}{_ROLES_TAIL}" for chunk in in_lists(literals, fixed_chars=fixed)
+    ]
+
+
 def _role(row: Mapping[str, Any]) -> ContactRole:
     return ContactRole(
         opportunity_id=salesforce_id18(str(row["OpportunityId"])),
         contact_id=salesforce_id18(str(row["ContactId"])),
         primary=bool(row.get("IsPrimary")),
         role=str(row["Role"]) if row.get("Role") else None,
+        role_id=salesforce_id18(str(row["Id"])) if row.get("Id") else None,
     )
 
 
@@ -91,6 +106,16 @@ class SalesforceOpportunities(SalesforceQueries):
         if not wanted:
             return []
         rows = self._query("contact_roles", contact_role_queries(wanted))
+        return [_role(row) for row in rows if row.get("OpportunityId") and row.get("ContactId")]
+
+    def deleted_roles(self, role_ids: Sequence[str]) -> list[ContactRole]:
+        """Deleted contact roles read with ``queryAll`` (one query per URL-sized chunk of ids)."""
+        wanted = list(dict.fromkeys(i for i in (salesforce_id18_or_none(raw) for raw in role_ids) if i))
+        rows = [
+            row
+            for soql in deleted_role_queries(wanted)
+            for row in self._pages("deleted_roles", partial(self._soql_all, soql))
+        ]
         return [_role(row) for row in rows if row.get("OpportunityId") and row.get("ContactId")]
 
     def changed_roles(self, role_ids: Sequence[str]) -> list[ChangedRole]:

@@ -1,6 +1,7 @@
 """sObject Collections: ``retrieve`` (up to 2,000 ids per call; SOQL ``Id IN`` would need several
-calls for as many ids, because of the URL length) and ``create`` / ``update`` / ``upsert`` by an
-external-id field (200 records per call, ``allOrNone`` false, each record's result mapped to a
+calls for as many ids, because of the URL length), ``create`` / ``update`` / ``upsert`` by an
+external-id field and ``delete`` (``DELETE composite/sobjects?ids=...``; a record already deleted
+is deleted) (200 records per call, ``allOrNone`` false, each record's result mapped to a
 :class:`~shared.ports.WriteOutcome`, see :mod:`shared.adapters.salesforce.settle`).
 
 Writes never lose what already succeeded: records still failing when the retry budget is spent come
@@ -14,7 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
+from urllib.parse import urlencode
 
 from shared.adapters.retry import Budget, RequestRejected, Retryable, Transient, WriteSuspended
 from shared.adapters.salesforce.errors import gave_up
@@ -96,6 +98,15 @@ class SalesforceCollections(SalesforceQueries):
         finally:
             self._assign = self.auto_assign
 
+    def delete(self, sobject: str, ids: Sequence[str]) -> list[WriteOutcome]:
+        """Deletes these records (200 per call); a record already deleted is a success."""
+        writes = [RecordWrite(i, i, {}) for i in ids]
+        outcomes = self._write_all(sobject, writes, call=DELETE)
+        return [
+            WriteOutcome(o.key, o.key) if o.failure is not None and o.failure.code == ALREADY_DELETED else o
+            for o in outcomes
+        ]
+
     # -- writes --------------------------------------------------------------------------------
     def _write(
         self, sobject: str, writes: Sequence[RecordWrite], *, create: bool, assign: bool | None
@@ -135,11 +146,9 @@ class SalesforceCollections(SalesforceQueries):
         ambiguous = False
         last: Transient | None = None
         while pending:
-            body = {"allOrNone": False, "records": [payload(sobject, w) for _, w in pending]}
+            path, body = _request(sobject, pending, call)
             try:
-                results = self._attempt(
-                    call.operation, partial(self._restful, call.path, call.method, body, True)
-                )
+                results = self._attempt(call.operation, partial(self._restful, path, call.method, body, True))
             except Retryable as exc:
                 last = exc.transient
                 if not budget.wait(last):
@@ -215,6 +224,16 @@ class _Call(NamedTuple):
 
 CREATE = _Call("create", "POST", "composite/sobjects", creates=True, settles=True)
 UPDATE = _Call("update", "PATCH", "composite/sobjects", creates=False, settles=False)
+DELETE = _Call("delete", "DELETE", "composite/sobjects", creates=False, settles=False)
+ALREADY_DELETED = "ENTITY_IS_DELETED"
+
+
+def _request(sobject: str, pending: Sequence[Pending], call: _Call) -> tuple[str, dict[str, Any] | None]:
+    """A collection call's path and body: a delete names its ids in the query string."""
+    if call is DELETE:
+        ids = ",".join(str(w.record_id) for _, w in pending)
+        return f"{call.path}?{urlencode({'ids': ids, 'allOrNone': 'false'})}", None
+    return call.path, {"allOrNone": False, "records": [payload(sobject, w) for _, w in pending]}
 
 
 def _upsert_call(sobject: str, external_field: str) -> _Call:

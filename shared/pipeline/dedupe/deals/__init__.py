@@ -15,14 +15,19 @@ from shared.deals.ports import HubSpotDealsPort, SalesforceOpportunitiesPort
 from shared.deals.settings import ROLE_OPPORTUNITY_FIELD
 from shared.ids import salesforce_id18
 from shared.models import DEALS, OPPORTUNITY, OPPORTUNITY_CONTACT_ROLE, ChangeEvent, ChangeType, System
-from shared.pipeline.dedupe.deals.associations import DEAL_ASSOCIATION, with_a_deal
+from shared.pipeline.dedupe.deals.associations import (
+    DEAL_ASSOCIATION,
+    DealContactChanges,
+    deal_and_contact,
+    with_a_deal,
+)
 from shared.pipeline.dedupe.deals.decide import (
     deals_deleted,
     from_hubspot,
     from_salesforce,
     opportunities_deleted,
 )
-from shared.pipeline.dedupe.deals.roles import ROLE_GONE, roles_changed
+from shared.pipeline.dedupe.deals.roles import ROLE_GONE, roles_changed, roles_deleted
 from shared.pipeline.dedupe.deals.schema import DealSchema
 from shared.pipeline.dedupe.deals.tools import DealTools
 from shared.pipeline.dedupe.echo import ECHO, made_in_hubspot_by_hssync, made_in_salesforce_by_hssync
@@ -57,12 +62,18 @@ class DealsPart:
         self.opportunities_gone: dict[str, ChangeEvent] = {}
         self.deals_gone: dict[str, ChangeEvent] = {}
         self.roles: dict[str, ChangeEvent] = {}  # contact roles changed: their Opportunities decide again
+        self.roles_gone: dict[str, ChangeEvent] = {}  # contact roles deleted
+        self.deal_contacts = DealContactChanges()  # deal <-> contact association changes
 
     def take(self, event: ChangeEvent) -> Decision | bool:
         if not self.enabled:
             return False
-        if with_a_deal(event):
-            return Skip(DEAL_ASSOCIATION)
+        pair = deal_and_contact(event)
+        if pair is not None:
+            self.deal_contacts.note(*pair, event)
+            return True
+        if with_a_deal(event) or (event.object_type == DEALS and event.change_type is ChangeType.ASSOCIATION):
+            return Skip(DEAL_ASSOCIATION)  # a deal's company: synced with the deal's changes
         if event.system is System.HUBSPOT and event.object_type == DEALS:
             return self._take(event, self.deals, self.deals_gone, event.record_id)
         if event.system is System.SALESFORCE and event.object_type == OPPORTUNITY:
@@ -75,13 +86,18 @@ class DealsPart:
 
     def _take_role(self, event: ChangeEvent) -> Decision | bool:
         """A contact role changed: decided from the role, or with its Opportunity (lifecycle stages,
-        S15); a deleted role is not read back (its Opportunity's next change brings the roles it has
-        left)."""
+        S15); a deleted role with its Opportunity's contacts."""
         if made_in_salesforce_by_hssync(event):
             return Skip(ECHO)
+        role = salesforce_id18(event.record_id)
+        if event.change_type is ChangeType.DELETE:
+            self.roles_gone[role] = event
+            self.roles.pop(role, None)
+            return True
         if event.change_type not in READABLE:
             return False
-        self.roles[salesforce_id18(event.record_id)] = event
+        if role not in self.roles_gone:
+            self.roles[role] = event
         return True
 
     def _take(
@@ -119,6 +135,16 @@ class DealsPart:
         for opportunity, event in found.opportunities.items():
             self.opportunities.setdefault(opportunity, event)
 
+    def _roles_deleted(self) -> Iterator[Decision]:
+        """The deleted contact roles (``shared.pipeline.dedupe.deals.roles``): without the reads of
+        contact roles nothing of them can be carried."""
+        port = self.tools.opportunities
+        if port is None:
+            yield from (Skip(ROLE_GONE) for _ in self.roles_gone)
+            return
+        covered = self.opportunities.keys() | self.opportunities_gone.keys()
+        yield from roles_deleted(self.tools, port, self.roles_gone, covered)
+
     def _opportunities_of_roles(self) -> Iterator[Decision]:
         """The Opportunities of the changed contact roles join the batch's changed Opportunities."""
         salesforce = self.tools.batch.salesforce
@@ -138,6 +164,10 @@ class DealsPart:
             yield from deals_deleted(self.tools, self.deals_gone)
         if self.roles:
             yield from self._roles_changed()
+        if self.roles_gone:
+            yield from self._roles_deleted()
+        if self.deal_contacts.changes:
+            yield from self.deal_contacts.answer(self.tools, self.deals, self.deals_gone)
         if self.opportunities:
             yield from from_salesforce(self.tools, self.opportunities)
         if self.deals:

@@ -1,16 +1,26 @@
 """``OpportunityContactRole`` rows <-> the deal's contact associations (DESIGN S8), read for a whole
-batch in batched calls. The side whose change is decided wins, and only what is missing is added:
+batch in batched calls. The side whose change is decided carries its additions and removals, judged
+against the contacts the pair's link remembers as agreed (the rule: ``shared.deals.contact_roles``):
 an Opportunity's contact roles (the primary one first) become associations of its deal, with the
-role as the association's label where the portal has a label of that name; a deal's associated
-contacts become contact roles of its Opportunity (the first one primary when the Opportunity has no
-role yet). A Contact or a contact not synced yet is left out (never created for it) and reported;
-removing a role or an association is not carried over."""
+role as the association's label where the portal has a label of that name, and a role removed
+removes its contact from the deal; a deal's associated contacts become contact roles of its
+Opportunity (the first one primary when the Opportunity has no primary role), and a contact removed
+from the deal deletes its roles. A Contact or a contact not synced yet is left out (never created
+for it) and reported."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from shared.deals.contact_roles import (
+    CONTACTS_KEY,
+    ContactChanges,
+    PairContacts,
+    decide_contacts,
+    entry_of,
+    remembered,
+)
 from shared.deals.ports import ContactRole
 from shared.models import CONTACT, CONTACTS, DEALS
 from shared.pipeline.dedupe.deals.fields import DEAL_CONTACT_NOT_SYNCED, ROLE_CONTACT_NOT_SYNCED, DealWrites
@@ -23,6 +33,7 @@ class DealContacts:
     associated: dict[str, list[str]] = field(default_factory=dict)  # deal -> its HubSpot contacts
     contact_of: dict[str, str] = field(default_factory=dict)  # Salesforce Contact -> HubSpot contact
     sf_contact_of: dict[str, str] = field(default_factory=dict)  # HubSpot contact -> Salesforce Contact
+    read: bool = True  # False: contact roles cannot be read, nothing of them is decided
 
 
 def read_contacts(
@@ -33,7 +44,7 @@ def read_contacts(
     HubSpot the deals' associations (and their Opportunities' roles)."""
     batch = tools.batch
     if tools.opportunities is None:  # contact roles cannot be read: none is synced
-        return DealContacts()
+        return DealContacts(read=False)
     roles: dict[str, list[ContactRole]] = {}
     for role in tools.contact_roles(opportunity_ids):
         roles.setdefault(role.opportunity_id, []).append(role)
@@ -50,33 +61,54 @@ def read_contacts(
 
 
 def contacts_to_hubspot(
-    found: DealContacts, writes: DealWrites, deal_id: str | None, opportunity_id: str
+    found: DealContacts,
+    writes: DealWrites,
+    deal_id: str | None,
+    opportunity_id: str,
+    *,
+    complete: bool = True,
 ) -> None:
-    """The Opportunity's contact roles as its deal's contact associations (an Opportunity's change)."""
-    have = set(found.associated.get(deal_id or "", ()))
-    for role in found.roles.get(opportunity_id, ()):
-        contact = found.contact_of.get(role.contact_id)
-        if contact is None:
-            message = f"the Contact {role.contact_id} of a contact role has no HubSpot contact yet"
-            writes.association_notes.append((ROLE_CONTACT_NOT_SYNCED, f"{message}: not associated"))
-        elif contact not in have:
-            have.add(contact)
-            writes.deal_contacts.append((contact, role.role))
+    """The Opportunity's contact roles carried to its deal's contacts (an Opportunity's or a contact
+    role's change; ``complete=False``: only the roles named are judged)."""
+    if not found.read:
+        return
+    pair = PairContacts(
+        roles=found.roles.get(opportunity_id, ()),
+        associated=found.associated.get(deal_id or "", ()),
+        contact_of=found.contact_of,
+        sf_contact_of=found.sf_contact_of,
+    )
+    changes = decide_contacts(pair, remembered(writes.after), to_hubspot=True, complete=complete)
+    for contact in changes.unsynced:
+        message = f"the Contact {contact} of a contact role has no HubSpot contact yet"
+        writes.association_notes.append((ROLE_CONTACT_NOT_SYNCED, f"{message}: not associated"))
+    writes.deal_contacts += changes.associate
+    writes.contacts_removed += changes.dissociate
+    _remember(writes, changes)
 
 
 def roles_to_salesforce(
     found: DealContacts, writes: DealWrites, deal_id: str, opportunity_id: str | None
 ) -> None:
-    """The deal's associated contacts as contact roles of its Opportunity (a deal's change)."""
-    roles = found.roles.get(opportunity_id or "", [])
-    have = {r.contact_id for r in roles}
-    primary = not any(r.primary for r in roles)
-    for contact in found.associated.get(deal_id, ()):
-        sf_contact = found.sf_contact_of.get(contact)
-        if sf_contact is None:
-            message = f"the contact {contact} has no Salesforce Contact yet: it is not a contact role"
-            writes.association_notes.append((DEAL_CONTACT_NOT_SYNCED, message))
-        elif sf_contact not in have:
-            have.add(sf_contact)
-            writes.contact_roles.append((sf_contact, primary))
-            primary = False
+    """The deal's associated contacts carried to its Opportunity's contact roles (a deal's change)."""
+    if not found.read:
+        return
+    pair = PairContacts(
+        roles=found.roles.get(opportunity_id or "", ()),
+        associated=found.associated.get(deal_id, ()),
+        contact_of=found.contact_of,
+        sf_contact_of=found.sf_contact_of,
+    )
+    changes = decide_contacts(pair, remembered(writes.after), to_hubspot=False)
+    for contact in changes.unsynced:
+        message = f"the contact {contact} has no Salesforce Contact yet: it is not a contact role"
+        writes.association_notes.append((DEAL_CONTACT_NOT_SYNCED, message))
+    writes.contact_roles += changes.add_roles
+    writes.roles_deleted += changes.delete_roles
+    _remember(writes, changes)
+
+
+def _remember(writes: DealWrites, changes: ContactChanges) -> None:
+    """The pairs agreed after the decision, kept on the link (once there is anything to keep)."""
+    if changes.agreed or CONTACTS_KEY in writes.after:
+        writes.after[CONTACTS_KEY] = entry_of(changes.agreed)

@@ -52,6 +52,8 @@ class DealWrites(ObjectWrites):
     association_notes: list[tuple[str, str]] = field(default_factory=list)  # (code, message)
     deal_contacts: list[tuple[str, str | None]] = field(default_factory=list)  # (contact, role label)
     contact_roles: list[tuple[str, bool]] = field(default_factory=list)  # (Contact id, primary)
+    contacts_removed: list[str] = field(default_factory=list)  # HubSpot contacts off the deal
+    roles_deleted: list[str] = field(default_factory=list)  # contact role ids
 
 
 def stage_of_deal(schema: DealSchema, deal: HubSpotContact, record_type: str | None = None) -> str | None:

@@ -13,8 +13,11 @@ Opportunity's ``IsClosed``, ``IsWon`` and ``AccountId`` in the same query. Then:
   in lifecycle stage from the Opportunity's state. The Opportunity and its deal are not read again:
   their fields, stage, company and owner are decided by their own changes.
 
-The roles of one Opportunity make one plan. A role that no longer exists is skipped; a deleted role
-is not carried over (see the README's Limits).
+The roles of one Opportunity make one plan. A role that no longer exists is skipped.
+
+A deleted role (its change event names the role only) is read from the recycle bin (``queryAll``)
+for its Opportunity: a linked Opportunity's contacts are then decided from every role it has left
+(its contact leaves the deal unless another role of it remains, ``shared.deals.contact_roles``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from dataclasses import dataclass, field
 from shared.deals.lifecycle import DealState
 from shared.deals.ports import ChangedRole, ContactRole, SalesforceOpportunitiesPort
 from shared.models import CONTACTS, DEALS, ChangeEvent
-from shared.pipeline.dedupe.deals.contacts import DealContacts, contacts_to_hubspot
+from shared.pipeline.dedupe.deals.contacts import DealContacts, contacts_to_hubspot, read_contacts
 from shared.pipeline.dedupe.deals.fields import DealWrites
 from shared.pipeline.dedupe.deals.lifecycle import Opportunity, lifecycle_moves
 from shared.pipeline.dedupe.deals.tools import DealPlan, DealTools
@@ -33,6 +36,7 @@ from shared.pipeline.dedupe.outcome import Decision, Planned, Skip
 from shared.ports import Link
 
 ROLE_GONE = "contact role no longer exists"
+UNLINKED_ROLE = "deleted contact role of an Opportunity not synced"
 
 
 @dataclass
@@ -101,7 +105,7 @@ def _linked(
     for opportunity in linked:
         link = links[opportunity]
         writes = DealWrites(after=dict(link.synced))
-        contacts_to_hubspot(contacts, writes, link.hubspot_id, opportunity)
+        contacts_to_hubspot(contacts, writes, link.hubspot_id, opportunity, complete=False)
         decided = DealPlan(
             events[opportunity], link.hubspot_id, opportunity, writes, link, lifecycle=moves.get(opportunity)
         )
@@ -122,3 +126,33 @@ def _deal_contacts(
         associated={d: [a.to_id for a in assocs] for d, assocs in found.items()},
         contact_of={c: link.hubspot_id for c, link in by_contact.items()},
     )
+
+
+def roles_deleted(
+    tools: DealTools,
+    port: SalesforceOpportunitiesPort,
+    gone: Mapping[str, ChangeEvent],
+    covered: Container[str],
+) -> Iterator[Decision]:
+    """``gone``: deleted role id -> its change; ``covered``: the Opportunities the batch decides
+    anyway. One plan per linked Opportunity: its contacts decided from all the roles it has left."""
+    found = {r.role_id: r for r in port.deleted_roles(list(gone))}
+    events: dict[str, ChangeEvent] = {}
+    for role_id, event in gone.items():
+        role = found.get(role_id)
+        if role is None:
+            yield Skip(ROLE_GONE)
+        elif role.opportunity_id not in covered:
+            events.setdefault(role.opportunity_id, event)
+    links = tools.links_of_opportunities(list(events))
+    yield from (Skip(UNLINKED_ROLE) for o in events if o not in links)
+    linked = {o: event for o, event in events.items() if o in links}
+    if not linked:
+        return
+    deals = [links[o].hubspot_id for o in linked]
+    contacts = read_contacts(tools, list(linked), deals, from_salesforce=True)
+    for opportunity, event in linked.items():
+        link = links[opportunity]
+        writes = DealWrites(after=dict(link.synced))
+        contacts_to_hubspot(contacts, writes, link.hubspot_id, opportunity)
+        yield Planned(tools.plan(DealPlan(event, link.hubspot_id, opportunity, writes, link)))

@@ -122,6 +122,8 @@ class DealTools:
             company_of_deal=writes.company,
             contacts_of_deal=tuple(writes.deal_contacts),
             roles_of_opportunity=tuple(writes.contact_roles),
+            contacts_off_deal=tuple(writes.contacts_removed),
+            roles_to_delete=tuple(writes.roles_deleted),
         )
 
     @staticmethod
