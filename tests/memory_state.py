@@ -202,7 +202,7 @@ class MemoryState:
                 if held.claimant is not None and held.claimant != claimant:
                     return ConfirmedClaim(held.claimant)
                 lease = held.intent.lease_until if held.intent is not None else None
-                if intent is not None and lease is not None and epoch_seconds(lease) >= now:
+                if intent is not None and lease is not None and epoch_seconds(lease) > now:
                     if held.claimant is None:
                         raise TransientApiError(f"claim {key.pk} changed while being read")
                     return ConfirmedClaim(held.claimant)

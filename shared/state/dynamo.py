@@ -390,7 +390,7 @@ class DynamoState:
                 ":lease": {"N": str(epoch_seconds(intent.lease_until))},
             }
             update += ", #intent = :intent, #lease = :lease"
-            condition += " AND (attribute_not_exists(#lease) OR #lease < :now OR #expires < :now)"
+            condition += " AND (attribute_not_exists(#lease) OR #lease <= :now OR #expires < :now)"
         answer: dict[str, Any] = {}
         refused = _refused(
             lambda: answer.update(

@@ -151,6 +151,15 @@ class FakeAccounts:
             if row.sobject == "Contact" and row.fields.get("AccountId") in wanted
         ]
 
+    def accounts_created_since(self, names: Sequence[str], since: dt.datetime) -> list[Created]:
+        self.calls += 1
+        wanted = set(names)
+        return [
+            Created(rid, {"Name": row.fields.get("Name"), "Website": row.fields.get("Website")}, row.created)
+            for rid, row in self.sf.rows.items()
+            if row.sobject == ACCOUNT and row.created >= since and row.fields.get("Name") in wanted
+        ]
+
 
 @dataclass
 class World:
@@ -181,7 +190,7 @@ class World:
                 self.skipped[reason] = self.skipped.get(reason, 0) + n
             pending = [*result.retry, *result.held]
             applier = Applier(salesforce=self.sf, hubspot=self.hs, state=self.state, clock=self.clock,
-                              companies=self.companies)  # fmt: skip
+                              companies=self.companies, accounts=self.accounts)  # fmt: skip
             applied = applier.apply(result.plans)
             pending += applied.followups + applied.redecide
 
