@@ -13,6 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from shared.accounts.creation_intents import Created, CreationIntent
 from shared.errors import ApiFailure, ErrorCategory
 from shared.intents import WriteIntent
 from shared.models import CONTACTS, LinkKind
@@ -229,6 +230,11 @@ class HubSpotCompaniesPort(Protocol):
 
     def create_companies(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]: ...
 
+    def companies_created_since(self, names: Sequence[str], since: dt.datetime) -> list[Created]:
+        """The companies created at or after ``since`` whose name is one of ``names``, with their
+        name and domain (one search; ``shared.accounts.creation_intents``)."""
+        ...
+
     def update_companies(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]: ...
 
     def archive_companies(self, ids: Sequence[str]) -> list[WriteOutcome]:
@@ -263,6 +269,15 @@ class SalesforceAccountsPort(Protocol):
         self, account_ids: Sequence[str], fields: Sequence[str]
     ) -> list[SalesforceRecord]:
         """The Contacts whose AccountId is one of ``account_ids`` (batched queries)."""
+        ...
+
+
+class LostAccountsPort(Protocol):
+    """Where apply looks for an Account whose create's answer was lost (the Salesforce adapter)."""
+
+    def accounts_created_since(self, names: Sequence[str], since: dt.datetime) -> list[Created]:
+        """The Accounts the integration user created at or after ``since`` whose Name is one of
+        ``names``, with their Name and Website (``shared.accounts.creation_intents``)."""
         ...
 
 
@@ -339,6 +354,16 @@ class ClaimDone:
     record_id: str
 
 
+@dataclass(frozen=True)
+class ConfirmedClaim:
+    """A creation claim confirmed with a creation intent (``shared.accounts.creation_intents``):
+    ``holder`` as ``StatePort.claim_creation`` answers it (None: this claimant holds it now), and the
+    intent the claim held before (an earlier create whose outcome is unknown), if any."""
+
+    holder: str | None
+    earlier: CreationIntent | None = None
+
+
 class RequestLog(Protocol):
     """The signed webhook requests already received, so that a replay queues nothing (their
     signature is only checked against a time window, within which a copy verifies as well)."""
@@ -396,6 +421,22 @@ class StatePort(Protocol):
         ...
 
     def release_claim(self, portal: str, target: str, email: str, claimant: str) -> None: ...
+
+    def claim_with_intent(
+        self, portal: str, target: str, key: str, claimant: str, intent: CreationIntent | None = None
+    ) -> ConfirmedClaim:
+        """``claim_creation`` for records created with creation intents (companies and Accounts):
+        the claim keeps the intent it holds when it is taken again; with ``intent`` (a create about to
+        be sent) it is recorded in the same write, refused (the holder answered) while the claim
+        holds an intent still in its lease. Answers the intent the claim held before."""
+        ...
+
+    def hand_back_creation(
+        self, portal: str, target: str, key: str, claimant: str, intent: CreationIntent
+    ) -> None:
+        """A create whose outcome is unknown: the claim is free again but keeps ``intent`` (its lease
+        ended), so the next create looks for the record first. Not this claimant's: nothing."""
+        ...
 
     def get_cursor(self, portal: str, name: str) -> str | None: ...
 

@@ -413,6 +413,7 @@ def apply_stage(environ: Mapping[str, str] | None = None) -> ApplyStage:
             running_for=running_for,
             companies=hubspot(env, portal),
             deals=hubspot(env, portal),
+            accounts=salesforce(env),
         )
 
     def applier(running_for: dt.timedelta) -> Applier | PortalAppliers:

@@ -17,11 +17,12 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shared.accounts.creation_intents import CreationIntent
 from shared.crm_state import CrmState, UsageSample, sample_hour
-from shared.errors import ErrorCategory
+from shared.errors import ErrorCategory, TransientApiError
 from shared.models import COMPANIES, CONTACTS, LINK_KINDS, LinkKind, System
 from shared.pacing import Bucket
-from shared.ports import ClaimDone, HealthEntry, IntentRecord, Link, LinkCommit
+from shared.ports import ClaimDone, ConfirmedClaim, HealthEntry, IntentRecord, Link, LinkCommit
 from shared.state import keys
 from shared.state.base import (
     Clock,
@@ -41,9 +42,10 @@ from shared.state.base import (
 
 @dataclass
 class _Claim:
-    claimant: str
+    claimant: str | None  # None: handed back with its intent (``hand_back_creation``)
     record_id: str | None
     expires_at: int
+    intent: CreationIntent | None = None
 
 
 @dataclass
@@ -176,10 +178,50 @@ class MemoryState:
                 if held.record_id is not None:
                     return held.record_id
                 if held.claimant != claimant:
+                    if held.claimant is None:  # handed back with an intent: refused, nobody holds it
+                        raise TransientApiError(f"claim {key.pk} changed while being read")
                     return held.claimant
             expires_at = now + int(self._timings.claim_ttl.total_seconds())
             self._claims[key] = _Claim(claimant, None, expires_at)
             return None
+
+    def claim_with_intent(
+        self, portal: str, target: str, key: str, claimant: str, intent: CreationIntent | None = None
+    ) -> ConfirmedClaim:
+        keys.require("claimant", claimant)
+        return self._claim(keys.claim(portal, target, key), claimant, intent)
+
+    def _claim(self, key: keys.Key, claimant: str, intent: CreationIntent | None) -> ConfirmedClaim:
+        now = epoch_seconds(self._clock())
+        with self._lock:
+            held = self._claims.get(key)
+            live = held is not None and not is_expired(held.expires_at, now)
+            if held is not None and live:
+                if held.record_id is not None:
+                    return ConfirmedClaim(held.record_id)
+                if held.claimant is not None and held.claimant != claimant:
+                    return ConfirmedClaim(held.claimant)
+                lease = held.intent.lease_until if held.intent is not None else None
+                if intent is not None and lease is not None and epoch_seconds(lease) > now:
+                    if held.claimant is None:
+                        raise TransientApiError(f"claim {key.pk} changed while being read")
+                    return ConfirmedClaim(held.claimant)
+            kept = held.intent if held is not None else None
+            earlier = kept if kept is not None and not kept.stale(self._clock()) else None
+            expires_at = now + int(self._timings.claim_ttl.total_seconds())
+            self._claims[key] = _Claim(claimant, None, expires_at, intent or earlier)
+            return ConfirmedClaim(None, earlier)
+
+    def hand_back_creation(
+        self, portal: str, target: str, key: str, claimant: str, intent: CreationIntent
+    ) -> None:
+        claim = keys.claim(portal, target, key)
+        keys.require("claimant", claimant)
+        kept = epoch_seconds(self._clock()) + int(self._timings.completed_claim_ttl.total_seconds())
+        with self._lock:
+            held = self._claims.get(claim)
+            if held is not None and held.claimant == claimant and held.record_id is None:
+                self._claims[claim] = _Claim(None, None, kept, intent)
 
     def complete_claims(self, portal: str, done: Sequence[ClaimDone]) -> None:
         expires_at = epoch_seconds(self._clock()) + int(self._timings.completed_claim_ttl.total_seconds())

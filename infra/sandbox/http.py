@@ -117,6 +117,8 @@ class FaultSettings:
     seed: int | None = None
     timeout_seconds: float = 2.0
     writes_only: bool = False
+    path: str | None = None  # only calls whose path contains it (e.g. "/companies/batch/create")
+    limit: int | None = None  # at most this many faults, then none
 
 
 class FaultInjector:
@@ -152,6 +154,8 @@ class FaultInjector:
             seed=body.get("seed"),
             timeout_seconds=float(body.get("timeout_seconds", 2.0)),
             writes_only=bool(body.get("writes_only", False)),
+            path=str(body["path"]) if body.get("path") else None,
+            limit=int(body["limit"]) if body.get("limit") is not None else None,
         )
         with self._lock:
             self.settings = settings
@@ -159,10 +163,14 @@ class FaultInjector:
             self.injected.clear()
         return settings
 
-    def pick(self, is_write: bool) -> str | None:
+    def pick(self, is_write: bool, path: str = "") -> str | None:
         with self._lock:
             s = self.settings
             if s.rate <= 0 or not s.kinds or (s.writes_only and not is_write):
+                return None
+            if (s.path is not None and s.path not in path) or (
+                s.limit is not None and sum(self.injected.values()) >= s.limit
+            ):
                 return None
             if self._rng.random() >= s.rate:
                 return None
@@ -180,6 +188,8 @@ class FaultInjector:
                 "seed": s.seed,
                 "timeout_seconds": s.timeout_seconds,
                 "writes_only": s.writes_only,
+                "path": s.path,
+                "limit": s.limit,
                 "injected": dict(self.injected),
                 "supported": list(self.supported),
             }
@@ -354,7 +364,7 @@ class Emulator:
 
     def _answer(self, request: Request, info: RouteInfo, values: Mapping[str, Any]) -> Response:
         """Handle a matched API call, or answer it with an injected fault."""
-        kind = self.faults.pick(is_write=request.method in WRITE_METHODS)
+        kind = self.faults.pick(is_write=request.method in WRITE_METHODS, path=request.path)
         if kind == "lost" and not self.answer_can_be_lost(request):
             kind = "timeout"
         if kind == "timeout":

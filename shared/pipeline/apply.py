@@ -35,6 +35,7 @@ from shared.ports import (
     IntentRecord,
     Link,
     LinkCommit,
+    LostAccountsPort,
     RecordWrite,
     SalesforcePort,
     StatePort,
@@ -97,10 +98,13 @@ class Applier:
         running_for: dt.timedelta = APPLY_TIMEOUT,
         companies: HubSpotCompaniesPort | None = None,
         deals: HubSpotDealsPort | None = None,
+        accounts: LostAccountsPort | None = None,
     ) -> None:
         """``companies``: the account sync port (the HubSpot adapter) for company plans, which are
         applied after the contact plans (``shared.pipeline.apply_companies``); ``deals``: the deal
-        sync port, for deal plans, applied last (``shared.pipeline.apply_deals``)."""
+        sync port, for deal plans, applied last (``shared.pipeline.apply_deals``); ``accounts``: the
+        Salesforce adapter as ``LostAccountsPort`` (where a lost Account create is looked for)."""
+        self.accounts = accounts
         self.companies = companies
         self.deals = deals
         self.assignment_rules = assignment_rules
@@ -146,6 +150,8 @@ class Applier:
             state=self.state,
             clock=self.clock,
             contacts=self.hubspot,
+            accounts=self.accounts,
+            running_for=self.running_for,
         )
         return applier.apply(plans)
 

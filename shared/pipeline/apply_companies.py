@@ -7,9 +7,11 @@ It runs after the contact plans of the same batch, so a contact whose counterpar
 just created is found by its new link (a plan names such a contact by its record key,
 ``shared.pipeline.plans.pending_contact``); one still unlinked is decided again later. A creation
 runs only while its plan holds the creation claim (keyed by the id of the record it is created for),
-so two changes of one new record never create two counterparts. Company links carry no write intents
-(``shared.intents``): a company plan's writes are checked against the link's revision when the link
-is committed; a refused commit decides the pair again.
+so two changes of one new record never create two counterparts. A create records its creation
+intent on that claim first, and a create whose outcome was unknown is looked for before it is sent
+again (``shared.accounts.creation_intents``): a company or Account is never created twice. Company
+links carry no write intents (``shared.intents``): a company plan's writes are checked against the
+link's revision when the link is committed; a refused commit decides the pair again.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from shared.accounts.carried import moved_mark
+from shared.accounts.creation_intents import Created, CreationIntent, intent_for, names_of, recovered
 from shared.accounts.own_associations import remembered
 from shared.errors import ErrorCategory, TransientApiError
 from shared.ids import salesforce_id18
 from shared.models import ACCOUNT, COMPANIES, CONTACT, CONTACTS, ChangeEvent, ChangeType, System
 from shared.observability import logger
-from shared.pipeline.apply import ApplyResult
+from shared.pipeline.apply import APPLY_TIMEOUT, ApplyResult
 from shared.pipeline.apply_batched import call_batched, failed_for_good
 from shared.pipeline.plans import HealthNote, SyncedPair, SyncPlan, is_claimant, is_pending
 from shared.ports import (
@@ -36,6 +39,7 @@ from shared.ports import (
     HubSpotPort,
     Link,
     LinkCommit,
+    LostAccountsPort,
     RecordWrite,
     SalesforcePort,
     StatePort,
@@ -62,6 +66,8 @@ class _Pair:
     associated: list[str] = field(default_factory=list)  # contacts made primary contacts of it now
     # the HubSpot contacts of its Contacts to move (Salesforce id -> contact), remembered once moved
     resolved: dict[str, str] = field(default_factory=dict)
+    intent: CreationIntent | None = None  # the creation intent recorded on its claim
+    earlier: CreationIntent | None = None  # the one its claim held: an earlier create, outcome unknown
 
 
 class CompanyApplier:
@@ -73,9 +79,15 @@ class CompanyApplier:
         state: StatePort,
         clock: Callable[[], dt.datetime] = utc_now,
         contacts: HubSpotPort | None = None,
+        accounts: LostAccountsPort | None = None,
+        running_for: dt.timedelta = APPLY_TIMEOUT,
     ) -> None:
-        """``contacts``: the HubSpot port, for person accounts' contacts (S9)."""
+        """``contacts``: the HubSpot port, for person accounts' contacts (S9); ``accounts``: where
+        an Account whose create's answer was lost is looked for (without it, it is not looked for);
+        ``running_for``: the invocation's remaining time (a creation intent's lease outlives it)."""
         self.contacts = contacts
+        self.accounts = accounts
+        self.running_for = running_for
         self.salesforce = salesforce
         self.companies = companies
         self.state = state
@@ -88,6 +100,7 @@ class CompanyApplier:
         portal = plans[0].portal
         pairs = [_Pair(p, p.hubspot_id, p.sf_id) for p in plans]
         pairs = self._confirm_claims(portal, pairs, result)
+        self._look_for_lost(portal, pairs, result)
         self._create_accounts(portal, pairs, result)
         self._create_companies(portal, pairs, result)
         self._update(pairs, result)
@@ -105,7 +118,14 @@ class CompanyApplier:
             plan = pair.plan
             if plan.create and plan.claim_email and plan.claimant:
                 target = CLAIM_TARGETS[plan.create]
-                holder = self.state.claim_creation(portal, target, plan.claim_email, plan.claimant)
+                writes = plan.salesforce_writes if plan.create == "salesforce" else plan.hubspot_writes
+                intent = intent_for(plan.create, writes, self.clock(), self.running_for, None)
+                confirmed = self.state.claim_with_intent(
+                    portal, target, plan.claim_email, plan.claimant, intent
+                )
+                holder = confirmed.holder
+                if holder is None:
+                    pair.intent, pair.earlier = intent, confirmed.earlier
                 if holder is not None and is_claimant(holder):
                     result.retry_plan_ids.add(plan.plan_id)
                     continue
@@ -123,9 +143,58 @@ class CompanyApplier:
             kept.append(pair)
         return kept
 
+    def _look_for_lost(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
+        """Pairs whose claim held an earlier create's intent: the record it may have made is looked
+        for (one query a side) and, found and linked to nothing, updated and linked instead."""
+        for side in ("salesforce", "hubspot"):
+            waiting = {p.plan.plan_id: p for p in pairs if p.plan.create == side and p.earlier is not None}
+            intents = {key: p.earlier for key, p in waiting.items() if p.earlier is not None}
+            names, since = names_of(intents.values())
+            if since is None:
+                continue
+            try:
+                found = self._created_since(side, names, since)
+                ids = [r.record_id for r in found]
+                by = self.state.links_by_salesforce if side == "salesforce" else self.state.links_by_hubspot
+                linked = set(by(portal, ids, kind=COMPANIES)) if ids else set()
+            except TransientApiError as exc:
+                logger.warning("looking for %d lost creates failed; decided again: %s", len(waiting), exc)
+                for pair in waiting.values():
+                    pair.transient = True
+                continue
+            for key, record_id in recovered(intents, found, linked).items():
+                self._found(portal, waiting[key], record_id)
+                result.counters[f"{side}.lost_creates_found"] += 1
+
+    def _created_since(self, side: str, names: list[str], since: dt.datetime) -> list[Created]:
+        if side == "hubspot":
+            return self.companies.companies_created_since(names, since)
+        if self.accounts is None:
+            return []
+        return [
+            Created(salesforce_id18(r.record_id), r.values, r.created_at)
+            for r in self.accounts.accounts_created_since(names, since)
+        ]
+
+    def _found(self, portal: str, pair: _Pair, record_id: str) -> None:
+        """A pair whose earlier create made ``record_id``: its claim completed with it, the record
+        updated with the plan's values (a create is never sent), then linked."""
+        plan = pair.plan
+        side = plan.create
+        if side is None or not plan.claim_email or not plan.claimant:
+            return
+        done = ClaimDone(CLAIM_TARGETS[side], plan.claim_email, plan.claimant, record_id)
+        self.state.complete_claims(portal, [done])
+        pair.plan = plan.model_copy(update={"create": None, "linked_by_email": True})
+        pair.claimed = True
+        if side == "salesforce":
+            pair.account_id = record_id
+        else:
+            pair.company_id = record_id
+
     # -- writes --------------------------------------------------------------------------------
     def _create_accounts(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
-        todo = [p for p in pairs if p.plan.create == "salesforce"]
+        todo = [p for p in pairs if p.plan.create == "salesforce" and not p.transient]
         if not todo:
             return
         writes = [RecordWrite(p.plan.plan_id, None, p.plan.salesforce_writes) for p in todo]
@@ -140,7 +209,7 @@ class CompanyApplier:
         self._complete_claims(portal, todo)
 
     def _create_companies(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
-        todo = [p for p in pairs if p.plan.create == "hubspot"]
+        todo = [p for p in pairs if p.plan.create == "hubspot" and not p.transient]
         if not todo:
             return
         writes = [RecordWrite(p.plan.plan_id, None, p.plan.hubspot_writes) for p in todo]
@@ -385,6 +454,19 @@ class CompanyApplier:
         ids = sorted({str(p.company_id) for p in pairs if p.company_id and not p.transient})
         return self.state.links_by_hubspot(portal, ids, kind=COMPANIES) if ids else {}
 
+    def _release(self, portal: str, pair: _Pair, now: dt.datetime) -> None:
+        """A claim whose create did not land (or may have): handed back with its intent, the lease
+        ended and the moment the earliest unknown create's, so the next create looks for it first."""
+        plan = pair.plan
+        target = CLAIM_TARGETS.get(plan.create or "", CLAIM_TARGETS["salesforce"])
+        if pair.intent is None or not plan.claim_email or not plan.claimant:
+            if plan.claim_email and plan.claimant:
+                self.state.release_claim(portal, target, plan.claim_email, plan.claimant)
+            return
+        earliest = min(pair.intent.since, pair.earlier.since) if pair.earlier else pair.intent.since
+        kept = CreationIntent(pair.intent.values, earliest, now)
+        self.state.hand_back_creation(portal, target, plan.claim_email, plan.claimant, kept)
+
     def _record(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
         now = self.clock()
         commits: list[LinkCommit] = []
@@ -394,8 +476,7 @@ class CompanyApplier:
             plan = pair.plan
             result.health += [_health_of(note, portal, now) for note in plan.notes]
             if plan.claim_email and plan.claimant and not pair.claimed:
-                target = CLAIM_TARGETS.get(plan.create or "", CLAIM_TARGETS["salesforce"])
-                self.state.release_claim(portal, target, plan.claim_email, plan.claimant)
+                self._release(portal, pair, now)
             if pair.transient:
                 result.counters["decided again (writes failed)"] += 1
                 result.redecide.append(_again_pair(pair, now))

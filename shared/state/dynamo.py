@@ -41,12 +41,13 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
+from shared.accounts.creation_intents import CreationIntent, intent_from_text
 from shared.email_events.retry import WaitingEvent
 from shared.errors import ErrorCategory, TransientApiError
 from shared.intents import IntendedValue, WriteIntent, WrittenSide
 from shared.matching import normalize_email
 from shared.models import COMPANIES, CONTACTS, LinkKind
-from shared.ports import ClaimDone, HealthEntry, IntentRecord, Link, LinkCommit
+from shared.ports import ClaimDone, ConfirmedClaim, HealthEntry, IntentRecord, Link, LinkCommit
 from shared.state import keys
 from shared.state.base import (
     Clock,
@@ -359,6 +360,89 @@ class DynamoState:
         if holder is None:  # released between the write and the read: the caller may try again
             raise TransientApiError(f"claim {key.pk} changed while being read") from refused
         return holder
+
+    def claim_with_intent(
+        self, portal: str, target: str, key: str, claimant: str, intent: CreationIntent | None = None
+    ) -> ConfirmedClaim:
+        keys.require("claimant", claimant)
+        return self._claim(keys.claim(portal, target, key), claimant, intent)
+
+    def _claim(self, key: keys.Key, claimant: str, intent: CreationIntent | None) -> ConfirmedClaim:
+        """One conditional update: the claim is free (none, expired, handed back) or already this
+        claimant's and not completed; with an intent, also no other create's intent in its lease. An
+        update, not a put: a create's intent handed back stays on the claim."""
+        now = epoch_seconds(self._clock())
+        names = {"#claimant": "claimant", "#expires": "expires_at", "#record": "record_id"}
+        values: Item = {
+            ":now": {"N": str(now)},
+            ":claimant": {"S": claimant},
+            ":expires": {"N": str(now + int(self._timings.claim_ttl.total_seconds()))},
+        }
+        update = "SET #claimant = :claimant, #expires = :expires"
+        condition = (
+            "(attribute_not_exists(pk) OR #expires < :now OR attribute_not_exists(#claimant)"
+            " OR (#claimant = :claimant AND attribute_not_exists(#record)))"
+        )
+        if intent is not None:
+            names |= {"#intent": "intent", "#lease": "intent_lease"}
+            values |= {
+                ":intent": {"S": intent.to_text()},
+                ":lease": {"N": str(epoch_seconds(intent.lease_until))},
+            }
+            update += ", #intent = :intent, #lease = :lease"
+            condition += " AND (attribute_not_exists(#lease) OR #lease <= :now OR #expires < :now)"
+        answer: dict[str, Any] = {}
+        refused = _refused(
+            lambda: answer.update(
+                self.client.update_item(
+                    TableName=self.table_name,
+                    Key=_key(key),
+                    UpdateExpression=f"{update} REMOVE #record",
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                    ReturnValues="ALL_OLD",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+            )
+        )
+        if refused is None:
+            return ConfirmedClaim(None, _earlier_intent(answer.get("Attributes"), self._clock()))
+        held = _returned_item(refused) or self._get(key) or {}
+        holder = _text(held, "record_id") or _text(held, "claimant")
+        if holder is None:  # released between the write and the read: the caller may try again
+            raise TransientApiError(f"claim {key.pk} changed while being read") from refused
+        return ConfirmedClaim(holder)
+
+    def hand_back_creation(
+        self, portal: str, target: str, key: str, claimant: str, intent: CreationIntent
+    ) -> None:
+        claim = keys.claim(portal, target, key)
+        keys.require("claimant", claimant)
+        kept = epoch_seconds(self._clock()) + int(self._timings.completed_claim_ttl.total_seconds())
+        _refused(  # refused: not ours, or completed; nothing to hand back
+            lambda: self.client.update_item(
+                TableName=self.table_name,
+                Key=_key(claim),
+                UpdateExpression=(
+                    "SET #intent = :intent, #lease = :lease, #expires = :expires REMOVE #claimant"
+                ),
+                ConditionExpression="#claimant = :claimant AND attribute_not_exists(#record)",
+                ExpressionAttributeNames={
+                    "#claimant": "claimant",
+                    "#record": "record_id",
+                    "#intent": "intent",
+                    "#lease": "intent_lease",
+                    "#expires": "expires_at",
+                },
+                ExpressionAttributeValues={
+                    ":claimant": {"S": claimant},
+                    ":intent": {"S": intent.to_text()},
+                    ":lease": {"N": str(epoch_seconds(intent.lease_until))},
+                    ":expires": {"N": str(kept)},
+                },
+            )
+        )
 
     def complete_claims(self, portal: str, done: Sequence[ClaimDone]) -> None:
         """The completed claims in batch writes of 25 (puts of the whole item: its claimant, record
@@ -766,6 +850,12 @@ def _returned_item(error: ClientError) -> Item | None:
     response: Mapping[str, Any] = error.response
     item: Item | None = response.get("Item")
     return item
+
+
+def _earlier_intent(item: Item | None, now: dt.datetime) -> CreationIntent | None:
+    """The intent a claim held before it was taken (kept a day)."""
+    intent = intent_from_text(_text(item, "intent"))
+    return intent if intent is not None and not intent.stale(now) else None
 
 
 def _key(key: keys.Key) -> Item:

@@ -6,6 +6,7 @@ primary create, archive), and Salesforce Accounts with their Contacts (AccountId
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import pytest
@@ -176,3 +177,58 @@ def test_accounts_and_the_contacts_of_accounts_in_batched_calls(salesforce_adapt
     read = salesforce_adapter.retrieve("Account", account_ids, ["Name", "Website", "OwnerId"])
     assert read[account_ids[1]].fields["Name"] == "Account 1"
     assert read[account_ids[1]].fields["OwnerId"]
+
+
+# -- lost creates (shared.accounts.creation_intents) -------------------------------------------
+COMPANY_SEARCH = "POST /crm/v3/objects/{object_type}/search"
+
+
+def test_companies_created_since_are_found_by_name_in_one_search(hubspot_adapter, hs_box):
+    before = hubspot_adapter.create_companies([RecordWrite("old", None, {"name": "Acme"})])
+    since = dt.datetime.now(dt.UTC)
+    time.sleep(0.01)
+    created = hubspot_adapter.create_companies(
+        [
+            RecordWrite("a", None, {"name": "Acme", "domain": "acme.example"}),
+            RecordWrite("b", None, {"name": "Beta Corp"}),
+            RecordWrite("c", None, {"name": "Gamma"}),
+        ]
+    )
+    hs_box.reset_stats()
+    found = hubspot_adapter.companies_created_since(["ACME", "Beta Corp", "Nobody"], since)
+    assert _calls(hs_box, COMPANY_SEARCH) == 1
+    assert sorted(f.record_id for f in found) == sorted(str(o.record_id) for o in created[:2])
+    assert str(before[0].record_id) not in {f.record_id for f in found}
+    acme = next(f for f in found if f.record_id == created[0].record_id)
+    assert acme.values == {"name": "Acme", "domain": "acme.example"}
+    assert since <= acme.created_at
+    assert hubspot_adapter.companies_created_since([], since) == []
+
+
+def test_a_lost_account_create_is_not_sent_again_and_is_found_by_name(sf_box, sf_session):
+    from shared.adapters.auth import SalesforceTokenProvider
+
+    session = salesforce.LosingSession()
+    session.verify, session.trust_env = sf_box.ca, False
+    retrier = Retrier(salesforce.POLICY, sleep=lambda _: None)
+    tokens = SalesforceTokenProvider(sf_box.secret(), session=session, retrier=retrier, timeout=5)
+    adapter = SalesforceAdapter(tokens, timeout=5)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    lost = adapter.create("Account", [RecordWrite("a", None, {"Name": "Lost Co", "Website": "lost.example"})])
+    assert session.lost == 1
+    assert not lost[0].ok
+    assert lost[0].failure is not None
+    assert lost[0].failure.code == "AMBIGUOUS_CREATE"
+    assert lost[0].failure.retryable
+    assert adapter.calls.by_operation["create"] == 1  # an Account has no email: never sent again
+    other = adapter.create("Account", [RecordWrite("b", None, {"Name": "Other Co"})])
+    sf_box.reset_stats()
+    found = adapter.accounts_created_since(["Lost Co", "Nobody's"], since)
+    assert sf_box.calls() == {"GET /services/data/{version}/query": 1}
+    assert len(found) == 1
+    assert found[0].record_id.startswith("001")
+    assert found[0].record_id != other[0].record_id
+    assert found[0].values == {"Name": "Lost Co", "Website": "lost.example"}
+    assert (
+        adapter.accounts_created_since(["Lost Co"], dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)) == []
+    )

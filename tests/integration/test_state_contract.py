@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
+from shared.accounts.creation_intents import CreationIntent
 from shared.errors import ErrorCategory
 from shared.intents import IntendedValue, WriteIntent
 from shared.models import ACCOUNT, COMPANIES, DEALS, OPPORTUNITY
-from shared.ports import ClaimDone, HealthEntry, IntentRecord, Link, LinkCommit, StatePort
+from shared.ports import ClaimDone, ConfirmedClaim, HealthEntry, IntentRecord, Link, LinkCommit, StatePort
 from shared.state import DynamoState, StateTimings, keys
 from tests.memory_state import MemoryState
 from tests.template_tables import create_table_from_template
@@ -404,6 +405,64 @@ def test_concurrent_claims_for_one_email_have_exactly_one_winner(store: Store) -
     winners = [claimant for claimant, result in zip(claimants, results, strict=True) if result is None]
     assert len(winners) == 1
     assert all(result == winners[0] for result in results if result is not None)
+
+
+# creation intents (company pairs: shared.accounts.creation_intents)
+
+COMPANY = "hubspot:companies"  # a company created for an Account, claimed by the Account's id
+
+
+def _creating(clock: FakeClock, name: str = "Acme", lease_seconds: float = 60) -> CreationIntent:
+    return CreationIntent({"name": name}, clock.now, clock.now + dt.timedelta(seconds=lease_seconds))
+
+
+def test_a_claim_with_an_intent_is_a_claim(store: Store, clock: FakeClock) -> None:
+    assert store.claim_with_intent("100", COMPANY, CONTACT_1, "event-1") == ConfirmedClaim(None)
+    assert store.claim_with_intent("100", COMPANY, CONTACT_1, "event-2", _creating(clock)).holder == "event-1"
+    assert store.claim_with_intent("100", COMPANY, CONTACT_1, "event-1", _creating(clock)) == ConfirmedClaim(
+        None
+    )
+    store.complete_claims("100", [ClaimDone(COMPANY, CONTACT_1, "event-1", "9001")])
+    assert store.claim_with_intent("100", COMPANY, CONTACT_1, "event-3").holder == "9001"
+
+
+def test_a_handed_back_claim_is_free_and_keeps_its_intent_until_a_create_completes(
+    store: Store, clock: FakeClock
+) -> None:
+    intent = _creating(clock)
+    assert store.claim_with_intent("100", COMPANY, CONTACT_1, "event-1", intent).earlier is None
+    store.hand_back_creation("100", COMPANY, CONTACT_1, "event-2", intent.ended(clock.now))  # not its claim
+    assert store.claim_with_intent("100", COMPANY, CONTACT_1, "event-2").holder == "event-1"
+    store.hand_back_creation("100", COMPANY, CONTACT_1, "event-1", intent.ended(clock.now))
+    clock.advance(seconds=10)
+    # taken again by another change (dedupe), then confirmed with a new intent (apply): the earlier one
+    assert store.claim_with_intent("100", COMPANY, CONTACT_1, "event-2") == ConfirmedClaim(
+        None, intent.ended(START)
+    )
+    later = _creating(clock, "Acme Inc")
+    assert store.claim_with_intent("100", COMPANY, CONTACT_1, "event-2", later) == ConfirmedClaim(
+        None, intent.ended(START)
+    )
+    store.complete_claims("100", [ClaimDone(COMPANY, CONTACT_1, "event-2", "9001")])
+    store.hand_back_creation("100", COMPANY, CONTACT_1, "event-2", later)  # completed: nothing
+    assert store.claim_with_intent("100", COMPANY, CONTACT_1, "event-4", later).holder == "9001"
+
+
+def test_an_intent_in_its_lease_makes_the_same_claimant_wait(store: Store, clock: FakeClock) -> None:
+    assert store.claim_with_intent("100", COMPANY, CONTACT_1, "event-1", _creating(clock)).holder is None
+    assert store.claim_with_intent("100", COMPANY, CONTACT_1, "event-1", _creating(clock)).holder == "event-1"
+    clock.advance(seconds=61)  # the lease is over (an invocation that died): its intent is answered
+    confirmed = store.claim_with_intent("100", COMPANY, CONTACT_1, "event-1", _creating(clock))
+    assert confirmed.holder is None
+    assert confirmed.earlier is not None
+    assert confirmed.earlier.since == START
+
+
+def test_an_intent_is_kept_a_day(store: Store, clock: FakeClock) -> None:
+    store.claim_with_intent("100", COMPANY, CONTACT_1, "event-1", _creating(clock))
+    store.hand_back_creation("100", COMPANY, CONTACT_1, "event-1", _creating(clock).ended(clock.now))
+    clock.advance(hours=24, seconds=1)
+    assert store.claim_with_intent("100", COMPANY, CONTACT_1, "event-2") == ConfirmedClaim(None)
 
 
 # cursors

@@ -67,6 +67,15 @@ def test_faults_are_deterministic_for_a_seed_and_respect_the_rate():
     assert all(k != "lock" for i, k in enumerate(first) if i % 2 == 1)
 
 
+def test_faults_can_target_one_path_a_limited_number_of_times():
+    injector = FaultInjector(["429", "5xx", "timeout", "lost"])
+    injector.configure({"rate": 1, "kinds": ["lost"], "path": "/companies/batch/create", "limit": 1})
+    assert injector.pick(is_write=True, path="/crm/v3/objects/contacts/batch/create") is None
+    assert injector.pick(is_write=True, path="/crm/v3/objects/companies/batch/create") == "lost"
+    assert injector.pick(is_write=True, path="/crm/v3/objects/companies/batch/create") is None  # spent
+    assert injector.describe()["injected"] == {"lost": 1}
+
+
 def test_fault_settings_are_validated():
     injector = FaultInjector(["429", "5xx"])
     with pytest.raises(ValueError, match="unsupported fault kinds"):

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from shared.accounts.creation_intents import Created
 from shared.config import parse_config
 from shared.models import ACCOUNT, COMPANIES, CONTACTS, ChangeEvent, ChangeType, System
 from shared.pipeline.apply import Applier
@@ -41,6 +42,7 @@ class FakeCompanies:
     primary: dict[str, str] = field(default_factory=dict)  # contact -> company
     calls: list[str] = field(default_factory=list)
     events: list[ChangeEvent] = field(default_factory=list)
+    created_at: dict[str, dt.datetime] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(9001))
 
     def add(self, **properties: str) -> str:
@@ -82,9 +84,19 @@ class FakeCompanies:
         for write in writes:
             company_id = str(next(self._ids))
             self.companies[company_id] = {k: v for k, v in write.fields.items()}
+            self.created_at[company_id] = self.clock()
             self._emit(company_id, ChangeType.CREATE, origin_id=APP_ID)
             out.append(WriteOutcome(write.key, company_id))
         return out
+
+    def companies_created_since(self, names: Sequence[str], since: dt.datetime) -> list[Created]:
+        self.calls.append("companies_created_since")
+        wanted = {n.lower() for n in names}
+        return [
+            Created(i, dict(self.companies[i]), at)
+            for i, at in self.created_at.items()
+            if at >= since and i in self.companies and str(self.companies[i].get("name")).lower() in wanted
+        ]
 
     def update_companies(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]:
         self.calls.append("update_companies")
@@ -139,6 +151,15 @@ class FakeAccounts:
             if row.sobject == "Contact" and row.fields.get("AccountId") in wanted
         ]
 
+    def accounts_created_since(self, names: Sequence[str], since: dt.datetime) -> list[Created]:
+        self.calls += 1
+        wanted = set(names)
+        return [
+            Created(rid, {"Name": row.fields.get("Name"), "Website": row.fields.get("Website")}, row.created)
+            for rid, row in self.sf.rows.items()
+            if row.sobject == ACCOUNT and row.created >= since and row.fields.get("Name") in wanted
+        ]
+
 
 @dataclass
 class World:
@@ -169,7 +190,7 @@ class World:
                 self.skipped[reason] = self.skipped.get(reason, 0) + n
             pending = [*result.retry, *result.held]
             applier = Applier(salesforce=self.sf, hubspot=self.hs, state=self.state, clock=self.clock,
-                              companies=self.companies)  # fmt: skip
+                              companies=self.companies, accounts=self.accounts)  # fmt: skip
             applied = applier.apply(result.plans)
             pending += applied.followups + applied.redecide
 

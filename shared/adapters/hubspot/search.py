@@ -1,5 +1,6 @@
 """Contacts and companies search: ``contacts_modified_since`` and ``companies_modified_since``, the
-poller's reads (companies with account sync on; their calls are counted as ``companies_search``).
+poller's reads (companies with account sync on; their calls are counted as ``companies_search``),
+and ``companies_created_since``, where a company create whose answer was lost is looked for.
 
 Search on ``hs_lastmodifieddate`` (``GT``, ascending, 200 per page, paged with ``after``). Search stops
 at 10,000 results per query: the adapter then starts a new query from the last timestamp seen (``GTE``,
@@ -15,14 +16,18 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
+from shared.accounts.creation_intents import Created
 from shared.adapters.hubspot.parse import MODIFIED, modified, to_contact
 from shared.adapters.hubspot.transport import COMPANIES, CONTACTS, HubSpotTransport, Pacer
+from shared.chunking import chunks
 from shared.ports import HubSpotCompany, HubSpotContact
-from shared.times import epoch_ms
+from shared.times import as_utc, epoch_ms
 
 SEARCH_PAGE = 200
 SEARCH_MAX_RESULTS = 10_000
 SEARCH_PER_SECOND = 3.0
+CREATED = "createdate"
+CREATED_NAMES = 100  # values of one IN filter
 
 
 class HubSpotSearch(HubSpotTransport):
@@ -43,6 +48,31 @@ class HubSpotSearch(HubSpotTransport):
     ) -> list[HubSpotCompany]:
         """:meth:`contacts_modified_since` for companies."""
         return self._modified_since(since, properties, limit, COMPANIES)
+
+    def companies_created_since(self, names: Sequence[str], since: dt.datetime) -> list[Created]:
+        """Companies created at or after ``since`` named one of ``names`` (``createdate GTE`` and
+        ``name IN``, 100 names a search, 200 results a page): where a company create whose answer
+        was lost is looked for. Counted as ``companies_search``."""
+        from hubspot.crm.companies import SearchApi
+
+        searcher = SearchApi(self._client(COMPANIES))
+        out: list[Created] = []
+        for group in chunks(sorted({n for n in names if n}), CREATED_NAMES):
+            after: str | None = None
+            while True:
+                page = self._paced_search(searcher, _created_request(list(group), since, after))
+                out += [_created(o) for o in page.results or ()]
+                after = str(page.paging.next.after) if page.paging and page.paging.next else None
+                if after is None:
+                    break
+        return out
+
+    def _paced_search(self, searcher: Any, request: Any) -> Any:
+        def call() -> Any:
+            self._pacer.wait()
+            return searcher.do_search(request, **self._opts())
+
+        return self._read("companies_search", call, COMPANIES)
 
     def _modified_since(
         self, since: dt.datetime, properties: Sequence[str], limit: int, package: str
@@ -94,6 +124,30 @@ class HubSpotSearch(HubSpotTransport):
             return searcher.do_search(request, **self._opts())
 
         return self._read("search" if package == CONTACTS else "companies_search", call, package)
+
+
+def _created_request(names: list[str], since: dt.datetime, after: str | None) -> Any:
+    """The search of companies created since ``since`` named one of ``names`` (lower case: HubSpot
+    compares string values of ``IN`` in lower case)."""
+    from hubspot.crm.companies import Filter, FilterGroup, PublicObjectSearchRequest
+
+    filters = [
+        Filter(property_name=CREATED, operator="GTE", value=str(epoch_ms(since))),
+        Filter(property_name="name", operator="IN", values=[n.lower() for n in names]),
+    ]
+    return PublicObjectSearchRequest(
+        filter_groups=[FilterGroup(filters=filters)],
+        sorts=[{"propertyName": CREATED, "direction": "ASCENDING"}],
+        properties=["name", "domain", CREATED],
+        limit=SEARCH_PAGE,
+        after=after,
+    )
+
+
+def _created(obj: Any) -> Created:
+    props = obj.properties or {}
+    created = props.get(CREATED) or obj.created_at
+    return Created(str(obj.id), {"name": props.get("name"), "domain": props.get("domain")}, as_utc(created))
 
 
 def _complete(collected: Sequence[HubSpotContact], limit: int) -> bool:

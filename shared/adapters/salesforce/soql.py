@@ -119,6 +119,18 @@ def created_since_queries(
     return _in_queries(head, [soql_literal(e) for e in emails], f"){conditions} ORDER BY CreatedDate, Id")
 
 
+def accounts_created_since_queries(
+    names: Sequence[str], since: dt.datetime, user_id: str | None
+) -> list[str]:
+    """Accounts named one of ``names`` created at or after ``since`` (by ``user_id``, when given),
+    oldest first: where an Account create whose answer was lost is looked for."""
+    conditions = f" AND CreatedDate >= {soql_datetime(since)}"
+    if user_id:
+        conditions += f" AND CreatedById = {soql_literal(user_id)}"
+    head = "SELECT Id, Name, Website, CreatedDate FROM Account WHERE Name IN ("
+    return _in_queries(head, [soql_literal(n) for n in names], f"){conditions} ORDER BY CreatedDate, Id")
+
+
 def tasks_created_since_queries(who_ids: Sequence[str], since: dt.datetime, user_id: str | None) -> list[str]:
     """Tasks of the records ``who_ids`` created at or after ``since`` (by ``user_id``, when given),
     oldest first: where a task create whose answer was lost is looked for."""
