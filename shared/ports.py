@@ -104,6 +104,10 @@ class SalesforcePort(Protocol):
         """Deleted records merged into another: deleted id -> the master record's id (queryAll)."""
         ...
 
+    def merged_into(self, sobject: str, master_ids: Sequence[str]) -> dict[str, str]:
+        """Deleted records a merge folded into one of ``master_ids``: deleted id -> master id."""
+        ...
+
     def retrieve(
         self, sobject: str, ids: Sequence[str], fields: Sequence[str]
     ) -> dict[str, SalesforceRecord]:

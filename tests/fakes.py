@@ -156,6 +156,11 @@ class FakeSalesforce:
             if salesforce_id18(i) in self.merged
         }
 
+    def merged_into(self, sobject: str, master_ids: Sequence[str]) -> dict[str, str]:
+        self.calls += 1
+        masters = {salesforce_id18(i) for i in master_ids}
+        return {loser: master for loser, master in self.merged.items() if master in masters}
+
     def retrieve(
         self, sobject: str, ids: Sequence[str], fields: Sequence[str]
     ) -> dict[str, SalesforceRecord]:

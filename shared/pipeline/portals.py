@@ -110,6 +110,10 @@ class SharedReads:
         key = _key("merge_masters", sobject, ids)
         return dict(self._once(key, lambda: self.salesforce.merge_masters(sobject, ids)))
 
+    def merged_into(self, sobject: str, master_ids: Sequence[str]) -> dict[str, str]:
+        key = _key("merged_into", sobject, master_ids)
+        return dict(self._once(key, lambda: self.salesforce.merged_into(sobject, master_ids)))
+
     def retrieve(
         self, sobject: str, ids: Sequence[str], fields: Sequence[str]
     ) -> dict[str, SalesforceRecord]:

@@ -179,6 +179,22 @@ def test_accounts_and_the_contacts_of_accounts_in_batched_calls(salesforce_adapt
     assert read[account_ids[1]].fields["OwnerId"]
 
 
+def test_the_accounts_merged_into_a_master_are_found_in_one_query(salesforce_adapter, sf_box):
+    made = salesforce_adapter.create(
+        "Account", [RecordWrite(f"a{i}", None, {"Name": f"Merged {i}"}) for i in range(4)]
+    )
+    master, loser, other_master, other_loser = [o.record_id or "" for o in made]
+    sf_box.control("POST", "merge", {"sobject": "Account", "masterId": master, "mergeIds": [loser]})
+    sf_box.control(
+        "POST", "merge", {"sobject": "Account", "masterId": other_master, "mergeIds": [other_loser]}
+    )
+    sf_box.reset_stats()
+    assert salesforce_adapter.merged_into("Account", [master, master[:15]]) == {loser: master}
+    assert sf_box.calls() == {"GET /services/data/{version}/queryAll": 1}
+    assert salesforce_adapter.merged_into("Account", [loser]) == {}  # a loser is no master
+    assert salesforce_adapter.merged_into("Account", []) == {}
+
+
 # -- lost creates (shared.accounts.creation_intents) -------------------------------------------
 COMPANY_SEARCH = "POST /crm/v3/objects/{object_type}/search"
 

@@ -252,6 +252,28 @@ def test_a_company_links_through_its_contacts_account_and_is_not_created_twice()
     assert sum(1 for r in world.sf.rows.values() if r.sobject == ACCOUNT) == 2
 
 
+def test_a_merges_master_decided_before_its_merged_accounts_deletion_waits_for_its_company() -> None:
+    """A merge's change events may come in separate windows: the master's update first. The master
+    (no company) waits for the deletion, which moves the merged Account's company to it, and never
+    creates a second company."""
+    world = World(ON)
+    loser = world.sf.add(ACCOUNT, Name="Loser With Company")
+    world.sync()
+    (made,) = world.companies.companies
+    master = world.sf.add(ACCOUNT, Name="Master Without Company")
+    world.sf.drain_events()  # made before account sync saw it: unlinked
+    world.sf.merged[loser] = master
+    world.sf.remove(loser)
+    deletion = world.sf.drain_events()
+    world.sf.edit(master, Name="Master Without Company")  # the merge's update of its master
+    world.sync(rounds=1)  # the master's update alone: it waits
+    assert list(world.companies.companies) == [made]
+    world.sf.events += deletion
+    world.sync()
+    assert world.company_link(made).sf_id == master
+    assert list(world.companies.companies) == [made]
+
+
 def test_company_records_are_resynced_by_id() -> None:
     from shared.state.keys import resync_command
 

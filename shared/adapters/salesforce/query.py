@@ -26,6 +26,7 @@ from shared.adapters.salesforce.soql import (
     by_email_queries,
     check_name,
     merged_away_queries,
+    merged_into_queries,
     modified_after_query,
     modified_at_query,
     owned_by_query,
@@ -139,9 +140,18 @@ class SalesforceQueries(SalesforceDescribe):
         wanted = list(dict.fromkeys(i for i in (salesforce_id18_or_none(raw) for raw in ids) if i))
         if not wanted:
             return {}
+        return self._merged("merge_masters", merged_away_queries(sobject, wanted))
+
+    def merged_into(self, sobject: str, master_ids: Sequence[str]) -> dict[str, str]:
+        """Deleted records merged into one of ``master_ids``: deleted id -> master id (queryAll)."""
+        check_name(sobject)
+        wanted = list(dict.fromkeys(i for i in (salesforce_id18_or_none(raw) for raw in master_ids) if i))
+        return self._merged("merged_into", merged_into_queries(sobject, wanted)) if wanted else {}
+
+    def _merged(self, operation: str, queries: Sequence[str]) -> dict[str, str]:
         out: dict[str, str] = {}
-        for soql in merged_away_queries(sobject, wanted):
-            for row in self._pages("merge_masters", partial(self._soql_all, soql)):
+        for soql in queries:
+            for row in self._pages(operation, partial(self._soql_all, soql)):
                 if row.get("MasterRecordId"):
                     out[salesforce_id18(str(row["Id"]))] = salesforce_id18(str(row["MasterRecordId"]))
         return out

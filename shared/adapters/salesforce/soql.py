@@ -153,6 +153,14 @@ def merged_away_queries(sobject: str, ids: Sequence[str]) -> list[str]:
     return _in_queries(head, [soql_literal(i) for i in ids], ")")
 
 
+def merged_into_queries(sobject: str, master_ids: Sequence[str]) -> list[str]:
+    """The deleted records merged into one of ``master_ids`` (for queryAll)."""
+    head = (
+        f"SELECT Id, MasterRecordId FROM {check_name(sobject)} WHERE IsDeleted = true AND MasterRecordId IN ("  # noqa: S608
+    )
+    return _in_queries(head, [soql_literal(i) for i in master_ids], ")")
+
+
 def modified_after_query(sobject: str, select: Sequence[str], since: dt.datetime, limit: int) -> str:
     """Up to ``limit`` records with ``SystemModstamp > since``, oldest first."""
     base = f"SELECT {', '.join(select)} FROM {check_name(sobject)} WHERE "  # noqa: S608 (names checked)

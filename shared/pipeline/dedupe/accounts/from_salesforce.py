@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 
 from shared.accounts.person import is_person_account
 from shared.ids import salesforce_id18
-from shared.models import ACCOUNT, ChangeEvent
+from shared.models import ACCOUNT, ChangeEvent, ChangeType
 from shared.pipeline.dedupe.accounts.fields import company_values, owners_of, reconcile_company
 from shared.pipeline.dedupe.accounts.people import contacts_of_accounts, primary_companies
 from shared.pipeline.dedupe.accounts.persons import Persons, person_company_writes
@@ -42,6 +42,7 @@ class FromSalesforce:
         companies.update(
             self.tools.companies.read_companies(sorted(set(found.values())), schema.hubspot_properties)
         )
+        survivors = self._merge_survivors(changes, [a for a in unlinked if a not in found])
         people_of = [r for r in records.values() if is_person_account(r.fields)]
         persons = Persons(self.tools, people_of) if people_of else None
         for given, event in changes.items():
@@ -52,8 +53,26 @@ class FromSalesforce:
                 yield self._person(event, record, links.get(record.id), companies, persons)
             elif record.id in links:
                 yield self._linked(event, record, links[record.id], companies)
+            elif record.id in survivors:  # its merged Account's deletion moves that company to it
+                yield Retry(event)
             else:
                 yield self._unlinked(event, record, people.get(record.id, []), found, companies)
+
+    def _merge_survivors(self, changes: Mapping[str, ChangeEvent], creating: list[str]) -> set[str]:
+        """The unlinked Accounts among ``creating`` that an Account linked to a company was merged
+        into. A merge updates its master and deletes the others in one transaction, whose change
+        events may come in separate windows: the master waits for the deletion to be decided (which
+        moves that company to it) rather than creating a second company. Asked (one queryAll) only
+        for updates: a new Account is no merge's master."""
+        if self.tools.batch.config.creation.accounts_to_hubspot != "create_or_update":
+            return set()
+        created = {salesforce_id18(g) for g, e in changes.items() if e.change_type is ChangeType.CREATE}
+        asked = [a for a in creating if a not in created]
+        if not asked:
+            return set()
+        losers = self.tools.batch.salesforce.merged_into(ACCOUNT, asked)
+        linked = self.tools.links_of_accounts(sorted(losers)) if losers else {}
+        return {losers[loser] for loser in linked}
 
     def _found_companies(self, unlinked: list[str], people: Mapping[str, list[str]]) -> dict[str, str]:
         """Account -> the company most of its Contacts' contacts belong to (not linked yet)."""
