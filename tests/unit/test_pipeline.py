@@ -551,3 +551,25 @@ def test_a_bulk_load_arriving_in_uneven_batches_makes_full_hubspot_calls(world):
     assert second.held == []
     assert sizes == [100, 100]  # 130 + 70 records: two full lookups, not 100 + 30 + 70
     assert len([r for r in world.hs.rows.values() if r.properties["email"].startswith("bulk")]) == 200
+
+
+def test_a_merges_master_decided_before_the_merged_records_deletion_takes_the_link(world):
+    """A merge's change events may come in separate windows, the master's update first: the master
+    (same email, unlinked) waits for the deletion, which moves the link to it, and is never taken
+    for a same-email duplicate of the deleted record."""
+    loser = world.sf.add("Lead", Email="dup@example.com", LastName="Merged", Company="M", Title="Loser")
+    world.sync()
+    contact_id = world.state.links_by_salesforce(PORTAL, [loser])[loser].hubspot_id
+    master = world.sf.add("Lead", Email="dup@example.com", LastName="Merged", Company="M", Title="Master")
+    world.sf.drain_events()  # it predates the connector: unlinked
+    world.sf.merged[loser] = master
+    world.sf.remove(loser)
+    deletion = world.sf.drain_events()
+    world.sf.edit(master, Title="Master title")  # the merge's update of its master, alone
+    world.sync(rounds=1)
+    assert world.link_of_hubspot(contact_id).sf_id == loser  # not decided yet: it waits
+    world.sf.events += deletion
+    world.sync()
+    link = world.link_of_hubspot(contact_id)
+    assert (link.sf_id, link.duplicates) == (master, ())
+    assert world.hs.rows[contact_id].properties["jobtitle"] == "Master title"

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from shared.ids import salesforce_id18
 from shared.matching import normalize_email
-from shared.models import ChangeEvent, SfObject
+from shared.models import ChangeEvent, ChangeType, SfObject
 from shared.pipeline.dedupe import echo, moves
 from shared.pipeline.dedupe.contacts.tools import Tools
 from shared.pipeline.dedupe.creation import creation_pending
@@ -45,6 +45,8 @@ class SalesforceChanges:
     conversions: Mapping[str, str]  # converted Leads linked to those contacts -> the Contact
     siblings: Mapping[str, Match]  # email -> the Salesforce records of an unlinked contact
     linked_now: set[str] = field(default_factory=set)  # contacts a record of this batch linked
+    # unlinked records a record linked to their email's contact was merged into (they wait for it)
+    merge_survivors: frozenset[str] = frozenset()
 
     def event(self, record_id: str) -> ChangeEvent:
         return self.by_event_id.get(record_id) or next(iter(self.events.values()))
@@ -141,7 +143,29 @@ class FromSalesforce:
             members,
             conversions,
             siblings,
+            merge_survivors=self._merge_survivors(sf_object, by_event_id, live, links, links_of_matches),
         )
+
+    def _merge_survivors(
+        self,
+        sf_object: SfObject,
+        by_event_id: Mapping[str, ChangeEvent],
+        live: Mapping[str, SalesforceRecord],
+        links: Mapping[str, Link],
+        links_of_matches: Mapping[str, Link],
+    ) -> frozenset[str]:
+        """The unlinked records that a record linked to a HubSpot contact was merged into. A merge
+        updates its master and deletes the others in one transaction, whose change events may come in
+        separate windows: the master waits for the deletion to be decided (which moves the link to
+        it) rather than being taken for a same-email duplicate of a deleted record. Asked (one
+        queryAll) only for updated records whose email's contact is linked to another record."""
+        linked_ids = {salesforce_id18(link.sf_id) for link in links_of_matches.values()}
+        updated = {rid for rid, event in by_event_id.items() if event.change_type is not ChangeType.CREATE}
+        asked = [rid for rid in live if rid in updated and rid not in links and rid not in linked_ids]
+        if not asked or not linked_ids:
+            return frozenset()
+        merged = self.batch.salesforce.merged_into(sf_object, asked)
+        return frozenset(master for loser, master in merged.items() if loser in linked_ids)
 
     def _decide_record(
         self, changes: SalesforceChanges, record_id: str, record: SalesforceRecord
@@ -178,6 +202,8 @@ class FromSalesforce:
             pair = Pair(contact, record, other.synced, event, link=target)
             included = self.tools.included(contact, changes.members)
             return Planned(moves.moved(self.tools.reconciler, pair, included=included))
+        if record_id in changes.merge_survivors:  # its merged record's deletion moves the link to it
+            return Retry(event)
         if other is not None and salesforce_id18(other.sf_id) != record_id:
             # a same-email duplicate in Salesforce, updated after the linked record: it syncs
             note = duplicate_note(changes.sf_object, record_id, other.sf_object, other.sf_id)
