@@ -8,9 +8,8 @@ A creation runs only while its plan holds the creation claim (keyed by the id of
 created for), so two changes of one new record never create two counterparts. A create records its
 creation intent on that claim first, and a create whose outcome was unknown is looked for before it
 is sent again (``shared.accounts.creation_intents``): a deal or an Opportunity is never created
-twice. Deal links carry no
-write intents (``shared.intents``): a plan's writes are checked against the link's revision when the
-link is committed; a refused commit decides the pair again.
+twice. Deal links carry no write intents (``shared.intents``): a plan's writes are checked against
+the link's revision when the link is committed; a refused commit decides the pair again.
 """
 
 from __future__ import annotations
