@@ -429,10 +429,11 @@ class StatePort(Protocol):
     def claim_with_intent(
         self, portal: str, target: str, key: str, claimant: str, intent: CreationIntent | None = None
     ) -> ConfirmedClaim:
-        """``claim_creation`` for records created with creation intents (companies and Accounts):
-        the claim keeps the intent it holds when it is taken again; with ``intent`` (a create about to
-        be sent) it is recorded in the same write, refused (the holder answered) while the claim
-        holds an intent still in its lease. Answers the intent the claim held before."""
+        """``claim_creation`` for records created with creation intents (companies, Accounts, deals
+        and Opportunities): the claim keeps the intent it holds when it is taken again; with
+        ``intent`` (a create about to be sent) it is recorded in the same write, refused (the holder
+        answered) while the claim holds an intent still in its lease. Answers the intent the claim
+        held before."""
         ...
 
     def hand_back_creation(

@@ -414,6 +414,7 @@ def apply_stage(environ: Mapping[str, str] | None = None) -> ApplyStage:
             companies=hubspot(env, portal),
             deals=hubspot(env, portal),
             accounts=salesforce(env),
+            opportunities=salesforce(env),
         )
 
     def applier(running_for: dt.timedelta) -> Applier | PortalAppliers:

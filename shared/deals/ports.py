@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from shared.accounts.creation_intents import Created
 from shared.ports import Association, AssociationPair, HubSpotContact, RecordWrite, WriteOutcome
 
 # a HubSpot deal reads as a contact does (properties, their change times, updatedAt)
@@ -77,6 +78,15 @@ class SalesforceOpportunitiesPort(Protocol):
         ...
 
 
+class LostOpportunitiesPort(Protocol):
+    """Where apply looks for an Opportunity whose create's answer was lost (the Salesforce adapter)."""
+
+    def opportunities_created_since(self, names: Sequence[str], since: dt.datetime) -> list[Created]:
+        """The Opportunities the integration user created at or after ``since`` whose Name is one of
+        ``names``, with their Name, Amount and CloseDate (``shared.accounts.creation_intents``)."""
+        ...
+
+
 class HubSpotDealsPort(Protocol):
     """Deals (CRM v3 objects: batch read, create, update, archive) and the deal pipelines."""
 
@@ -95,6 +105,11 @@ class HubSpotDealsPort(Protocol):
         ...
 
     def create_deals(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]: ...
+
+    def deals_created_since(self, names: Sequence[str], since: dt.datetime) -> list[Created]:
+        """The deals created at or after ``since`` whose dealname is one of ``names``, with their
+        dealname, amount and closedate (one search; ``shared.accounts.creation_intents``)."""
+        ...
 
     def associate_deal_companies(self, pairs: Sequence[AssociationPair]) -> list[WriteOutcome]:
         """Makes each company (``to_id``) its deal's (``from_id``) primary company."""

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
-from shared.deals.ports import HubSpotDealsPort
+from shared.deals.ports import HubSpotDealsPort, LostOpportunitiesPort
 from shared.errors import ApiFailure, AuthenticationError, ErrorCategory, SuspendedError, TransientApiError
 from shared.ids import salesforce_id18
 from shared.intents import LEASE_MARGIN, WriteIntent, intent_for
@@ -99,12 +99,15 @@ class Applier:
         companies: HubSpotCompaniesPort | None = None,
         deals: HubSpotDealsPort | None = None,
         accounts: LostAccountsPort | None = None,
+        opportunities: LostOpportunitiesPort | None = None,
     ) -> None:
         """``companies``: the account sync port (the HubSpot adapter) for company plans, which are
         applied after the contact plans (``shared.pipeline.apply_companies``); ``deals``: the deal
         sync port, for deal plans, applied last (``shared.pipeline.apply_deals``); ``accounts``: the
-        Salesforce adapter as ``LostAccountsPort`` (where a lost Account create is looked for)."""
+        Salesforce adapter as ``LostAccountsPort`` (where a lost Account create is looked for);
+        ``opportunities``: the same as ``LostOpportunitiesPort`` (a lost Opportunity create)."""
         self.accounts = accounts
+        self.opportunities = opportunities
         self.companies = companies
         self.deals = deals
         self.assignment_rules = assignment_rules
@@ -136,6 +139,8 @@ class Applier:
             state=self.state,
             clock=self.clock,
             contacts=self.hubspot,
+            opportunities=self.opportunities,
+            running_for=self.running_for,
         )
         return applier.apply(plans)
 

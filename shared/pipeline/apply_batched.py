@@ -1,15 +1,18 @@
 """What the appliers of companies and deals share: one batched write call whose outcomes line up with
-its writes, and the sync-health entry of a write that failed for good. (Contacts have their own,
-older path in ``shared.pipeline.apply``.)"""
+its writes, the sync-health entry of a write that failed for good, and the lost creates found
+before creating again (``shared.accounts.creation_intents``). (Contacts have their own, older path
+in ``shared.pipeline.apply``.)"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Callable, Collection, Sequence
+from typing import Protocol, TypeVar
 
+from shared.accounts.creation_intents import Created, CreationIntent, look_for
 from shared.errors import ApiFailure, ErrorCategory, TransientApiError
 from shared.observability import logger
+from shared.pipeline.plans import SyncPlan
 from shared.ports import HealthEntry, RecordWrite, WriteOutcome
 from shared.state.keys import resync_command
 
@@ -22,6 +25,17 @@ class Retried(Protocol):
     """A pair of records a plan writes: marked to be decided again after a transient failure."""
 
     transient: bool
+
+
+class Creating(Retried, Protocol):
+    """A pair whose plan creates a record, with the creation intent its claim held (an earlier create
+    of it whose outcome is unknown), if any."""
+
+    plan: SyncPlan
+    earlier: CreationIntent | None
+
+
+P = TypeVar("P", bound=Creating)
 
 
 def call_batched(
@@ -56,3 +70,24 @@ def failed_for_good(
     return HealthEntry(
         portal, system, record, failure.category, failure.code, failure.message, at, resync_command(record)
     )
+
+
+def lost_creates_found(
+    pairs: Sequence[P],
+    side: str,
+    created_since: Callable[[list[str], dt.datetime], Sequence[Created]],
+    linked_of: Callable[[list[str]], Collection[str]],
+) -> list[tuple[P, str]]:
+    """The pairs creating on ``side`` whose claim held an earlier create's intent, each with the
+    record that create made (``creation_intents.look_for``: one query for them all, none without
+    such a pair). A failed query marks them all to be decided again (none is created meanwhile)."""
+    waiting = {p.plan.plan_id: p for p in pairs if p.plan.create == side and p.earlier is not None}
+    intents = {key: p.earlier for key, p in waiting.items() if p.earlier is not None}
+    try:
+        found = look_for(intents, created_since, linked_of)
+    except TransientApiError as exc:
+        logger.warning("looking for %d lost creates failed; decided again: %s", len(waiting), exc)
+        for pair in waiting.values():
+            pair.transient = True
+        return []
+    return [(waiting[key], record_id) for key, record_id in found.items()]

@@ -20,16 +20,17 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from shared.accounts.carried import moved_mark
-from shared.accounts.creation_intents import Created, CreationIntent, intent_for, names_of, recovered
+from shared.accounts.creation_intents import Created, CreationIntent, handed_back, intent_for
 from shared.accounts.own_associations import remembered
 from shared.errors import ErrorCategory, TransientApiError
 from shared.ids import salesforce_id18
 from shared.models import ACCOUNT, COMPANIES, CONTACT, CONTACTS, ChangeEvent, ChangeType, System
 from shared.observability import logger
 from shared.pipeline.apply import APPLY_TIMEOUT, ApplyResult
-from shared.pipeline.apply_batched import call_batched, failed_for_good
+from shared.pipeline.apply_batched import call_batched, failed_for_good, lost_creates_found
 from shared.pipeline.plans import HealthNote, SyncedPair, SyncPlan, is_claimant, is_pending
 from shared.ports import (
     AssociationPair,
@@ -147,24 +148,14 @@ class CompanyApplier:
         """Pairs whose claim held an earlier create's intent: the record it may have made is looked
         for (one query a side) and, found and linked to nothing, updated and linked instead."""
         for side in ("salesforce", "hubspot"):
-            waiting = {p.plan.plan_id: p for p in pairs if p.plan.create == side and p.earlier is not None}
-            intents = {key: p.earlier for key, p in waiting.items() if p.earlier is not None}
-            names, since = names_of(intents.values())
-            if since is None:
-                continue
-            try:
-                found = self._created_since(side, names, since)
-                ids = [r.record_id for r in found]
-                by = self.state.links_by_salesforce if side == "salesforce" else self.state.links_by_hubspot
-                linked = set(by(portal, ids, kind=COMPANIES)) if ids else set()
-            except TransientApiError as exc:
-                logger.warning("looking for %d lost creates failed; decided again: %s", len(waiting), exc)
-                for pair in waiting.values():
-                    pair.transient = True
-                continue
-            for key, record_id in recovered(intents, found, linked).items():
-                self._found(portal, waiting[key], record_id)
+            created_since, linked_of = partial(self._created_since, side), partial(self._linked, portal, side)
+            for pair, record_id in lost_creates_found(pairs, side, created_since, linked_of):
+                self._found(portal, pair, record_id)
                 result.counters[f"{side}.lost_creates_found"] += 1
+
+    def _linked(self, portal: str, side: str, ids: list[str]) -> set[str]:
+        by = self.state.links_by_salesforce if side == "salesforce" else self.state.links_by_hubspot
+        return set(by(portal, ids, kind=COMPANIES))
 
     def _created_since(self, side: str, names: list[str], since: dt.datetime) -> list[Created]:
         if side == "hubspot":
@@ -463,8 +454,7 @@ class CompanyApplier:
             if plan.claim_email and plan.claimant:
                 self.state.release_claim(portal, target, plan.claim_email, plan.claimant)
             return
-        earliest = min(pair.intent.since, pair.earlier.since) if pair.earlier else pair.intent.since
-        kept = CreationIntent(pair.intent.values, earliest, now)
+        kept = handed_back(pair.intent, pair.earlier, now)
         self.state.hand_back_creation(portal, target, plan.claim_email, plan.claimant, kept)
 
     def _record(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:

@@ -5,9 +5,11 @@ deals, then the links. Every write is batched: Opportunities as sObject Collecti
 deals as batch writes (100 a call).
 
 A creation runs only while its plan holds the creation claim (keyed by the id of the record it is
-created for), so two changes of one new record never create two counterparts. Deal links carry no
-write intents (``shared.intents``): a plan's writes are checked against the link's revision when the
-link is committed; a refused commit decides the pair again.
+created for), so two changes of one new record never create two counterparts. A create records its
+creation intent on that claim first, and a create whose outcome was unknown is looked for before it
+is sent again (``shared.accounts.creation_intents``): a deal or an Opportunity is never created
+twice. Deal links carry no write intents (``shared.intents``): a plan's writes are checked against
+the link's revision when the link is committed; a refused commit decides the pair again.
 """
 
 from __future__ import annotations
@@ -15,17 +17,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
+from shared.accounts.creation_intents import Created, CreationIntent, handed_back, intent_for
 from shared.deals.contact_roles import CONTACTS_KEY
 from shared.deals.lifecycle import LIFECYCLE_PROPERTY, ORDER, lifecycle_writes
-from shared.deals.ports import HubSpotDealsPort
+from shared.deals.ports import HubSpotDealsPort, LostOpportunitiesPort
 from shared.deals.settings import ROLE_CONTACT_FIELD, ROLE_OPPORTUNITY_FIELD, ROLE_PRIMARY_FIELD
 from shared.errors import ErrorCategory, TransientApiError
 from shared.ids import salesforce_id18
 from shared.models import DEALS, OPPORTUNITY, OPPORTUNITY_CONTACT_ROLE, ChangeEvent, ChangeType, System
 from shared.observability import logger
-from shared.pipeline.apply import ApplyResult
-from shared.pipeline.apply_batched import call_batched, failed_for_good
+from shared.pipeline.apply import APPLY_TIMEOUT, ApplyResult
+from shared.pipeline.apply_batched import call_batched, failed_for_good, lost_creates_found
 from shared.pipeline.plans import HealthNote, SyncedPair, SyncPlan, is_claimant
 from shared.ports import (
     AssociationPair,
@@ -54,6 +58,8 @@ class _Pair:
     salesforce_ok: bool = True
     transient: bool = False
     claimed: bool = False
+    intent: CreationIntent | None = None  # the creation intent recorded on its claim
+    earlier: CreationIntent | None = None  # the one its claim held: an earlier create, outcome unknown
 
 
 class DealApplier:
@@ -65,9 +71,16 @@ class DealApplier:
         state: StatePort,
         clock: Callable[[], dt.datetime] = utc_now,
         contacts: HubSpotPort | None = None,
+        opportunities: LostOpportunitiesPort | None = None,
+        running_for: dt.timedelta = APPLY_TIMEOUT,
     ) -> None:
-        """``contacts``: the HubSpot port, for the lifecycle stages the plans move (S15)."""
+        """``contacts``: the HubSpot port, for the lifecycle stages the plans move (S15);
+        ``opportunities``: where an Opportunity whose create's answer was lost is looked for (without
+        it, it is not looked for); ``running_for``: the invocation's remaining time (a creation
+        intent's lease outlives it)."""
         self.contacts = contacts
+        self.opportunities = opportunities
+        self.running_for = running_for
         self.salesforce = salesforce
         self.deals = deals
         self.state = state
@@ -79,6 +92,7 @@ class DealApplier:
             return result
         portal = plans[0].portal
         pairs = self._confirm_claims(portal, [_Pair(p, p.hubspot_id, p.sf_id) for p in plans], result)
+        self._look_for_lost(portal, pairs, result)
         self._create(portal, pairs, "salesforce", result)
         self._create(portal, pairs, "hubspot", result)
         self._update(pairs, result)
@@ -99,9 +113,7 @@ class DealApplier:
         for pair in pairs:
             plan = pair.plan
             if plan.create and plan.claim_email and plan.claimant:
-                holder = self.state.claim_creation(
-                    portal, CLAIM_TARGETS[plan.create], plan.claim_email, plan.claimant
-                )
+                holder = self._claim(portal, pair)
                 if holder is not None and is_claimant(holder):
                     result.retry_plan_ids.add(plan.plan_id)
                     continue
@@ -119,9 +131,66 @@ class DealApplier:
             kept.append(pair)
         return kept
 
+    def _claim(self, portal: str, pair: _Pair) -> str | None:
+        """The plan's creation claim confirmed, recording the intent of the create it is about to
+        send (``StatePort.claim_with_intent``): None while it holds the claim (the pair then keeps its
+        intent and the one the claim held), else the holder."""
+        plan = pair.plan
+        if plan.create is None or not plan.claim_email or not plan.claimant:
+            return None
+        writes = plan.salesforce_writes if plan.create == "salesforce" else plan.hubspot_writes
+        intent = intent_for(plan.create, writes, self.clock(), self.running_for, None, DEALS)
+        target = CLAIM_TARGETS[plan.create]
+        confirmed = self.state.claim_with_intent(portal, target, plan.claim_email, plan.claimant, intent)
+        if confirmed.holder is None:
+            pair.intent, pair.earlier = intent, confirmed.earlier
+        return confirmed.holder
+
+    def _look_for_lost(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
+        """Pairs whose claim held an earlier create's intent: the record it may have made is looked
+        for (one query a side) and, found and linked to nothing, updated and linked instead."""
+        for side in ("salesforce", "hubspot"):
+            created_since, linked_of = partial(self._created_since, side), partial(self._linked, portal, side)
+            for pair, record_id in lost_creates_found(pairs, side, created_since, linked_of):
+                self._found(portal, pair, record_id)
+                result.counters[f"{side}.lost_deal_creates_found"] += 1
+
+    def _linked(self, portal: str, side: str, ids: list[str]) -> set[str]:
+        by = self.state.links_by_salesforce if side == "salesforce" else self.state.links_by_hubspot
+        return set(by(portal, ids, kind=DEALS))
+
+    def _created_since(self, side: str, names: list[str], since: dt.datetime) -> list[Created]:
+        if side == "hubspot":
+            return self.deals.deals_created_since(names, since)
+        if self.opportunities is None:
+            return []
+        return [
+            Created(salesforce_id18(r.record_id), r.values, r.created_at)
+            for r in self.opportunities.opportunities_created_since(names, since)
+        ]
+
+    def _found(self, portal: str, pair: _Pair, record_id: str) -> None:
+        """A pair whose earlier create made ``record_id``: its claim completed with it, the record
+        updated with the values the create would have written (nothing else of the plan is written
+        that its create would not have), then linked. Never a second create."""
+        plan = pair.plan
+        side = plan.create
+        if side is None or not plan.claim_email or not plan.claimant:
+            return
+        self.state.complete_claims(
+            portal, [ClaimDone(CLAIM_TARGETS[side], plan.claim_email, plan.claimant, record_id)]
+        )
+        other = "hubspot_writes" if side == "salesforce" else "salesforce_writes"
+        pair.plan = plan.model_copy(update={"create": None, "linked_by_email": True, other: {}})
+        pair.claimed = True
+        if side == "salesforce":
+            pair.opportunity_id = record_id
+        else:
+            pair.deal_id = record_id
+
     # -- writes --------------------------------------------------------------------------------
     def _create(self, portal: str, pairs: list[_Pair], side: str, result: ApplyResult) -> None:
-        todo = [p for p in pairs if p.plan.create == side]
+        todo = [p for p in pairs if p.plan.create == side and not p.transient]
         if not todo:
             return
         to_salesforce = side == "salesforce"
@@ -346,6 +415,19 @@ class DealApplier:
             result.health.append(entry)
 
     # -- bookkeeping ---------------------------------------------------------------------------
+    def _release(self, portal: str, pair: _Pair, now: dt.datetime) -> None:
+        """A claim whose create did not land (or may have): handed back with its intent
+        (``creation_intents.handed_back``), so the next create looks for it first."""
+        plan = pair.plan
+        if not plan.claim_email or not plan.claimant:
+            return
+        target = CLAIM_TARGETS.get(plan.create or "", CLAIM_TARGETS["salesforce"])
+        if pair.intent is None:
+            self.state.release_claim(portal, target, plan.claim_email, plan.claimant)
+            return
+        kept = handed_back(pair.intent, pair.earlier, now)
+        self.state.hand_back_creation(portal, target, plan.claim_email, plan.claimant, kept)
+
     def _record(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
         now = self.clock()
         commits: list[LinkCommit] = []
@@ -353,8 +435,7 @@ class DealApplier:
             plan = pair.plan
             result.health += [_health_of(note, portal, now) for note in plan.notes]
             if plan.claim_email and plan.claimant and not pair.claimed:
-                target = CLAIM_TARGETS.get(plan.create or "", CLAIM_TARGETS["salesforce"])
-                self.state.release_claim(portal, target, plan.claim_email, plan.claimant)
+                self._release(portal, pair, now)
             if pair.transient:
                 result.counters["decided again (writes failed)"] += 1
                 result.redecide.append(_again(pair, now))

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from shared.accounts.creation_intents import Created
 from shared.config import parse_config
 from shared.deals.ports import ChangedRole, ContactRole, DealPipeline, HubSpotDeal
 from shared.deals.stages import UNMAPPED_STAGE
@@ -40,6 +41,7 @@ class FakeDeals:
     )  # deal -> (contact, label)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(9_000_001))
     people: FakeHubSpot | None = None  # the contacts whose lifecycle stages are read
+    created_at: dict[str, dt.datetime] = field(default_factory=dict)  # deal -> when it was created
 
     def lifecycle_stages(self, contact_ids: Sequence[str]) -> dict[str, str | None]:
         self.calls.append("lifecycle_stages")
@@ -49,6 +51,7 @@ class FakeDeals:
     def add(self, **properties: str) -> str:
         deal_id = str(next(self._ids))
         self.deals[deal_id] = {"pipeline": "default", **properties}
+        self.created_at[deal_id] = self.clock()
         self.emit(deal_id, ChangeType.CREATE, origin_id="userId:1")
         return deal_id
 
@@ -116,9 +119,19 @@ class FakeDeals:
         for write in writes:
             deal_id = str(next(self._ids))
             self.deals[deal_id] = dict(write.fields)
+            self.created_at[deal_id] = self.clock()
             self.emit(deal_id, ChangeType.CREATE, origin_id=APP_ID)
             out.append(WriteOutcome(write.key, deal_id))
         return out
+
+    def deals_created_since(self, names: Sequence[str], since: dt.datetime) -> list[Created]:
+        self.calls.append("deals_created_since")
+        wanted = {n.lower() for n in names}
+        return [
+            Created(i, {p: self.deals[i].get(p) for p in ("dealname", "amount", "closedate")}, at)
+            for i, at in self.created_at.items()
+            if at >= since and i in self.deals and str(self.deals[i].get("dealname")).lower() in wanted
+        ]
 
     def update_deals(self, writes: Sequence[RecordWrite]) -> list[WriteOutcome]:
         self.calls.append("update_deals")
@@ -150,6 +163,17 @@ class FakeRoles:
     record_type_reads: int = 0
     sf: FakeSalesforce | None = None  # the rows changed roles are read from, with their Opportunity
     changed_reads: int = 0
+    lookups: int = 0  # opportunities_created_since calls
+
+    def opportunities_created_since(self, names: Sequence[str], since: dt.datetime) -> list[Created]:
+        self.lookups += 1
+        wanted = set(names)
+        rows = self.sf.rows if self.sf is not None else {}
+        return [
+            Created(rid, {f: row.fields.get(f) for f in ("Name", "Amount", "CloseDate")}, row.created)
+            for rid, row in rows.items()
+            if row.sobject == OPPORTUNITY and row.created >= since and row.fields.get("Name") in wanted
+        ]
 
     def record_type_names(self) -> dict[str, str]:
         self.record_type_reads += 1
@@ -219,7 +243,7 @@ class World:
             pending = [*result.retry, *result.held]
             self.plans += sum(1 for p in result.plans if p.has_writes)
             applier = Applier(salesforce=self.sf, hubspot=self.hs, state=self.state, clock=self.clock,
-                              deals=self.deals)  # fmt: skip
+                              deals=self.deals, opportunities=self.roles)  # fmt: skip
             applied = applier.apply(result.plans)
             pending += applied.followups + applied.redecide
 

@@ -4,7 +4,7 @@
   (100 without properties, or without history: deals not linked yet);
 - ``create_deals`` / ``update_deals``: batch create / update, 100 inputs per call, refused batches
   settled as for companies; a deal has no unique property, so a create whose answer was lost is
-  not sent again (it fails, and is decided again);
+  not sent again (it fails, and is decided again: apply looks for it first, ``deals_created_since``);
 - ``archive_deals``: batch archive, 100 ids per call; an id already gone is archived;
 - ``lifecycle_stages``: contacts' ``lifecyclestage`` by batch read without property history, 100
   ids per call (lifecycle stages from opportunities compare current stages only); counted as the
@@ -12,6 +12,9 @@
 - ``deal_property_types``: the deal property definitions, one call per adapter;
 - ``deal_pipelines``: ``GET /crm/v3/pipelines/deals``, one call per adapter;
 - ``deals_modified_since``: the poller's search on ``hs_lastmodifieddate``;
+- ``deals_created_since``: one search (``createdate GTE``, ``dealname IN``) where a deal create
+  whose answer was lost is looked for (``shared.accounts.creation_intents``), counted as
+  ``deals_search``;
 - ``associate_deal_companies``: a deal's primary company (associations v4 batch create);
 - ``associate_deal_contacts``: a deal's contacts (associations v4 batch create), with the label of
   the portal's deal -> contact association labels (read once per adapter) named as the role;
@@ -29,6 +32,7 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
+from shared.accounts.creation_intents import Created
 from shared.adapters.hubspot.associations import ASSOCIATION_TYPES, HUBSPOT_DEFINED, HubSpotAssociations
 from shared.adapters.hubspot.objects import MAX_BATCH, MAX_HISTORY_BATCH, HubSpotObjects, operation_name
 from shared.adapters.hubspot.parse import to_contact
@@ -125,6 +129,13 @@ class HubSpotDeals(HubSpotObjects, HubSpotAssociations, HubSpotSearch):
         """Deals with ``hs_lastmodifieddate > since``, oldest first (the poller's read; see
         :meth:`~shared.adapters.hubspot.search.HubSpotSearch.contacts_modified_since`)."""
         return self._modified_since(since, properties, limit, DEALS)
+
+    def deals_created_since(self, names: Sequence[str], since: dt.datetime) -> list[Created]:
+        """Deals created at or after ``since`` whose dealname is one of ``names`` (``createdate GTE``
+        and ``dealname IN``, 100 names a search, 200 results a page), with their dealname, amount and
+        closedate: where a deal create whose answer was lost is looked for. Counted as
+        ``deals_search``."""
+        return self._created_since(DEALS_TYPE, names, since)
 
     def associate_deal_companies(self, pairs: Sequence[AssociationPair]) -> list[WriteOutcome]:
         """Makes each company (``to_id``) its deal's (``from_id``) primary company (associations v4,

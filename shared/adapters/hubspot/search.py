@@ -1,6 +1,7 @@
 """Contacts and companies search: ``contacts_modified_since`` and ``companies_modified_since``, the
 poller's reads (companies with account sync on; their calls are counted as ``companies_search``),
-and ``companies_created_since``, where a company create whose answer was lost is looked for.
+and ``companies_created_since`` (and the deals adapter's ``deals_created_since``), where a company
+(or deal) create whose answer was lost is looked for.
 
 Search on ``hs_lastmodifieddate`` (``GT``, ascending, 200 per page, paged with ``after``). Search stops
 at 10,000 results per query: the adapter then starts a new query from the last timestamp seen (``GTE``,
@@ -16,10 +17,12 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from shared.accounts.creation_intents import Created
+from shared.accounts.creation_intents import IDENTIFYING, Created, CreatedKind
 from shared.adapters.hubspot.parse import MODIFIED, modified, to_contact
-from shared.adapters.hubspot.transport import COMPANIES, CONTACTS, HubSpotTransport, Pacer
+from shared.adapters.hubspot.transport import COMPANIES, CONTACTS, DEALS, HubSpotTransport, Pacer
 from shared.chunking import chunks
+from shared.models import COMPANIES as COMPANIES_KIND
+from shared.models import DEALS as DEALS_KIND
 from shared.ports import HubSpotCompany, HubSpotContact
 from shared.times import as_utc, epoch_ms
 
@@ -28,6 +31,11 @@ SEARCH_MAX_RESULTS = 10_000
 SEARCH_PER_SECOND = 3.0
 CREATED = "createdate"
 CREATED_NAMES = 100  # values of one IN filter
+# where each kind's lost creates are looked for: its client package, and its calls' counter
+_CREATED_SEARCH: dict[CreatedKind, tuple[str, str]] = {
+    COMPANIES_KIND: (COMPANIES, "companies_search"),
+    DEALS_KIND: (DEALS, "deals_search"),
+}
 
 
 class HubSpotSearch(HubSpotTransport):
@@ -53,26 +61,34 @@ class HubSpotSearch(HubSpotTransport):
         """Companies created at or after ``since`` named one of ``names`` (``createdate GTE`` and
         ``name IN``, 100 names a search, 200 results a page): where a company create whose answer
         was lost is looked for. Counted as ``companies_search``."""
-        from hubspot.crm.companies import SearchApi
+        return self._created_since(COMPANIES_KIND, names, since)
 
-        searcher = SearchApi(self._client(COMPANIES))
+    def _created_since(self, kind: CreatedKind, names: Sequence[str], since: dt.datetime) -> list[Created]:
+        """Records of ``kind`` created at or after ``since`` whose name (the first of their
+        identifying properties, ``shared.accounts.creation_intents.IDENTIFYING``) is one of ``names``,
+        with their identifying properties."""
+        package, operation = _CREATED_SEARCH[kind]
+        fields = IDENTIFYING[(kind, "hubspot")]
+        models: Any = importlib.import_module(package)
+        searcher = models.SearchApi(self._client(package))
         out: list[Created] = []
         for group in chunks(sorted({n for n in names if n}), CREATED_NAMES):
             after: str | None = None
             while True:
-                page = self._paced_search(searcher, _created_request(list(group), since, after))
-                out += [_created(o) for o in page.results or ()]
+                request = _created_request(models, fields, list(group), since, after)
+                page = self._paced_search(searcher, request, operation, package)
+                out += [_created(o, fields) for o in page.results or ()]
                 after = str(page.paging.next.after) if page.paging and page.paging.next else None
                 if after is None:
                     break
         return out
 
-    def _paced_search(self, searcher: Any, request: Any) -> Any:
+    def _paced_search(self, searcher: Any, request: Any, operation: str, package: str) -> Any:
         def call() -> Any:
             self._pacer.wait()
             return searcher.do_search(request, **self._opts())
 
-        return self._read("companies_search", call, COMPANIES)
+        return self._read(operation, call, package)
 
     def _modified_since(
         self, since: dt.datetime, properties: Sequence[str], limit: int, package: str
@@ -126,28 +142,28 @@ class HubSpotSearch(HubSpotTransport):
         return self._read("search" if package == CONTACTS else "companies_search", call, package)
 
 
-def _created_request(names: list[str], since: dt.datetime, after: str | None) -> Any:
-    """The search of companies created since ``since`` named one of ``names`` (lower case: HubSpot
-    compares string values of ``IN`` in lower case)."""
-    from hubspot.crm.companies import Filter, FilterGroup, PublicObjectSearchRequest
-
+def _created_request(
+    models: Any, fields: Sequence[str], names: list[str], since: dt.datetime, after: str | None
+) -> Any:
+    """The search of records created since ``since`` whose name (``fields[0]``) is one of ``names``
+    (lower case: HubSpot compares string values of ``IN`` in lower case)."""
     filters = [
-        Filter(property_name=CREATED, operator="GTE", value=str(epoch_ms(since))),
-        Filter(property_name="name", operator="IN", values=[n.lower() for n in names]),
+        models.Filter(property_name=CREATED, operator="GTE", value=str(epoch_ms(since))),
+        models.Filter(property_name=fields[0], operator="IN", values=[n.lower() for n in names]),
     ]
-    return PublicObjectSearchRequest(
-        filter_groups=[FilterGroup(filters=filters)],
+    return models.PublicObjectSearchRequest(
+        filter_groups=[models.FilterGroup(filters=filters)],
         sorts=[{"propertyName": CREATED, "direction": "ASCENDING"}],
-        properties=["name", "domain", CREATED],
+        properties=[*fields, CREATED],
         limit=SEARCH_PAGE,
         after=after,
     )
 
 
-def _created(obj: Any) -> Created:
+def _created(obj: Any, fields: Sequence[str]) -> Created:
     props = obj.properties or {}
     created = props.get(CREATED) or obj.created_at
-    return Created(str(obj.id), {"name": props.get("name"), "domain": props.get("domain")}, as_utc(created))
+    return Created(str(obj.id), {f: props.get(f) for f in fields}, as_utc(created))
 
 
 def _complete(collected: Sequence[HubSpotContact], limit: int) -> bool:

@@ -7,8 +7,9 @@ is deleted) (200 records per call, ``allOrNone`` false, each record's result map
 Writes never lose what already succeeded: records still failing when the retry budget is spent come
 back as failures with ``retryable=True``. A create that could not be settled after an ambiguous
 failure fails with code ``AMBIGUOUS_CREATE`` (retryable): whoever retries must find by email before
-creating. An Account create has no email: after an ambiguous failure it is never sent again, it
-fails ``AMBIGUOUS_CREATE`` at once (``shared.accounts.creation_intents`` looks for it).
+creating. An Account or Opportunity create has no email (:data:`NOT_SENT_AGAIN`): after an
+ambiguous failure it is never sent again, it fails ``AMBIGUOUS_CREATE`` at once
+(``shared.accounts.creation_intents`` looks for it).
 """
 
 from __future__ import annotations
@@ -43,10 +44,12 @@ from shared.adapters.salesforce.soql import (
 from shared.chunking import chunks
 from shared.errors import SuspendedError, TransientApiError
 from shared.ids import looks_like_salesforce_id, salesforce_id18_or_none
-from shared.models import ACCOUNT
+from shared.models import ACCOUNT, OPPORTUNITY
 from shared.ports import RecordWrite, SalesforceRecord, WriteOutcome
 
 MAX_RETRIEVE = 2000  # ids per sObject Collections retrieve
+# creates without an email to be found by after an ambiguous failure: apply looks for them instead
+NOT_SENT_AGAIN = frozenset({ACCOUNT, OPPORTUNITY})
 AMBIGUITY_MARGIN = dt.timedelta(minutes=5)
 TASK = "Task"  # clock skew allowed when looking for our own creates
 
@@ -184,7 +187,7 @@ class SalesforceCollections(SalesforceQueries):
         """Find the pending creates an unanswered attempt applied anyway; return the others."""
         if sobject == TASK:
             return self._settle_tasks(pending, started, budget, done)
-        if sobject == ACCOUNT:  # no email to find it by: never sent again, its caller looks for it
+        if sobject in NOT_SENT_AGAIN:  # no email to find it by: never sent again, its caller looks for it
             done.update({i: WriteOutcome(w.key, None, gave_up(None, True)) for i, w in pending})
             return []
         candidates = by_email(pending)

@@ -119,15 +119,17 @@ def created_since_queries(
     return _in_queries(head, [soql_literal(e) for e in emails], f"){conditions} ORDER BY CreatedDate, Id")
 
 
-def accounts_created_since_queries(
-    names: Sequence[str], since: dt.datetime, user_id: str | None
+def named_created_since_queries(
+    sobject: str, fields: Sequence[str], names: Sequence[str], since: dt.datetime, user_id: str | None
 ) -> list[str]:
-    """Accounts named one of ``names`` created at or after ``since`` (by ``user_id``, when given),
-    oldest first: where an Account create whose answer was lost is looked for."""
+    """Records of ``sobject`` whose ``Name`` is one of ``names`` created at or after ``since`` (by
+    ``user_id``, when given), with ``fields``, oldest first: where a create without an email (an
+    Account, an Opportunity) whose answer was lost is looked for."""
     conditions = f" AND CreatedDate >= {soql_datetime(since)}"
     if user_id:
         conditions += f" AND CreatedById = {soql_literal(user_id)}"
-    head = "SELECT Id, Name, Website, CreatedDate FROM Account WHERE Name IN ("
+    selected = ", ".join(dict.fromkeys(["Id", *(check_name(f) for f in fields), "CreatedDate"]))
+    head = f"SELECT {selected} FROM {check_name(sobject)} WHERE Name IN ("  # noqa: S608
     return _in_queries(head, [soql_literal(n) for n in names], f"){conditions} ORDER BY CreatedDate, Id")
 
 

@@ -76,8 +76,11 @@ class DealTools:
 
     def claim(self, target: str, source_id: str, event: ChangeEvent) -> str | None:
         """Claims the creation of ``target`` for the record ``source_id``: None when this change holds
-        it; else the holder (a change still creating it, or the created record's id)."""
-        return self.batch.state.claim_creation(self.batch.portal, target, source_id, event.change_id)
+        it; else the holder (a change still creating it, or the created record's id). A claim keeps
+        the creation intent of an earlier create whose outcome is unknown
+        (``shared.accounts.creation_intents``): apply looks for its record before creating."""
+        state = self.batch.state
+        return state.claim_with_intent(self.batch.portal, target, source_id, event.change_id).holder
 
     def plan(self, decided: DealPlan) -> SyncPlan:
         writes, event, link = decided.writes, decided.event, decided.link
