@@ -6,14 +6,17 @@ in ``shared.pipeline.apply``.)"""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping, Sequence
+from functools import partial
 from typing import Protocol, TypeVar
 
 from shared.accounts.creation_intents import Created, CreationIntent, look_for
 from shared.errors import ApiFailure, ErrorCategory, TransientApiError
+from shared.models import LinkKind
 from shared.observability import logger
 from shared.pipeline.plans import SyncPlan
-from shared.ports import HealthEntry, RecordWrite, WriteOutcome
+from shared.ports import HealthEntry, Link, RecordWrite, StatePort, WriteOutcome
 from shared.state.keys import resync_command
 
 NO_RESULT = ApiFailure(
@@ -91,3 +94,27 @@ def lost_creates_found(
             pair.transient = True
         return []
     return [(waiting[key], record_id) for key, record_id in found.items()]
+
+
+def look_for_lost(
+    pairs: Sequence[P],
+    links: tuple[StatePort, str, LinkKind],
+    created_since: Callable[[str, list[str], dt.datetime], Sequence[Created]],
+    found: Callable[[P, str], None],
+) -> Counter[str]:
+    """Both sides' pairs whose claim held an earlier create's intent: the record that create may
+    have made is looked for (one query a side) and, found and linked to nothing (``links``: the
+    state store, the portal and the kind of link), handed to ``found`` instead of a second create.
+    Returns how many were found on each side."""
+    state, portal, kind = links
+    counts: Counter[str] = Counter()
+    for side in ("salesforce", "hubspot"):
+        by = state.links_by_salesforce if side == "salesforce" else state.links_by_hubspot
+
+        def linked(ids: list[str], by: Callable[..., Mapping[str, Link]] = by) -> set[str]:
+            return set(by(portal, ids, kind=kind))
+
+        for pair, record_id in lost_creates_found(pairs, side, partial(created_since, side), linked):
+            found(pair, record_id)
+            counts[side] += 1
+    return counts

@@ -30,7 +30,7 @@ from shared.ids import salesforce_id18
 from shared.models import ACCOUNT, COMPANIES, CONTACT, CONTACTS, ChangeEvent, ChangeType, System
 from shared.observability import logger
 from shared.pipeline.apply import APPLY_TIMEOUT, ApplyResult
-from shared.pipeline.apply_batched import call_batched, failed_for_good, lost_creates_found
+from shared.pipeline.apply_batched import call_batched, failed_for_good, look_for_lost
 from shared.pipeline.plans import HealthNote, SyncedPair, SyncPlan, is_claimant, is_pending
 from shared.ports import (
     AssociationPair,
@@ -147,15 +147,11 @@ class CompanyApplier:
     def _look_for_lost(self, portal: str, pairs: list[_Pair], result: ApplyResult) -> None:
         """Pairs whose claim held an earlier create's intent: the record it may have made is looked
         for (one query a side) and, found and linked to nothing, updated and linked instead."""
-        for side in ("salesforce", "hubspot"):
-            created_since, linked_of = partial(self._created_since, side), partial(self._linked, portal, side)
-            for pair, record_id in lost_creates_found(pairs, side, created_since, linked_of):
-                self._found(portal, pair, record_id)
-                result.counters[f"{side}.lost_creates_found"] += 1
-
-    def _linked(self, portal: str, side: str, ids: list[str]) -> set[str]:
-        by = self.state.links_by_salesforce if side == "salesforce" else self.state.links_by_hubspot
-        return set(by(portal, ids, kind=COMPANIES))
+        found = look_for_lost(
+            pairs, (self.state, portal, COMPANIES), self._created_since, partial(self._found, portal)
+        )
+        for side, count in found.items():
+            result.counters[f"{side}.lost_creates_found"] += count
 
     def _created_since(self, side: str, names: list[str], since: dt.datetime) -> list[Created]:
         if side == "hubspot":
