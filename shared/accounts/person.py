@@ -7,19 +7,26 @@ A contact mapping names Contact fields; on a person account each is the Account 
 exposes for it: the name parts and ``Phone`` keep their names, a custom field ``X__c`` is ``X__pc``,
 and every other standard field is ``Person`` + its name (``Email`` -> ``PersonEmail``,
 ``MailingCity`` -> ``PersonMailingCity``, ``HasOptedOutOfEmail`` -> ``PersonHasOptedOutOfEmail``).
+
+The same rule carries a HubSpot edit of a person's contact to the person account: Salesforce refuses
+a direct update of a person account's Contact, so the Contact writes go to its Account, each field
+under its Account name (``person_account_writes``); ``OwnerId`` is the Account's own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Final
 
 PERSON_FLAG: Final = "IsPersonAccount"
 PERSON_CONTACT_ID: Final = "PersonContactId"  # the Contact behind a person account
+PERSON_ACCOUNT_ID: Final = "AccountId"  # a person account's Contact: its Account
 HUBSPOT_CREATES_PERSON_ACCOUNTS: Final = False
 
 # Contact fields a person account has under the same name (on Account)
-SAME_NAME = frozenset({"firstname", "lastname", "salutation", "middlename", "suffix", "phone", "fax"})
+SAME_NAME = frozenset(
+    {"firstname", "lastname", "salutation", "middlename", "suffix", "phone", "fax", "ownerid"}
+)
 _CUSTOM = "__c"
 _PERSON_CUSTOM = "__pc"
 
@@ -40,6 +47,25 @@ def person_field(contact_field: str) -> str:
 def person_fields(contact_fields: Mapping[str, str]) -> dict[str, str]:
     """Contact mappings (HubSpot property -> Contact field) as person account fields."""
     return {prop: person_field(field) for prop, field in contact_fields.items()}
+
+
+def person_account_writes(
+    contact_writes: Mapping[str, Any], account_fields: Collection[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """Writes meant for a person account's Contact as writes of its Account: each field under its
+    person account name. ``account_fields``: the Account's fields (as described, any case; none: not
+    described, every field is taken); a Contact field whose Account field the org does not have is
+    left out, and returned."""
+    known = {name.lower() for name in account_fields}
+    writes: dict[str, Any] = {}
+    missing: list[str] = []
+    for field, value in contact_writes.items():
+        target = person_field(field)
+        if not known or target.lower() in known:
+            writes[target] = value
+        else:
+            missing.append(field)
+    return writes, missing
 
 
 def person_name(fields: Mapping[str, Any]) -> str | None:

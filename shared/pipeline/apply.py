@@ -24,7 +24,7 @@ from shared.deals.ports import HubSpotDealsPort, LostOpportunitiesPort
 from shared.errors import ApiFailure, AuthenticationError, ErrorCategory, SuspendedError, TransientApiError
 from shared.ids import salesforce_id18
 from shared.intents import LEASE_MARGIN, WriteIntent, intent_for
-from shared.models import COMPANIES, DEALS, SALESFORCE_OBJECTS, ChangeEvent, ChangeType, System
+from shared.models import ACCOUNT, COMPANIES, DEALS, SALESFORCE_OBJECTS, ChangeEvent, ChangeType, System
 from shared.observability import logger
 from shared.pipeline.plans import HealthNote, SyncedPair, SyncPlan, is_claimant
 from shared.ports import (
@@ -296,7 +296,9 @@ class Applier:
             self.state.complete_claims(created[0].plan.portal, done)
 
     def _update_salesforce(self, progress: dict[str, _Progress], result: ApplyResult) -> None:
-        for sf_object in SALESFORCE_OBJECTS:
+        """Updates as one sObject Collections call per object (200 records a call): Leads, Contacts,
+        and the person accounts a HubSpot edit of their person's contact writes through (S9)."""
+        for sf_object in (*SALESFORCE_OBJECTS, ACCOUNT):
             todo = [
                 p
                 for p in progress.values()
@@ -309,6 +311,8 @@ class Applier:
             for item, outcome in zip(todo, outcomes or [], strict=False):
                 if outcome.ok:
                     result.counters["hubspot_to_salesforce.updated"] += 1
+                    if sf_object == ACCOUNT:
+                        result.followups.append(_person_account_written(item.plan, self.clock()))
                 else:
                     item.salesforce_ok = False
                     self._failure(item, "salesforce", outcome, result)
@@ -597,6 +601,13 @@ def _health_of(note: HealthNote, portal: str, now: dt.datetime) -> HealthEntry:
 def _existing_contact(plan: SyncPlan, hubspot_id: str, now: dt.datetime) -> ChangeEvent:
     """The contact a create found existing (409): linked, then read and synced as a pair."""
     return _resync(plan, System.HUBSPOT, "contacts", hubspot_id, now, "hssync:existing-contact", "resync")
+
+
+def _person_account_written(plan: SyncPlan, now: dt.datetime) -> ChangeEvent:
+    """A person account written from its person's HubSpot contact: read again from the Account, so
+    that its company follows (its name is the person's, S9). The Account's change event is hssync's
+    own and is not read."""
+    return _resync(plan, System.SALESFORCE, ACCOUNT, str(plan.sf_id), now, "hssync:person-account", "person")
 
 
 def _synced(item: _Progress) -> dict[str, SyncedPair]:

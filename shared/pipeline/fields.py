@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
 
+from shared.accounts.person import PERSON_ACCOUNT_ID
 from shared.config import OPT_OUT_HUBSPOT, OPT_OUT_SALESFORCE, FieldMapping, SyncConfig, SyncRule
 from shared.matching import normalize_email
 from shared.models import CONTACT, LEAD, SALESFORCE_OBJECTS
@@ -34,9 +35,11 @@ SALESFORCE_SYSTEM_FIELDS: dict[str, tuple[str, ...]] = {
         "Id", "Email", "IsConverted", "ConvertedContactId", "CreatedDate", "LastModifiedDate",
         OPT_OUT_SALESFORCE, OWNER_FIELD,
     ),
-    # IsPersonAccount exists only in orgs with person accounts (the adapter drops it elsewhere)
+    # IsPersonAccount exists only in orgs with person accounts (the adapter drops it elsewhere);
+    # a person account's Contact is written through its Account (S9)
     CONTACT: (
-        "Id", "Email", "CreatedDate", "LastModifiedDate", "IsPersonAccount", OPT_OUT_SALESFORCE, OWNER_FIELD,
+        "Id", "Email", "CreatedDate", "LastModifiedDate", "IsPersonAccount", PERSON_ACCOUNT_ID,
+        OPT_OUT_SALESFORCE, OWNER_FIELD,
     ),
 }  # fmt: skip
 

@@ -55,3 +55,45 @@ def test_a_person_account_is_told_by_its_flag():
 
 def test_hubspot_never_creates_a_person_account():
     assert person.HUBSPOT_CREATES_PERSON_ACCOUNTS is False
+
+
+ACCOUNT_FIELDS = {
+    "firstname",
+    "lastname",
+    "phone",
+    "ownerid",
+    "persontitle",
+    "personemail",
+    "personmobilephone",
+}
+
+
+def test_a_person_contacts_writes_go_to_its_account_under_the_account_names():
+    writes, missing = person.person_account_writes(
+        {
+            "Title": "Astronomer",
+            "FirstName": "Maria",
+            "Phone": "+44 1",
+            "MobilePhone": None,
+            "OwnerId": "005x",
+        },
+        ACCOUNT_FIELDS,
+    )
+    assert writes == {
+        "PersonTitle": "Astronomer",
+        "FirstName": "Maria",
+        "Phone": "+44 1",
+        "PersonMobilePhone": None,  # a cleared value is written as cleared
+        "OwnerId": "005x",  # the Account's own owner, not a Person field
+    }
+    assert missing == []
+
+
+def test_a_contact_field_the_person_account_lacks_is_left_out_and_named():
+    writes, missing = person.person_account_writes(
+        {"Title": "Astronomer", "Department": "Optics"}, ACCOUNT_FIELDS
+    )
+    assert writes == {"PersonTitle": "Astronomer"}
+    assert missing == ["Department"]
+    # an Account not described: every field is taken
+    assert person.person_account_writes({"Department": "Optics"}, ())[0] == {"PersonDepartment": "Optics"}

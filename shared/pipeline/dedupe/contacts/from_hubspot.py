@@ -1,6 +1,7 @@
 """Changes of HubSpot contacts: each contact's notifications of the batch are answered from its link
 when they only report what hssync synced, else the contact is read, and synced with its linked
-record, linked by email (S6), or created in Salesforce (S10)."""
+record, linked by email (S6), or created in Salesforce (S10). A person account's Contact is written
+through its Account (``persons``, S9)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from shared.ids import salesforce_id18
 from shared.matching import normalize_email
 from shared.models import ChangeEvent, ChangeType, SfObject
 from shared.pipeline.dedupe import echo, moves
+from shared.pipeline.dedupe.contacts import persons
 from shared.pipeline.dedupe.contacts.tools import Tools
 from shared.pipeline.dedupe.creation import creation_pending
 from shared.pipeline.dedupe.inclusion import OUTSIDE
@@ -18,6 +20,7 @@ from shared.pipeline.dedupe.linking import Match, email_pair
 from shared.pipeline.dedupe.outcome import Decision, Planned, Retry, Skip
 from shared.pipeline.dedupe.reconcile import Pair
 from shared.pipeline.dedupe.records import hs_key, parse_duplicates, sf_object
+from shared.pipeline.plans import SyncPlan
 from shared.ports import HubSpotContact, Link, SalesforceRecord
 
 
@@ -140,7 +143,7 @@ class FromHubSpot:
         found = {"salesforce": {match.link_to.id, match.sync_with.id}, "hubspot": {contact.id}}
         if creation_pending(self.batch.state, self.batch.portal, email, found, event):
             return Retry(event)
-        return Planned(self.tools.reconciler.plan(email_pair(self.batch.portal, contact, match, event)))
+        return Planned(self._plan(email_pair(self.batch.portal, contact, match, event)))
 
     def _linked(
         self, changes: HubSpotChanges, contact: HubSpotContact, link: Link, event: ChangeEvent
@@ -154,7 +157,15 @@ class FromHubSpot:
             return Skip("linked Salesforce record deleted", hs_key(contact.id))
         newest = max(alive, key=lambda r: (r.last_modified, r.id))
         target = moves.following_conversion(link, newest, records)
-        return Planned(self.tools.reconciler.plan(Pair(contact, newest, link.synced, event, link=target)))
+        return Planned(self._plan(Pair(contact, newest, link.synced, event, link=target)))
+
+    def _plan(self, pair: Pair) -> SyncPlan:
+        """The pair's plan; a person account's Contact is written through its Account (S9)."""
+        plan = self.tools.reconciler.plan(pair)
+        account = persons.person_account_of(pair.record)
+        if account is None:
+            return plan
+        return persons.through_account(plan, account, self.schema.account_fields, self.schema.fields)
 
 
 def _linked_ids(links: Iterable[Link]) -> dict[SfObject, list[str]]:

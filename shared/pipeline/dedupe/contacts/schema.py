@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.config import OPT_OUT_HUBSPOT, SyncConfig
+from shared.models import ACCOUNT
 from shared.pipeline.dedupe.inclusion import inclusion_properties, watched_properties
 from shared.pipeline.dedupe.records import SF_OBJECTS, sf_object
 from shared.pipeline.fields import ContactFields, FieldTypes, opted_out
@@ -27,6 +28,7 @@ class ContactSchema:
         self._types: FieldTypes | None = None
         self._fields: ContactFields | None = None
         self._person_accounts = False
+        self._account_fields: frozenset[str] | None = None
 
     @property
     def fields(self) -> ContactFields:
@@ -53,6 +55,13 @@ class ContactSchema:
         accounts (where such a lead can later be converted to a person account, S9/S10)."""
         _ = self.types
         return None if self._person_accounts else self.config.creation.lead_company_placeholder
+
+    @property
+    def account_fields(self) -> frozenset[str]:
+        """The Account's fields (lower case): a person account's Contact is written through it (S9)."""
+        if self._account_fields is None:
+            self._account_fields = frozenset(self._salesforce.describe_fields(ACCOUNT))
+        return self._account_fields
 
     def comparable(self, prop: str, sf_object_name: str, value: Any) -> str | None:
         """One form of a value of the mapping of ``prop``, whichever side it comes from."""
