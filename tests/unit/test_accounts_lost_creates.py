@@ -9,16 +9,14 @@ from collections.abc import Sequence
 
 import pytest
 
-from shared.errors import ApiFailure, ErrorCategory
 from shared.models import ACCOUNT, COMPANIES, CONTACT
 from shared.pipeline.apply import APPLY_TIMEOUT, Applier
 from shared.pipeline.dedupe import Deduper
 from shared.ports import RecordWrite, WriteOutcome
 from tests import fakes
 from tests.fakes import APP_ID, PORTAL
+from tests.unit.lost_answers import lose_hubspot_answers, lose_salesforce_answers
 from tests.unit.test_accounts_part import ON, World
-
-LOST = ApiFailure("hubspot", "AMBIGUOUS_CREATE", "no answer", ErrorCategory.OTHER, retryable=True)
 
 
 @pytest.fixture(autouse=True)
@@ -27,35 +25,13 @@ def accounts_have_ids(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _lose_company_answers(world: World, times: int, *, lands: bool = True) -> None:
-    """The next ``times`` company creates are applied (when ``lands``), their answers lost."""
-    create = world.companies.create_companies
-    left = [times]
-
-    def lossy(writes: Sequence[RecordWrite]) -> list[WriteOutcome]:
-        if left[0] <= 0:
-            return create(writes)
-        left[0] -= 1
-        if lands:
-            create(writes)
-        return [WriteOutcome(w.key, None, LOST) for w in writes]
-
-    world.companies.create_companies = lossy  # type: ignore[method-assign]
+    """The next ``times`` creates are applied (when ``lands``), their answers lost."""
+    lossy = lose_hubspot_answers(world.companies.create_companies, times, lands=lands)
+    world.companies.create_companies = lossy  # type: ignore[method-assign, assignment]
 
 
 def _lose_account_answers(world: World, times: int) -> None:
-    create = world.sf.create
-    left = [times]
-
-    def lossy(
-        sobject: str, writes: Sequence[RecordWrite], *, assign: bool | None = None
-    ) -> list[WriteOutcome]:
-        outcomes = create(sobject, writes, assign=assign)
-        if sobject != ACCOUNT or left[0] <= 0:
-            return outcomes
-        left[0] -= 1
-        return [WriteOutcome(w.key, None, LOST) for w in writes]
-
-    world.sf.create = lossy  # type: ignore[method-assign]
+    lose_salesforce_answers(world.sf, ACCOUNT, times)
 
 
 def _accounts(world: World) -> list[str]:

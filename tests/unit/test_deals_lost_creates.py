@@ -11,16 +11,14 @@ from collections.abc import Sequence
 
 import pytest
 
-from shared.errors import ApiFailure, ErrorCategory
 from shared.models import DEALS, OPPORTUNITY
 from shared.pipeline.apply import APPLY_TIMEOUT, Applier
 from shared.pipeline.dedupe import Deduper
 from shared.ports import RecordWrite, WriteOutcome
 from tests import fakes
 from tests.fakes import APP_ID, PORTAL
+from tests.unit.lost_answers import lose_hubspot_answers, lose_salesforce_answers
 from tests.unit.test_deals_part import ON, World, _opportunity
-
-LOST = ApiFailure("hubspot", "AMBIGUOUS_CREATE", "no answer", ErrorCategory.OTHER, retryable=True)
 
 
 @pytest.fixture(autouse=True)
@@ -29,35 +27,13 @@ def opportunities_have_ids(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _lose_deal_answers(world: World, times: int, *, lands: bool = True) -> None:
-    """The next ``times`` deal creates are applied (when ``lands``), their answers lost."""
-    create = world.deals.create_deals
-    left = [times]
-
-    def lossy(writes: Sequence[RecordWrite]) -> list[WriteOutcome]:
-        if left[0] <= 0:
-            return create(writes)
-        left[0] -= 1
-        if lands:
-            create(writes)
-        return [WriteOutcome(w.key, None, LOST) for w in writes]
-
-    world.deals.create_deals = lossy  # type: ignore[method-assign]
+    """The next ``times`` creates are applied (when ``lands``), their answers lost."""
+    lossy = lose_hubspot_answers(world.deals.create_deals, times, lands=lands)
+    world.deals.create_deals = lossy  # type: ignore[method-assign, assignment]
 
 
 def _lose_opportunity_answers(world: World, times: int) -> None:
-    create = world.sf.create
-    left = [times]
-
-    def lossy(
-        sobject: str, writes: Sequence[RecordWrite], *, assign: bool | None = None
-    ) -> list[WriteOutcome]:
-        outcomes = create(sobject, writes, assign=assign)
-        if sobject != OPPORTUNITY or left[0] <= 0:
-            return outcomes
-        left[0] -= 1
-        return [WriteOutcome(w.key, None, LOST) for w in writes]
-
-    world.sf.create = lossy  # type: ignore[method-assign]
+    lose_salesforce_answers(world.sf, OPPORTUNITY, times)
 
 
 def test_a_deal_create_whose_answer_was_lost_is_found_and_linked() -> None:
