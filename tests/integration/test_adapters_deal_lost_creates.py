@@ -1,7 +1,8 @@
 """Where a deal or Opportunity create whose answer was lost is looked for
 (``shared.accounts.creation_intents``), with the real clients against the sandbox: HubSpot deals
 created since a moment by dealname (one search), and Opportunities created by the integration user
-since a moment by Name (one query); a lost Opportunity create is never sent again by the adapter."""
+since a moment by Name (one query); a lost Opportunity or contact role create is never sent again by
+the adapter."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from shared.adapters.salesforce import SalesforceAdapter
 from shared.ports import RecordWrite
 from tests.integration import test_adapters_hubspot as hubspot
 from tests.integration import test_adapters_salesforce as salesforce
-from tests.integration.test_adapters_accounts import hs_box, sf_box  # noqa: F401
+from tests.integration.test_adapters_accounts import hs_box, salesforce_adapter, sf_box  # noqa: F401
 
 SEARCH = "POST /crm/v3/objects/{object_type}/search"
 QUERY = "GET /services/data/{version}/query"
@@ -63,14 +64,19 @@ def test_deals_created_since_are_found_by_dealname_in_one_search(hubspot_adapter
     assert hubspot_adapter.deals_created_since([], since) == []
 
 
-def test_a_lost_opportunity_create_is_not_sent_again_and_is_found_by_name(sf_box, sf_session):  # noqa: F811
+def _losing_adapter(sf_box: Any) -> tuple[SalesforceAdapter, salesforce.LosingSession]:  # noqa: F811
+    """An adapter whose first collection create is applied and its answer lost (a read timeout)."""
     from shared.adapters.auth import SalesforceTokenProvider
 
     session = salesforce.LosingSession()
     session.verify, session.trust_env = sf_box.ca, False
     retrier = Retrier(salesforce.POLICY, sleep=lambda _: None)
     tokens = SalesforceTokenProvider(sf_box.secret(), session=session, retrier=retrier, timeout=5)
-    adapter = SalesforceAdapter(tokens, timeout=5)
+    return SalesforceAdapter(tokens, timeout=5), session
+
+
+def test_a_lost_opportunity_create_is_not_sent_again_and_is_found_by_name(sf_box, sf_session):  # noqa: F811
+    adapter, session = _losing_adapter(sf_box)
     since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     fields = {"Name": "Lost deal", "StageName": "Prospecting", "CloseDate": "2026-12-31", "Amount": 5000}
     lost = adapter.create("Opportunity", [RecordWrite("a", None, fields)])
@@ -96,3 +102,35 @@ def test_a_lost_opportunity_create_is_not_sent_again_and_is_found_by_name(sf_box
         == []
     )
     assert adapter.opportunities_created_since([], since) == []
+
+
+def test_a_lost_contact_role_create_is_not_sent_again_and_is_seen_by_the_roles_read(
+    sf_box,  # noqa: F811
+    salesforce_adapter,  # noqa: F811
+):
+    contact = salesforce_adapter.create("Contact", [RecordWrite("c", None, {"LastName": "Lost Role"})])
+    opportunity = salesforce_adapter.create(
+        "Opportunity",
+        [
+            RecordWrite(
+                "o", None, {"Name": "Role deal", "StageName": "Prospecting", "CloseDate": "2026-12-31"}
+            )
+        ],
+    )
+    contact_id, opportunity_id = contact[0].record_id, opportunity[0].record_id
+    adapter, session = _losing_adapter(sf_box)
+    role = {"OpportunityId": opportunity_id, "ContactId": contact_id, "IsPrimary": True}
+    lost = adapter.create("OpportunityContactRole", [RecordWrite("r", None, role)])
+    assert session.lost == 1
+    assert not lost[0].ok
+    assert lost[0].failure is not None
+    assert lost[0].failure.code == "AMBIGUOUS_CREATE"
+    assert lost[0].failure.retryable
+    assert adapter.calls.by_operation["create"] == 1  # a contact role has no email: never sent again
+    assert "find_created" not in adapter.calls.by_operation
+    sf_box.reset_stats()
+    found = salesforce_adapter.contact_roles([str(opportunity_id)])
+    assert sf_box.calls() == {QUERY: 1}  # the deal's fresh read sees the role the lost create made
+    assert [(r.opportunity_id, r.contact_id, r.primary) for r in found] == [
+        (opportunity_id, contact_id, True)
+    ]

@@ -2,7 +2,8 @@
 pipeline.dedupe.deals.roles`` for a deleted role, ``shared.pipeline.dedupe.deals.associations`` for a
 deal's contact association change): a deleted role removes its contact from the deal, a contact
 removed from the deal deletes its roles, a contact added to the deal alone becomes a role, each in
-one batched write; hssync's own writes coming back are answered without a read."""
+one batched write; hssync's own writes coming back are answered without a read. A role create whose
+answer is lost is never sent again blindly: its deal is decided again from fresh reads of its roles."""
 
 from __future__ import annotations
 
@@ -12,14 +13,17 @@ from dataclasses import dataclass
 import pytest
 
 from shared.deals.ports import ContactRole
+from shared.errors import ApiFailure, ErrorCategory
 from shared.models import COMPANIES, CONTACTS, DEALS, OPPORTUNITY, ChangeEvent, ChangeType, System
 from shared.pipeline.dedupe.deals.associations import DEAL_ASSOCIATION
 from shared.pipeline.dedupe.echo import ECHO
+from shared.ports import RecordWrite, WriteOutcome
 from tests import fakes
 from tests.fakes import PORTAL
 from tests.unit.test_deals_part import ON, FakeRoles, World, _synced_contact
 
 ROLE = "OpportunityContactRole"
+LOST = ApiFailure("salesforce", "AMBIGUOUS_CREATE", "no answer", ErrorCategory.OTHER, retryable=True)
 
 
 @pytest.fixture(autouse=True)
@@ -164,3 +168,45 @@ def test_a_deals_company_association_change_and_an_unlinked_deals_contact_change
     assert world.skipped == {DEAL_ASSOCIATION: 2}
     assert world.deals.calls == []
     assert world.plans == 0
+
+
+def _lose_role_answers(world: World, *, lands: bool) -> None:
+    """The next contact role create is applied (when ``lands``), its answer lost, as the adapter
+    fails it (``AMBIGUOUS_CREATE``, never sent again)."""
+    create = world.sf.create
+    left = [1]
+
+    def lossy(
+        sobject: str, writes: Sequence[RecordWrite], *, assign: bool | None = None
+    ) -> list[WriteOutcome]:
+        if sobject != ROLE or left[0] <= 0:
+            return create(sobject, writes, assign=assign)
+        left[0] -= 1
+        if lands:
+            create(sobject, writes, assign=assign)
+        return [WriteOutcome(w.key, None, LOST) for w in writes]
+
+    world.sf.create = lossy  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize("lands", [True, False])
+def test_a_role_create_whose_answer_was_lost_is_decided_again_from_fresh_reads(lands: bool) -> None:
+    world = _world()
+    made, deal, ((_, first_record),), _ = _synced_pair(world, 1)
+    added, added_record = _synced_contact(world, None)
+    world.deals.contacts[deal].append((added, None))
+    world.deals.events.append(_association(world, deal, added, removed=False, n=1))
+    _lose_role_answers(world, lands=lands)
+    reads = world.roles.calls
+    world.sync()
+    assert _roles_of(world, made) == sorted([first_record, added_record])  # never created twice
+    role_creates = [
+        f for op, _, f in world.sf.writes if op == "create" and f.get("ContactId") == added_record
+    ]
+    assert len(role_creates) == 1  # landed: seen by the fresh read; else created once when decided again
+    assert world.roles.calls >= reads + 2  # the deal was decided again, its roles read again
+    assert world.state.health(PORTAL) == []  # a transient outcome is no sync-health entry
+    assert added in world.link_of_deal(deal).synced["@contacts"][0]
+    plans = world.plans
+    world.sync()
+    assert world.plans == plans  # no write after the settle

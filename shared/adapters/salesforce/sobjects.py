@@ -7,9 +7,10 @@ is deleted) (200 records per call, ``allOrNone`` false, each record's result map
 Writes never lose what already succeeded: records still failing when the retry budget is spent come
 back as failures with ``retryable=True``. A create that could not be settled after an ambiguous
 failure fails with code ``AMBIGUOUS_CREATE`` (retryable): whoever retries must find by email before
-creating. An Account or Opportunity create has no email (:data:`NOT_SENT_AGAIN`): after an
-ambiguous failure it is never sent again, it fails ``AMBIGUOUS_CREATE`` at once
-(``shared.accounts.creation_intents`` looks for it).
+creating. An Account, Opportunity or OpportunityContactRole create has no email
+(:data:`NOT_SENT_AGAIN`): after an ambiguous failure it is never sent again, it fails
+``AMBIGUOUS_CREATE`` at once (``shared.accounts.creation_intents`` looks for an Account or an
+Opportunity; a contact role's deal is decided again from fresh reads of its roles).
 """
 
 from __future__ import annotations
@@ -44,12 +45,13 @@ from shared.adapters.salesforce.soql import (
 from shared.chunking import chunks
 from shared.errors import SuspendedError, TransientApiError
 from shared.ids import looks_like_salesforce_id, salesforce_id18_or_none
-from shared.models import ACCOUNT, OPPORTUNITY
+from shared.models import ACCOUNT, OPPORTUNITY, OPPORTUNITY_CONTACT_ROLE
 from shared.ports import RecordWrite, SalesforceRecord, WriteOutcome
 
 MAX_RETRIEVE = 2000  # ids per sObject Collections retrieve
 # creates without an email to be found by after an ambiguous failure: apply looks for them instead
-NOT_SENT_AGAIN = frozenset({ACCOUNT, OPPORTUNITY})
+# (an Account, an Opportunity) or decides their deal again from fresh reads (a contact role)
+NOT_SENT_AGAIN = frozenset({ACCOUNT, OPPORTUNITY, OPPORTUNITY_CONTACT_ROLE})
 AMBIGUITY_MARGIN = dt.timedelta(minutes=5)
 TASK = "Task"  # clock skew allowed when looking for our own creates
 
