@@ -31,6 +31,7 @@ RETRY_DELAY_SECONDS = 2
 # about 10 minutes: longer than a write lease (apply's timeout plus a margin), as long as a claim
 MAX_DEFERRALS = 30
 MAX_DELAY_SECONDS = 64
+MAX_LOGGED = 20  # deferred changes named in a window's log line
 
 
 def deferral_delay(attempt: int) -> int:
@@ -135,6 +136,8 @@ class DedupeStage:
                 "plans": len(result.plans),
                 "held": len(result.held),
                 "skipped": dict(result.skipped),
+                # what waits (a creation claim, a write in flight, a merge's deletion): ids, no values
+                "deferred": [f"{e.object_type}:{e.record_id}#{e.attempt}" for e in result.retry[:MAX_LOGGED]],
             },
         )
         return set()
