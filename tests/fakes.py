@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.adapters.salesforce.query import MAX_COMPOSITE_QUERIES
 from shared.errors import ApiFailure, ErrorCategory, TransientApiError
 from shared.matching import normalize_email
 from shared.models import ChangeEvent, ChangeType, System
@@ -209,8 +211,9 @@ class FakeSalesforce:
 
     def modified_since_each(self, reads: Sequence[ModifiedRead], limit: int) -> list[list[SalesforceRecord]]:
         """One call for up to 5 objects' reads (a Composite call), as the adapter does."""
+        calls = self.calls + math.ceil(len(reads) / MAX_COMPOSITE_QUERIES)
         pages = [self.modified_since(r.sobject, r.since, r.fields, limit) for r in reads]
-        self.calls -= len(reads) - -(-len(reads) // 5)
+        self.calls = calls
         return pages
 
     def owned_by(self, sobject: str, owner_id: str) -> list[str]:
