@@ -115,9 +115,8 @@ class FromSalesforce:
         links: Mapping[str, Link],
     ) -> SalesforceChanges:
         linked_contacts = self.read.contacts([link.hubspot_id for link in links.values()])
-        unlinked_emails = [
-            normalize_email(r.fields.get("Email")) for rid, r in live.items() if rid not in links
-        ]
+        unlinked = {rid: r for rid, r in live.items() if rid not in links}
+        unlinked_emails = [normalize_email(r.fields.get("Email")) for r in unlinked.values()]
         by_email = self.read.contacts_by_email([e for e in unlinked_emails if e])
         links_of_matches = self.batch.state.links_by_hubspot(
             self.batch.portal, [c.id for c in by_email.values()]
@@ -132,6 +131,7 @@ class FromSalesforce:
         siblings = self.read.people_by_email(
             email for email, c in by_email.items() if c.id not in links_of_matches
         )
+        survivors = self._merge_survivors(sf_object, by_event_id, unlinked, by_email, links_of_matches)
         return SalesforceChanges(
             sf_object,
             events,
@@ -143,15 +143,15 @@ class FromSalesforce:
             members,
             conversions,
             siblings,
-            merge_survivors=self._merge_survivors(sf_object, by_event_id, live, links, links_of_matches),
+            merge_survivors=survivors,
         )
 
     def _merge_survivors(
         self,
         sf_object: SfObject,
         by_event_id: Mapping[str, ChangeEvent],
-        live: Mapping[str, SalesforceRecord],
-        links: Mapping[str, Link],
+        unlinked: Mapping[str, SalesforceRecord],
+        by_email: Mapping[str, HubSpotContact],
         links_of_matches: Mapping[str, Link],
     ) -> frozenset[str]:
         """The unlinked records that a record linked to a HubSpot contact was merged into. A merge
@@ -161,8 +161,15 @@ class FromSalesforce:
         queryAll) only for updated records whose email's contact is linked to another record."""
         linked_ids = {salesforce_id18(link.sf_id) for link in links_of_matches.values()}
         updated = {rid for rid, event in by_event_id.items() if event.change_type is not ChangeType.CREATE}
-        asked = [rid for rid in live if rid in updated and rid not in links and rid not in linked_ids]
-        if not asked or not linked_ids:
+        asked = [
+            rid
+            for rid, record in unlinked.items()
+            if rid in updated
+            and rid not in linked_ids
+            and (contact := by_email.get(normalize_email(record.fields.get("Email")) or "")) is not None
+            and contact.id in links_of_matches
+        ]
+        if not asked:
             return frozenset()
         merged = self.batch.salesforce.merged_into(sf_object, asked)
         return frozenset(master for loser, master in merged.items() if loser in linked_ids)
