@@ -145,6 +145,8 @@ class DedupeEnvironment(ConfiguredEnvironment, _Guardrails, _Changes):
     owners_queue_url: Text = Field(alias="OWNERS_QUEUE_URL")
     bulk_owners_queue_url: Text = Field(alias="BULK_OWNERS_QUEUE_URL")
     changes_dead_letter_queue_url: Text = Field(alias="CHANGES_DEAD_LETTER_QUEUE_URL")
+    # where windows waiting for the API budget go, to be gathered again as one (shared.pacing)
+    paced_changes_queue_url: Text = Field(alias="PACED_CHANGES_QUEUE_URL")
 
 
 class OwnersEnvironment(_Guardrails):

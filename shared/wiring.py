@@ -342,6 +342,7 @@ def dedupe_stage(environ: Mapping[str, str] | None = None) -> DedupeStage:
         pacer=window_pacer(env, checked),
         bulk_plans=Queue(sqs(), env.bulk_owners_queue_url),
         bulk_changes=Queue(sqs(), env.bulk_changes_queue_url),
+        paced_changes=Queue(sqs(), env.paced_changes_queue_url),
     )
 
 

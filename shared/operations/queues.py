@@ -25,6 +25,8 @@ QUEUES: tuple[QueuePair, ...] = (
     # backfills, resyncs, the poller's changes)
     QueuePair("changes", "ChangesQueue", "ChangesDeadLetterQueue", "deciding"),
     QueuePair("bulk-changes", "BulkChangesQueue", "BulkChangesDeadLetterQueue", "deciding"),
+    # dedupe's windows that wait for the API budget (shared.pacing), gathered again as one
+    QueuePair("paced-changes", "PacedChangesQueue", "PacedChangesDeadLetterQueue", "deciding"),
     QueuePair("owners", "OwnersQueue", "OwnersDeadLetterQueue", "matching owners"),
     QueuePair("bulk-owners", "BulkOwnersQueue", "BulkOwnersDeadLetterQueue", "matching owners"),
     QueuePair("writes", "WritesQueue", "WritesDeadLetterQueue", "writing"),

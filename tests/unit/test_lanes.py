@@ -290,6 +290,20 @@ def test_each_stage_has_a_bulk_queue_with_its_own_dead_letter_queue_and_event_so
     assert bulk_source.get("MaximumBatchingWindowInSeconds", 0) <= 1
 
 
+def test_windows_waiting_for_the_budget_come_back_through_a_queue_that_gathers_them():
+    # SQS delays are whole seconds: the windows due together come back up to a second apart, and
+    # only a batching window joins them into one batch (the fast lane has none)
+    paced = _source("DedupeFunction", "PacedChangesQueue")
+    assert paced["MaximumBatchingWindowInSeconds"] >= 1
+    assert paced["BatchSize"] >= _source("DedupeFunction", "ChangesQueue")["BatchSize"]
+    queue = RESOURCES["PacedChangesQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] == RESOURCES["ChangesQueue"]["Properties"]["VisibilityTimeout"]
+    worked = ("PacedChangesQueue", *TWINS, *(bulk for bulk, _ in TWINS.values()))
+    redrives = [RESOURCES[q]["Properties"]["RedrivePolicy"] for q in worked]
+    dead_letters = {redrive["deadLetterTargetArn"]["Fn::GetAtt"][0] for redrive in redrives}
+    assert len(dead_letters) == 1 + 2 * len(TWINS)  # a dead-letter queue of its own
+
+
 def test_the_fast_lane_of_dedupe_has_concurrency_of_its_own():
     fast, bulk = _source("DedupeFunction", "ChangesQueue"), _source("DedupeFunction", "BulkChangesQueue")
     assert fast["ScalingConfig"]["MaximumConcurrency"] >= 2
@@ -338,6 +352,8 @@ def test_each_stage_sends_each_lane_to_the_queue_the_template_names(logical_id, 
         for attribute, (fast, bulk) in LANES[logical_id].items():
             lanes = getattr(stage, attribute)
             assert (lanes.of(False).url, lanes.of(True).url) == (env[fast], env[bulk]), attribute
+        if logical_id == "DedupeFunction":  # windows waiting for the budget
+            assert stage.paced_changes.url == env["PACED_CHANGES_QUEUE_URL"]
         if logical_id == "OwnersFunction":  # plans that wait for a CRM: back in their lane
             assert (stage.plans.url, stage.bulk_plans.url) == (
                 env["OWNERS_QUEUE_URL"],

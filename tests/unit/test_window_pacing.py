@@ -1,6 +1,6 @@
 """The dedupe windows' pacing (``shared.pipeline.window_pacing``): what a window costs each CRM, its
 budget from the guardrails' view of the daily limit, its bucket kept between windows, and the stage
-that sends a waiting window's changes back to the changes queue."""
+that sends a waiting window's changes to the paced changes queue."""
 
 from __future__ import annotations
 
@@ -152,6 +152,7 @@ def test_the_stage_sends_a_waiting_windows_changes_back_with_the_wait() -> None:
         changes=world.queue("changes"),
         dead_letter=world.dead_letter("dedupe"),
         pacer=paced,
+        paced_changes=world.queue("paced-changes"),
     )
     world.hs.add(email="first@example.com", lastname="First")
     (first,) = world.hs.drain_events()
@@ -162,7 +163,9 @@ def test_the_stage_sends_a_waiting_windows_changes_back_with_the_wait() -> None:
     world.hs.add(email="second@example.com", lastname="Second")
     (second,) = world.hs.drain_events()
     assert stage.handle(event_of(second.model_dump_json()), LambdaContext()) == {"batchItemFailures": []}
-    (waiting,) = world.sqs.to("changes")
+    # to the paced queue, whose batching window gathers the windows due together, not its lane's
+    assert world.sqs.to("changes") == []
+    (waiting,) = world.sqs.to("paced-changes")
     assert waiting.json["record_id"] == second.record_id
     assert waiting.json["attempt"] == 0  # a wait is no deferral
     assert 0 < waiting.delay <= 60

@@ -58,13 +58,16 @@ class DedupeStage:
         pacer: WindowPacer | None = None,
         bulk_plans: Queue | None = None,
         bulk_changes: Queue | None = None,
+        paced_changes: Queue | None = None,
     ) -> None:
         """``deduper``: a new one per batch (it reads the configuration of the moment); ``plans``:
         the queue of the owners stage, which passes them on to apply; ``guards``: the API allocation
         and suspension of the CRMs (``shared.guardrails``), None: no guardrails; ``pacer``: whether a
         window goes now or waits for more changes to share its calls (``shared.pacing``), None: always
         at once; ``bulk_plans``, ``bulk_changes``: the bulk lane's queues (``shared.pipeline.lanes``),
-        None: the same."""
+        None: the same; ``paced_changes``: where a window that waits for the budget goes (a queue
+        with a batching window, which gathers the windows that come back together into one batch),
+        None: the queue of each change's lane."""
         self.deduper = deduper
         self.state = state
         self.portal = portal
@@ -75,6 +78,7 @@ class DedupeStage:
         self.pacer = pacer
         self.plan_lanes = LaneQueues(plans, bulk_plans)
         self.change_lanes = LaneQueues(changes, bulk_changes)
+        self.paced_changes = paced_changes
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         batch = SqsBatch(ChangeEvent, dead_letter=self.dead_letter, retry_on=RETRIED, name="dedupe")
@@ -144,14 +148,20 @@ class DedupeStage:
 
     def paced(self, events: Sequence[ChangeEvent]) -> bool:
         """Whether the window waits for more changes to share its calls: its changes go back to the
-        changes queue, unchanged, until the wait the budget requires has passed."""
+        paced changes queue, unchanged, until the wait the budget requires has passed."""
         pacing = self.pacer.pace(events) if self.pacer is not None else None
         if pacing is None:
             return False
         _report(pacing, len(events))
         if pacing.go:
             return False
-        self.send_back(events, delay_seconds=int(pacing.wait_seconds))
+        delay = int(pacing.wait_seconds)
+        if self.paced_changes is None:
+            self.send_back(events, delay_seconds=delay)
+        else:
+            # SQS delays are whole seconds, so the windows due together come back up to a second
+            # apart: the paced queue's batching window gathers them again into one batch
+            self.paced_changes.send([json_body(event) for event in events], delay_seconds=delay)
         return True
 
     def _record(self, result: DedupeResult) -> None:
