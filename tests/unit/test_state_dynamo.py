@@ -295,6 +295,22 @@ def test_completed_claims_are_written_25_to_a_call(state: DynamoState, spy: SpyC
     assert state.claim_creation("100", "hubspot:contacts", "p29@example.com", "late") == "29"
 
 
+def test_clearing_statuses_deletes_only_those_that_exist(state: DynamoState, spy: SpyClient) -> None:
+    state.set_statuses("100", {"hubspot:contacts:2": "outside the inclusion list"})
+    spy.calls.clear()
+    spy.requests.clear()
+    records = [f"hubspot:contacts:{n}" for n in range(1, 41)]  # 40 synced records, one of them skipped before
+    state.clear_statuses("100", records)
+    # one read of the 40 keys, one delete: not 40 deletes (each a write unit) for keys that do not exist
+    assert spy.calls == {"batch_get_item": 1, "batch_write_item": 1}
+    (delete,) = spy.requests["batch_write_item"][0]["RequestItems"][state.table_name]
+    assert delete["DeleteRequest"]["Key"]["sk"] == {"S": "hubspot:contacts:2"}
+    assert state.statuses("100", records) == {}
+    spy.calls.clear()
+    state.clear_statuses("100", records)
+    assert spy.calls == {"batch_get_item": 1}  # nothing left to delete: no write at all
+
+
 def test_health_reads_follow_pages(state: DynamoState, spy: SpyClient) -> None:
     from shared.errors import ErrorCategory
     from shared.ports import HealthEntry
