@@ -359,6 +359,15 @@ class ClaimDone:
 
 
 @dataclass(frozen=True)
+class ClaimAsk:
+    """A claimant asking whether it still holds its creation claim (``target``, ``email``)."""
+
+    target: str
+    email: str
+    claimant: str
+
+
+@dataclass(frozen=True)
 class ConfirmedClaim:
     """A creation claim confirmed with a creation intent (``shared.accounts.creation_intents``):
     ``holder`` as ``StatePort.claim_creation`` answers it (None: this claimant holds it now), and the
@@ -417,6 +426,13 @@ class StatePort(Protocol):
         Returns None when this claimant holds the claim (newly or already); otherwise the current
         holder's claimant string, or the created record id once the claim was completed.
         """
+        ...
+
+    def confirm_claims(
+        self, portal: str, asks: Sequence[ClaimAsk], *, for_at_least: dt.timedelta
+    ) -> dict[ClaimAsk, str | None]:
+        """``claim_creation`` for each ask, but a claim its claimant holds, not completed, for at
+        least ``for_at_least`` more is only read (no write: nobody else can take it meanwhile)."""
         ...
 
     def complete_claims(self, portal: str, done: Sequence[ClaimDone]) -> None:

@@ -22,7 +22,7 @@ from shared.crm_state import CrmState, UsageSample, sample_hour
 from shared.errors import ErrorCategory, TransientApiError
 from shared.models import COMPANIES, CONTACTS, LINK_KINDS, LinkKind, System
 from shared.pacing import Bucket
-from shared.ports import ClaimDone, ConfirmedClaim, HealthEntry, IntentRecord, Link, LinkCommit
+from shared.ports import ClaimAsk, ClaimDone, ConfirmedClaim, HealthEntry, IntentRecord, Link, LinkCommit
 from shared.state import keys
 from shared.state.base import (
     Clock,
@@ -36,6 +36,7 @@ from shared.state.base import (
     newest_first,
     prepare_links,
     resolved_by,
+    still_held,
     utc_now,
 )
 
@@ -184,6 +185,21 @@ class MemoryState:
             expires_at = now + int(self._timings.claim_ttl.total_seconds())
             self._claims[key] = _Claim(claimant, None, expires_at)
             return None
+
+    def confirm_claims(
+        self, portal: str, asks: Sequence[ClaimAsk], *, for_at_least: dt.timedelta
+    ) -> dict[ClaimAsk, str | None]:
+        now = epoch_seconds(self._clock())
+        answers: dict[ClaimAsk, str | None] = {}
+        for ask in asks:
+            with self._lock:
+                held = self._claims.get(keys.claim(portal, ask.target, ask.email))
+                state = (held.claimant, held.record_id, held.expires_at) if held is not None else (None,) * 3
+            if still_held(ask.claimant, state, now, for_at_least):
+                answers[ask] = None
+            else:
+                answers[ask] = self.claim_creation(portal, ask.target, ask.email, ask.claimant)
+        return answers
 
     def claim_with_intent(
         self, portal: str, target: str, key: str, claimant: str, intent: CreationIntent | None = None

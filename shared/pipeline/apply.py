@@ -28,6 +28,7 @@ from shared.models import ACCOUNT, COMPANIES, DEALS, SALESFORCE_OBJECTS, ChangeE
 from shared.observability import logger
 from shared.pipeline.plans import HealthNote, SyncedPair, SyncPlan, is_claimant
 from shared.ports import (
+    ClaimAsk,
     ClaimDone,
     HealthEntry,
     HubSpotCompaniesPort,
@@ -184,11 +185,18 @@ class Applier:
         """A create runs only while its plan still holds the claim: a redelivered plan whose record
         was already created links to that record instead, and a plan whose claim was taken over
         (it expired) waits for a retry."""
-        for plan_id, item in list(progress.items()):
-            plan = item.plan
-            if not plan.create or not plan.claim_email or not plan.claimant:
-                continue
-            holder = self.state.claim_creation(plan.portal, plan.create, plan.claim_email, plan.claimant)
+        asks = {plan_id: ask for plan_id, item in progress.items() if (ask := _claim_ask(item.plan))}
+        if not asks:
+            return
+        portal = progress[next(iter(asks))].plan.portal
+        # held for this invocation and its write leases: read, not claimed again
+        holders = self.state.confirm_claims(
+            portal, list(asks.values()), for_at_least=self.running_for + LEASE_MARGIN
+        )
+        for plan_id, ask in asks.items():
+            plan = progress[plan_id].plan
+            item = progress[plan_id]
+            holder = holders[ask]
             if holder is None:
                 continue
             if is_claimant(holder):
@@ -639,6 +647,13 @@ def _same_link(link: Link | None, plan: SyncPlan, sf_id: str) -> bool:
 
 def _direction_of_link(plan: SyncPlan) -> str:
     return "hubspot_to_salesforce" if plan.source == "hubspot" else "salesforce_to_hubspot"
+
+
+def _claim_ask(plan: SyncPlan) -> ClaimAsk | None:
+    """What a create plan asks of its creation claim (None: it creates nothing under a claim)."""
+    if not plan.create or not plan.claim_email or not plan.claimant:
+        return None
+    return ClaimAsk(plan.create, plan.claim_email, plan.claimant)
 
 
 def _latest_per_pair(plans: Sequence[SyncPlan], result: ApplyResult, now: dt.datetime) -> list[SyncPlan]:

@@ -29,6 +29,21 @@ def is_expired(expires_at: int | None, now: int) -> bool:
     return expires_at is not None and expires_at < now
 
 
+def still_held(
+    claimant: str,
+    held: tuple[str | None, str | None, int | None],
+    now: int,
+    for_at_least: dt.timedelta,
+) -> bool:
+    """Whether ``claimant`` holds a creation claim, ``held`` as (claimant, record id, expires at),
+    uncompleted, for at least ``for_at_least`` more: then no one else can take it before that, and
+    confirming it needs no write."""
+    holder, record_id, expires_at = held
+    if holder != claimant or record_id is not None or expires_at is None:
+        return False
+    return expires_at - now >= for_at_least.total_seconds()
+
+
 @dataclass(frozen=True)
 class StateTimings:
     claim_ttl: dt.timedelta = dt.timedelta(minutes=10)  # a crashed holder's claim can be retaken after this

@@ -47,7 +47,7 @@ from shared.errors import ErrorCategory, TransientApiError
 from shared.intents import IntendedValue, WriteIntent, WrittenSide
 from shared.matching import normalize_email
 from shared.models import COMPANIES, CONTACTS, LinkKind
-from shared.ports import ClaimDone, ConfirmedClaim, HealthEntry, IntentRecord, Link, LinkCommit
+from shared.ports import ClaimAsk, ClaimDone, ConfirmedClaim, HealthEntry, IntentRecord, Link, LinkCommit
 from shared.state import keys
 from shared.state.base import (
     Clock,
@@ -61,6 +61,7 @@ from shared.state.base import (
     newest_first,
     prepare_links,
     resolved_by,
+    still_held,
     utc_now,
 )
 from shared.times import epoch_ms, from_epoch_ms
@@ -360,6 +361,24 @@ class DynamoState:
         if holder is None:  # released between the write and the read: the caller may try again
             raise TransientApiError(f"claim {key.pk} changed while being read") from refused
         return holder
+
+    def confirm_claims(
+        self, portal: str, asks: Sequence[ClaimAsk], *, for_at_least: dt.timedelta
+    ) -> dict[ClaimAsk, str | None]:
+        """The claims read 100 a call; only those not held long enough are claimed again (a
+        conditional write each, as ``claim_creation``)."""
+        wanted = {ask: keys.claim(portal, ask.target, ask.email) for ask in asks}
+        found = self._batch_get(wanted.values())
+        now = epoch_seconds(self._clock())
+        answers: dict[ClaimAsk, str | None] = {}
+        for ask, key in wanted.items():
+            item = found.get(key) or {}
+            held = (_text(item, "claimant"), _text(item, "record_id"), _number(item, "expires_at"))
+            if still_held(ask.claimant, held, now, for_at_least):
+                answers[ask] = None
+            else:
+                answers[ask] = self.claim_creation(portal, ask.target, ask.email, ask.claimant)
+        return answers
 
     def claim_with_intent(
         self, portal: str, target: str, key: str, claimant: str, intent: CreationIntent | None = None

@@ -18,7 +18,16 @@ from shared.accounts.creation_intents import CreationIntent
 from shared.errors import ErrorCategory
 from shared.intents import IntendedValue, WriteIntent
 from shared.models import ACCOUNT, COMPANIES, DEALS, OPPORTUNITY
-from shared.ports import ClaimDone, ConfirmedClaim, HealthEntry, IntentRecord, Link, LinkCommit, StatePort
+from shared.ports import (
+    ClaimAsk,
+    ClaimDone,
+    ConfirmedClaim,
+    HealthEntry,
+    IntentRecord,
+    Link,
+    LinkCommit,
+    StatePort,
+)
 from shared.state import DynamoState, StateTimings, keys
 from tests.memory_state import MemoryState
 from tests.template_tables import create_table_from_template
@@ -373,6 +382,29 @@ def test_reclaiming_refreshes_the_holders_ttl(store: Store, clock: FakeClock) ->
     assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-1") is None
     clock.advance(minutes=9)
     assert store.claim_creation("100", "salesforce:Lead", "ann@example.com", "event-2") == "event-1"
+
+
+def test_confirming_claims_answers_as_claiming_them_again(store: Store, clock: FakeClock) -> None:
+    target = "salesforce:Lead"
+    held, short, taken, done, free = (ClaimAsk(target, f"{n}@example.com", "event-1") for n in "abcde")
+    for ask in (held, short, taken, done):
+        store.claim_creation("100", target, ask.email, "event-1" if ask is not taken else "event-2")
+    store.complete_claims("100", [ClaimDone(target, done.email, "event-1", LEAD_1_18)])
+    clock.advance(minutes=4)
+    store.claim_creation("100", target, held.email, "event-1")  # renewed: 10 minutes left
+    clock.advance(minutes=1)
+    answers = store.confirm_claims(
+        "100", [held, short, taken, done, free], for_at_least=dt.timedelta(minutes=6)
+    )
+    assert answers == {held: None, short: None, taken: "event-2", done: LEAD_1_18, free: None}
+    # a claim held long enough is left as it was; one held too briefly was claimed again, like a
+    # free one, for the claim's whole time
+    clock.advance(minutes=6)
+    assert store.claim_creation("100", target, held.email, "event-3") == "event-1"  # 3 minutes left
+    clock.advance(minutes=3, seconds=1)
+    assert store.claim_creation("100", target, held.email, "event-3") is None  # expired: not renewed
+    assert store.claim_creation("100", target, short.email, "event-3") == "event-1"  # renewed at 5 min
+    assert store.claim_creation("100", target, free.email, "event-3") == "event-1"
 
 
 def test_a_completed_claim_is_remembered_for_a_day(store: Store, clock: FakeClock) -> None:

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from shared.errors import TransientApiError
-from shared.ports import ClaimDone, Link
+from shared.ports import ClaimAsk, ClaimDone, Link
 from shared.state import DynamoState
 from tests.template_tables import create_table_from_template
 
@@ -273,6 +273,20 @@ def test_a_held_claim_answers_from_the_failed_write_alone(state: DynamoState, sp
     assert state.claim_creation("100", "Lead", "ann@example.com", "event-1") is None
     assert state.claim_creation("100", "Lead", "ann@example.com", "event-2") == "event-1"
     assert spy.calls == {"put_item": 2}  # ReturnValuesOnConditionCheckFailure: no extra read
+
+
+def test_confirming_claims_held_long_enough_reads_them_only(state: DynamoState, spy: SpyClient) -> None:
+    asks = [ClaimAsk("salesforce:Lead", f"p{n}@example.com", f"event-{n}") for n in range(150)]
+    for ask in asks:
+        state.claim_creation("100", ask.target, ask.email, ask.claimant)
+    spy.calls.clear()
+    answers = state.confirm_claims("100", asks, for_at_least=dt.timedelta(minutes=5))
+    assert answers == dict.fromkeys(asks)
+    assert spy.calls == {"batch_get_item": 2}  # 100 keys a call; not 150 conditional writes
+    # held for less than asked: claimed again, one conditional write
+    spy.calls.clear()
+    assert state.confirm_claims("100", asks[:1], for_at_least=dt.timedelta(minutes=11)) == {asks[0]: None}
+    assert spy.calls == {"batch_get_item": 1, "put_item": 1}
 
 
 def test_claim_item_layout(aws: Any, table: str, state: DynamoState) -> None:
