@@ -27,8 +27,10 @@ from shared.state import keys
 from shared.state.base import (
     Clock,
     HealthSummary,
+    HeldClaim,
     RecordStatus,
     StateTimings,
+    confirm_each,
     epoch_seconds,
     group_health,
     is_expired,
@@ -36,7 +38,6 @@ from shared.state.base import (
     newest_first,
     prepare_links,
     resolved_by,
-    still_held,
     utc_now,
 )
 
@@ -189,17 +190,17 @@ class MemoryState:
     def confirm_claims(
         self, portal: str, asks: Sequence[ClaimAsk], *, for_at_least: dt.timedelta
     ) -> dict[ClaimAsk, str | None]:
-        now = epoch_seconds(self._clock())
-        answers: dict[ClaimAsk, str | None] = {}
-        for ask in asks:
-            with self._lock:
-                held = self._claims.get(keys.claim(portal, ask.target, ask.email))
-                state = (held.claimant, held.record_id, held.expires_at) if held is not None else (None,) * 3
-            if still_held(ask.claimant, state, now, for_at_least):
-                answers[ask] = None
-            else:
-                answers[ask] = self.claim_creation(portal, ask.target, ask.email, ask.claimant)
-        return answers
+        with self._lock:
+            claims = {ask: self._claims.get(keys.claim(portal, ask.target, ask.email)) for ask in asks}
+        held: dict[ClaimAsk, HeldClaim] = {
+            ask: (c.claimant, c.record_id, c.expires_at) if c is not None else (None, None, None)
+            for ask, c in claims.items()
+        }
+
+        def claim(ask: ClaimAsk) -> str | None:
+            return self.claim_creation(portal, ask.target, ask.email, ask.claimant)
+
+        return confirm_each(held, claim, epoch_seconds(self._clock()), for_at_least)
 
     def claim_with_intent(
         self, portal: str, target: str, key: str, claimant: str, intent: CreationIntent | None = None

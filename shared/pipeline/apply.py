@@ -194,8 +194,8 @@ class Applier:
             portal, list(asks.values()), for_at_least=self.running_for + LEASE_MARGIN
         )
         for plan_id, ask in asks.items():
-            plan = progress[plan_id].plan
             item = progress[plan_id]
+            plan = item.plan
             holder = holders[ask]
             if holder is None:
                 continue

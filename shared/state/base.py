@@ -8,10 +8,10 @@ twin for tests (``tests/memory_state.py``) behave identically;
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from shared.ports import HealthEntry, Link
+from shared.ports import ClaimAsk, HealthEntry, Link
 from shared.state import keys
 from shared.times import utc_now as utc_now  # re-exported: the state's default clock
 
@@ -29,12 +29,10 @@ def is_expired(expires_at: int | None, now: int) -> bool:
     return expires_at is not None and expires_at < now
 
 
-def still_held(
-    claimant: str,
-    held: tuple[str | None, str | None, int | None],
-    now: int,
-    for_at_least: dt.timedelta,
-) -> bool:
+HeldClaim = tuple[str | None, str | None, int | None]  # a claim item's claimant, record id, expires at
+
+
+def still_held(claimant: str, held: HeldClaim, now: int, for_at_least: dt.timedelta) -> bool:
     """Whether ``claimant`` holds a creation claim, ``held`` as (claimant, record id, expires at),
     uncompleted, for at least ``for_at_least`` more: then no one else can take it before that, and
     confirming it needs no write."""
@@ -42,6 +40,20 @@ def still_held(
     if holder != claimant or record_id is not None or expires_at is None:
         return False
     return expires_at - now >= for_at_least.total_seconds()
+
+
+def confirm_each(
+    held: Mapping[ClaimAsk, HeldClaim],
+    claim: Callable[[ClaimAsk], str | None],
+    now: int,
+    for_at_least: dt.timedelta,
+) -> dict[ClaimAsk, str | None]:
+    """``StatePort.confirm_claims`` from the claims as read: None for one still held long enough,
+    else what claiming it again answers."""
+    return {
+        ask: None if still_held(ask.claimant, state, now, for_at_least) else claim(ask)
+        for ask, state in held.items()
+    }
 
 
 @dataclass(frozen=True)

@@ -55,13 +55,13 @@ from shared.state.base import (
     HealthUpdate,
     RecordStatus,
     StateTimings,
+    confirm_each,
     epoch_seconds,
     group_health,
     is_expired,
     newest_first,
     prepare_links,
     resolved_by,
-    still_held,
     utc_now,
 )
 from shared.times import epoch_ms, from_epoch_ms
@@ -369,16 +369,16 @@ class DynamoState:
         conditional write each, as ``claim_creation``)."""
         wanted = {ask: keys.claim(portal, ask.target, ask.email) for ask in asks}
         found = self._batch_get(wanted.values())
-        now = epoch_seconds(self._clock())
-        answers: dict[ClaimAsk, str | None] = {}
-        for ask, key in wanted.items():
-            item = found.get(key) or {}
-            held = (_text(item, "claimant"), _text(item, "record_id"), _number(item, "expires_at"))
-            if still_held(ask.claimant, held, now, for_at_least):
-                answers[ask] = None
-            else:
-                answers[ask] = self.claim_creation(portal, ask.target, ask.email, ask.claimant)
-        return answers
+        items = {ask: found.get(key) or {} for ask, key in wanted.items()}
+        held = {
+            a: (_text(i, "claimant"), _text(i, "record_id"), _number(i, "expires_at"))
+            for a, i in items.items()
+        }
+
+        def claim(ask: ClaimAsk) -> str | None:
+            return self.claim_creation(portal, ask.target, ask.email, ask.claimant)
+
+        return confirm_each(held, claim, epoch_seconds(self._clock()), for_at_least)
 
     def claim_with_intent(
         self, portal: str, target: str, key: str, claimant: str, intent: CreationIntent | None = None
